@@ -1,0 +1,54 @@
+# The project's entry points: `make run` and `make test` are all a new user needs.
+PY := .venv/bin/python
+PIP := .venv/bin/pip
+VAR := var
+export REGISTRY_VAR_DIR ?= $(CURDIR)/$(VAR)
+
+.PHONY: install run test lint format bench bench-large migrate demo clean
+
+.venv/.installed: requirements.txt requirements-dev.txt
+	python3 -m venv .venv
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -r requirements-dev.txt
+	touch $@
+
+install: .venv/.installed
+
+# Local secrets for `make run` live in var/ (git-ignored), never in the database.
+$(VAR)/secret_key:
+	@mkdir -p $(VAR) && chmod 700 $(VAR)
+	@$(PY) -c "import secrets; print(secrets.token_urlsafe(50))" > $@ && chmod 600 $@
+
+$(VAR)/key_passphrase:
+	@mkdir -p $(VAR) && chmod 700 $(VAR)
+	@$(PY) -c "import secrets; print(secrets.token_urlsafe(32))" > $@ && chmod 600 $@
+
+migrate: install $(VAR)/secret_key $(VAR)/key_passphrase
+	$(PY) manage.py migrate --noinput
+
+run: migrate
+	$(PY) manage.py ensure_keys
+	$(PY) manage.py load_demo --if-empty
+	$(PY) manage.py collectstatic --noinput -v 0
+	.venv/bin/gunicorn registry.wsgi:application --config registry/gunicorn.conf.py
+
+test: install
+	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: install
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+format: install
+	.venv/bin/ruff format .
+	.venv/bin/ruff check --fix .
+
+bench: install
+	$(PY) -m bench.run
+
+bench-large: install
+	$(PY) -m bench.run --large
+
+clean:
+	rm -rf .venv staticfiles

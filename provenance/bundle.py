@@ -1,0 +1,234 @@
+"""Bundles (PROTOCOL.md §6) and their offline verification, check by check."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from provenance import jcs, merkle
+from provenance.checkpoint import Checkpoint, parse_checkpoint
+from provenance.dsse import PAYLOAD_TYPE, check_envelope_shape, verify_envelope
+from provenance.encoding import b64decode, b64encode
+from provenance.errors import ProvenanceError
+from provenance.keys import KeySet, PublicKey
+from provenance.statement import parse_statement, parse_timestamp
+
+MEDIA_TYPE = "application/vnd.ai-disclosure.bundle.v1+json"
+
+# The checks, in the order they run (PROTOCOL.md §2 and §6).
+CHECKS = (
+    "bundle_format",
+    "statement_signature",
+    "payload_type",
+    "statement_schema",
+    "registry_origin",
+    "checkpoint_signature",
+    "checkpoint_size",
+    "inclusion_proof",
+)
+
+
+def make_bundle(envelope: dict[str, Any], *, origin: str, index: int, tree_size: int, proof: Sequence[bytes], checkpoint: str) -> dict[str, Any]:
+    return {
+        "mediaType": MEDIA_TYPE,
+        "envelope": envelope,
+        "log": {
+            "origin": origin,
+            "index": index,
+            "tree_size": tree_size,
+            "inclusion_proof": [b64encode(h) for h in proof],
+            "checkpoint": checkpoint,
+        },
+    }
+
+
+def envelope_leaf_hash(envelope: dict[str, Any]) -> bytes:
+    return merkle.leaf_hash(jcs.canonicalize(envelope))
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "ok": self.ok, "detail": self.detail}
+
+
+@dataclass
+class Result:
+    checks: list[Check] = field(default_factory=list)
+    statement: dict[str, Any] | None = None
+    key: PublicKey | None = None
+    checkpoint: Checkpoint | None = None
+    index: int | None = None
+
+    @property
+    def valid(self) -> bool:
+        return len(self.checks) == len(CHECKS) and all(c.ok for c in self.checks)
+
+    @property
+    def failed(self) -> Check | None:
+        return next((c for c in self.checks if not c.ok), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"valid": self.valid, "checks": [c.to_dict() for c in self.checks]}
+
+    def summary(self) -> str:
+        if not self.valid:
+            failed = self.failed
+            return f"INVALID {failed.name}: {failed.detail}" if failed else "INVALID"
+        st = self.statement or {}
+        decl, rel = st.get("declaration", {}), st.get("release", {})
+        assert self.checkpoint is not None and self.key is not None
+        return (
+            f"VALID: release {rel.get('upc')} {rel.get('title')!r} declaration v{decl.get('version')} "
+            f"{decl.get('status')}, contains_ai={rel.get('contains_ai')}; leaf {self.index} of "
+            f"{self.checkpoint.size} in {self.checkpoint.origin}; statement key {self.key.kid}"
+        )
+
+
+class Verifier:
+    """Verifies bundles against one JWKS. Reuse it: verified checkpoints are cached.
+
+    Many bundles share a checkpoint (a feed page, a bulk answer), so each
+    distinct signed note is verified once; a bundle then costs one Ed25519
+    verification plus O(log n) hashes.
+    """
+
+    def __init__(self, keys: KeySet) -> None:
+        self.keys = keys
+        self._checkpoints: dict[str, tuple[Checkpoint | None, str]] = {}
+
+    @classmethod
+    def from_jwks(cls, jwks: Any) -> Verifier:
+        return cls(KeySet.from_jwks(jwks))
+
+    def _checkpoint(self, text: str) -> tuple[Checkpoint | None, str]:
+        cached = self._checkpoints.get(text)
+        if cached is not None:
+            return cached
+        try:
+            cp = parse_checkpoint(text)
+        except ProvenanceError as exc:
+            result: tuple[Checkpoint | None, str] = (None, str(exc))
+        else:
+            result = (None, "no checkpoint key in the JWKS")
+            problems = []
+            for key in self.keys.of_purpose("checkpoint"):
+                if key.status == "revoked":
+                    problems.append(f"key {key.kid} is revoked")
+                    continue
+                try:
+                    cp.verify(key)
+                except ProvenanceError as exc:
+                    problems.append(str(exc))
+                    continue
+                result = (cp, f"signed by checkpoint key {key.kid}")
+                break
+            else:
+                if problems:
+                    result = (None, "; ".join(problems))
+        if len(self._checkpoints) > 10_000:
+            self._checkpoints.clear()
+        self._checkpoints[text] = result
+        return result
+
+    def verify(self, bundle: Any) -> Result:
+        result = Result()
+        add = result.checks.append
+
+        # 1. shape
+        try:
+            if not isinstance(bundle, dict):
+                raise ProvenanceError("the bundle must be a JSON object")
+            if bundle.get("mediaType") != MEDIA_TYPE:
+                raise ProvenanceError(f"mediaType must be {MEDIA_TYPE}")
+            envelope, log = bundle.get("envelope"), bundle.get("log")
+            check_envelope_shape(envelope)
+            if not isinstance(log, dict):
+                raise ProvenanceError("the bundle has no log object")
+            origin, index, size = log.get("origin"), log.get("index"), log.get("tree_size")
+            proof_text, cp_text = log.get("inclusion_proof"), log.get("checkpoint")
+            if not isinstance(origin, str) or not isinstance(cp_text, str):
+                raise ProvenanceError("log.origin and log.checkpoint must be strings")
+            for name, v in (("index", index), ("tree_size", size)):
+                if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+                    raise ProvenanceError(f"log.{name} must be a non-negative integer")
+            if not isinstance(proof_text, list) or len(proof_text) > 64:
+                raise ProvenanceError("log.inclusion_proof must be a list of at most 64 hashes")
+            proof = [b64decode(h, "inclusion proof hash") for h in proof_text]
+        except ProvenanceError as exc:
+            add(Check("bundle_format", False, str(exc)))
+            return result
+        add(Check("bundle_format", True, "bundle structure is well-formed"))
+        result.index = index
+
+        # 2. signature over the exact bytes, before anything is parsed
+        try:
+            payload, key = verify_envelope(envelope, self.keys, purpose="statement")
+        except ProvenanceError as exc:
+            add(Check("statement_signature", False, str(exc)))
+            return result
+        result.key = key
+        add(Check("statement_signature", True, f"Ed25519 signature verifies with statement key {key.kid} ({key.status})"))
+
+        # 3. payload type
+        if envelope["payloadType"] != PAYLOAD_TYPE:
+            add(Check("payload_type", False, f"payloadType is {envelope['payloadType']!r}, expected {PAYLOAD_TYPE}"))
+            return result
+        add(Check("payload_type", True, PAYLOAD_TYPE))
+
+        # 4. statement
+        try:
+            statement = parse_statement(payload)
+            declared_at = parse_timestamp(statement["declaration"]["declared_at"])
+        except (ProvenanceError, ValueError) as exc:
+            add(Check("statement_schema", False, str(exc)))
+            return result
+        if key.status == "retired" and not key.valid_at(declared_at):
+            # A retired key verifies only what it signed while it was active.
+            add(Check("statement_schema", False, f"declared_at {statement['declaration']['declared_at']} is outside the validity window of retired key {key.kid}"))
+            return result
+        result.statement = statement
+        add(Check("statement_schema", True, f"ai-disclosure/v1 statement, version {statement['declaration']['version']}"))
+
+        # 5. registry
+        if statement["registry"] != origin:
+            add(Check("registry_origin", False, f"statement registry {statement['registry']!r} is not the log origin {origin!r}"))
+            return result
+        add(Check("registry_origin", True, origin))
+
+        # 6. checkpoint signature
+        cp, detail = self._checkpoint(cp_text)
+        if cp is None:
+            add(Check("checkpoint_signature", False, detail))
+            return result
+        if cp.origin != origin:
+            add(Check("checkpoint_signature", False, f"checkpoint origin {cp.origin!r} is not {origin!r}"))
+            return result
+        result.checkpoint = cp
+        add(Check("checkpoint_signature", True, detail))
+
+        # 7. sizes agree
+        if cp.size != size:
+            add(Check("checkpoint_size", False, f"checkpoint size {cp.size} is not log.tree_size {size}"))
+            return result
+        add(Check("checkpoint_size", True, f"tree size {size}"))
+
+        # 8. inclusion
+        try:
+            leaf = envelope_leaf_hash(envelope)
+            merkle.verify_inclusion(index, size, leaf, proof, cp.root)
+        except ProvenanceError as exc:
+            add(Check("inclusion_proof", False, str(exc)))
+            return result
+        add(Check("inclusion_proof", True, f"leaf {index} is in the tree of size {size} (leaf hash {leaf.hex()})"))
+        return result
+
+
+def verify_bundle(bundle: Any, jwks: Any) -> Result:
+    """One-shot verification; prefer a reused :class:`Verifier` for many bundles."""
+    return Verifier.from_jwks(jwks).verify(bundle)

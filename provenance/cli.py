@@ -1,0 +1,100 @@
+"""Command line: ``python -m provenance verify|inspect|checkpoint``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from provenance import vocabulary
+from provenance.bundle import Verifier
+from provenance.encoding import b64decode
+from provenance.errors import ProvenanceError
+from provenance.statement import parse_statement
+
+
+def _load_json(path: str) -> Any:
+    try:
+        return json.loads(Path(path).read_bytes())
+    except OSError as exc:
+        raise ProvenanceError(f"cannot read {path}: {exc.strerror}") from exc
+    except ValueError as exc:
+        raise ProvenanceError(f"{path} is not JSON: {exc}") from exc
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    try:
+        verifier = Verifier.from_jwks(_load_json(args.jwks))
+        bundle = _load_json(args.bundle)
+    except ProvenanceError as exc:
+        print(f"INVALID input: {exc}")
+        return 1
+    result = verifier.verify(bundle)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print(result.summary())
+    return 0 if result.valid else 1
+
+
+def describe_statement(st: dict[str, Any]) -> str:
+    decl, rel, label = st["declaration"], st["release"], st["label"]
+    lines = [
+        f"Release   {rel['title']} (UPC {rel['upc']}), released {rel.get('release_date') or 'unknown'}",
+        f"Label     {label['name']}" + (f" (DPID {label['dpid']})" if label.get("dpid") else "")
+        + (" — verified" if label.get("verified") else ""),
+        f"Version   {decl['version']} ({decl['status']}), declared {decl['declared_at']}, id {decl['id']}",
+    ]
+    if decl.get("reason"):
+        lines.append(f"Reason    {decl['reason']}")
+    if decl.get("supersedes"):
+        lines.append(f"Replaces  leaf {decl['supersedes']}")
+    lines.append(f"AI        release: {vocabulary.LEVEL_LABELS[rel['contains_ai']]}; artwork: {vocabulary.LEVEL_LABELS[rel['artwork']]}")
+    lines.append("Artists")
+    for a in st["artists"]:
+        isni = f", ISNI {a['isni']}" if a.get("isni") else ""
+        lines.append(f"  - {a['name']}: {vocabulary.PERSONA_LABELS[a['persona']]}{isni}")
+    lines.append("Tracks")
+    for t in st["tracks"]:
+        lines.append(f"  {t['position']:>2}. {t['title']} (ISRC {t['isrc']}): {vocabulary.LEVEL_LABELS[t['contains_ai']]}")
+        parts = ", ".join(f"{vocabulary.PART_LABELS[p].lower()} {t['parts'][p]}" for p in vocabulary.PARTS)
+        lines.append(f"      {parts}")
+        if t["tools"]:
+            lines.append(f"      tools: {', '.join(t['tools'])}")
+        vl = t["voice_likeness"]
+        if vl["imitates_real_person"]:
+            lines.append(f"      voice imitates a real person; consent: {vl['consent_reference']}")
+    return "\n".join(lines)
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    try:
+        bundle = _load_json(args.bundle)
+        envelope = bundle["envelope"] if isinstance(bundle, dict) and "envelope" in bundle else bundle
+        statement = parse_statement(b64decode(envelope["payload"], "payload"))
+    except (ProvenanceError, KeyError, TypeError) as exc:
+        print(f"cannot inspect: {exc}", file=sys.stderr)
+        return 1
+    print(describe_statement(statement))
+    if isinstance(bundle, dict) and isinstance(bundle.get("log"), dict):
+        log = bundle["log"]
+        print(f"Log       {log.get('origin')} leaf {log.get('index')} of {log.get('tree_size')}")
+    print("(not verified: run `python -m provenance verify` to check signatures and proofs)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m provenance", description="Verify AI-disclosure bundles offline.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    v = sub.add_parser("verify", help="check a bundle against a JWKS (exit 0 when valid, 1 when not)")
+    v.add_argument("bundle")
+    v.add_argument("--jwks", required=True, help="the registry's /.well-known/jwks.json, saved to a file")
+    v.add_argument("--json", action="store_true", help="print every check as JSON")
+    v.set_defaults(func=cmd_verify)
+    i = sub.add_parser("inspect", help="print a bundle's statement readably (no verification)")
+    i.add_argument("bundle")
+    i.set_defaults(func=cmd_inspect)
+    args = parser.parse_args(argv)
+    return args.func(args)

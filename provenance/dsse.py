@@ -1,0 +1,83 @@
+"""DSSE envelopes (secure-systems-lab/dsse protocol.md) signed with Ed25519."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from provenance.encoding import b64decode, b64encode
+from provenance.errors import VerificationError
+from provenance.keys import KeySet, PublicKey, public_bytes, thumbprint
+
+PAYLOAD_TYPE = "application/vnd.ai-disclosure.statement.v1+json"
+
+
+def pae(payload_type: str, payload: bytes) -> bytes:
+    """Pre-Authentication Encoding: ``DSSEv1 SP LEN(type) SP type SP LEN(body) SP body``."""
+    type_bytes = payload_type.encode("utf-8")
+    return b"DSSEv1 %d %b %d %b" % (len(type_bytes), type_bytes, len(payload), payload)
+
+
+def sign_envelope(payload: bytes, key: Ed25519PrivateKey, *, payload_type: str = PAYLOAD_TYPE) -> dict[str, Any]:
+    signature = key.sign(pae(payload_type, payload))
+    return {
+        "payloadType": payload_type,
+        "payload": b64encode(payload),
+        "signatures": [{"keyid": thumbprint(public_bytes(key)), "sig": b64encode(signature)}],
+    }
+
+
+def check_envelope_shape(envelope: Any) -> None:
+    if not isinstance(envelope, dict):
+        raise VerificationError("the envelope must be an object")
+    for member in ("payloadType", "payload", "signatures"):
+        if member not in envelope:
+            raise VerificationError(f"the envelope has no {member!r}")
+    if not isinstance(envelope["payloadType"], str) or not isinstance(envelope["payload"], str):
+        raise VerificationError("payloadType and payload must be strings")
+    sigs = envelope["signatures"]
+    if not isinstance(sigs, list) or not sigs:
+        raise VerificationError("the envelope must carry at least one signature")
+    for sig in sigs:
+        if not isinstance(sig, dict) or not isinstance(sig.get("sig"), str):
+            raise VerificationError("each signature must be an object with a base64 'sig'")
+        if "keyid" in sig and not isinstance(sig["keyid"], str):
+            raise VerificationError("a signature's keyid must be a string")
+
+
+def verify_envelope(envelope: Any, keys: KeySet, *, purpose: str = "statement") -> tuple[bytes, PublicKey]:
+    """Verify the signature over PAE with a non-revoked key of ``purpose``; return (payload, key).
+
+    The payloadType is *not* checked here: PROTOCOL.md §2 orders the checks
+    signature first, then type, so callers check it next.
+    """
+    check_envelope_shape(envelope)
+    payload = b64decode(envelope["payload"], "envelope payload")
+    message = pae(envelope["payloadType"], payload)
+    problems = []
+    for sig in envelope["signatures"]:
+        kid = sig.get("keyid")
+        if kid:
+            # The keyid only picks which key to try; it must name a key we hold.
+            found = keys.get(kid)
+            if found is None:
+                problems.append(f"key {kid} is not in the JWKS")
+                continue
+            candidates = [found]
+        else:
+            candidates = keys.of_purpose(purpose)
+        signature = b64decode(sig["sig"], "signature")
+        for key in candidates:
+            if key.purpose != purpose:
+                problems.append(f"key {key.kid} is a {key.purpose} key, not a {purpose} key")
+                continue
+            if key.status == "revoked":
+                problems.append(f"key {key.kid} is revoked")
+                continue
+            if key.verify(signature, message):
+                return payload, key
+            problems.append(f"signature does not verify with key {key.kid}")
+    if not problems:
+        problems.append(f"no {purpose} key in the JWKS")
+    raise VerificationError("; ".join(problems))

@@ -1,0 +1,192 @@
+"""Ed25519 keys: generation, encrypted storage, JWK/JWKS (RFC 7517, 8037) and RFC 7638 key ids.
+
+Private keys are stored as OpenSSH-format PEM encrypted with bcrypt-pbkdf and
+a configurable round count (:data:`DEFAULT_KDF_ROUNDS`). We avoid
+``BestAvailableEncryption`` for PKCS#8 because cryptography uses only 2048
+PBKDF2 iterations there; see docs/operations.md for protecting production keys.
+Unencrypted and PKCS#8 PEM keys still load, for keys handed over by a KMS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from provenance.encoding import b64url_decode, b64url_encode
+from provenance.errors import ProvenanceError, VerificationError
+from provenance.statement import format_timestamp, parse_timestamp
+
+DEFAULT_KDF_ROUNDS = 100  # bcrypt-pbkdf rounds; OpenSSH's ssh-keygen default is 16
+PURPOSES = ("statement", "checkpoint")
+KEY_STATUSES = ("active", "retired", "revoked")
+
+
+def generate_private_key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.generate()
+
+
+def private_key_to_pem(key: Ed25519PrivateKey, passphrase: bytes | None, *, rounds: int = DEFAULT_KDF_ROUNDS) -> bytes:
+    """Serialize for storage on disk; ``passphrase=None`` writes an unencrypted key (tests only)."""
+    if passphrase is None:
+        encryption: serialization.KeySerializationEncryption = serialization.NoEncryption()
+    else:
+        if not passphrase:
+            raise ProvenanceError("the key passphrase must not be empty")
+        encryption = serialization.PrivateFormat.OpenSSH.encryption_builder().kdf_rounds(rounds).build(passphrase)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, encryption)
+
+
+def load_private_key(data: bytes, passphrase: bytes | None) -> Ed25519PrivateKey:
+    try:
+        if b"OPENSSH PRIVATE KEY" in data:
+            key = serialization.load_ssh_private_key(data, passphrase)
+        else:
+            key = serialization.load_pem_private_key(data, passphrase)
+    except (ValueError, TypeError) as exc:
+        raise ProvenanceError(f"cannot load the private key (wrong passphrase or not a key): {exc}") from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ProvenanceError("the private key is not an Ed25519 key")
+    return key
+
+
+def public_bytes(key: Ed25519PublicKey | Ed25519PrivateKey) -> bytes:
+    if isinstance(key, Ed25519PrivateKey):
+        key = key.public_key()
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def thumbprint(public_key: bytes) -> str:
+    """RFC 7638 thumbprint of an OKP Ed25519 key: the protocol's key id."""
+    x = b64url_encode(public_key)
+    canonical = '{"crv":"Ed25519","kty":"OKP","x":"' + x + '"}'
+    return b64url_encode(hashlib.sha256(canonical.encode("ascii")).digest())
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    """One JWKS entry with its parsed Ed25519 key."""
+
+    kid: str
+    key: Ed25519PublicKey
+    raw: bytes
+    purpose: str
+    status: str
+    not_before: datetime | None
+    not_after: datetime | None
+
+    def verify(self, signature: bytes, message: bytes) -> bool:
+        try:
+            self.key.verify(signature, message)
+        except InvalidSignature:
+            return False
+        return True
+
+    def valid_at(self, moment: datetime) -> bool:
+        if self.not_before is not None and moment < self.not_before:
+            return False
+        return self.not_after is None or moment <= self.not_after
+
+    def to_jwk(self) -> dict[str, Any]:
+        return public_jwk(
+            self.raw,
+            purpose=self.purpose,
+            status=self.status,
+            not_before=self.not_before,
+            not_after=self.not_after,
+        )
+
+
+def public_jwk(
+    public_key: bytes,
+    *,
+    purpose: str,
+    status: str = "active",
+    not_before: datetime | None = None,
+    not_after: datetime | None = None,
+) -> dict[str, Any]:
+    if purpose not in PURPOSES:
+        raise ProvenanceError(f"unknown key purpose {purpose!r}")
+    if status not in KEY_STATUSES:
+        raise ProvenanceError(f"unknown key status {status!r}")
+    return {
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": b64url_encode(public_key),
+        "alg": "Ed25519",
+        "use": "sig",
+        "kid": thumbprint(public_key),
+        "purpose": purpose,
+        "status": status,
+        "not_before": format_timestamp(not_before) if not_before else None,
+        "not_after": format_timestamp(not_after) if not_after else None,
+    }
+
+
+def parse_jwk(jwk: Any) -> PublicKey:
+    if not isinstance(jwk, dict):
+        raise VerificationError("a JWKS key must be an object")
+    if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
+        raise VerificationError("a JWKS key must be an OKP Ed25519 key")
+    raw = b64url_decode(jwk.get("x"), "JWK x")
+    if len(raw) != 32:
+        raise VerificationError("an Ed25519 public key has 32 bytes")
+    kid = thumbprint(raw)
+    if jwk.get("kid") != kid:
+        raise VerificationError(f"JWK kid {jwk.get('kid')!r} is not the RFC 7638 thumbprint {kid!r}")
+    purpose = jwk.get("purpose")
+    if purpose not in PURPOSES:
+        raise VerificationError(f"JWK {kid} has unknown purpose {purpose!r}")
+    status = jwk.get("status")
+    if status not in KEY_STATUSES:
+        raise VerificationError(f"JWK {kid} has unknown status {status!r}")
+    try:
+        not_before = parse_timestamp(jwk["not_before"]) if jwk.get("not_before") else None
+        not_after = parse_timestamp(jwk["not_after"]) if jwk.get("not_after") else None
+    except ValueError as exc:
+        raise VerificationError(f"JWK {kid}: {exc}") from exc
+    return PublicKey(
+        kid=kid,
+        key=Ed25519PublicKey.from_public_bytes(raw),
+        raw=raw,
+        purpose=purpose,
+        status=status,
+        not_before=not_before,
+        not_after=not_after,
+    )
+
+
+class KeySet:
+    """A parsed JWKS. Look keys up by kid; the kid is a hint, never a grant."""
+
+    def __init__(self, keys: Iterable[PublicKey]) -> None:
+        self._by_kid: dict[str, PublicKey] = {}
+        for key in keys:
+            self._by_kid[key.kid] = key
+
+    @classmethod
+    def from_jwks(cls, jwks: Mapping[str, Any] | Any) -> KeySet:
+        if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
+            raise VerificationError('a JWKS must be an object with a "keys" list')
+        return cls(parse_jwk(k) for k in jwks["keys"])
+
+    def get(self, kid: str) -> PublicKey | None:
+        return self._by_kid.get(kid)
+
+    def of_purpose(self, purpose: str) -> list[PublicKey]:
+        return [k for k in self._by_kid.values() if k.purpose == purpose]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._by_kid.values())
+
+    def __len__(self) -> int:
+        return len(self._by_kid)
+
+    def to_jwks(self) -> dict[str, Any]:
+        return {"keys": [k.to_jwk() for k in self._by_kid.values()]}

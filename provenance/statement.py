@@ -1,0 +1,314 @@
+"""Build, validate and parse the signed statement of PROTOCOL.md §1.
+
+A statement is plain JSON data (dicts, lists, str, int, bool, None). The
+registry builds it with :func:`build_statement`; anyone parses and checks a
+received one with :func:`parse_statement`. Members beyond the protocol's are
+documented in docs/protocol.md (``label.verified``, ``tracks[].duration``,
+``tracks[].artists``); unknown members are ignored so that later minor
+revisions stay readable by this verifier.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timezone
+from typing import Any
+
+from provenance import identifiers, jcs, vocabulary
+from provenance.errors import IdentifierError, StatementError
+
+SCHEMA = "ai-disclosure/v1"
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MAX_TRACKS = 1000
+MAX_TEXT = 1000
+
+
+def format_timestamp(moment: datetime) -> str:
+    """RFC 3339 UTC with ``Z`` and whole seconds, the form statements use."""
+    if moment.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_timestamp(text: str) -> datetime:
+    if not isinstance(text, str) or not _RFC3339_UTC.match(text):
+        raise ValueError(f"{text!r} is not an RFC 3339 UTC timestamp ending in Z")
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+# --- validation helpers --------------------------------------------------------
+
+
+def _obj(value: Any, path: str) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise StatementError("must be an object", path)
+    return value
+
+
+def _member(obj: Mapping[str, Any], key: str, path: str) -> Any:
+    if key not in obj:
+        raise StatementError(f"missing member {key!r}", path)
+    return obj[key]
+
+
+def _text(value: Any, path: str, *, nullable: bool = False, max_len: int = MAX_TEXT) -> str | None:
+    if value is None and nullable:
+        return None
+    if not isinstance(value, str):
+        raise StatementError("must be a string" + (" or null" if nullable else ""), path)
+    if not value.strip():
+        raise StatementError("must not be blank", path)
+    if len(value) > max_len:
+        raise StatementError(f"must be at most {max_len} characters", path)
+    return value
+
+
+def _int(value: Any, path: str, *, minimum: int) -> int:
+    # bool is a subclass of int in Python; JSON true is not a number.
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise StatementError("must be a whole number", path)
+    if value < minimum:
+        raise StatementError(f"must be at least {minimum}", path)
+    return value
+
+
+def _level(value: Any, path: str) -> str:
+    if value not in vocabulary.LEVELS:
+        raise StatementError(f"unknown AI level {value!r} (expected one of: none, partly, all)", path)
+    return value
+
+
+def _ident(func: Any, value: Any, path: str) -> str:
+    try:
+        normalized = func(value)
+    except IdentifierError as exc:
+        raise StatementError(str(exc), path) from exc
+    if normalized != value:
+        raise StatementError(f"must be in compact canonical form {normalized!r}", path)
+    return normalized
+
+
+def _list(value: Any, path: str, *, max_len: int) -> Sequence[Any]:
+    if not isinstance(value, list):
+        raise StatementError("must be a list", path)
+    if len(value) > max_len:
+        raise StatementError(f"must have at most {max_len} items", path)
+    return value
+
+
+def validate_statement(statement: Any) -> dict[str, Any]:
+    """Check ``statement`` against PROTOCOL.md §1; return it or raise :class:`StatementError`."""
+    st = _obj(statement, "statement")
+    if _member(st, "schema", "statement") != SCHEMA:
+        raise StatementError(f"must be {SCHEMA!r}", "schema")
+    _text(_member(st, "registry", "statement"), "registry", max_len=255)
+
+    decl = _obj(_member(st, "declaration", "statement"), "declaration")
+    decl_id = _member(decl, "id", "declaration")
+    if not isinstance(decl_id, str) or not _UUID.match(decl_id):
+        raise StatementError("must be a lower-case UUID", "declaration.id")
+    version = _int(_member(decl, "version", "declaration"), "declaration.version", minimum=1)
+    if _member(decl, "status", "declaration") not in vocabulary.STATUSES:
+        raise StatementError("must be 'active' or 'withdrawn'", "declaration.status")
+    supersedes = _member(decl, "supersedes", "declaration")
+    reason = _text(_member(decl, "reason", "declaration"), "declaration.reason", nullable=True, max_len=2000)
+    if version == 1:
+        if supersedes is not None:
+            raise StatementError("must be null for version 1", "declaration.supersedes")
+        if decl["status"] != vocabulary.STATUS_ACTIVE:
+            raise StatementError("version 1 must be 'active'", "declaration.status")
+    else:
+        if not isinstance(supersedes, str) or not _HEX64.match(supersedes):
+            raise StatementError("must be the lower-case hex leaf hash of the previous version", "declaration.supersedes")
+        if reason is None:
+            raise StatementError("a reason is required from version 2", "declaration.reason")
+    try:
+        parse_timestamp(_member(decl, "declared_at", "declaration"))
+    except ValueError as exc:
+        raise StatementError(str(exc), "declaration.declared_at") from exc
+
+    label = _obj(_member(st, "label", "statement"), "label")
+    _text(_member(label, "name", "label"), "label.name", max_len=255)
+    dpid = _member(label, "dpid", "label")
+    if dpid is not None:
+        _ident(identifiers.normalize_dpid, dpid, "label.dpid")
+    if "verified" in label and not isinstance(label["verified"], bool):
+        raise StatementError("must be true or false", "label.verified")
+
+    release = _obj(_member(st, "release", "statement"), "release")
+    _ident(identifiers.normalize_gtin, _member(release, "upc", "release"), "release.upc")
+    _text(_member(release, "title", "release"), "release.title", max_len=500)
+    release_date = _member(release, "release_date", "release")
+    if release_date is not None:
+        if not isinstance(release_date, str) or not _DATE.match(release_date):
+            raise StatementError("must be a date YYYY-MM-DD or null", "release.release_date")
+        try:
+            date.fromisoformat(release_date)
+        except ValueError as exc:
+            raise StatementError(f"is not a real date: {exc}", "release.release_date") from exc
+    release_level = _level(_member(release, "contains_ai", "release"), "release.contains_ai")
+    artwork = _level(_member(release, "artwork", "release"), "release.artwork")
+
+    artists = _list(_member(st, "artists", "statement"), "artists", max_len=200)
+    if not artists:
+        raise StatementError("must name at least one artist", "artists")
+    for i, artist in enumerate(artists):
+        _validate_artist(artist, f"artists[{i}]")
+
+    tracks = _list(_member(st, "tracks", "statement"), "tracks", max_len=MAX_TRACKS)
+    if not tracks:
+        raise StatementError("must list at least one track", "tracks")
+    seen_isrc: set[str] = set()
+    seen_pos: set[int] = set()
+    track_levels = []
+    for i, track in enumerate(tracks):
+        path = f"tracks[{i}]"
+        t = _obj(track, path)
+        isrc = _ident(identifiers.normalize_isrc, _member(t, "isrc", path), f"{path}.isrc")
+        if isrc in seen_isrc:
+            raise StatementError(f"ISRC {isrc} appears twice", f"{path}.isrc")
+        seen_isrc.add(isrc)
+        _text(_member(t, "title", path), f"{path}.title", max_len=500)
+        pos = _int(_member(t, "position", path), f"{path}.position", minimum=1)
+        if pos in seen_pos:
+            raise StatementError(f"position {pos} appears twice", f"{path}.position")
+        seen_pos.add(pos)
+        parts = _obj(_member(t, "parts", path), f"{path}.parts")
+        for part in vocabulary.PARTS:
+            _level(_member(parts, part, f"{path}.parts"), f"{path}.parts.{part}")
+        level = _level(_member(t, "contains_ai", path), f"{path}.contains_ai")
+        derived = vocabulary.track_contains_ai(parts)
+        if level != derived:
+            raise StatementError(f"is {level!r} but its parts give {derived!r}", f"{path}.contains_ai")
+        track_levels.append(level)
+        likeness = _obj(_member(t, "voice_likeness", path), f"{path}.voice_likeness")
+        imitates = _member(likeness, "imitates_real_person", f"{path}.voice_likeness")
+        if not isinstance(imitates, bool):
+            raise StatementError("must be true or false", f"{path}.voice_likeness.imitates_real_person")
+        consent = _text(
+            _member(likeness, "consent_reference", f"{path}.voice_likeness"),
+            f"{path}.voice_likeness.consent_reference",
+            nullable=True,
+        )
+        if imitates and consent is None:
+            raise StatementError(
+                "a consent reference is required when the voice imitates a real person",
+                f"{path}.voice_likeness.consent_reference",
+            )
+        tools = _list(_member(t, "tools", path), f"{path}.tools", max_len=50)
+        for j, tool in enumerate(tools):
+            _text(tool, f"{path}.tools[{j}]", max_len=200)
+        sha = _member(t, "audio_sha256", path)
+        if sha is not None and (not isinstance(sha, str) or not _HEX64.match(sha)):
+            raise StatementError("must be 64 lower-case hex digits or null", f"{path}.audio_sha256")
+        if "duration" in t and t["duration"] is not None:
+            _int(t["duration"], f"{path}.duration", minimum=0)
+        if "artists" in t:
+            for j, artist in enumerate(_list(t["artists"], f"{path}.artists", max_len=200)):
+                _validate_artist(artist, f"{path}.artists[{j}]")
+
+    derived_release = vocabulary.release_contains_ai(track_levels, artwork)
+    if release_level != derived_release:
+        raise StatementError(f"is {release_level!r} but its tracks and artwork give {derived_release!r}", "release.contains_ai")
+    return st  # type: ignore[return-value]
+
+
+def _validate_artist(artist: Any, path: str) -> None:
+    a = _obj(artist, path)
+    _text(_member(a, "name", path), f"{path}.name", max_len=255)
+    isni = _member(a, "isni", path)
+    if isni is not None:
+        _ident(identifiers.normalize_isni, isni, f"{path}.isni")
+    if _member(a, "persona", path) not in vocabulary.PERSONAS:
+        raise StatementError("must be 'human', 'ai_assisted' or 'synthetic'", f"{path}.persona")
+
+
+def parse_statement(data: bytes) -> dict[str, Any]:
+    """Parse statement bytes strictly (no floats, no duplicate members) and validate them."""
+    try:
+        value = jcs.loads(data)
+    except ValueError as exc:
+        raise StatementError(f"statement is not valid protocol JSON: {exc}") from exc
+    return validate_statement(value)
+
+
+def build_statement(
+    *,
+    registry: str,
+    declaration_id: str,
+    version: int,
+    status: str,
+    supersedes: str | None,
+    reason: str | None,
+    declared_at: datetime,
+    label: Mapping[str, Any],
+    release: Mapping[str, Any],
+    artists: Sequence[Mapping[str, Any]],
+    tracks: Sequence[Mapping[str, Any]],
+) -> dict[str, Any]:
+    """Assemble a statement, deriving every ``contains_ai``, and validate it.
+
+    ``release`` needs upc, title, release_date (date, str or None) and artwork;
+    each track needs isrc, title, position and parts, and may carry
+    voice_likeness, tools, audio_sha256, duration and artists.
+    """
+    built_tracks = []
+    for t in sorted(tracks, key=lambda t: t["position"]):
+        parts = {p: t["parts"][p] for p in vocabulary.PARTS}
+        likeness = t.get("voice_likeness") or {}
+        entry: dict[str, Any] = {
+            "isrc": t["isrc"],
+            "title": t["title"],
+            "position": t["position"],
+            "contains_ai": vocabulary.track_contains_ai(parts),
+            "parts": parts,
+            "voice_likeness": {
+                "imitates_real_person": bool(likeness.get("imitates_real_person", False)),
+                "consent_reference": likeness.get("consent_reference") or None,
+            },
+            "tools": list(t.get("tools") or []),
+            "audio_sha256": t.get("audio_sha256") or None,
+            "duration": t.get("duration"),
+        }
+        if t.get("artists"):
+            entry["artists"] = [_artist(a) for a in t["artists"]]
+        built_tracks.append(entry)
+    release_date = release.get("release_date")
+    if isinstance(release_date, date):
+        release_date = release_date.isoformat()
+    statement = {
+        "schema": SCHEMA,
+        "registry": registry,
+        "declaration": {
+            "id": declaration_id,
+            "version": version,
+            "status": status,
+            "supersedes": supersedes,
+            "reason": reason or None,
+            "declared_at": format_timestamp(declared_at),
+        },
+        "label": {"name": label["name"], "dpid": label.get("dpid") or None, "verified": bool(label.get("verified"))},
+        "release": {
+            "upc": release["upc"],
+            "title": release["title"],
+            "release_date": release_date,
+            "contains_ai": vocabulary.release_contains_ai((t["contains_ai"] for t in built_tracks), release["artwork"]),
+            "artwork": release["artwork"],
+        },
+        "artists": [_artist(a) for a in artists],
+        "tracks": built_tracks,
+    }
+    return validate_statement(statement)
+
+
+def _artist(a: Mapping[str, Any]) -> dict[str, Any]:
+    return {"name": a["name"], "isni": a.get("isni") or None, "persona": a["persona"]}
+
+
+def statement_bytes(statement: Mapping[str, Any]) -> bytes:
+    """The canonical bytes that get signed."""
+    return jcs.canonicalize(statement)

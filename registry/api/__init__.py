@@ -1,0 +1,1 @@
+"""Platform REST API (PROTOCOL.md §7) and label write API."""

@@ -1,0 +1,5 @@
+"""URLs of registry.api."""
+
+from __future__ import annotations
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Catalog: labels and their members, artists, releases, recordings and tracks."""

@@ -1,0 +1,128 @@
+"""Catalog models. Identifiers are stored in the compact canonical form of ``provenance.identifiers``.
+
+A Recording (one ISRC) belongs to exactly one label; a Track is that
+recording's appearance on one release, so the same ISRC can sit on a single
+and on its album (PROTOCOL.md §7) without a second label ever claiming it.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from provenance import vocabulary
+
+LEVEL_CHOICES = [(level, vocabulary.LEVEL_LABELS[level]) for level in vocabulary.LEVELS]
+PERSONA_CHOICES = [(p, vocabulary.PERSONA_LABELS[p]) for p in vocabulary.PERSONAS]
+
+
+class Label(models.Model):
+    name = models.CharField(max_length=255)
+    dpid = models.CharField("DDEX Party ID", max_length=18, null=True, blank=True, unique=True)
+    verified = models.BooleanField(default=False, help_text="Set only after staff reviewed who the label is.")
+    contact_email = models.EmailField(blank=True)
+    is_demo = models.BooleanField(default=False, help_text="Fictional demo content.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    OWNER, SUBMITTER = "owner", "submitter"
+    ROLE_CHOICES = [(OWNER, "Owner"), (SUBMITTER, "Submitter")]
+
+    label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="label_memberships")
+    role = models.CharField(max_length=16, choices=ROLE_CHOICES, default=SUBMITTER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["label", "user"], name="unique_label_member")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role}) at {self.label}"
+
+
+class Artist(models.Model):
+    label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="artists")
+    name = models.CharField(max_length=255)
+    isni = models.CharField("ISNI", max_length=16, null=True, blank=True)
+    persona = models.CharField(max_length=16, choices=PERSONA_CHOICES, default=vocabulary.HUMAN)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["label", "isni"], name="unique_artist_isni_per_label"),
+        ]
+        indexes = [models.Index(fields=["name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def as_statement(self) -> dict[str, object]:
+        return {"name": self.name, "isni": self.isni, "persona": self.persona}
+
+
+class Release(models.Model):
+    label = models.ForeignKey(Label, on_delete=models.PROTECT, related_name="releases")
+    upc = models.CharField("UPC/EAN", max_length=14, unique=True)
+    title = models.CharField(max_length=500)
+    release_date = models.DateField(null=True, blank=True)
+    artwork_ai = models.CharField("artwork AI level", max_length=8, choices=LEVEL_CHOICES, default=vocabulary.NONE)
+    artists = models.ManyToManyField(Artist, through="ReleaseArtist", related_name="releases")
+    # The newest signed version; maintained by the declaration services only.
+    current_declaration = models.OneToOneField(
+        "declarations.Declaration", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["title"])]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.upc})"
+
+
+class ReleaseArtist(models.Model):
+    release = models.ForeignKey(Release, on_delete=models.CASCADE)
+    artist = models.ForeignKey(Artist, on_delete=models.PROTECT)
+    position = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["release", "artist"], name="unique_release_artist")]
+
+
+class Recording(models.Model):
+    label = models.ForeignKey(Label, on_delete=models.PROTECT, related_name="recordings")
+    isrc = models.CharField("ISRC", max_length=12, unique=True)
+    title = models.CharField(max_length=500)
+    duration = models.PositiveIntegerField("duration (seconds)", null=True, blank=True)
+    audio_sha256 = models.CharField(max_length=64, null=True, blank=True)
+    artists = models.ManyToManyField(Artist, blank=True, related_name="recordings")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.isrc})"
+
+
+class Track(models.Model):
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="tracks")
+    recording = models.ForeignKey(Recording, on_delete=models.PROTECT, related_name="tracks")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["release", "position"], name="unique_track_position"),
+            models.UniqueConstraint(fields=["release", "recording"], name="unique_track_recording"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.recording.title}"

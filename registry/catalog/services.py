@@ -1,0 +1,245 @@
+"""Catalog writes: labels, members, artists, releases with their tracks.
+
+Identifiers are normalized and validated with ``provenance.identifiers``; an
+ISRC or UPC already held by another label raises :class:`Conflict`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from provenance import identifiers, vocabulary
+from provenance.errors import IdentifierError
+from registry.catalog.models import Artist, Label, Membership, Recording, Release, ReleaseArtist, Track
+from registry.errors import Conflict, ValidationFailed
+
+
+def _normalize(func: Any, value: Any, field: str) -> str:
+    try:
+        return func(value)
+    except IdentifierError as exc:
+        raise ValidationFailed(str(exc), fields={field: [str(exc)]}) from exc
+
+
+def _level(value: Any, field: str) -> str:
+    if value not in vocabulary.LEVELS:
+        raise ValidationFailed(f"{field} must be none, partly or all", fields={field: ["must be none, partly or all"]})
+    return value
+
+
+def _text(value: Any, field: str, max_len: int) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationFailed(f"{field} is required", fields={field: ["This field is required."]})
+    value = value.strip()
+    if len(value) > max_len:
+        raise ValidationFailed(f"{field} is too long", fields={field: [f"At most {max_len} characters."]})
+    if any(ord(c) < 32 for c in value):
+        raise ValidationFailed(f"{field} contains control characters", fields={field: ["Control characters are not allowed."]})
+    return value
+
+
+def label_create(
+    *,
+    name: str,
+    dpid: str | None = None,
+    verified: bool = False,
+    contact_email: str = "",
+    is_demo: bool = False,
+) -> Label:
+    name = _text(name, "name", 255)
+    if dpid:
+        dpid = _normalize(identifiers.normalize_dpid, dpid, "dpid")
+        if Label.objects.filter(dpid=dpid).exists():
+            raise Conflict(f"DDEX Party ID {dpid} is already registered to another label", fields={"dpid": ["Already registered."]})
+    return Label.objects.create(name=name, dpid=dpid or None, verified=verified, contact_email=contact_email, is_demo=is_demo)
+
+
+def membership_add(*, label: Label, user: Any, role: str = Membership.SUBMITTER) -> Membership:
+    if role not in (Membership.OWNER, Membership.SUBMITTER):
+        raise ValidationFailed("role must be owner or submitter", fields={"role": ["Unknown role."]})
+    membership, created = Membership.objects.get_or_create(label=label, user=user, defaults={"role": role})
+    if not created and membership.role != role:
+        membership.role = role
+        membership.save(update_fields=["role"])
+    return membership
+
+
+def artist_create(*, label: Label, name: str, isni: str | None = None, persona: str = vocabulary.HUMAN) -> Artist:
+    name = _text(name, "name", 255)
+    if persona not in vocabulary.PERSONAS:
+        raise ValidationFailed("persona must be human, ai_assisted or synthetic", fields={"persona": ["Unknown persona."]})
+    if isni:
+        isni = _normalize(identifiers.normalize_isni, isni, "isni")
+        existing = Artist.objects.filter(label=label, isni=isni).first()
+        if existing is not None:
+            return existing
+    return Artist.objects.create(label=label, name=name, isni=isni or None, persona=persona)
+
+
+def resolve_artists(label: Label, artists: Sequence[Artist | Mapping[str, Any]], field: str = "artists") -> list[Artist]:
+    """Accept Artist rows of this label, or dicts ``{name, isni, persona}`` (reused when the name/ISNI match)."""
+    resolved: list[Artist] = []
+    for item in artists:
+        if isinstance(item, Artist):
+            if item.label_id != label.pk:
+                raise ValidationFailed("an artist belongs to another label", fields={field: ["Unknown artist."]})
+            artist = item
+        else:
+            name = _text(item.get("name"), f"{field}.name", 255)
+            isni = item.get("isni") or None
+            persona = item.get("persona") or vocabulary.HUMAN
+            match = None
+            if isni:
+                isni = _normalize(identifiers.normalize_isni, isni, f"{field}.isni")
+                match = Artist.objects.filter(label=label, isni=isni).first()
+            if match is None:
+                match = Artist.objects.filter(label=label, name=name, isni=isni, persona=persona).first()
+            artist = match or artist_create(label=label, name=name, isni=isni, persona=persona)
+        if artist not in resolved:
+            resolved.append(artist)
+    return resolved
+
+
+def _clean_tracks(tracks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    if not tracks:
+        raise ValidationFailed("a release needs at least one track", fields={"tracks": ["Add at least one track."]})
+    cleaned: list[dict[str, Any]] = []
+    seen_isrc: set[str] = set()
+    seen_pos: set[int] = set()
+    for i, t in enumerate(tracks):
+        f = f"tracks[{i}]"
+        isrc = _normalize(identifiers.normalize_isrc, t.get("isrc"), f"{f}.isrc")
+        if isrc in seen_isrc:
+            raise ValidationFailed(f"ISRC {isrc} appears twice", fields={f"{f}.isrc": ["This ISRC is already on the release."]})
+        seen_isrc.add(isrc)
+        position = t.get("position", i + 1)
+        if not isinstance(position, int) or isinstance(position, bool) or not 1 <= position <= 999:
+            raise ValidationFailed("position must be a whole number from 1 to 999", fields={f"{f}.position": ["Must be 1–999."]})
+        if position in seen_pos:
+            raise ValidationFailed(f"position {position} appears twice", fields={f"{f}.position": ["Duplicate position."]})
+        seen_pos.add(position)
+        duration = t.get("duration")
+        if duration is not None and (not isinstance(duration, int) or isinstance(duration, bool) or not 0 <= duration <= 86400):
+            raise ValidationFailed("duration must be whole seconds (0–86400)", fields={f"{f}.duration": ["Whole seconds, 0–86400."]})
+        sha = t.get("audio_sha256") or None
+        if sha is not None:
+            sha = str(sha).strip().lower()
+            if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+                raise ValidationFailed("audio_sha256 must be 64 hex digits", fields={f"{f}.audio_sha256": ["64 hex digits."]})
+        cleaned.append(
+            {
+                "isrc": isrc,
+                "title": _text(t.get("title"), f"{f}.title", 500),
+                "position": position,
+                "duration": duration,
+                "audio_sha256": sha,
+                "artists": t.get("artists") or [],
+            }
+        )
+    if len(cleaned) > 500:
+        raise ValidationFailed("a release may have at most 500 tracks", fields={"tracks": ["At most 500 tracks."]})
+    return cleaned
+
+
+def _claim_recordings(label: Label, tracks: list[dict[str, Any]]) -> dict[str, Recording]:
+    isrcs = [t["isrc"] for t in tracks]
+    existing = {r.isrc: r for r in Recording.objects.select_for_update().filter(isrc__in=isrcs)}
+    out: dict[str, Recording] = {}
+    for i, t in enumerate(tracks):
+        rec = existing.get(t["isrc"])
+        if rec is not None and rec.label_id != label.pk:
+            raise Conflict(
+                f"ISRC {t['isrc']} belongs to another label",
+                fields={f"tracks[{i}].isrc": ["This ISRC is registered by another label."]},
+            )
+        artists = resolve_artists(label, t["artists"], f"tracks[{i}].artists") if t["artists"] else []
+        if rec is None:
+            try:
+                with transaction.atomic():
+                    rec = Recording.objects.create(
+                        label=label, isrc=t["isrc"], title=t["title"], duration=t["duration"], audio_sha256=t["audio_sha256"]
+                    )
+            except IntegrityError:
+                raise Conflict(f"ISRC {t['isrc']} was just registered by another label") from None
+        else:
+            rec.title, rec.duration, rec.audio_sha256 = t["title"], t["duration"], t["audio_sha256"]
+            rec.save(update_fields=["title", "duration", "audio_sha256"])
+        if artists:
+            rec.artists.set(artists)
+        out[t["isrc"]] = rec
+    return out
+
+
+@transaction.atomic
+def release_create(
+    *,
+    label: Label,
+    upc: str,
+    title: str,
+    release_date: date | None = None,
+    artwork_ai: str = vocabulary.NONE,
+    artists: Sequence[Artist | Mapping[str, Any]],
+    tracks: Sequence[Mapping[str, Any]],
+) -> Release:
+    upc = _normalize(identifiers.normalize_gtin, upc, "upc")
+    title = _text(title, "title", 500)
+    artwork_ai = _level(artwork_ai, "artwork_ai")
+    if not artists:
+        raise ValidationFailed("a release needs at least one artist", fields={"artists": ["Add at least one artist."]})
+    cleaned = _clean_tracks(tracks)
+    existing = Release.objects.filter(upc=upc).only("label_id").first()
+    if existing is not None:
+        if existing.label_id != label.pk:
+            raise Conflict(f"UPC {upc} belongs to another label", fields={"upc": ["This UPC is registered by another label."]})
+        raise Conflict(f"UPC {upc} is already in your catalog", fields={"upc": ["You registered this UPC already."]})
+    resolved = resolve_artists(label, artists)
+    try:
+        with transaction.atomic():
+            release = Release.objects.create(label=label, upc=upc, title=title, release_date=release_date, artwork_ai=artwork_ai)
+    except IntegrityError:
+        raise Conflict(f"UPC {upc} was just registered", fields={"upc": ["Already registered."]}) from None
+    ReleaseArtist.objects.bulk_create([ReleaseArtist(release=release, artist=a, position=i + 1) for i, a in enumerate(resolved)])
+    recordings = _claim_recordings(label, cleaned)
+    Track.objects.bulk_create([Track(release=release, recording=recordings[t["isrc"]], position=t["position"]) for t in cleaned])
+    return release
+
+
+@transaction.atomic
+def release_update(
+    *,
+    release: Release,
+    title: str | None = None,
+    release_date: date | None = None,
+    artwork_ai: str | None = None,
+    artists: Sequence[Artist | Mapping[str, Any]] | None = None,
+    tracks: Sequence[Mapping[str, Any]] | None = None,
+) -> Release:
+    """Change catalog details (before an amendment). The UPC never changes: it is the release's identity."""
+    fields = []
+    if title is not None:
+        release.title = _text(title, "title", 500)
+        fields.append("title")
+    if release_date is not None:
+        release.release_date = release_date
+        fields.append("release_date")
+    if artwork_ai is not None:
+        release.artwork_ai = _level(artwork_ai, "artwork_ai")
+        fields.append("artwork_ai")
+    if fields:
+        release.save(update_fields=fields)
+    if artists is not None:
+        if not artists:
+            raise ValidationFailed("a release needs at least one artist", fields={"artists": ["Add at least one artist."]})
+        resolved = resolve_artists(release.label, artists)
+        ReleaseArtist.objects.filter(release=release).delete()
+        ReleaseArtist.objects.bulk_create([ReleaseArtist(release=release, artist=a, position=i + 1) for i, a in enumerate(resolved)])
+    if tracks is not None:
+        cleaned = _clean_tracks(tracks)
+        recordings = _claim_recordings(release.label, cleaned)
+        Track.objects.filter(release=release).delete()
+        Track.objects.bulk_create([Track(release=release, recording=recordings[t["isrc"]], position=t["position"]) for t in cleaned])
+    return release

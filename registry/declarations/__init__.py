@@ -1,0 +1,1 @@
+"""Declarations: versioned, signed and logged statements of AI involvement per release."""

@@ -1,0 +1,59 @@
+"""Declarations: one row per signed version. Immutable once written (PostgreSQL trigger, migration 0002)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from registry.catalog.models import LEVEL_CHOICES, Release
+from registry.transparency.models import LogLeaf, SigningKey
+
+
+class Declaration(models.Model):
+    ACTIVE, WITHDRAWN = "active", "withdrawn"
+    STATUS_CHOICES = [(ACTIVE, "Active"), (WITHDRAWN, "Withdrawn")]
+    VIA_CHOICES = [("web", "Web form"), ("api", "API"), ("import", "DDEX import"), ("demo", "Demo data"), ("admin", "Admin")]
+
+    # The statement's declaration.id: one UUID for all versions of a release's declaration.
+    uid = models.UUIDField(default=uuid.uuid4, db_index=True)
+    release = models.ForeignKey(Release, on_delete=models.PROTECT, related_name="declarations")
+    version = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=STATUS_CHOICES)
+    reason = models.TextField(blank=True)
+    supersedes = models.CharField(max_length=64, null=True, blank=True)
+    declared_at = models.DateTimeField()
+    declared_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    via = models.CharField(max_length=16, choices=VIA_CHOICES, default="web")
+    contains_ai = models.CharField(max_length=8, choices=LEVEL_CHOICES)
+    statement = models.JSONField()
+    leaf = models.OneToOneField(LogLeaf, on_delete=models.PROTECT, related_name="declaration")
+    key = models.ForeignKey(SigningKey, on_delete=models.PROTECT, related_name="declarations")
+    # The bundle (PROTOCOL.md §6) as issued when the leaf was logged: canonical JSON bytes,
+    # served as stored so that lookups never re-serialize and ETags stay stable.
+    bundle = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["release_id", "version"]
+        constraints = [models.UniqueConstraint(fields=["release", "version"], name="unique_declaration_version")]
+
+    def __str__(self) -> str:
+        return f"{self.release.upc} v{self.version} ({self.status})"
+
+    @property
+    def leaf_hash_hex(self) -> str:
+        return bytes(self.leaf.leaf_hash).hex()
+
+
+class DeclaredRecording(models.Model):
+    """Index of which ISRCs a declaration version covers, for lookups by ISRC."""
+
+    declaration = models.ForeignKey(Declaration, on_delete=models.PROTECT, related_name="recordings")
+    isrc = models.CharField(max_length=12, db_index=True)
+    position = models.PositiveSmallIntegerField()
+    contains_ai = models.CharField(max_length=8, choices=LEVEL_CHOICES)
+
+    class Meta:
+        ordering = ["declaration_id", "position"]

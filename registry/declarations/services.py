@@ -1,0 +1,295 @@
+"""Declare, amend, withdraw: the one place where statements are signed and logged.
+
+Each version is built from the catalog plus the AI facts per track, signed
+into a DSSE envelope, appended to the log and stored, all in one
+transaction: a declaration is either signed and logged, or does not exist.
+Per release, the release row lock orders concurrent versions (no duplicate
+version numbers); the log lock is always taken after it, so no deadlock.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from provenance import bundle as pbundle
+from provenance import dsse, jcs, statement, vocabulary
+from provenance.errors import StatementError
+from registry.catalog.models import Release
+from registry.declarations.models import Declaration, DeclaredRecording
+from registry.errors import Conflict, ValidationFailed
+from registry.transparency import log
+from registry.transparency.keys import active_key
+from registry.transparency.models import SigningKey
+
+TrackAI = Mapping[str, Any]  # {"parts": {...}, "voice_likeness": {...}, "tools": [...]}
+
+
+def _clean_ai(isrc: str, ai: TrackAI | None) -> dict[str, Any]:
+    if not isinstance(ai, Mapping):
+        raise ValidationFailed(f"no AI declaration for track {isrc}", fields={f"ai.{isrc}": ["Declare this track."]})
+    parts = ai.get("parts")
+    if not isinstance(parts, Mapping):
+        raise ValidationFailed(f"track {isrc}: parts are required", fields={f"ai.{isrc}.parts": ["Required."]})
+    clean_parts = {}
+    for part in vocabulary.PARTS:
+        level = parts.get(part)
+        if level not in vocabulary.LEVELS:
+            raise ValidationFailed(
+                f"track {isrc}: {part} must be none, partly or all", fields={f"ai.{isrc}.parts.{part}": ["Choose none, partly or all."]}
+            )
+        clean_parts[part] = level
+    unknown = set(parts) - set(vocabulary.PARTS)
+    if unknown:
+        raise ValidationFailed(f"track {isrc}: unknown part(s) {', '.join(sorted(map(str, unknown)))}", fields={f"ai.{isrc}.parts": ["Unknown part."]})
+    likeness = ai.get("voice_likeness") or {}
+    if not isinstance(likeness, Mapping):
+        raise ValidationFailed(f"track {isrc}: voice_likeness must be an object", fields={f"ai.{isrc}.voice_likeness": ["Must be an object."]})
+    imitates = likeness.get("imitates_real_person", False)
+    if not isinstance(imitates, bool):
+        raise ValidationFailed(f"track {isrc}: imitates_real_person must be true or false", fields={f"ai.{isrc}.voice_likeness": ["true or false."]})
+    consent = likeness.get("consent_reference") or None
+    if consent is not None and (not isinstance(consent, str) or len(consent) > 500):
+        raise ValidationFailed(f"track {isrc}: consent_reference must be text", fields={f"ai.{isrc}.voice_likeness": ["Text, at most 500 characters."]})
+    if imitates and not (consent and consent.strip()):
+        raise ValidationFailed(
+            f"track {isrc}: a consent reference is required when the voice imitates a real person",
+            fields={f"ai.{isrc}.voice_likeness.consent_reference": ["Required when the voice imitates a real person."]},
+        )
+    tools = ai.get("tools") or []
+    if not isinstance(tools, list) or len(tools) > 50 or not all(isinstance(t, str) and t.strip() and len(t) <= 200 for t in tools):
+        raise ValidationFailed(f"track {isrc}: tools must be a list of names", fields={f"ai.{isrc}.tools": ["A list of tool names."]})
+    return {
+        "parts": clean_parts,
+        "voice_likeness": {"imitates_real_person": imitates, "consent_reference": consent.strip() if consent else None},
+        "tools": [t.strip() for t in tools],
+    }
+
+
+def _catalog_statement_input(release: Release, ai: Mapping[str, TrackAI]) -> dict[str, Any]:
+    tracks = list(release.tracks.select_related("recording").prefetch_related("recording__artists"))
+    if not tracks:
+        raise ValidationFailed("the release has no tracks to declare")
+    known = {t.recording.isrc for t in tracks}
+    extra = set(ai) - known
+    if extra:
+        raise ValidationFailed(f"not on this release: {', '.join(sorted(extra))}", fields={"ai": [f"Unknown ISRC {i}." for i in sorted(extra)]})
+    artists = [a.as_statement() for a in release.artists.order_by("releaseartist__position")]
+    if not artists:
+        raise ValidationFailed("the release has no artists")
+    return {
+        "label": {"name": release.label.name, "dpid": release.label.dpid, "verified": release.label.verified},
+        "release": {"upc": release.upc, "title": release.title, "release_date": release.release_date, "artwork": release.artwork_ai},
+        "artists": artists,
+        "tracks": [
+            {
+                "isrc": t.recording.isrc,
+                "title": t.recording.title,
+                "position": t.position,
+                "duration": t.recording.duration,
+                "audio_sha256": t.recording.audio_sha256,
+                "artists": [a.as_statement() for a in t.recording.artists.all()],
+                **_clean_ai(t.recording.isrc, ai.get(t.recording.isrc)),
+            }
+            for t in tracks
+        ],
+    }
+
+
+def _sign_and_log(
+    *,
+    release: Release,
+    st: dict[str, Any],
+    actor: Any,
+    via: str,
+) -> Declaration:
+    """The only place that signs a statement and appends it to the log."""
+    key, private = active_key(SigningKey.STATEMENT)
+    envelope = dsse.sign_envelope(statement.statement_bytes(st), private)
+    leaf_data = jcs.canonicalize(envelope).decode("ascii")
+    appended = log.append_one(leaf_data)
+    bundle = pbundle.make_bundle(
+        envelope,
+        origin=settings.REGISTRY_LOG_ORIGIN,
+        index=appended.index,
+        tree_size=appended.tree_size,
+        proof=appended.inclusion_proof,
+        checkpoint=appended.checkpoint,
+    )
+    decl = st["declaration"]
+    declaration = Declaration.objects.create(
+        uid=decl["id"],
+        release=release,
+        version=decl["version"],
+        status=decl["status"],
+        reason=decl["reason"] or "",
+        supersedes=decl["supersedes"],
+        declared_at=statement.parse_timestamp(decl["declared_at"]),
+        declared_by=actor if getattr(actor, "is_authenticated", False) else None,
+        via=via,
+        contains_ai=st["release"]["contains_ai"],
+        statement=st,
+        leaf_id=appended.index,
+        key=key,
+        bundle=jcs.canonicalize(bundle).decode("utf-8"),
+    )
+    DeclaredRecording.objects.bulk_create(
+        [
+            DeclaredRecording(declaration=declaration, isrc=t["isrc"], position=t["position"], contains_ai=t["contains_ai"])
+            for t in st["tracks"]
+        ]
+    )
+    release.current_declaration = declaration
+    release.save(update_fields=["current_declaration"])
+    return declaration
+
+
+def _build(release: Release, *, version: int, status: str, supersedes: str | None, reason: str | None, uid: str, content: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        return statement.build_statement(
+            registry=settings.REGISTRY_LOG_ORIGIN,
+            declaration_id=uid,
+            version=version,
+            status=status,
+            supersedes=supersedes,
+            reason=reason,
+            declared_at=timezone.now(),
+            label=content["label"],
+            release=content["release"],
+            artists=content["artists"],
+            tracks=content["tracks"],
+        )
+    except StatementError as exc:
+        raise ValidationFailed(str(exc), fields={exc.path or "statement": [str(exc)]}) from exc
+
+
+def _locked(release: Release) -> tuple[Release, Declaration | None]:
+    locked = Release.objects.select_for_update().select_related("label").get(pk=release.pk)
+    current = None
+    if locked.current_declaration_id:
+        current = Declaration.objects.select_related("leaf").get(pk=locked.current_declaration_id)
+    return locked, current
+
+
+def _check_expected(current: Declaration | None, expected_version: int | None) -> None:
+    have = current.version if current else 0
+    if expected_version is not None and expected_version != have:
+        raise Conflict(f"the declaration is at version {have}, not {expected_version}; reload and try again")
+
+
+def _reason(reason: str | None) -> str:
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValidationFailed("a reason is required", fields={"reason": ["Say why this version replaces the last one."]})
+    if len(reason) > 2000:
+        raise ValidationFailed("the reason is too long", fields={"reason": ["At most 2000 characters."]})
+    return reason.strip()
+
+
+@transaction.atomic
+def declaration_create(*, release: Release, ai: Mapping[str, TrackAI], actor: Any = None, via: str = "web") -> Declaration:
+    """Version 1 of a release's declaration."""
+    release, current = _locked(release)
+    if current is not None:
+        raise Conflict(f"release {release.upc} is declared already (version {current.version}); amend it instead")
+    st = _build(release, version=1, status=Declaration.ACTIVE, supersedes=None, reason=None, uid=str(uuid.uuid4()), content=_catalog_statement_input(release, ai))
+    return _sign_and_log(release=release, st=st, actor=actor, via=via)
+
+
+def previous_ai(current: Declaration) -> dict[str, dict[str, Any]]:
+    """The AI facts per ISRC of a signed version, to carry into the next one."""
+    return {
+        t["isrc"]: {"parts": t["parts"], "voice_likeness": t["voice_likeness"], "tools": t["tools"]}
+        for t in current.statement["tracks"]
+    }
+
+
+@transaction.atomic
+def declaration_amend(
+    *,
+    release: Release,
+    reason: str,
+    ai: Mapping[str, TrackAI] | None = None,
+    actor: Any = None,
+    via: str = "web",
+    expected_version: int | None = None,
+) -> Declaration:
+    """A new active version; tracks not named in ``ai`` keep their previous facts."""
+    reason = _reason(reason)
+    release, current = _locked(release)
+    if current is None:
+        raise Conflict(f"release {release.upc} has no declaration to amend; declare it first")
+    _check_expected(current, expected_version)
+    merged = previous_ai(current)
+    merged.update(ai or {})
+    isrcs = set(release.tracks.values_list("recording__isrc", flat=True))
+    merged = {isrc: facts for isrc, facts in merged.items() if isrc in isrcs}
+    st = _build(
+        release,
+        version=current.version + 1,
+        status=Declaration.ACTIVE,
+        supersedes=current.leaf_hash_hex,
+        reason=reason,
+        uid=str(current.uid),
+        content=_catalog_statement_input(release, merged),
+    )
+    return _sign_and_log(release=release, st=st, actor=actor, via=via)
+
+
+@transaction.atomic
+def declaration_withdraw(
+    *,
+    release: Release,
+    reason: str,
+    actor: Any = None,
+    via: str = "web",
+    expected_version: int | None = None,
+) -> Declaration:
+    """A withdrawal is a signed version too: same content, status withdrawn, with the reason."""
+    reason = _reason(reason)
+    release, current = _locked(release)
+    if current is None:
+        raise Conflict(f"release {release.upc} has no declaration to withdraw")
+    if current.status == Declaration.WITHDRAWN:
+        raise Conflict(f"release {release.upc} is withdrawn already")
+    _check_expected(current, expected_version)
+    prev = current.statement
+    st = _build(
+        release,
+        version=current.version + 1,
+        status=Declaration.WITHDRAWN,
+        supersedes=current.leaf_hash_hex,
+        reason=reason,
+        uid=str(current.uid),
+        content={
+            "label": {"name": release.label.name, "dpid": release.label.dpid, "verified": release.label.verified},
+            "release": {**prev["release"]},
+            "artists": prev["artists"],
+            "tracks": prev["tracks"],
+        },
+    )
+    return _sign_and_log(release=release, st=st, actor=actor, via=via)
+
+
+@transaction.atomic
+def declaration_resign(*, release: Release, reason: str, actor: Any = None, via: str = "admin") -> Declaration:
+    """Re-sign the current version's facts as a new version (after a statement key is revoked)."""
+    reason = _reason(reason)
+    release, current = _locked(release)
+    if current is None:
+        raise Conflict(f"release {release.upc} has no declaration to re-sign")
+    prev = current.statement
+    st = _build(
+        release,
+        version=current.version + 1,
+        status=current.status,
+        supersedes=current.leaf_hash_hex,
+        reason=reason,
+        uid=str(current.uid),
+        content={"label": prev["label"], "release": prev["release"], "artists": prev["artists"], "tracks": prev["tracks"]},
+    )
+    return _sign_and_log(release=release, st=st, actor=actor, via=via)

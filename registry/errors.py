@@ -1,0 +1,35 @@
+"""Domain errors. Services raise these; the API maps them to one error shape, pages to form errors."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "invalid"
+    status = 400
+
+    def __init__(self, message: str, *, fields: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+class ValidationFailed(DomainError):
+    code = "invalid"
+    status = 400
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    status = 404
+
+
+class PermissionDenied(DomainError):
+    code = "forbidden"
+    status = 403
+
+
+class Conflict(DomainError):
+    """An identifier already belongs to another label, or a version race was lost."""
+
+    code = "conflict"
+    status = 409

@@ -1,0 +1,15 @@
+"""gunicorn settings for `make run`: threads per worker, bound to loopback by default."""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+worker_class = "gthread"
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+accesslog = os.environ.get("ACCESS_LOG", "-")
+max_requests = 20000
+max_requests_jitter = 2000

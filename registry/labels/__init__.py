@@ -1,0 +1,1 @@
+"""Label side of the site: onboarding, releases, declaration forms, tokens, members."""

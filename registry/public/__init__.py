@@ -1,0 +1,1 @@
+"""Public disclosure pages: search, releases, recordings, artists, labels, transparency."""

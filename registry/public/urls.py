@@ -1,0 +1,5 @@
+"""URLs of registry.public."""
+
+from __future__ import annotations
+
+urlpatterns: list = []

@@ -1,0 +1,205 @@
+"""Settings, read from the environment. SQLite by default; DATABASE_URL switches to PostgreSQL.
+
+Secrets may be given directly or as ``*_FILE`` paths (e.g. Docker/Kubernetes
+secrets). With DEBUG off, SECRET_KEY and the key passphrase are required.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from registry.env import env, envbool, envint, envlist
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env("REGISTRY_VAR_DIR") or BASE_DIR / "var")
+
+DEBUG = envbool("DEBUG", False)
+TESTING = envbool("REGISTRY_TESTING", False)
+
+SECRET_KEY = env("SECRET_KEY")
+if not SECRET_KEY and (VAR_DIR / "secret_key").exists():
+    SECRET_KEY = (VAR_DIR / "secret_key").read_text().strip()
+if not SECRET_KEY:
+    if DEBUG or TESTING:
+        SECRET_KEY = "insecure-development-key-only-for-debug-and-tests-0123456789abcdef"  # noqa: S105
+    else:
+        raise ImproperlyConfigured("SECRET_KEY (or SECRET_KEY_FILE) is required when DEBUG is off")
+
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]")
+SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "registry.catalog",
+    "registry.transparency",
+    "registry.declarations",
+    "registry.api",
+    "registry.labels",
+    "registry.public",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "registry.middleware.SecurityHeadersMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "registry.urls"
+WSGI_APPLICATION = "registry.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "registry" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "registry.context_processors.site",
+            ],
+        },
+    },
+]
+
+# --- database ---------------------------------------------------------------
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'registry.sqlite3'}",
+        conn_max_age=envint("DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # IMMEDIATE transactions take the write lock up front, so two writers
+    # never deadlock upgrading read locks; appends serialize on it.
+    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 30, "init_command": "PRAGMA journal_mode=WAL;"}
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Read replicas: DATABASE_REPLICA_URLS=postgres://…,postgres://… sends lookups there.
+for i, url in enumerate(envlist("DATABASE_REPLICA_URLS", "")):
+    DATABASES[f"replica{i}"] = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    DATABASES[f"replica{i}"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["registry.routers.ReplicaRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- cache ------------------------------------------------------------------
+REDIS_URL = env("REDIS_URL")
+if REDIS_URL and envbool("REGISTRY_CACHE", True):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": env("CACHE_PREFIX", "registry")}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- auth -------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/label/"
+LOGOUT_REDIRECT_URL = "/"
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "registry@localhost")
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "registry" / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not (DEBUG or TESTING)
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- security (production sets REGISTRY_HTTPS=1 behind TLS) ------------------
+HTTPS = envbool("REGISTRY_HTTPS", False)
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
+
+# --- the registry -----------------------------------------------------------
+# Origin of the transparency log (PROTOCOL.md §4): one line, no spaces.
+REGISTRY_LOG_ORIGIN = env("REGISTRY_LOG_ORIGIN", "registry.example.org/log")
+# Private signing keys live in files here, never in the database.
+REGISTRY_KEY_DIR = Path(env("REGISTRY_KEY_DIR") or VAR_DIR / "keys")
+REGISTRY_KEY_PASSPHRASE = env("REGISTRY_KEY_PASSPHRASE")
+if not REGISTRY_KEY_PASSPHRASE and (VAR_DIR / "key_passphrase").exists():
+    REGISTRY_KEY_PASSPHRASE = (VAR_DIR / "key_passphrase").read_text().strip()
+if not REGISTRY_KEY_PASSPHRASE:
+    if DEBUG or TESTING:
+        REGISTRY_KEY_PASSPHRASE = "development-only-key-passphrase"  # noqa: S105
+    else:
+        raise ImproperlyConfigured("REGISTRY_KEY_PASSPHRASE (or REGISTRY_KEY_PASSPHRASE_FILE) is required when DEBUG is off")
+REGISTRY_KEY_KDF_ROUNDS = envint("REGISTRY_KEY_KDF_ROUNDS", 100)
+REGISTRY_LOOKUP_MAX = 1000
+# Platform API keys and label tokens are stored as HMAC-SHA256 under this pepper.
+REGISTRY_TOKEN_PEPPER = env("REGISTRY_TOKEN_PEPPER") or SECRET_KEY
+
+# --- API --------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "UNAUTHENTICATED_USER": None,
+    "EXCEPTION_HANDLER": "registry.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {
+        "lookup_anon": env("THROTTLE_LOOKUP_ANON", "600/min"),
+        "lookup_platform": env("THROTTLE_LOOKUP_PLATFORM", "60000/min"),
+        "write": env("THROTTLE_WRITE", "600/min"),
+    },
+}
+REGISTRY_THROTTLE = envbool("REGISTRY_THROTTLE", True)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "AI Disclosure Registry API",
+    "DESCRIPTION": "Look up, mirror and verify labels' signed declarations of AI involvement in music.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+}

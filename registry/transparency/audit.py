@@ -1,0 +1,193 @@
+"""Recompute the whole log from its rows and report the first discrepancy.
+
+Checks, in one streaming pass over the leaves (O(log n) memory):
+contiguous indexes; every leaf hash from its data; every stored subtree node;
+every checkpoint's root, origin and signature; every declaration's envelope
+signature, statement, version chain and stored bundle.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from provenance import bundle as pbundle
+from provenance import checkpoint as pcheckpoint
+from provenance import dsse, merkle, statement
+from provenance.errors import ProvenanceError
+from provenance.keys import KeySet, parse_jwk
+from registry.declarations.models import Declaration
+from registry.transparency.keys import jwk
+from registry.transparency.models import Checkpoint, LogLeaf, LogNode, SigningKey, node_id
+
+CHUNK = 2000
+
+
+class AuditFailure(Exception):
+    pass
+
+
+@dataclass
+class AuditReport:
+    leaves: int = 0
+    nodes: int = 0
+    checkpoints: int = 0
+    declarations: int = 0
+    root: bytes = merkle.EMPTY_ROOT
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"OK: {self.leaves} leaves, {self.nodes} nodes, {self.checkpoints} checkpoints and "
+            f"{self.declarations} declarations verified; root {self.root.hex()}"
+        )
+
+
+class _Stack:
+    """Complete subtrees on the right edge, as (level, index, hash)."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[int, int, bytes]] = []
+
+    def push(self, index: int, leaf: bytes) -> list[tuple[int, int, bytes]]:
+        completed = [(0, index, leaf)]
+        self.items.append((0, index, leaf))
+        while len(self.items) >= 2 and self.items[-1][0] == self.items[-2][0]:
+            level, _, right = self.items.pop()
+            _, left_index, left = self.items.pop()
+            merged = (level + 1, left_index // 2, merkle.node_hash(left, right))
+            self.items.append(merged)
+            completed.append(merged)
+        return completed
+
+    def root(self) -> bytes:
+        if not self.items:
+            return merkle.EMPTY_ROOT
+        current = self.items[-1][2]
+        for _, _, h in reversed(self.items[:-1]):
+            current = merkle.node_hash(h, current)
+        return current
+
+
+def audit_log(using: str = "default") -> AuditReport:
+    """Verify everything; raise :class:`AuditFailure` at the first discrepancy."""
+    report = AuditReport()
+    origin = settings.REGISTRY_LOG_ORIGIN
+    keys = list(SigningKey.objects.using(using).all())
+    key_by_pk = {k.pk: k for k in keys}
+    # Integrity is checked with every key's public half whatever its status;
+    # revoked keys are reported as warnings, not as corruption.
+    all_keys = KeySet(parse_jwk({**jwk(k), "status": "active"}) for k in keys)
+    checkpoints = list(
+        Checkpoint.objects.using(using).order_by("tree_size").values_list("tree_size", "root_hash", "note", "key_id")
+    )
+    cp_pos = 0
+    stack = _Stack()
+
+    def check_checkpoints_at(size: int) -> None:
+        nonlocal cp_pos
+        while cp_pos < len(checkpoints) and checkpoints[cp_pos][0] <= size:
+            cp_size, root_hash, note, key_pk = checkpoints[cp_pos]
+            if cp_size < size:
+                raise AuditFailure(f"checkpoint at size {cp_size} could not be checked")
+            root = stack.root()
+            if bytes(root_hash) != root:
+                raise AuditFailure(
+                    f"checkpoint at size {cp_size}: stored root {bytes(root_hash).hex()} != recomputed {root.hex()}"
+                )
+            key = key_by_pk[key_pk]
+            try:
+                cp = pcheckpoint.parse_checkpoint(note)
+                cp.verify(all_keys.get(key.kid))  # type: ignore[arg-type]
+            except ProvenanceError as exc:
+                raise AuditFailure(f"checkpoint at size {cp_size}: {exc}") from exc
+            if cp.origin != origin or cp.size != cp_size or cp.root != root:
+                raise AuditFailure(f"checkpoint at size {cp_size}: the signed note does not match the log")
+            if key.status == SigningKey.REVOKED:
+                report.warnings.append(f"checkpoint at size {cp_size} is signed by revoked key {key.kid}")
+            report.checkpoints += 1
+            cp_pos += 1
+
+    check_checkpoints_at(0)
+    expected, last = 0, -1
+    while True:
+        chunk = list(
+            LogLeaf.objects.using(using)
+            .filter(index__gt=last)
+            .order_by("index")[:CHUNK]
+            .values_list("index", "leaf_hash", "data")
+        )
+        if not chunk:
+            break
+        completed: dict[int, bytes] = {}
+        for index, stored_hash, data in chunk:
+            if index != expected:
+                raise AuditFailure(f"leaf {expected} is missing (the next stored leaf is {index})")
+            leaf = merkle.leaf_hash(data.encode("utf-8"))
+            if bytes(stored_hash) != leaf:
+                raise AuditFailure(f"leaf {index}: stored hash {bytes(stored_hash).hex()} is not SHA-256(0x00 || data) {leaf.hex()}")
+            for level, i, h in stack.push(index, leaf):
+                completed[node_id(level, i)] = h
+            expected += 1
+            check_checkpoints_at(expected)
+        stored = dict(LogNode.objects.using(using).filter(id__in=list(completed)).values_list("id", "hash"))
+        for nid in sorted(completed, key=lambda n: (n & ((1 << 48) - 1)) << (n >> 48)):
+            where = f"node (level {nid >> 48}, index {nid & ((1 << 48) - 1)})"
+            if nid not in stored:
+                raise AuditFailure(f"{where} is missing")
+            if bytes(stored[nid]) != completed[nid]:
+                raise AuditFailure(f"{where} does not match the leaves below it")
+        report.nodes += len(completed)
+        last = chunk[-1][0]
+    report.leaves = expected
+    report.root = stack.root()
+    if cp_pos < len(checkpoints):
+        raise AuditFailure(f"checkpoint at size {checkpoints[cp_pos][0]} is beyond the log's {expected} leaves")
+    extra_nodes = LogNode.objects.using(using).count() - report.nodes
+    if extra_nodes:
+        raise AuditFailure(f"{extra_nodes} stored node(s) do not belong to the tree")
+    _audit_declarations(report, all_keys, using)
+    return report
+
+
+def _audit_declarations(report: AuditReport, keys: KeySet, using: str) -> None:
+    verifier = pbundle.Verifier(keys)
+    previous: dict[int, tuple[int, str]] = {}  # release id -> (version, leaf hash hex)
+    declared_leaves = 0
+    qs = Declaration.objects.using(using).select_related("leaf", "key").order_by("release_id", "version")
+    for decl in qs.iterator(chunk_size=CHUNK):
+        where = f"declaration of release {decl.statement.get('release', {}).get('upc')} v{decl.version}"
+        try:
+            envelope = json.loads(decl.leaf.data)
+            payload, key = dsse.verify_envelope(envelope, keys)
+            signed = statement.parse_statement(payload)
+        except (ProvenanceError, ValueError) as exc:
+            raise AuditFailure(f"{where} (leaf {decl.leaf_id}): {exc}") from exc
+        if key.kid != decl.key.kid:
+            raise AuditFailure(f"{where}: signed by {key.kid}, recorded as {decl.key.kid}")
+        if signed != decl.statement:
+            raise AuditFailure(f"{where}: the stored statement differs from the signed one")
+        d = signed["declaration"]
+        if (d["version"], d["status"], d["supersedes"], d["reason"] or "") != (decl.version, decl.status, decl.supersedes, decl.reason):
+            raise AuditFailure(f"{where}: the stored columns differ from the signed statement")
+        prev = previous.get(decl.release_id)
+        if decl.version != (prev[0] + 1 if prev else 1):
+            raise AuditFailure(f"{where}: the version chain has a gap")
+        if prev and d["supersedes"] != prev[1]:
+            raise AuditFailure(f"{where}: supersedes {d['supersedes']} but the previous version is leaf {prev[1]}")
+        leaf_hex = bytes(decl.leaf.leaf_hash).hex()
+        previous[decl.release_id] = (decl.version, leaf_hex)
+        result = verifier.verify(json.loads(decl.bundle))
+        if not result.valid:
+            failed = result.failed
+            raise AuditFailure(f"{where}: stored bundle fails {failed.name if failed else '?'}: {failed.detail if failed else ''}")
+        if json.loads(decl.bundle)["envelope"] != envelope:
+            raise AuditFailure(f"{where}: the stored bundle holds a different envelope than leaf {decl.leaf_id}")
+        if decl.key.status == SigningKey.REVOKED:
+            report.warnings.append(f"{where} is signed by revoked key {decl.key.kid}")
+        report.declarations += 1
+        declared_leaves += 1
+    if declared_leaves != report.leaves:
+        raise AuditFailure(f"{report.leaves - declared_leaves} leaf/leaves carry no declaration")

@@ -1,0 +1,131 @@
+"""Appending to the log and proving from it, with O(log n) database reads.
+
+Appends are serialized: on PostgreSQL by a transaction-scoped advisory lock
+(``pg_advisory_xact_lock``), on SQLite by its IMMEDIATE write transactions.
+Inside the lock the head is read from the database, never from memory, so
+any number of processes append contiguous indexes with no gap or duplicate;
+the primary key on ``LogLeaf.index`` is the last line of defence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connections
+from django.db.models import Max
+
+from provenance import checkpoint as pcheckpoint
+from provenance import merkle
+from registry.transparency.keys import active_key
+from registry.transparency.models import Checkpoint, LogLeaf, LogNode, SigningKey, node_id
+
+# Any constant: the advisory lock id of "the log head".
+LOG_LOCK_ID = 0x41494C4F47  # "AILOG"
+
+
+def _nodes_getter(using: str | None) -> merkle.NodeGetter:
+    """Fetch stored nodes in one query; ``using=None`` lets the router pick (replicas for reads)."""
+    manager = LogNode.objects if using is None else LogNode.objects.using(using)
+
+    def get_nodes(wanted: Sequence[merkle.Node]) -> Mapping[merkle.Node, bytes]:
+        if not wanted:
+            return {}
+        ids = {node_id(level, index): (level, index) for level, index in wanted}
+        rows = manager.filter(id__in=list(ids)).values_list("id", "hash")
+        return {ids[i]: bytes(h) for i, h in rows}
+
+    return get_nodes
+
+
+def lock_log(using: str = "default") -> None:
+    """Take the log-head lock for the rest of the current transaction."""
+    conn = connections[using]
+    if not conn.in_atomic_block:
+        raise RuntimeError("lock_log() must run inside transaction.atomic()")
+    if conn.vendor == "postgresql":
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", [LOG_LOCK_ID])
+
+
+def tree_size(using: str = "default") -> int:
+    top = LogLeaf.objects.using(using).aggregate(m=Max("index"))["m"]
+    return 0 if top is None else top + 1
+
+
+@dataclass(frozen=True)
+class Appended:
+    index: int
+    leaf_hash: bytes
+    tree_size: int
+    inclusion_proof: list[bytes]
+    checkpoint: str
+
+
+def append(leaf_data: Sequence[str]) -> list[Appended]:
+    """Append leaves, sign one checkpoint for the new size, and return each leaf's proof against it.
+
+    Must run inside the caller's transaction so that a declaration and its
+    leaf commit together or not at all.
+    """
+    if not leaf_data:
+        return []
+    using = "default"
+    lock_log(using)
+    get_nodes = _nodes_getter(using)
+    start = tree_size(using)
+    pending: dict[merkle.Node, bytes] = {}
+
+    def get_nodes_with_pending(wanted: Sequence[merkle.Node]) -> Mapping[merkle.Node, bytes]:
+        found = {n: pending[n] for n in wanted if n in pending}
+        missing = [n for n in wanted if n not in pending]
+        found.update(get_nodes(missing))
+        return found
+
+    leaves = []
+    for offset, data in enumerate(leaf_data):
+        index = start + offset
+        leaf = merkle.leaf_hash(data.encode("utf-8"))
+        pending.update(merkle.nodes_completed_by_append(index, leaf, get_nodes_with_pending))
+        leaves.append(LogLeaf(index=index, leaf_hash=leaf, data=data))
+    size = start + len(leaf_data)
+    LogLeaf.objects.using(using).bulk_create(leaves)
+    LogNode.objects.using(using).bulk_create([LogNode(id=node_id(*n), hash=h) for n, h in pending.items()])
+
+    root = merkle.tree_root(size, get_nodes)
+    key, private = active_key(SigningKey.CHECKPOINT)
+    note = pcheckpoint.sign_checkpoint(settings.REGISTRY_LOG_ORIGIN, size, root, private)
+    Checkpoint.objects.using(using).create(tree_size=size, root_hash=root, note=note, key=key)
+    return [
+        Appended(
+            index=leaf.index,
+            leaf_hash=bytes(leaf.leaf_hash),
+            tree_size=size,
+            inclusion_proof=merkle.inclusion_proof(leaf.index, size, get_nodes),
+            checkpoint=note,
+        )
+        for leaf in leaves
+    ]
+
+
+def append_one(data: str) -> Appended:
+    return append([data])[0]
+
+
+def latest_checkpoint(using: str | None = None) -> Checkpoint | None:
+    qs = Checkpoint.objects.all() if using is None else Checkpoint.objects.using(using)
+    return qs.order_by("-tree_size").first()
+
+
+def inclusion_proof(index: int, size: int, using: str | None = None) -> list[bytes]:
+    return merkle.inclusion_proof(index, size, _nodes_getter(using))
+
+
+def consistency_proof(first: int, second: int, using: str | None = None) -> list[bytes]:
+    return merkle.consistency_proof(first, second, _nodes_getter(using))
+
+
+def root_at(size: int, using: str | None = None) -> bytes:
+    return merkle.tree_root(size, _nodes_getter(using))
+

@@ -1,0 +1,25 @@
+"""`python manage.py revoke_key KID --reason TEXT`: every signature by the key becomes invalid."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from registry.errors import DomainError
+from registry.transparency.keys import key_revoke
+
+
+class Command(BaseCommand):
+    help = "Revoke a signing key (compromise). See docs/operations.md for the full runbook."
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument("kid")
+        parser.add_argument("--reason", required=True)
+
+    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+        try:
+            key = key_revoke(kid=options["kid"], reason=options["reason"])
+        except DomainError as exc:
+            raise CommandError(exc.message) from exc
+        self.stdout.write(f"revoked {key.purpose} key {key.kid}")
+        if key.purpose == "statement":
+            self.stdout.write("run `python manage.py resign_declarations` to re-sign current declarations with the active key")

@@ -1,0 +1,14 @@
+"""Root URL configuration: each app owns its own urls module."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("registry.api.urls")),
+    path("label/", include("registry.labels.urls")),
+    path("", include("registry.public.urls")),
+]

@@ -1,0 +1,14 @@
+"""Test settings: the real settings module with a throwaway var dir and fast (still real) key encryption."""
+
+import os
+import tempfile
+
+os.environ.setdefault("REGISTRY_TESTING", "1")
+os.environ.setdefault("REGISTRY_KEY_KDF_ROUNDS", "2")
+os.environ.setdefault("REGISTRY_VAR_DIR", tempfile.mkdtemp(prefix="registry-test-"))
+
+from registry.settings import *  # noqa: E402,F403
+
+# Hashing passwords slowly protects production; in tests it only costs minutes.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+REGISTRY_THROTTLE = False
