@@ -29,7 +29,9 @@ CHECKS = (
 )
 
 
-def make_bundle(envelope: dict[str, Any], *, origin: str, index: int, tree_size: int, proof: Sequence[bytes], checkpoint: str) -> dict[str, Any]:
+def make_bundle(
+    envelope: dict[str, Any], *, origin: str, index: int, tree_size: int, proof: Sequence[bytes], checkpoint: str
+) -> dict[str, Any]:
     return {
         "mediaType": MEDIA_TYPE,
         "envelope": envelope,
@@ -173,7 +175,11 @@ class Verifier:
             add(Check("statement_signature", False, str(exc)))
             return result
         result.key = key
-        add(Check("statement_signature", True, f"Ed25519 signature verifies with statement key {key.kid} ({key.status})"))
+        add(
+            Check(
+                "statement_signature", True, f"Ed25519 signature verifies with statement key {key.kid} ({key.status})"
+            )
+        )
 
         # 3. payload type
         if envelope["payloadType"] != PAYLOAD_TYPE:
@@ -190,14 +196,30 @@ class Verifier:
             return result
         if key.status == "retired" and not key.valid_at(declared_at):
             # A retired key verifies only what it signed while it was active.
-            add(Check("statement_schema", False, f"declared_at {statement['declaration']['declared_at']} is outside the validity window of retired key {key.kid}"))
+            add(
+                Check(
+                    "statement_schema",
+                    False,
+                    f"declared_at {statement['declaration']['declared_at']} is outside the validity window of retired key {key.kid}",
+                )
+            )
             return result
         result.statement = statement
-        add(Check("statement_schema", True, f"ai-disclosure/v1 statement, version {statement['declaration']['version']}"))
+        add(
+            Check(
+                "statement_schema", True, f"ai-disclosure/v1 statement, version {statement['declaration']['version']}"
+            )
+        )
 
         # 5. registry
         if statement["registry"] != origin:
-            add(Check("registry_origin", False, f"statement registry {statement['registry']!r} is not the log origin {origin!r}"))
+            add(
+                Check(
+                    "registry_origin",
+                    False,
+                    f"statement registry {statement['registry']!r} is not the log origin {origin!r}",
+                )
+            )
             return result
         add(Check("registry_origin", True, origin))
 

@@ -43,7 +43,8 @@ def describe_statement(st: dict[str, Any]) -> str:
     decl, rel, label = st["declaration"], st["release"], st["label"]
     lines = [
         f"Release   {rel['title']} (UPC {rel['upc']}), released {rel.get('release_date') or 'unknown'}",
-        f"Label     {label['name']}" + (f" (DPID {label['dpid']})" if label.get("dpid") else "")
+        f"Label     {label['name']}"
+        + (f" (DPID {label['dpid']})" if label.get("dpid") else "")
         + (" — verified" if label.get("verified") else ""),
         f"Version   {decl['version']} ({decl['status']}), declared {decl['declared_at']}, id {decl['id']}",
     ]
@@ -51,14 +52,18 @@ def describe_statement(st: dict[str, Any]) -> str:
         lines.append(f"Reason    {decl['reason']}")
     if decl.get("supersedes"):
         lines.append(f"Replaces  leaf {decl['supersedes']}")
-    lines.append(f"AI        release: {vocabulary.LEVEL_LABELS[rel['contains_ai']]}; artwork: {vocabulary.LEVEL_LABELS[rel['artwork']]}")
+    lines.append(
+        f"AI        release: {vocabulary.LEVEL_LABELS[rel['contains_ai']]}; artwork: {vocabulary.LEVEL_LABELS[rel['artwork']]}"
+    )
     lines.append("Artists")
     for a in st["artists"]:
         isni = f", ISNI {a['isni']}" if a.get("isni") else ""
         lines.append(f"  - {a['name']}: {vocabulary.PERSONA_LABELS[a['persona']]}{isni}")
     lines.append("Tracks")
     for t in st["tracks"]:
-        lines.append(f"  {t['position']:>2}. {t['title']} (ISRC {t['isrc']}): {vocabulary.LEVEL_LABELS[t['contains_ai']]}")
+        lines.append(
+            f"  {t['position']:>2}. {t['title']} (ISRC {t['isrc']}): {vocabulary.LEVEL_LABELS[t['contains_ai']]}"
+        )
         parts = ", ".join(f"{vocabulary.PART_LABELS[p].lower()} {t['parts'][p]}" for p in vocabulary.PARTS)
         lines.append(f"      {parts}")
         if t["tools"]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from provenance import identifiers, jcs, vocabulary
@@ -31,7 +31,7 @@ def format_timestamp(moment: datetime) -> str:
     """RFC 3339 UTC with ``Z`` and whole seconds, the form statements use."""
     if moment.tzinfo is None:
         raise ValueError("timestamps must be timezone-aware")
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_timestamp(text: str) -> datetime:
@@ -123,7 +123,9 @@ def validate_statement(statement: Any) -> dict[str, Any]:
             raise StatementError("version 1 must be 'active'", "declaration.status")
     else:
         if not isinstance(supersedes, str) or not _HEX64.match(supersedes):
-            raise StatementError("must be the lower-case hex leaf hash of the previous version", "declaration.supersedes")
+            raise StatementError(
+                "must be the lower-case hex leaf hash of the previous version", "declaration.supersedes"
+            )
         if reason is None:
             raise StatementError("a reason is required from version 2", "declaration.reason")
     try:
@@ -213,7 +215,9 @@ def validate_statement(statement: Any) -> dict[str, Any]:
 
     derived_release = vocabulary.release_contains_ai(track_levels, artwork)
     if release_level != derived_release:
-        raise StatementError(f"is {release_level!r} but its tracks and artwork give {derived_release!r}", "release.contains_ai")
+        raise StatementError(
+            f"is {release_level!r} but its tracks and artwork give {derived_release!r}", "release.contains_ai"
+        )
     return st  # type: ignore[return-value]
 
 

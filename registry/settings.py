@@ -92,7 +92,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     # IMMEDIATE transactions take the write lock up front, so two writers
     # never deadlock upgrading read locks; appends serialize on it.
-    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 30, "init_command": "PRAGMA journal_mode=WAL;"}
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL;",
+    }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 # Read replicas: DATABASE_REPLICA_URLS=postgres://…,postgres://… sends lookups there.
 for i, url in enumerate(envlist("DATABASE_REPLICA_URLS", "")):
@@ -104,7 +108,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- cache ------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL and envbool("REGISTRY_CACHE", True):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": env("CACHE_PREFIX", "registry")}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env("CACHE_PREFIX", "registry"),
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -168,7 +178,9 @@ if not REGISTRY_KEY_PASSPHRASE:
     if DEBUG or TESTING:
         REGISTRY_KEY_PASSPHRASE = "development-only-key-passphrase"  # noqa: S105
     else:
-        raise ImproperlyConfigured("REGISTRY_KEY_PASSPHRASE (or REGISTRY_KEY_PASSPHRASE_FILE) is required when DEBUG is off")
+        raise ImproperlyConfigured(
+            "REGISTRY_KEY_PASSPHRASE (or REGISTRY_KEY_PASSPHRASE_FILE) is required when DEBUG is off"
+        )
 REGISTRY_KEY_KDF_ROUNDS = envint("REGISTRY_KEY_KDF_ROUNDS", 100)
 REGISTRY_LOOKUP_MAX = 1000
 # Platform API keys and label tokens are stored as HMAC-SHA256 under this pepper.

@@ -98,6 +98,9 @@ class ReleaseArtist(models.Model):
         ordering = ["position"]
         constraints = [models.UniqueConstraint(fields=["release", "artist"], name="unique_release_artist")]
 
+    def __str__(self) -> str:
+        return f"{self.artist_id} on {self.release_id}"
+
 
 class Recording(models.Model):
     label = models.ForeignKey(Label, on_delete=models.PROTECT, related_name="recordings")

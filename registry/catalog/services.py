@@ -38,7 +38,9 @@ def _text(value: Any, field: str, max_len: int) -> str:
     if len(value) > max_len:
         raise ValidationFailed(f"{field} is too long", fields={field: [f"At most {max_len} characters."]})
     if any(ord(c) < 32 for c in value):
-        raise ValidationFailed(f"{field} contains control characters", fields={field: ["Control characters are not allowed."]})
+        raise ValidationFailed(
+            f"{field} contains control characters", fields={field: ["Control characters are not allowed."]}
+        )
     return value
 
 
@@ -54,8 +56,12 @@ def label_create(
     if dpid:
         dpid = _normalize(identifiers.normalize_dpid, dpid, "dpid")
         if Label.objects.filter(dpid=dpid).exists():
-            raise Conflict(f"DDEX Party ID {dpid} is already registered to another label", fields={"dpid": ["Already registered."]})
-    return Label.objects.create(name=name, dpid=dpid or None, verified=verified, contact_email=contact_email, is_demo=is_demo)
+            raise Conflict(
+                f"DDEX Party ID {dpid} is already registered to another label", fields={"dpid": ["Already registered."]}
+            )
+    return Label.objects.create(
+        name=name, dpid=dpid or None, verified=verified, contact_email=contact_email, is_demo=is_demo
+    )
 
 
 def membership_add(*, label: Label, user: Any, role: str = Membership.SUBMITTER) -> Membership:
@@ -71,7 +77,9 @@ def membership_add(*, label: Label, user: Any, role: str = Membership.SUBMITTER)
 def artist_create(*, label: Label, name: str, isni: str | None = None, persona: str = vocabulary.HUMAN) -> Artist:
     name = _text(name, "name", 255)
     if persona not in vocabulary.PERSONAS:
-        raise ValidationFailed("persona must be human, ai_assisted or synthetic", fields={"persona": ["Unknown persona."]})
+        raise ValidationFailed(
+            "persona must be human, ai_assisted or synthetic", fields={"persona": ["Unknown persona."]}
+        )
     if isni:
         isni = _normalize(identifiers.normalize_isni, isni, "isni")
         existing = Artist.objects.filter(label=label, isni=isni).first()
@@ -80,7 +88,9 @@ def artist_create(*, label: Label, name: str, isni: str | None = None, persona: 
     return Artist.objects.create(label=label, name=name, isni=isni or None, persona=persona)
 
 
-def resolve_artists(label: Label, artists: Sequence[Artist | Mapping[str, Any]], field: str = "artists") -> list[Artist]:
+def resolve_artists(
+    label: Label, artists: Sequence[Artist | Mapping[str, Any]], field: str = "artists"
+) -> list[Artist]:
     """Accept Artist rows of this label, or dicts ``{name, isni, persona}`` (reused when the name/ISNI match)."""
     resolved: list[Artist] = []
     for item in artists:
@@ -114,22 +124,34 @@ def _clean_tracks(tracks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         f = f"tracks[{i}]"
         isrc = _normalize(identifiers.normalize_isrc, t.get("isrc"), f"{f}.isrc")
         if isrc in seen_isrc:
-            raise ValidationFailed(f"ISRC {isrc} appears twice", fields={f"{f}.isrc": ["This ISRC is already on the release."]})
+            raise ValidationFailed(
+                f"ISRC {isrc} appears twice", fields={f"{f}.isrc": ["This ISRC is already on the release."]}
+            )
         seen_isrc.add(isrc)
         position = t.get("position", i + 1)
         if not isinstance(position, int) or isinstance(position, bool) or not 1 <= position <= 999:
-            raise ValidationFailed("position must be a whole number from 1 to 999", fields={f"{f}.position": ["Must be 1–999."]})
+            raise ValidationFailed(
+                "position must be a whole number from 1 to 999", fields={f"{f}.position": ["Must be 1–999."]}
+            )
         if position in seen_pos:
-            raise ValidationFailed(f"position {position} appears twice", fields={f"{f}.position": ["Duplicate position."]})
+            raise ValidationFailed(
+                f"position {position} appears twice", fields={f"{f}.position": ["Duplicate position."]}
+            )
         seen_pos.add(position)
         duration = t.get("duration")
-        if duration is not None and (not isinstance(duration, int) or isinstance(duration, bool) or not 0 <= duration <= 86400):
-            raise ValidationFailed("duration must be whole seconds (0–86400)", fields={f"{f}.duration": ["Whole seconds, 0–86400."]})
+        if duration is not None and (
+            not isinstance(duration, int) or isinstance(duration, bool) or not 0 <= duration <= 86400
+        ):
+            raise ValidationFailed(
+                "duration must be whole seconds (0–86400)", fields={f"{f}.duration": ["Whole seconds, 0–86400."]}
+            )
         sha = t.get("audio_sha256") or None
         if sha is not None:
             sha = str(sha).strip().lower()
             if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
-                raise ValidationFailed("audio_sha256 must be 64 hex digits", fields={f"{f}.audio_sha256": ["64 hex digits."]})
+                raise ValidationFailed(
+                    "audio_sha256 must be 64 hex digits", fields={f"{f}.audio_sha256": ["64 hex digits."]}
+                )
         cleaned.append(
             {
                 "isrc": isrc,
@@ -161,7 +183,11 @@ def _claim_recordings(label: Label, tracks: list[dict[str, Any]]) -> dict[str, R
             try:
                 with transaction.atomic():
                     rec = Recording.objects.create(
-                        label=label, isrc=t["isrc"], title=t["title"], duration=t["duration"], audio_sha256=t["audio_sha256"]
+                        label=label,
+                        isrc=t["isrc"],
+                        title=t["title"],
+                        duration=t["duration"],
+                        audio_sha256=t["audio_sha256"],
                     )
             except IntegrityError:
                 raise Conflict(f"ISRC {t['isrc']} was just registered by another label") from None
@@ -194,17 +220,25 @@ def release_create(
     existing = Release.objects.filter(upc=upc).only("label_id").first()
     if existing is not None:
         if existing.label_id != label.pk:
-            raise Conflict(f"UPC {upc} belongs to another label", fields={"upc": ["This UPC is registered by another label."]})
+            raise Conflict(
+                f"UPC {upc} belongs to another label", fields={"upc": ["This UPC is registered by another label."]}
+            )
         raise Conflict(f"UPC {upc} is already in your catalog", fields={"upc": ["You registered this UPC already."]})
     resolved = resolve_artists(label, artists)
     try:
         with transaction.atomic():
-            release = Release.objects.create(label=label, upc=upc, title=title, release_date=release_date, artwork_ai=artwork_ai)
+            release = Release.objects.create(
+                label=label, upc=upc, title=title, release_date=release_date, artwork_ai=artwork_ai
+            )
     except IntegrityError:
         raise Conflict(f"UPC {upc} was just registered", fields={"upc": ["Already registered."]}) from None
-    ReleaseArtist.objects.bulk_create([ReleaseArtist(release=release, artist=a, position=i + 1) for i, a in enumerate(resolved)])
+    ReleaseArtist.objects.bulk_create(
+        [ReleaseArtist(release=release, artist=a, position=i + 1) for i, a in enumerate(resolved)]
+    )
     recordings = _claim_recordings(label, cleaned)
-    Track.objects.bulk_create([Track(release=release, recording=recordings[t["isrc"]], position=t["position"]) for t in cleaned])
+    Track.objects.bulk_create(
+        [Track(release=release, recording=recordings[t["isrc"]], position=t["position"]) for t in cleaned]
+    )
     return release
 
 
@@ -233,13 +267,19 @@ def release_update(
         release.save(update_fields=fields)
     if artists is not None:
         if not artists:
-            raise ValidationFailed("a release needs at least one artist", fields={"artists": ["Add at least one artist."]})
+            raise ValidationFailed(
+                "a release needs at least one artist", fields={"artists": ["Add at least one artist."]}
+            )
         resolved = resolve_artists(release.label, artists)
         ReleaseArtist.objects.filter(release=release).delete()
-        ReleaseArtist.objects.bulk_create([ReleaseArtist(release=release, artist=a, position=i + 1) for i, a in enumerate(resolved)])
+        ReleaseArtist.objects.bulk_create(
+            [ReleaseArtist(release=release, artist=a, position=i + 1) for i, a in enumerate(resolved)]
+        )
     if tracks is not None:
         cleaned = _clean_tracks(tracks)
         recordings = _claim_recordings(release.label, cleaned)
         Track.objects.filter(release=release).delete()
-        Track.objects.bulk_create([Track(release=release, recording=recordings[t["isrc"]], position=t["position"]) for t in cleaned])
+        Track.objects.bulk_create(
+            [Track(release=release, recording=recordings[t["isrc"]], position=t["position"]) for t in cleaned]
+        )
     return release

@@ -14,7 +14,13 @@ from registry.transparency.models import LogLeaf, SigningKey
 class Declaration(models.Model):
     ACTIVE, WITHDRAWN = "active", "withdrawn"
     STATUS_CHOICES = [(ACTIVE, "Active"), (WITHDRAWN, "Withdrawn")]
-    VIA_CHOICES = [("web", "Web form"), ("api", "API"), ("import", "DDEX import"), ("demo", "Demo data"), ("admin", "Admin")]
+    VIA_CHOICES = [
+        ("web", "Web form"),
+        ("api", "API"),
+        ("import", "DDEX import"),
+        ("demo", "Demo data"),
+        ("admin", "Admin"),
+    ]
 
     # The statement's declaration.id: one UUID for all versions of a release's declaration.
     uid = models.UUIDField(default=uuid.uuid4, db_index=True)
@@ -24,7 +30,9 @@ class Declaration(models.Model):
     reason = models.TextField(blank=True)
     supersedes = models.CharField(max_length=64, null=True, blank=True)
     declared_at = models.DateTimeField()
-    declared_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     via = models.CharField(max_length=16, choices=VIA_CHOICES, default="web")
     contains_ai = models.CharField(max_length=8, choices=LEVEL_CHOICES)
     statement = models.JSONField()
@@ -57,3 +65,6 @@ class DeclaredRecording(models.Model):
 
     class Meta:
         ordering = ["declaration_id", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.isrc} in declaration {self.declaration_id}"

@@ -41,29 +41,48 @@ def _clean_ai(isrc: str, ai: TrackAI | None) -> dict[str, Any]:
         level = parts.get(part)
         if level not in vocabulary.LEVELS:
             raise ValidationFailed(
-                f"track {isrc}: {part} must be none, partly or all", fields={f"ai.{isrc}.parts.{part}": ["Choose none, partly or all."]}
+                f"track {isrc}: {part} must be none, partly or all",
+                fields={f"ai.{isrc}.parts.{part}": ["Choose none, partly or all."]},
             )
         clean_parts[part] = level
     unknown = set(parts) - set(vocabulary.PARTS)
     if unknown:
-        raise ValidationFailed(f"track {isrc}: unknown part(s) {', '.join(sorted(map(str, unknown)))}", fields={f"ai.{isrc}.parts": ["Unknown part."]})
+        raise ValidationFailed(
+            f"track {isrc}: unknown part(s) {', '.join(sorted(map(str, unknown)))}",
+            fields={f"ai.{isrc}.parts": ["Unknown part."]},
+        )
     likeness = ai.get("voice_likeness") or {}
     if not isinstance(likeness, Mapping):
-        raise ValidationFailed(f"track {isrc}: voice_likeness must be an object", fields={f"ai.{isrc}.voice_likeness": ["Must be an object."]})
+        raise ValidationFailed(
+            f"track {isrc}: voice_likeness must be an object",
+            fields={f"ai.{isrc}.voice_likeness": ["Must be an object."]},
+        )
     imitates = likeness.get("imitates_real_person", False)
     if not isinstance(imitates, bool):
-        raise ValidationFailed(f"track {isrc}: imitates_real_person must be true or false", fields={f"ai.{isrc}.voice_likeness": ["true or false."]})
+        raise ValidationFailed(
+            f"track {isrc}: imitates_real_person must be true or false",
+            fields={f"ai.{isrc}.voice_likeness": ["true or false."]},
+        )
     consent = likeness.get("consent_reference") or None
     if consent is not None and (not isinstance(consent, str) or len(consent) > 500):
-        raise ValidationFailed(f"track {isrc}: consent_reference must be text", fields={f"ai.{isrc}.voice_likeness": ["Text, at most 500 characters."]})
+        raise ValidationFailed(
+            f"track {isrc}: consent_reference must be text",
+            fields={f"ai.{isrc}.voice_likeness": ["Text, at most 500 characters."]},
+        )
     if imitates and not (consent and consent.strip()):
         raise ValidationFailed(
             f"track {isrc}: a consent reference is required when the voice imitates a real person",
             fields={f"ai.{isrc}.voice_likeness.consent_reference": ["Required when the voice imitates a real person."]},
         )
     tools = ai.get("tools") or []
-    if not isinstance(tools, list) or len(tools) > 50 or not all(isinstance(t, str) and t.strip() and len(t) <= 200 for t in tools):
-        raise ValidationFailed(f"track {isrc}: tools must be a list of names", fields={f"ai.{isrc}.tools": ["A list of tool names."]})
+    if (
+        not isinstance(tools, list)
+        or len(tools) > 50
+        or not all(isinstance(t, str) and t.strip() and len(t) <= 200 for t in tools)
+    ):
+        raise ValidationFailed(
+            f"track {isrc}: tools must be a list of names", fields={f"ai.{isrc}.tools": ["A list of tool names."]}
+        )
     return {
         "parts": clean_parts,
         "voice_likeness": {"imitates_real_person": imitates, "consent_reference": consent.strip() if consent else None},
@@ -78,13 +97,21 @@ def _catalog_statement_input(release: Release, ai: Mapping[str, TrackAI]) -> dic
     known = {t.recording.isrc for t in tracks}
     extra = set(ai) - known
     if extra:
-        raise ValidationFailed(f"not on this release: {', '.join(sorted(extra))}", fields={"ai": [f"Unknown ISRC {i}." for i in sorted(extra)]})
+        raise ValidationFailed(
+            f"not on this release: {', '.join(sorted(extra))}",
+            fields={"ai": [f"Unknown ISRC {i}." for i in sorted(extra)]},
+        )
     artists = [a.as_statement() for a in release.artists.order_by("releaseartist__position")]
     if not artists:
         raise ValidationFailed("the release has no artists")
     return {
         "label": {"name": release.label.name, "dpid": release.label.dpid, "verified": release.label.verified},
-        "release": {"upc": release.upc, "title": release.title, "release_date": release.release_date, "artwork": release.artwork_ai},
+        "release": {
+            "upc": release.upc,
+            "title": release.title,
+            "release_date": release.release_date,
+            "artwork": release.artwork_ai,
+        },
         "artists": artists,
         "tracks": [
             {
@@ -140,7 +167,9 @@ def _sign_and_log(
     )
     DeclaredRecording.objects.bulk_create(
         [
-            DeclaredRecording(declaration=declaration, isrc=t["isrc"], position=t["position"], contains_ai=t["contains_ai"])
+            DeclaredRecording(
+                declaration=declaration, isrc=t["isrc"], position=t["position"], contains_ai=t["contains_ai"]
+            )
             for t in st["tracks"]
         ]
     )
@@ -149,7 +178,16 @@ def _sign_and_log(
     return declaration
 
 
-def _build(release: Release, *, version: int, status: str, supersedes: str | None, reason: str | None, uid: str, content: Mapping[str, Any]) -> dict[str, Any]:
+def _build(
+    release: Release,
+    *,
+    version: int,
+    status: str,
+    supersedes: str | None,
+    reason: str | None,
+    uid: str,
+    content: Mapping[str, Any],
+) -> dict[str, Any]:
     try:
         return statement.build_statement(
             registry=settings.REGISTRY_LOG_ORIGIN,
@@ -184,19 +222,31 @@ def _check_expected(current: Declaration | None, expected_version: int | None) -
 
 def _reason(reason: str | None) -> str:
     if not isinstance(reason, str) or not reason.strip():
-        raise ValidationFailed("a reason is required", fields={"reason": ["Say why this version replaces the last one."]})
+        raise ValidationFailed(
+            "a reason is required", fields={"reason": ["Say why this version replaces the last one."]}
+        )
     if len(reason) > 2000:
         raise ValidationFailed("the reason is too long", fields={"reason": ["At most 2000 characters."]})
     return reason.strip()
 
 
 @transaction.atomic
-def declaration_create(*, release: Release, ai: Mapping[str, TrackAI], actor: Any = None, via: str = "web") -> Declaration:
+def declaration_create(
+    *, release: Release, ai: Mapping[str, TrackAI], actor: Any = None, via: str = "web"
+) -> Declaration:
     """Version 1 of a release's declaration."""
     release, current = _locked(release)
     if current is not None:
         raise Conflict(f"release {release.upc} is declared already (version {current.version}); amend it instead")
-    st = _build(release, version=1, status=Declaration.ACTIVE, supersedes=None, reason=None, uid=str(uuid.uuid4()), content=_catalog_statement_input(release, ai))
+    st = _build(
+        release,
+        version=1,
+        status=Declaration.ACTIVE,
+        supersedes=None,
+        reason=None,
+        uid=str(uuid.uuid4()),
+        content=_catalog_statement_input(release, ai),
+    )
     return _sign_and_log(release=release, st=st, actor=actor, via=via)
 
 
@@ -290,6 +340,11 @@ def declaration_resign(*, release: Release, reason: str, actor: Any = None, via:
         supersedes=current.leaf_hash_hex,
         reason=reason,
         uid=str(current.uid),
-        content={"label": prev["label"], "release": prev["release"], "artists": prev["artists"], "tracks": prev["tracks"]},
+        content={
+            "label": prev["label"],
+            "release": prev["release"],
+            "artists": prev["artists"],
+            "tracks": prev["tracks"],
+        },
     )
     return _sign_and_log(release=release, st=st, actor=actor, via=via)

@@ -127,7 +127,9 @@ def audit_log(using: str = "default") -> AuditReport:
                 raise AuditFailure(f"leaf {expected} is missing (the next stored leaf is {index})")
             leaf = merkle.leaf_hash(data.encode("utf-8"))
             if bytes(stored_hash) != leaf:
-                raise AuditFailure(f"leaf {index}: stored hash {bytes(stored_hash).hex()} is not SHA-256(0x00 || data) {leaf.hex()}")
+                raise AuditFailure(
+                    f"leaf {index}: stored hash {bytes(stored_hash).hex()} is not SHA-256(0x00 || data) {leaf.hex()}"
+                )
             for level, i, h in stack.push(index, leaf):
                 completed[node_id(level, i)] = h
             expected += 1
@@ -170,7 +172,12 @@ def _audit_declarations(report: AuditReport, keys: KeySet, using: str) -> None:
         if signed != decl.statement:
             raise AuditFailure(f"{where}: the stored statement differs from the signed one")
         d = signed["declaration"]
-        if (d["version"], d["status"], d["supersedes"], d["reason"] or "") != (decl.version, decl.status, decl.supersedes, decl.reason):
+        if (d["version"], d["status"], d["supersedes"], d["reason"] or "") != (
+            decl.version,
+            decl.status,
+            decl.supersedes,
+            decl.reason,
+        ):
             raise AuditFailure(f"{where}: the stored columns differ from the signed statement")
         prev = previous.get(decl.release_id)
         if decl.version != (prev[0] + 1 if prev else 1):
@@ -182,7 +189,9 @@ def _audit_declarations(report: AuditReport, keys: KeySet, using: str) -> None:
         result = verifier.verify(json.loads(decl.bundle))
         if not result.valid:
             failed = result.failed
-            raise AuditFailure(f"{where}: stored bundle fails {failed.name if failed else '?'}: {failed.detail if failed else ''}")
+            raise AuditFailure(
+                f"{where}: stored bundle fails {failed.name if failed else '?'}: {failed.detail if failed else ''}"
+            )
         if json.loads(decl.bundle)["envelope"] != envelope:
             raise AuditFailure(f"{where}: the stored bundle holds a different envelope than leaf {decl.leaf_id}")
         if decl.key.status == SigningKey.REVOKED:

@@ -130,7 +130,11 @@ def ensure_keys() -> list[SigningKey]:
 
 def jwk(key: SigningKey) -> dict[str, Any]:
     return pkeys.public_jwk(
-        bytes(key.public_key), purpose=key.purpose, status=key.status, not_before=key.not_before, not_after=key.not_after
+        bytes(key.public_key),
+        purpose=key.purpose,
+        status=key.status,
+        not_before=key.not_before,
+        not_after=key.not_after,
     )
 
 

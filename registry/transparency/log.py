@@ -128,4 +128,3 @@ def consistency_proof(first: int, second: int, using: str | None = None) -> list
 
 def root_at(size: int, using: str | None = None) -> bytes:
     return merkle.tree_root(size, _nodes_getter(using))
-

@@ -57,10 +57,16 @@ class LogLeaf(models.Model):
     class Meta:
         ordering = ["index"]
 
+    def __str__(self) -> str:
+        return f"leaf {self.index}"
+
 
 class LogNode(models.Model):
     id = models.BigIntegerField(primary_key=True)  # node_id(level, index)
     hash = models.BinaryField(max_length=32)
+
+    def __str__(self) -> str:
+        return f"node {self.id >> NODE_INDEX_BITS}/{self.id & ((1 << NODE_INDEX_BITS) - 1)}"
 
 
 class Checkpoint(models.Model):
@@ -72,3 +78,6 @@ class Checkpoint(models.Model):
 
     class Meta:
         ordering = ["tree_size"]
+
+    def __str__(self) -> str:
+        return f"checkpoint at size {self.tree_size}"

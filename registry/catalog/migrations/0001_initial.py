@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,89 +14,141 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Label',
+            name="Label",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=255)),
-                ('dpid', models.CharField(blank=True, max_length=18, null=True, unique=True, verbose_name='DDEX Party ID')),
-                ('verified', models.BooleanField(default=False, help_text='Set only after staff reviewed who the label is.')),
-                ('contact_email', models.EmailField(blank=True, max_length=254)),
-                ('is_demo', models.BooleanField(default=False, help_text='Fictional demo content.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=255)),
+                (
+                    "dpid",
+                    models.CharField(blank=True, max_length=18, null=True, unique=True, verbose_name="DDEX Party ID"),
+                ),
+                (
+                    "verified",
+                    models.BooleanField(default=False, help_text="Set only after staff reviewed who the label is."),
+                ),
+                ("contact_email", models.EmailField(blank=True, max_length=254)),
+                ("is_demo", models.BooleanField(default=False, help_text="Fictional demo content.")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Release',
+            name="Release",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('upc', models.CharField(max_length=14, unique=True, verbose_name='UPC/EAN')),
-                ('title', models.CharField(max_length=500)),
-                ('release_date', models.DateField(blank=True, null=True)),
-                ('artwork_ai', models.CharField(choices=[('none', 'No AI'), ('partly', 'Partly AI'), ('all', 'Entirely AI')], default='none', max_length=8, verbose_name='artwork AI level')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("upc", models.CharField(max_length=14, unique=True, verbose_name="UPC/EAN")),
+                ("title", models.CharField(max_length=500)),
+                ("release_date", models.DateField(blank=True, null=True)),
+                (
+                    "artwork_ai",
+                    models.CharField(
+                        choices=[("none", "No AI"), ("partly", "Partly AI"), ("all", "Entirely AI")],
+                        default="none",
+                        max_length=8,
+                        verbose_name="artwork AI level",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ReleaseArtist',
+            name="ReleaseArtist",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField(default=1)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveSmallIntegerField(default=1)),
             ],
             options={
-                'ordering': ['position'],
+                "ordering": ["position"],
             },
         ),
         migrations.CreateModel(
-            name='Track',
+            name="Track",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveSmallIntegerField()),
             ],
             options={
-                'ordering': ['position'],
+                "ordering": ["position"],
             },
         ),
         migrations.CreateModel(
-            name='Artist',
+            name="Artist",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=255)),
-                ('isni', models.CharField(blank=True, max_length=16, null=True, verbose_name='ISNI')),
-                ('persona', models.CharField(choices=[('human', 'Human artist'), ('ai_assisted', 'Human artist using AI'), ('synthetic', 'AI persona')], default='human', max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('label', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='artists', to='catalog.label')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=255)),
+                ("isni", models.CharField(blank=True, max_length=16, null=True, verbose_name="ISNI")),
+                (
+                    "persona",
+                    models.CharField(
+                        choices=[
+                            ("human", "Human artist"),
+                            ("ai_assisted", "Human artist using AI"),
+                            ("synthetic", "AI persona"),
+                        ],
+                        default="human",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "label",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="artists", to="catalog.label"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('owner', 'Owner'), ('submitter', 'Submitter')], default='submitter', max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('label', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='catalog.label')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='label_memberships', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("owner", "Owner"), ("submitter", "Submitter")], default="submitter", max_length=16
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "label",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="memberships", to="catalog.label"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="label_memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Recording',
+            name="Recording",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('isrc', models.CharField(max_length=12, unique=True, verbose_name='ISRC')),
-                ('title', models.CharField(max_length=500)),
-                ('duration', models.PositiveIntegerField(blank=True, null=True, verbose_name='duration (seconds)')),
-                ('audio_sha256', models.CharField(blank=True, max_length=64, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('artists', models.ManyToManyField(blank=True, related_name='recordings', to='catalog.artist')),
-                ('label', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='recordings', to='catalog.label')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("isrc", models.CharField(max_length=12, unique=True, verbose_name="ISRC")),
+                ("title", models.CharField(max_length=500)),
+                ("duration", models.PositiveIntegerField(blank=True, null=True, verbose_name="duration (seconds)")),
+                ("audio_sha256", models.CharField(blank=True, max_length=64, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("artists", models.ManyToManyField(blank=True, related_name="recordings", to="catalog.artist")),
+                (
+                    "label",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="recordings", to="catalog.label"
+                    ),
+                ),
             ],
         ),
     ]

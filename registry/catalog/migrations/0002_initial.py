@@ -5,76 +5,87 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0001_initial'),
-        ('declarations', '0001_initial'),
+        ("catalog", "0001_initial"),
+        ("declarations", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='release',
-            name='current_declaration',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='declarations.declaration'),
+            model_name="release",
+            name="current_declaration",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="declarations.declaration",
+            ),
         ),
         migrations.AddField(
-            model_name='release',
-            name='label',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='releases', to='catalog.label'),
+            model_name="release",
+            name="label",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="releases", to="catalog.label"
+            ),
         ),
         migrations.AddField(
-            model_name='releaseartist',
-            name='artist',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='catalog.artist'),
+            model_name="releaseartist",
+            name="artist",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to="catalog.artist"),
         ),
         migrations.AddField(
-            model_name='releaseartist',
-            name='release',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='catalog.release'),
+            model_name="releaseartist",
+            name="release",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="catalog.release"),
         ),
         migrations.AddField(
-            model_name='release',
-            name='artists',
-            field=models.ManyToManyField(related_name='releases', through='catalog.ReleaseArtist', to='catalog.artist'),
+            model_name="release",
+            name="artists",
+            field=models.ManyToManyField(related_name="releases", through="catalog.ReleaseArtist", to="catalog.artist"),
         ),
         migrations.AddField(
-            model_name='track',
-            name='recording',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='tracks', to='catalog.recording'),
+            model_name="track",
+            name="recording",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="tracks", to="catalog.recording"
+            ),
         ),
         migrations.AddField(
-            model_name='track',
-            name='release',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tracks', to='catalog.release'),
+            model_name="track",
+            name="release",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="tracks", to="catalog.release"
+            ),
         ),
         migrations.AddIndex(
-            model_name='artist',
-            index=models.Index(fields=['name'], name='catalog_art_name_36791d_idx'),
+            model_name="artist",
+            index=models.Index(fields=["name"], name="catalog_art_name_36791d_idx"),
         ),
         migrations.AddConstraint(
-            model_name='artist',
-            constraint=models.UniqueConstraint(fields=('label', 'isni'), name='unique_artist_isni_per_label'),
+            model_name="artist",
+            constraint=models.UniqueConstraint(fields=("label", "isni"), name="unique_artist_isni_per_label"),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.UniqueConstraint(fields=('label', 'user'), name='unique_label_member'),
+            model_name="membership",
+            constraint=models.UniqueConstraint(fields=("label", "user"), name="unique_label_member"),
         ),
         migrations.AddConstraint(
-            model_name='releaseartist',
-            constraint=models.UniqueConstraint(fields=('release', 'artist'), name='unique_release_artist'),
+            model_name="releaseartist",
+            constraint=models.UniqueConstraint(fields=("release", "artist"), name="unique_release_artist"),
         ),
         migrations.AddIndex(
-            model_name='release',
-            index=models.Index(fields=['title'], name='catalog_rel_title_86333c_idx'),
+            model_name="release",
+            index=models.Index(fields=["title"], name="catalog_rel_title_86333c_idx"),
         ),
         migrations.AddConstraint(
-            model_name='track',
-            constraint=models.UniqueConstraint(fields=('release', 'position'), name='unique_track_position'),
+            model_name="track",
+            constraint=models.UniqueConstraint(fields=("release", "position"), name="unique_track_position"),
         ),
         migrations.AddConstraint(
-            model_name='track',
-            constraint=models.UniqueConstraint(fields=('release', 'recording'), name='unique_track_recording'),
+            model_name="track",
+            constraint=models.UniqueConstraint(fields=("release", "recording"), name="unique_track_recording"),
         ),
     ]

@@ -5,62 +5,84 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='LogLeaf',
+            name="LogLeaf",
             fields=[
-                ('index', models.BigIntegerField(primary_key=True, serialize=False)),
-                ('leaf_hash', models.BinaryField(max_length=32)),
-                ('data', models.TextField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("index", models.BigIntegerField(primary_key=True, serialize=False)),
+                ("leaf_hash", models.BinaryField(max_length=32)),
+                ("data", models.TextField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['index'],
+                "ordering": ["index"],
             },
         ),
         migrations.CreateModel(
-            name='LogNode',
+            name="LogNode",
             fields=[
-                ('id', models.BigIntegerField(primary_key=True, serialize=False)),
-                ('hash', models.BinaryField(max_length=32)),
+                ("id", models.BigIntegerField(primary_key=True, serialize=False)),
+                ("hash", models.BinaryField(max_length=32)),
             ],
         ),
         migrations.CreateModel(
-            name='SigningKey',
+            name="SigningKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kid', models.CharField(max_length=43, unique=True, verbose_name='key id (RFC 7638 thumbprint)')),
-                ('purpose', models.CharField(choices=[('statement', 'Statement signing'), ('checkpoint', 'Checkpoint signing')], max_length=16)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('retired', 'Retired'), ('revoked', 'Revoked')], default='active', max_length=16)),
-                ('public_key', models.BinaryField(max_length=32)),
-                ('key_file', models.CharField(max_length=255)),
-                ('not_before', models.DateTimeField()),
-                ('not_after', models.DateTimeField(blank=True, null=True)),
-                ('revocation_reason', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kid", models.CharField(max_length=43, unique=True, verbose_name="key id (RFC 7638 thumbprint)")),
+                (
+                    "purpose",
+                    models.CharField(
+                        choices=[("statement", "Statement signing"), ("checkpoint", "Checkpoint signing")],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "Active"), ("retired", "Retired"), ("revoked", "Revoked")],
+                        default="active",
+                        max_length=16,
+                    ),
+                ),
+                ("public_key", models.BinaryField(max_length=32)),
+                ("key_file", models.CharField(max_length=255)),
+                ("not_before", models.DateTimeField()),
+                ("not_after", models.DateTimeField(blank=True, null=True)),
+                ("revocation_reason", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['purpose', 'not_before'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'active')), fields=('purpose',), name='one_active_key_per_purpose')],
+                "ordering": ["purpose", "not_before"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("status", "active")), fields=("purpose",), name="one_active_key_per_purpose"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Checkpoint',
+            name="Checkpoint",
             fields=[
-                ('tree_size', models.BigIntegerField(primary_key=True, serialize=False)),
-                ('root_hash', models.BinaryField(max_length=32)),
-                ('note', models.TextField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('key', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='checkpoints', to='transparency.signingkey')),
+                ("tree_size", models.BigIntegerField(primary_key=True, serialize=False)),
+                ("root_hash", models.BinaryField(max_length=32)),
+                ("note", models.TextField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "key",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="checkpoints",
+                        to="transparency.signingkey",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['tree_size'],
+                "ordering": ["tree_size"],
             },
         ),
     ]

@@ -22,4 +22,6 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from exc
         self.stdout.write(f"revoked {key.purpose} key {key.kid}")
         if key.purpose == "statement":
-            self.stdout.write("run `python manage.py resign_declarations` to re-sign current declarations with the active key")
+            self.stdout.write(
+                "run `python manage.py resign_declarations` to re-sign current declarations with the active key"
+            )

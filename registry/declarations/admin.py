@@ -1,0 +1,24 @@
+"""Read-only admin for declarations: signed versions are never edited, only superseded."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from registry.declarations.models import Declaration
+
+
+@admin.register(Declaration)
+class DeclarationAdmin(admin.ModelAdmin):
+    list_display = ["release", "version", "status", "contains_ai", "declared_at", "via", "leaf_id"]
+    list_filter = ["status", "contains_ai", "via"]
+    search_fields = ["release__upc", "release__title"]
+    list_select_related = ["release"]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False

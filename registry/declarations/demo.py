@@ -1,0 +1,275 @@
+"""A fictional demo catalog: 3 labels, 12 releases, 42 tracks, every level of every part.
+
+Everything here is invented and marked ``is_demo`` so pages can say so. It
+goes through the real services: every declaration is signed and logged.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from provenance import identifiers, vocabulary
+from registry.catalog.models import Label, Membership
+from registry.catalog.services import label_create, membership_add, release_create
+from registry.declarations.services import declaration_amend, declaration_create, declaration_withdraw
+
+DEMO_PASSWORD = "demo-registry-2026"  # noqa: S105 - printed by load_demo, demo data only
+P = vocabulary.PARTS
+
+
+def _upc(n: int) -> str:
+    body = f"99{n:09d}"
+    return body + str(identifiers.gtin_check_digit(body))
+
+
+def _isni(body: str) -> str:
+    return body + identifiers.iso7064_mod11_2(body)
+
+
+def _parts(spec: str) -> dict[str, str]:
+    """'napan' → composition none, lyrics all, vocals partly, instrumentation all, production none."""
+    letter = {"n": "none", "p": "partly", "a": "all"}
+    return {part: letter[c] for part, c in zip(P, spec, strict=True)}
+
+
+# (label, title, date, artwork, [artists (name, persona, isni-body|None)], [(title, seconds, parts, tools, likeness)])
+LABELS = [
+    ("Aurora Fjord Records", "PADPIDA2007040502I", True),
+    ("Neon Harbor Music", None, True),
+    ("Lowland Tape Co.", None, False),
+]
+RELEASES: list[dict[str, Any]] = [
+    {
+        "label": 0,
+        "title": "Quiet Hours",
+        "date": date(2025, 3, 14),
+        "artwork": "none",
+        "artists": [("Maren Holt", "human", "000000012146438")],
+        "tracks": [
+            ("Morning Ferry", 214, "nnnnn", [], None),
+            ("Salt and Cedar", 241, "nnnnn", [], None),
+            ("Harbour Lights", 198, "nnnnn", [], None),
+            ("The Long Way Home", 305, "nnnnn", [], None),
+        ],
+    },
+    {
+        "label": 0,
+        "title": "Glass Meridian",
+        "date": date(2025, 6, 2),
+        "artwork": "partly",
+        "artists": [("Maren Holt", "human", "000000012146438")],
+        "tracks": [
+            ("Meridian", 233, "nnnnp", ["iZotope Ozone 11 (AI mastering assistant)"], None),
+            ("Prism Weather", 207, "nnnpn", ["Stem generator"], None),
+            ("Glasswork", 262, "pnnnn", ["Melody suggestion model"], None),
+        ],
+    },
+    {
+        "label": 1,
+        "title": "Velvet Static",
+        "date": date(2025, 6, 20),
+        "artwork": "all",
+        "artists": [("The Cobalt Choir", "synthetic", None)],
+        "tracks": [
+            ("Dust on the Dial", 187, "aaaaa", ["Suno v4.5"], None),
+            ("Radio Ghosts", 201, "aaaaa", ["Suno v4.5"], None),
+            ("Analog Heaven", 176, "aaaaa", ["Suno v4.5"], None),
+            ("Static Bloom", 222, "aaaap", ["Suno v4.5", "Human mix engineer"], None),
+            ("Last Broadcast", 240, "aaaaa", ["Suno v4.5"], None),
+        ],
+    },
+    {
+        "label": 1,
+        "title": "Dirt Road Algorithm",
+        "date": date(2025, 10, 3),
+        "artwork": "all",
+        "artists": [("Copper Ridge", "synthetic", None)],
+        "tracks": [
+            ("Walk the Line Again", 192, "aaaaa", ["Udio"], None),
+            ("Tailgate Sunday", 185, "aaaaa", ["Udio"], None),
+            ("Boots in the Rain", 203, "aaaaa", ["Udio"], None),
+            ("County Fair", 177, "aaaaa", ["Udio"], None),
+        ],
+    },
+    {
+        "label": 1,
+        "title": "Second Voice",
+        "date": date(2025, 11, 7),
+        "artwork": "none",
+        "artists": [("Lena Marsh", "ai_assisted", None)],
+        "tracks": [
+            (
+                "Echo of You",
+                219,
+                "nnann",
+                ["Voice model (licensed)"],
+                {
+                    "imitates_real_person": True,
+                    "consent_reference": "Consent agreement LM-2025-014 with the estate of the original singer",
+                },
+            ),
+            (
+                "Duet for One",
+                234,
+                "npann",
+                ["Voice model (licensed)", "Lyric assistant"],
+                {"imitates_real_person": True, "consent_reference": "Consent agreement LM-2025-014"},
+            ),
+            ("Borrowed Breath", 201, "nnpnn", ["Harmony generator"], None),
+        ],
+    },
+    {
+        "label": 0,
+        "title": "Northbound (Single)",
+        "date": date(2025, 9, 1),
+        "artwork": "none",
+        "artists": [("Maren Holt", "human", "000000012146438")],
+        "tracks": [("Northbound", 226, "nnnnn", [], None)],
+    },
+    {
+        "label": 2,
+        "title": "Basement Tapes Vol. 1",
+        "date": date(2024, 11, 29),
+        "artwork": "none",
+        "artists": [("The Fenwicks", "human", None)],
+        "tracks": [
+            ("Cellar Door", 188, "nnnnn", [], None),
+            ("Rusty Chain", 171, "nnnnn", [], None),
+            ("Low Ceiling", 205, "nnnnp", ["Noise-reduction model"], None),
+            ("Lamp Oil", 199, "nnnnn", [], None),
+        ],
+    },
+    {
+        "label": 2,
+        "title": "Machine Lullabies",
+        "date": date(2025, 8, 8),
+        "artwork": "partly",
+        "artists": [("Hollow Pines", "ai_assisted", None)],
+        "tracks": [
+            ("Sleep Mode", 254, "ppppp", ["Magenta", "Lyric assistant"], None),
+            ("Cradle Circuit", 231, "apnpn", ["Magenta"], None),
+            ("Night Light", 266, "npnpa", ["Auto-mix service"], None),
+            (
+                "Soft Reset",
+                243,
+                "panap",
+                ["Magenta", "Voice model (own voice)"],
+                {"imitates_real_person": False, "consent_reference": None},
+            ),
+        ],
+    },
+    {
+        "label": 1,
+        "title": "Synthetic Summer",
+        "date": date(2025, 7, 11),
+        "artwork": "all",
+        "artists": [("The Cobalt Choir", "synthetic", None)],
+        "tracks": [
+            ("Sunburn Protocol", 181, "aaaaa", ["Suno v4.5"], None),
+            ("Pool Party.exe", 176, "aaaaa", ["Suno v4.5"], None),
+            ("Heatwave Dreams", 199, "aaaaa", ["Suno v4.5"], None),
+        ],
+    },
+    {
+        "label": 0,
+        "title": "Field Recordings",
+        "date": date(2025, 4, 22),
+        "artwork": "none",
+        "artists": [("Ola Strand", "human", None)],
+        "tracks": [
+            ("Birch Forest at Dawn", 402, "nnnnn", [], None),
+            ("Tidal Flats", 388, "nnnnn", [], None),
+            ("Snow on Tin Roof", 356, "nnnnn", [], None),
+        ],
+    },
+    {
+        "label": 2,
+        "title": "Patchwork",
+        "date": date(2025, 2, 2),
+        "artwork": "partly",
+        "artists": [("Dee Okafor", "human", None)],
+        "tracks": [
+            ("Quilt", 212, "pnnnn", ["Chord suggestion plug-in"], None),
+            ("Needle and Thread", 198, "npnnn", ["Lyric assistant"], None),
+            ("Frayed Edges", 224, "nnnpn", ["Drum generator"], None),
+            ("Seams", 207, "nnnnn", [], None),
+        ],
+    },
+    {
+        "label": 1,
+        "title": "Holo Hearts",
+        "date": date(2025, 12, 5),
+        "artwork": "all",
+        "artists": [("Kiko Nova", "synthetic", None)],
+        "tracks": [
+            ("Pixel Crush", 172, "aaaan", ["Udio"], None),
+            ("Render Me", 189, "aapaa", ["Udio"], None),
+            ("Hologram Kiss", 195, "aaaaa", ["Udio"], None),
+            ("Cache of Love", 183, "aaaaa", ["Udio"], None),
+        ],
+    },
+]
+
+
+@transaction.atomic
+def load_demo() -> dict[str, int]:
+    User = get_user_model()
+    labels: list[Label] = []
+    for i, (name, dpid, verified) in enumerate(LABELS):
+        label = label_create(
+            name=name, dpid=dpid, verified=verified, contact_email=f"label{i}@example.org", is_demo=True
+        )
+        user = User.objects.create_user(f"demo{i}" if i else "demo", f"demo{i}@example.org", DEMO_PASSWORD)
+        membership_add(label=label, user=user, role=Membership.OWNER)
+        labels.append(label)
+    isrc_n = 0
+    counts = {"labels": len(labels), "releases": 0, "tracks": 0, "declarations": 0}
+    releases = []
+    for n, spec in enumerate(RELEASES):
+        label = labels[spec["label"]]
+        tracks = []
+        for pos, (title, seconds, _parts_spec, _tools, _likeness) in enumerate(spec["tracks"], start=1):
+            isrc_n += 1
+            tracks.append({"isrc": f"QZDMO25{isrc_n:05d}", "title": title, "position": pos, "duration": seconds})
+        release = release_create(
+            label=label,
+            upc=_upc(n + 1),
+            title=spec["title"],
+            release_date=spec["date"],
+            artwork_ai=spec["artwork"],
+            artists=[{"name": a, "persona": p, "isni": _isni(i) if i else None} for a, p, i in spec["artists"]],
+            tracks=tracks,
+        )
+        ai = {
+            t["isrc"]: {"parts": _parts(s[2]), "tools": s[3], "voice_likeness": s[4] or {}}
+            for t, s in zip(tracks, spec["tracks"], strict=True)
+        }
+        declaration_create(release=release, ai=ai, via="demo")
+        counts["releases"] += 1
+        counts["tracks"] += len(tracks)
+        counts["declarations"] += 1
+        releases.append((release, ai))
+    # An amendment: the label learned that its mastering service used AI after all.
+    glass, ai = releases[1]
+    first = next(iter(ai))
+    declaration_amend(
+        release=glass,
+        reason="The mastering engineer confirmed an AI mastering assistant on every track; production is partly AI throughout.",
+        ai={
+            isrc: {**facts, "parts": {**facts["parts"], "production": "partly"}}
+            for isrc, facts in ai.items()
+            if isrc != first
+        },
+        via="demo",
+    )
+    # A withdrawal: the release was taken down and its declaration withdrawn.
+    summer, _ = releases[8]
+    declaration_withdraw(
+        release=summer, reason="Release taken down from all stores at the label's request.", via="demo"
+    )
+    counts["declarations"] += 2
+    return counts

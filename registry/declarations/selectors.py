@@ -1,0 +1,212 @@
+"""Reads of declarations, shared by the API and the public pages, in a constant number of queries.
+
+A release answers its current (newest) version. A recording answers the
+newest current declaration among the releases that hold it (PROTOCOL.md §7),
+and lists the other releases' UPCs in ``also_in``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import F
+
+from provenance import vocabulary
+from registry.catalog.models import Release
+from registry.declarations.models import Declaration, DeclaredRecording
+
+_DECL_FIELDS = (
+    "id",
+    "uid",
+    "release_id",
+    "version",
+    "status",
+    "reason",
+    "declared_at",
+    "contains_ai",
+    "statement",
+    "bundle",
+    "leaf_id",
+    "key_id",
+    "supersedes",
+    "via",
+)
+
+
+@dataclass
+class RecordingAnswer:
+    isrc: str
+    declaration: Declaration
+    also_in: list[str] = field(default_factory=list)
+
+
+def _declarations(ids: Iterable[int]) -> dict[int, Declaration]:
+    ids = list(set(ids))
+    if not ids:
+        return {}
+    return {
+        d.pk: d
+        for d in Declaration.objects.filter(pk__in=ids)
+        .select_related("release__label", "key")
+        .only(
+            *_DECL_FIELDS,
+            "release__upc",
+            "release__title",
+            "release__label__name",
+            "release__label__verified",
+            "release__label__is_demo",
+            "release__label__id",
+            "key__kid",
+            "key__status",
+        )
+    }
+
+
+def releases_by_upc(upcs: Iterable[str]) -> dict[str, Declaration]:
+    """UPC → current declaration, for the declared ones among ``upcs`` (2 queries)."""
+    rows = Release.objects.filter(upc__in=set(upcs), current_declaration__isnull=False).values_list(
+        "upc", "current_declaration_id"
+    )
+    pairs = list(rows)
+    decls = _declarations(d for _, d in pairs)
+    return {upc: decls[d] for upc, d in pairs}
+
+
+def recordings_by_isrc(isrcs: Iterable[str]) -> dict[str, RecordingAnswer]:
+    """ISRC → newest current declaration holding it, plus the other releases (2 queries)."""
+    rows = DeclaredRecording.objects.filter(
+        isrc__in=set(isrcs), declaration__release__current_declaration=F("declaration_id")
+    ).values_list("isrc", "declaration_id", "declaration__leaf_id", "declaration__release__upc")
+    best: dict[str, tuple[int, int]] = {}
+    upcs: dict[str, list[tuple[int, str]]] = {}
+    for isrc, decl_id, leaf, upc in rows:
+        if isrc not in best or leaf > best[isrc][1]:
+            best[isrc] = (decl_id, leaf)
+        upcs.setdefault(isrc, []).append((leaf, upc))
+    decls = _declarations(d for d, _ in best.values())
+    answers = {}
+    for isrc, (decl_id, _) in best.items():
+        decl = decls[decl_id]
+        others = [u for _, u in sorted(upcs[isrc], reverse=True) if u != decl.release.upc]
+        answers[isrc] = RecordingAnswer(isrc=isrc, declaration=decl, also_in=others)
+    return answers
+
+
+def release_by_upc(upc: str) -> Declaration | None:
+    return releases_by_upc([upc]).get(upc)
+
+
+def recording_by_isrc(isrc: str) -> RecordingAnswer | None:
+    return recordings_by_isrc([isrc]).get(isrc)
+
+
+def history(release_id: int) -> list[Declaration]:
+    """Every version, oldest first."""
+    return list(Declaration.objects.filter(release_id=release_id).select_related("key").order_by("version"))
+
+
+def track_in(statement: Mapping[str, Any], isrc: str) -> Mapping[str, Any] | None:
+    return next((t for t in statement["tracks"] if t["isrc"] == isrc), None)
+
+
+def _track_summary(t: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "isrc": t["isrc"],
+        "title": t["title"],
+        "position": t["position"],
+        "contains_ai": t["contains_ai"],
+        "parts": dict(t["parts"]),
+        "voice_likeness": dict(t["voice_likeness"]),
+        "tools": list(t["tools"]),
+        "apple_music_tags": vocabulary.apple_transparency_tags(t["parts"]),
+        "ddex": {
+            "contains_ai": vocabulary.ddex_contains_ai(t["contains_ai"]),
+            "ai_contributions": vocabulary.ddex_ai_contributions(t["parts"]),
+        },
+        "iptc_digital_source_type": vocabulary.iptc_digital_source_type(t["contains_ai"]),
+    }
+
+
+def disclosure_summary(decl: Declaration, isrc: str | None = None) -> dict[str, Any]:
+    """The plain summary a platform displays: levels, persona, Apple tags, DDEX values.
+
+    With ``isrc``, the summary is about that track; otherwise about the release.
+    """
+    st = decl.statement
+    rel = st["release"]
+    personas = {a["persona"] for a in st["artists"]}
+    summary: dict[str, Any] = {
+        "status": st["declaration"]["status"],
+        "version": st["declaration"]["version"],
+        "declared_at": st["declaration"]["declared_at"],
+        "reason": st["declaration"]["reason"],
+        "label": {
+            "name": st["label"]["name"],
+            "dpid": st["label"]["dpid"],
+            "verified": bool(st["label"].get("verified")),
+        },
+        "release": {
+            "upc": rel["upc"],
+            "title": rel["title"],
+            "release_date": rel["release_date"],
+            "contains_ai": rel["contains_ai"],
+            "artwork": rel["artwork"],
+            "ddex_contains_ai": vocabulary.ddex_contains_ai(rel["contains_ai"]),
+        },
+        "artists": [dict(a) for a in st["artists"]],
+        "ai_persona": vocabulary.SYNTHETIC in personas,
+    }
+    if isrc is not None:
+        track = track_in(st, isrc)
+        if track is not None:
+            summary["track"] = _track_summary(track)
+            summary["apple_music_tags"] = vocabulary.apple_transparency_tags(track["parts"], rel["artwork"])
+    else:
+        summary["tracks"] = [_track_summary(t) for t in st["tracks"]]
+        tags: list[str] = []
+        for t in st["tracks"]:
+            for tag in vocabulary.apple_transparency_tags(t["parts"]):
+                if tag not in tags:
+                    tags.append(tag)
+        if rel["artwork"] != vocabulary.NONE:
+            tags.append("Artwork")
+        summary["apple_music_tags"] = tags
+    return summary
+
+
+def diff_statements(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[str]:
+    """Human-readable changes from one version to the next (for history views)."""
+    if old is None:
+        return ["First declaration."]
+    changes: list[str] = []
+    if old["declaration"]["status"] != new["declaration"]["status"]:
+        changes.append(f"Status: {old['declaration']['status']} → {new['declaration']['status']}")
+    for key in ("title", "release_date", "artwork", "contains_ai"):
+        if old["release"].get(key) != new["release"].get(key):
+            changes.append(f"Release {key.replace('_', ' ')}: {old['release'].get(key)} → {new['release'].get(key)}")
+    if old["artists"] != new["artists"]:
+        changes.append("Artists: " + ", ".join(f"{a['name']} ({a['persona']})" for a in new["artists"]))
+    old_tracks = {t["isrc"]: t for t in old["tracks"]}
+    new_tracks = {t["isrc"]: t for t in new["tracks"]}
+    for isrc, t in new_tracks.items():
+        before = old_tracks.get(isrc)
+        if before is None:
+            changes.append(f"Track added: {t['title']} ({isrc})")
+            continue
+        for part in vocabulary.PARTS:
+            if before["parts"][part] != t["parts"][part]:
+                changes.append(f"{t['title']}: {part} {before['parts'][part]} → {t['parts'][part]}")
+        if before["voice_likeness"] != t["voice_likeness"]:
+            changes.append(f"{t['title']}: voice likeness statement changed")
+        if before["tools"] != t["tools"]:
+            changes.append(
+                f"{t['title']}: tools {', '.join(before['tools']) or 'none'} → {', '.join(t['tools']) or 'none'}"
+            )
+        if before["title"] != t["title"]:
+            changes.append(f"Track retitled: {before['title']} → {t['title']}")
+    for isrc, t in old_tracks.items():
+        if isrc not in new_tracks:
+            changes.append(f"Track removed: {t['title']} ({isrc})")
+    return changes or ["No change in the declared facts (re-signed)."]

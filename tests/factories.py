@@ -1,0 +1,57 @@
+"""Test data builders: valid identifiers and declared releases through the real services."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from provenance import identifiers, vocabulary
+
+_counter = itertools.count(1)
+
+
+def upc(n: int | None = None) -> str:
+    """A valid 12-digit UPC-A (GS1 check digit), unique per call unless ``n`` is given."""
+    body = f"{(n if n is not None else next(_counter)) % 10**11:011d}"
+    return body + str(identifiers.gtin_check_digit(body))
+
+
+def isrc(n: int | None = None, registrant: str = "TST") -> str:
+    value = n if n is not None else next(_counter)
+    return f"QZ{registrant}{26 + value // 100000 % 74:02d}{value % 100000:05d}"
+
+
+def parts(level: str = "none", **overrides: str) -> dict[str, str]:
+    return {p: overrides.get(p, level) for p in vocabulary.PARTS}
+
+
+def track_ai(level: str = "none", **overrides: Any) -> dict[str, Any]:
+    ai: dict[str, Any] = {"parts": parts(level, **{k: v for k, v in overrides.items() if k in vocabulary.PARTS})}
+    if "tools" in overrides:
+        ai["tools"] = overrides["tools"]
+    if "voice_likeness" in overrides:
+        ai["voice_likeness"] = overrides["voice_likeness"]
+    return ai
+
+
+def make_release(
+    label: Any, *, tracks: int = 2, title: str = "Test Release", persona: str = "human", **kwargs: Any
+) -> Any:
+    from registry.catalog.services import release_create
+
+    return release_create(
+        label=label,
+        upc=kwargs.pop("upc", None) or upc(),
+        title=title,
+        artists=kwargs.pop("artists", None) or [{"name": f"Artist of {title}", "persona": persona}],
+        tracks=kwargs.pop("track_list", None)
+        or [{"isrc": isrc(), "title": f"Track {i + 1}", "position": i + 1, "duration": 180 + i} for i in range(tracks)],
+        **kwargs,
+    )
+
+
+def declare(release: Any, level: str = "none", actor: Any = None, via: str = "web", **overrides: Any) -> Any:
+    from registry.declarations.services import declaration_create
+
+    ai = {t.recording.isrc: track_ai(level, **overrides) for t in release.tracks.select_related("recording")}
+    return declaration_create(release=release, ai=ai, actor=actor, via=via)
