@@ -12,3 +12,7 @@ from registry.settings import *  # noqa: E402,F403
 # Hashing passwords slowly protects production; in tests it only costs minutes.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 REGISTRY_THROTTLE = False
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    # One test database per process, so parallel runs (developers, CI, xdist) never collide.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_registry_{os.getpid()}"}  # noqa: F405

@@ -1,0 +1,169 @@
+"""Declare → envelope verifies → leaf is logged → proof verifies; amend and withdraw keep history provable."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from provenance import bundle as pbundle
+from provenance import dsse, jcs, merkle, statement
+from provenance.checkpoint import parse_checkpoint
+from provenance.keys import KeySet
+from registry.catalog.models import Release
+from registry.declarations.models import Declaration, DeclaredRecording
+from registry.declarations.selectors import diff_statements, disclosure_summary, recording_by_isrc, release_by_upc
+from registry.declarations.services import declaration_amend, declaration_create, declaration_withdraw
+from registry.errors import Conflict, ValidationFailed
+from registry.transparency import log
+from registry.transparency.keys import jwks, key_revoke, key_rotate
+from registry.transparency.models import LogLeaf
+from tests import factories
+
+
+def test_a_declaration_is_signed_logged_and_provable(declared, keys):
+    envelope = json.loads(declared.leaf.data)
+    payload, key = dsse.verify_envelope(envelope, KeySet.from_jwks(keys))
+    assert key.kid == declared.key.kid
+    st = statement.parse_statement(payload)
+    assert st == declared.statement
+    assert st["declaration"]["version"] == 1 and st["declaration"]["supersedes"] is None
+    assert st["registry"] == "registry.example.org/log"
+    assert st["tracks"][0]["contains_ai"] == "all" and st["release"]["contains_ai"] == "partly"
+    # The leaf is the canonical envelope, and the current checkpoint proves it.
+    assert bytes(declared.leaf.leaf_hash) == merkle.leaf_hash(jcs.canonicalize(envelope))
+    cp = parse_checkpoint(log.latest_checkpoint().note)
+    proof = log.inclusion_proof(declared.leaf_id, cp.size)
+    merkle.verify_inclusion(declared.leaf_id, cp.size, bytes(declared.leaf.leaf_hash), proof, cp.root)
+    # And the stored bundle verifies offline.
+    assert pbundle.verify_bundle(json.loads(declared.bundle), keys).valid
+
+
+def test_every_older_version_stays_provable_after_amend_and_withdraw(declared, keys):
+    release = declared.release
+    isrc = release.tracks.first().recording.isrc
+    v2 = declaration_amend(release=release, reason="Mastering used AI", ai={isrc: factories.track_ai("partly")})
+    v3 = declaration_withdraw(release=release, reason="Taken down")
+    assert [d.version for d in Declaration.objects.filter(release=release)] == [1, 2, 3]
+    assert v2.statement["declaration"]["supersedes"] == bytes(declared.leaf.leaf_hash).hex()
+    assert v3.statement["declaration"]["supersedes"] == bytes(v2.leaf.leaf_hash).hex()
+    assert v3.status == "withdrawn" and v3.statement["declaration"]["reason"] == "Taken down"
+    assert {str(d.uid) for d in (declared, v2, v3)} == {str(declared.uid)}
+    size = log.latest_checkpoint().tree_size
+    root = log.root_at(size)
+    verifier = pbundle.Verifier.from_jwks(keys)
+    for d in (declared, v2, v3):
+        assert verifier.verify(json.loads(d.bundle)).valid
+        merkle.verify_inclusion(d.leaf_id, size, bytes(d.leaf.leaf_hash), log.inclusion_proof(d.leaf_id, size), root)
+    # Consistency from each bundle's checkpoint to the current one.
+    for d in (declared, v2):
+        first = json.loads(d.bundle)["log"]["tree_size"]
+        merkle.verify_consistency(first, size, log.root_at(first), root, log.consistency_proof(first, size))
+
+
+def test_lookups_answer_the_withdrawal_not_a_stale_active_version(declared):
+    release = declared.release
+    isrc = release.tracks.first().recording.isrc
+    declaration_withdraw(release=release, reason="Gone")
+    assert release_by_upc(release.upc).status == "withdrawn"
+    answer = recording_by_isrc(isrc)
+    assert answer.declaration.status == "withdrawn"
+    assert disclosure_summary(answer.declaration, isrc)["status"] == "withdrawn"
+
+
+def test_a_recording_answers_the_newest_release_holding_it(keys, label):
+    code = factories.isrc()
+    single = factories.make_release(label, title="Single", track_list=[{"isrc": code, "title": "Hit", "position": 1}])
+    album = factories.make_release(
+        label,
+        title="Album",
+        track_list=[
+            {"isrc": code, "title": "Hit", "position": 1},
+            {"isrc": factories.isrc(), "title": "B", "position": 2},
+        ],
+    )
+    factories.declare(single, "none")
+    newest = factories.declare(album, "partly")
+    answer = recording_by_isrc(code)
+    assert answer.declaration == newest
+    assert answer.also_in == [single.upc]
+
+
+def test_the_summary_maps_to_ddex_apple_and_iptc(declared):
+    isrc = declared.statement["tracks"][0]["isrc"]
+    summary = disclosure_summary(declared, isrc)
+    assert summary["track"]["ddex"]["contains_ai"] == "All"
+    assert {"role": "Composer", "contains_ai": "All"} in summary["track"]["ddex"]["ai_contributions"]
+    assert summary["track"]["apple_music_tags"] == ["Track", "Composition"]
+    assert summary["track"]["iptc_digital_source_type"].endswith("/trainedAlgorithmicMedia")
+    assert summary["label"]["verified"] is True
+
+
+def test_declaring_twice_is_refused(declared):
+    with pytest.raises(Conflict, match="amend it instead"):
+        factories.declare(declared.release)
+
+
+def test_an_amendment_needs_a_reason(declared):
+    with pytest.raises(ValidationFailed, match="reason"):
+        declaration_amend(release=declared.release, reason="  ")
+    assert declared.release.declarations.count() == 1
+
+
+def test_an_expected_version_mismatch_is_a_conflict(declared):
+    with pytest.raises(Conflict, match="version 1, not 3"):
+        declaration_amend(release=declared.release, reason="x", expected_version=3)
+
+
+def test_a_voice_imitating_a_real_person_needs_a_consent_reference(release):
+    isrc = release.tracks.first().recording.isrc
+    ai = {t.recording.isrc: factories.track_ai("none") for t in release.tracks.all()}
+    ai[isrc] = factories.track_ai("partly", voice_likeness={"imitates_real_person": True})
+    with pytest.raises(ValidationFailed, match="consent reference"):
+        declaration_create(release=release, ai=ai)
+    assert not Declaration.objects.exists() and not LogLeaf.objects.exists()
+
+
+def test_a_failed_declaration_leaves_no_leaf(release):
+    ai = {t.recording.isrc: factories.track_ai("none") for t in release.tracks.all()}
+    ai[next(iter(ai))]["parts"]["vocals"] = "mostly"
+    with pytest.raises(ValidationFailed, match="vocals"):
+        declaration_create(release=release, ai=ai)
+    assert LogLeaf.objects.count() == 0
+    assert Release.objects.get(pk=release.pk).current_declaration is None
+
+
+def test_every_track_must_be_declared(release):
+    first = release.tracks.first().recording.isrc
+    with pytest.raises(ValidationFailed, match="no AI declaration"):
+        declaration_create(release=release, ai={first: factories.track_ai("none")})
+
+
+def test_declared_recordings_index_every_version(declared):
+    declaration_amend(release=declared.release, reason="x")
+    assert DeclaredRecording.objects.count() == 2 * declared.release.tracks.count()
+
+
+def test_key_rotation_keeps_old_bundles_valid_and_revocation_invalidates_them(declared, keys):
+    old_kid = declared.key.kid
+    key_rotate(purpose="statement")
+    v2 = declaration_amend(release=declared.release, reason="after rotation")
+    assert v2.key.kid != old_kid
+    verifier = pbundle.Verifier.from_jwks(jwks())
+    assert verifier.verify(json.loads(declared.bundle)).valid
+    assert verifier.verify(json.loads(v2.bundle)).valid
+    key_revoke(kid=old_kid, reason="compromised")
+    result = pbundle.Verifier.from_jwks(jwks()).verify(json.loads(declared.bundle))
+    assert not result.valid and result.failed.name == "statement_signature"
+    assert "revoked" in result.failed.detail
+    assert pbundle.Verifier.from_jwks(jwks()).verify(json.loads(v2.bundle)).valid
+
+
+def test_diff_says_what_changed(declared):
+    isrc = declared.statement["tracks"][1]["isrc"]
+    v2 = declaration_amend(
+        release=declared.release, reason="vocals", ai={isrc: factories.track_ai("none", vocals="all")}
+    )
+    changes = diff_statements(declared.statement, v2.statement)
+    assert any("vocals none → all" in c for c in changes)
+    assert any("contains ai" in c for c in changes) or declared.contains_ai == v2.contains_ai
