@@ -49,7 +49,6 @@ def test_it_catches_an_edited_leaf(history):
 
 def test_it_catches_an_edited_leaf_with_its_hash_recomputed(history):
     from provenance import merkle
-
     from registry.transparency.models import LogLeaf
 
     leaf = LogLeaf.objects.get(index=1)
