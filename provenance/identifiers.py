@@ -18,13 +18,15 @@ _ALNUM36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 def _compact(value: object, kind: str, prefix: str = "") -> str:
     if not isinstance(value, str):
         raise IdentifierError(f"{kind} must be text, not {type(value).__name__}")
-    text = _SEPARATORS.sub("", value).upper()
+    text = _SEPARATORS.sub("", value)
+    # Check before upper-casing: "ß".upper() is "SS" and "ﬁ".upper() is "FI".
+    if not text.isascii():
+        raise IdentifierError(f"{kind} may contain only ASCII letters and digits")
+    text = text.upper()
     if prefix and text.startswith(prefix):
         text = text[len(prefix) :].lstrip(":")
     if not text:
         raise IdentifierError(f"{kind} is empty")
-    if not text.isascii():
-        raise IdentifierError(f"{kind} may contain only ASCII letters and digits")
     return text
 
 

@@ -44,11 +44,12 @@ def _encode(value: Any, out: list[str]) -> None:
             raise CanonicalizationError(f"integer {value} is outside the I-JSON safe range (RFC 8785 §3.2.2.3)")
         out.append(str(value))
     elif isinstance(value, dict):
+        for key in value:
+            if not isinstance(key, str):
+                raise CanonicalizationError(f"object key {key!r} is not a string")
         out.append("{")
         first = True
         for key, item in sorted(value.items(), key=_utf16_key):
-            if not isinstance(key, str):
-                raise CanonicalizationError(f"object key {key!r} is not a string")
             if not first:
                 out.append(",")
             first = False
@@ -72,7 +73,10 @@ def _encode(value: Any, out: list[str]) -> None:
 def canonicalize(value: Any) -> bytes:
     """Return the RFC 8785 canonical UTF-8 bytes of ``value``."""
     out: list[str] = []
-    _encode(value, out)
+    try:
+        _encode(value, out)
+    except RecursionError as exc:
+        raise CanonicalizationError("the value is nested too deeply") from exc
     try:
         return "".join(out).encode("utf-8")
     except UnicodeEncodeError as exc:  # lone surrogates are not valid I-JSON

@@ -235,6 +235,8 @@ def root_from_inclusion_proof(index: int, size: int, leaf: bytes, proof: Sequenc
 
 
 def verify_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: bytes) -> None:
+    """RFC 9162 §2.1.3.2; raises :class:`ProofError` unless ``proof`` leads from ``leaf`` to ``root``."""
+    _check_hashes([root])
     if root_from_inclusion_proof(index, size, leaf, proof) != root:
         raise ProofError("the inclusion proof does not lead to the root")
 

@@ -128,8 +128,9 @@ def validate_statement(statement: Any) -> dict[str, Any]:
             )
         if reason is None:
             raise StatementError("a reason is required from version 2", "declaration.reason")
+    declared_at = _member(decl, "declared_at", "declaration")
     try:
-        parse_timestamp(_member(decl, "declared_at", "declaration"))
+        parse_timestamp(declared_at)
     except ValueError as exc:
         raise StatementError(str(exc), "declaration.declared_at") from exc
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -18,7 +18,7 @@ from provenance.keys import KeySet, generate_private_key, parse_jwk, public_byte
 from provenance.statement import build_statement, statement_bytes
 
 ORIGIN = "registry.example.org/log"
-DECLARED_AT = datetime(2025, 3, 14, 9, 26, 53, tzinfo=timezone.utc)
+DECLARED_AT = datetime(2025, 3, 14, 9, 26, 53, tzinfo=UTC)
 
 
 def isrc(n: int) -> str:
@@ -89,7 +89,7 @@ class Registry:
                     public_bytes(self.statement_key),
                     purpose="statement",
                     status=self.statement_key_status,
-                    not_before=datetime(2024, 1, 1, tzinfo=timezone.utc),
+                    not_before=datetime(2024, 1, 1, tzinfo=UTC),
                     not_after=self.statement_key_not_after,
                 ),
                 public_jwk(public_bytes(self.checkpoint_key), purpose="checkpoint"),

@@ -1,0 +1,109 @@
+"""The command line, run as a platform would run it: a subprocess with files, no Django, no network."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from provenance.cli import main
+from provenance.encoding import b64decode, b64encode
+from tests.provenance import factory
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "provenance", *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=60
+    )
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> tuple[factory.Registry, Path, Path]:
+    reg = factory.registry_with_log(4)
+    bundle, jwks = tmp_path / "bundle.json", tmp_path / "jwks.json"
+    bundle.write_text(json.dumps(reg.bundle(2)))
+    jwks.write_text(json.dumps(reg.jwks()))
+    return reg, bundle, jwks
+
+
+def test_verify_exits_0_with_a_valid_line_for_a_good_bundle(files: tuple[factory.Registry, Path, Path]) -> None:
+    _, bundle, jwks = files
+    done = _run("verify", str(bundle), "--jwks", str(jwks))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("VALID")
+    assert f"leaf 2 of 4 in {factory.ORIGIN}" in done.stdout
+    assert "django" not in done.stderr.lower()
+
+
+def test_verify_exits_1_naming_the_failed_check_for_a_tampered_bundle(
+    files: tuple[factory.Registry, Path, Path],
+) -> None:
+    reg, bundle, jwks = files
+    data = reg.bundle(2)
+    payload = b64decode(data["envelope"]["payload"]).replace(b"Aurora", b"Borealis")
+    data["envelope"]["payload"] = b64encode(payload)
+    bundle.write_text(json.dumps(data))
+    done = _run("verify", str(bundle), "--jwks", str(jwks))
+    assert done.returncode == 1
+    assert done.stdout.startswith("INVALID statement_signature:")
+
+
+def test_verify_json_lists_every_check(files: tuple[factory.Registry, Path, Path]) -> None:
+    reg, bundle, jwks = files
+    data = reg.bundle(2)
+    data["log"]["index"] = 1
+    bundle.write_text(json.dumps(data))
+    done = _run("verify", str(bundle), "--jwks", str(jwks), "--json")
+    assert done.returncode == 1
+    out = json.loads(done.stdout)
+    assert out["valid"] is False
+    assert [c["name"] for c in out["checks"]][-1] == "inclusion_proof" and out["checks"][-1]["ok"] is False
+
+
+def test_verify_reports_unreadable_input_as_invalid(tmp_path: Path, files: tuple[factory.Registry, Path, Path]) -> None:
+    _, bundle, jwks = files
+    assert main(["verify", str(tmp_path / "missing.json"), "--jwks", str(jwks)]) == 1
+    (tmp_path / "bad.json").write_text("{not json")
+    assert main(["verify", str(bundle), "--jwks", str(tmp_path / "bad.json")]) == 1
+
+
+def test_inspect_prints_the_title_tracks_and_levels(files: tuple[factory.Registry, Path, Path]) -> None:
+    _, bundle, _ = files
+    done = _run("inspect", str(bundle))
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert f"Release   Aurora (UPC {factory.upc(3)}), released 2025-04-01" in out
+    assert "Label     Northern Lights Records (DPID PADPIDA3897722461G) — verified" in out
+    assert "AI        release: Partly AI; artwork: Partly AI" in out
+    assert f" 1. Song number 1 (ISRC {factory.isrc(1)}): Partly AI" in out
+    assert "composition none, lyrics none, vocals all, instrumentation none, production partly" in out
+    assert f" 3. Song number 3 (ISRC {factory.isrc(3)}): No AI" in out
+    assert "tools: Suno v4" in out
+    assert "Log       registry.example.org/log leaf 2 of 4" in out
+    assert "not verified" in out
+
+
+def test_inspect_shows_consent_for_imitated_voices(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    t = factory.track(1, vocals="all")
+    t["voice_likeness"] = {"imitates_real_person": True, "consent_reference": "Licence 2025-07"}
+    reg = factory.Registry()
+    reg.declare(factory.statement(tracks=[t]))
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(reg.bundle(0)["envelope"]))  # a bare envelope is accepted too
+    assert main(["inspect", str(path)]) == 0
+    assert "voice imitates a real person; consent: Licence 2025-07" in capsys.readouterr().out
+
+
+def test_inspect_fails_cleanly_on_garbage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps({"envelope": {"payload": "%%"}}))
+    assert main(["inspect", str(path)]) == 1
+    assert "cannot inspect" in capsys.readouterr().err

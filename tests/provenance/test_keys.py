@@ -1,0 +1,189 @@
+"""Ed25519 keys: RFC 8037 thumbprints, encrypted storage, JWK/JWKS parsing and key sets."""
+
+from __future__ import annotations
+
+import base64
+import struct
+from datetime import UTC, datetime
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from provenance import keys
+from provenance.encoding import b64url_decode, b64url_encode
+from provenance.errors import ProvenanceError, VerificationError
+
+RFC8037_X = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
+RFC8037_KID = "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+
+
+def test_the_thumbprint_is_the_one_in_rfc_8037_appendix_a_3() -> None:
+    assert keys.thumbprint(b64url_decode(RFC8037_X)) == RFC8037_KID
+
+
+def test_parse_jwk_accepts_the_rfc_8037_key_with_its_thumbprint_as_kid() -> None:
+    jwk = {
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": RFC8037_X,
+        "kid": RFC8037_KID,
+        "purpose": "statement",
+        "status": "active",
+    }
+    key = keys.parse_jwk(jwk)
+    assert key.kid == RFC8037_KID and key.raw == b64url_decode(RFC8037_X)
+    assert key.not_before is None and key.not_after is None
+
+
+def test_an_encrypted_openssh_key_round_trips_and_names_its_kdf() -> None:
+    private = keys.generate_private_key()
+    pem = keys.private_key_to_pem(private, b"correct horse battery staple", rounds=4)
+    assert pem.startswith(b"-----BEGIN OPENSSH PRIVATE KEY-----")
+    loaded = keys.load_private_key(pem, b"correct horse battery staple")
+    assert keys.public_bytes(loaded) == keys.public_bytes(private)
+    # The key body names bcrypt and aes256-ctr (OpenSSH's format); the raw key bytes do not appear.
+    raw = private.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    body = b"".join(pem.splitlines()[1:-1])
+    blob = base64.b64decode(body)
+    assert b"bcrypt" in blob and b"aes256-ctr" in blob and raw not in blob
+
+
+def test_the_default_kdf_round_count_is_written_into_the_key() -> None:
+    pem = keys.private_key_to_pem(keys.generate_private_key(), b"pw")
+    blob = base64.b64decode(b"".join(pem.splitlines()[1:-1]))
+    # openssh-key-v1\0, cipher, kdfname, kdfoptions = string(salt) uint32(rounds)
+    i = len(b"openssh-key-v1\0")
+    for _ in range(2):
+        (n,) = struct.unpack(">I", blob[i : i + 4])
+        i += 4 + n
+    (opts_len,) = struct.unpack(">I", blob[i : i + 4])
+    opts = blob[i + 4 : i + 4 + opts_len]
+    (salt_len,) = struct.unpack(">I", opts[:4])
+    (rounds,) = struct.unpack(">I", opts[4 + salt_len : 8 + salt_len])
+    assert rounds == keys.DEFAULT_KDF_ROUNDS == 100
+
+
+def test_a_wrong_passphrase_raises_a_provenance_error() -> None:
+    pem = keys.private_key_to_pem(keys.generate_private_key(), b"right", rounds=2)
+    with pytest.raises(ProvenanceError, match="wrong passphrase"):
+        keys.load_private_key(pem, b"wrong")
+    with pytest.raises(ProvenanceError):
+        keys.load_private_key(pem, None)
+    with pytest.raises(ProvenanceError):
+        keys.load_private_key(b"not a key", b"right")
+
+
+def test_an_empty_passphrase_is_refused() -> None:
+    with pytest.raises(ProvenanceError, match="must not be empty"):
+        keys.private_key_to_pem(keys.generate_private_key(), b"")
+
+
+def test_unencrypted_and_pkcs8_keys_still_load() -> None:
+    private = keys.generate_private_key()
+    assert keys.public_bytes(keys.load_private_key(keys.private_key_to_pem(private, None), None)) == keys.public_bytes(
+        private
+    )
+    pkcs8 = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b"pw")
+    )
+    assert keys.public_bytes(keys.load_private_key(pkcs8, b"pw")) == keys.public_bytes(private)
+
+
+def test_a_non_ed25519_key_is_refused() -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    with pytest.raises(ProvenanceError, match="not an Ed25519 key"):
+        keys.load_private_key(pem, None)
+
+
+def test_a_jwk_round_trips_with_its_purpose_status_and_validity() -> None:
+    raw = keys.public_bytes(keys.generate_private_key())
+    nb, na = datetime(2024, 1, 1, tzinfo=UTC), datetime(2025, 6, 30, 12, tzinfo=UTC)
+    jwk = keys.public_jwk(raw, purpose="checkpoint", status="retired", not_before=nb, not_after=na)
+    assert jwk == {
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": b64url_encode(raw),
+        "alg": "Ed25519",
+        "use": "sig",
+        "kid": keys.thumbprint(raw),
+        "purpose": "checkpoint",
+        "status": "retired",
+        "not_before": "2024-01-01T00:00:00Z",
+        "not_after": "2025-06-30T12:00:00Z",
+    }
+    key = keys.parse_jwk(jwk)
+    assert (key.raw, key.purpose, key.status, key.not_before, key.not_after) == (raw, "checkpoint", "retired", nb, na)
+    assert key.to_jwk() == jwk
+    assert key.valid_at(na) and not key.valid_at(datetime(2025, 6, 30, 12, 0, 1, tzinfo=UTC))
+    assert not key.valid_at(datetime(2023, 12, 31, tzinfo=UTC))
+
+
+def _jwk(**changes: object) -> dict:
+    jwk = keys.public_jwk(keys.public_bytes(keys.generate_private_key()), purpose="statement")
+    jwk.update(changes)
+    return jwk
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"kid": RFC8037_KID}, "is not the RFC 7638 thumbprint"),
+        ({"kid": None}, "is not the RFC 7638 thumbprint"),
+        ({"kty": "EC"}, "OKP Ed25519"),
+        ({"crv": "X25519"}, "OKP Ed25519"),
+        ({"x": b64url_encode(b"\x01" * 31)}, "32 bytes"),
+        ({"x": RFC8037_X + "="}, "unpadded base64url"),
+        ({"x": RFC8037_X[:-1] + "p"}, "not canonical"),
+        ({"x": "11qYAYKx CrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}, "unpadded base64url"),
+        ({"purpose": "everything"}, "unknown purpose"),
+        ({"status": "paused"}, "unknown status"),
+        ({"not_after": "2025-01-01"}, "not an RFC 3339 UTC timestamp"),
+    ],
+)
+def test_parse_jwk_rejects(changes: dict, message: str) -> None:
+    with pytest.raises(VerificationError, match=message):
+        keys.parse_jwk(_jwk(**changes))
+
+
+def test_parse_jwk_rejects_non_objects_and_unknown_purposes_on_creation() -> None:
+    with pytest.raises(VerificationError, match="must be an object"):
+        keys.parse_jwk(["kty", "OKP"])
+    with pytest.raises(ProvenanceError, match="unknown key purpose"):
+        keys.public_jwk(b"\x00" * 32, purpose="other")
+    with pytest.raises(ProvenanceError, match="unknown key status"):
+        keys.public_jwk(b"\x00" * 32, purpose="statement", status="gone")
+
+
+def test_a_key_set_finds_keys_by_kid_and_purpose_and_round_trips_as_jwks() -> None:
+    a, b = (keys.public_bytes(keys.generate_private_key()) for _ in range(2))
+    jwks = {
+        "keys": [keys.public_jwk(a, purpose="statement"), keys.public_jwk(b, purpose="checkpoint", status="revoked")]
+    }
+    ks = keys.KeySet.from_jwks(jwks)
+    assert len(ks) == 2
+    assert ks.get(keys.thumbprint(a)).raw == a
+    assert ks.get("unknown") is None
+    assert [k.raw for k in ks.of_purpose("checkpoint")] == [b]
+    assert {k.kid for k in ks} == {keys.thumbprint(a), keys.thumbprint(b)}
+    assert ks.to_jwks() == jwks
+
+
+@pytest.mark.parametrize("jwks", [[], {"keys": "x"}, {"key": []}, None])
+def test_a_key_set_refuses_what_is_not_a_jwks(jwks: object) -> None:
+    with pytest.raises(VerificationError, match="JWKS must be an object"):
+        keys.KeySet.from_jwks(jwks)
+
+
+def test_a_public_key_verifies_only_its_own_signatures() -> None:
+    private, other = keys.generate_private_key(), keys.generate_private_key()
+    key = keys.parse_jwk(keys.public_jwk(keys.public_bytes(private), purpose="statement"))
+    assert key.verify(private.sign(b"m"), b"m")
+    assert not key.verify(private.sign(b"m"), b"n")
+    assert not key.verify(other.sign(b"m"), b"m")
+    assert not key.verify(b"\x00" * 64, b"m")
