@@ -207,6 +207,25 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Look up, mirror and verify labels' signed declarations of AI involvement in music.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from drf-spectacular-sidecar, served by registry.api (no CDN, strict CSP).
+    "SWAGGER_UI_DIST": "/api/docs/assets/swagger-ui-dist",
+    "SWAGGER_UI_FAVICON_HREF": "/api/docs/assets/swagger-ui-dist/favicon-32x32.png",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None, "persistAuthorization": False},
+    "ENUM_NAME_OVERRIDES": {
+        "LevelEnum": "provenance.vocabulary.LEVELS",
+        "PersonaEnum": "provenance.vocabulary.PERSONAS",
+        "DeclarationStatusEnum": [("active", "active"), ("withdrawn", "withdrawn")],
+        "DeclaredEnum": [("declared", "declared")],
+        "NotDeclaredEnum": [("not_declared", "not_declared")],
+        "CatalogStatusEnum": [("not_declared", "not_declared"), ("active", "active"), ("withdrawn", "withdrawn")],
+    },
+    "TAGS": [
+        {"name": "lookup", "description": "Look up declarations by ISRC or UPC, one at a time or in bulk."},
+        {"name": "log", "description": "Mirror the transparency log and fetch its proofs."},
+        {"name": "keys", "description": "The registry's public keys."},
+        {"name": "verify", "description": "Check a bundle online (the same checks run offline)."},
+        {"name": "label", "description": "Labels register, declare, amend and withdraw (label token)."},
+    ],
 }
 
 LOGGING = {

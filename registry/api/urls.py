@@ -1,5 +1,31 @@
-"""URLs of registry.api."""
+"""URLs of the API, mounted at the site root: full paths, PROTOCOL.md §7 plus the label API and docs."""
 
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView
+
+from registry.api.errors import api_not_found
+from registry.api.views import docs, label, public
+
+urlpatterns = [
+    path(".well-known/jwks.json", public.JwksView.as_view(), name="api-jwks"),
+    path("api/v1/recordings/<str:isrc>", public.RecordingView.as_view(), name="api-recording"),
+    path("api/v1/releases", label.ReleaseCreateView.as_view(), name="api-release-create"),
+    path("api/v1/releases/<str:upc>", public.ReleaseView.as_view(), name="api-release"),
+    path("api/v1/releases/<str:upc>/history", public.ReleaseHistoryView.as_view(), name="api-release-history"),
+    path("api/v1/releases/<str:upc>/amend", label.ReleaseAmendView.as_view(), name="api-release-amend"),
+    path("api/v1/releases/<str:upc>/withdraw", label.ReleaseWithdrawView.as_view(), name="api-release-withdraw"),
+    path("api/v1/lookup", public.LookupView.as_view(), name="api-lookup"),
+    path("api/v1/feed", public.FeedView.as_view(), name="api-feed"),
+    path("api/v1/log/checkpoint", public.CheckpointView.as_view(), name="api-checkpoint"),
+    path("api/v1/log/inclusion", public.InclusionView.as_view(), name="api-inclusion"),
+    path("api/v1/log/consistency", public.ConsistencyView.as_view(), name="api-consistency"),
+    path("api/v1/verify", public.VerifyView.as_view(), name="api-verify"),
+    path("api/v1/label/releases", label.LabelReleasesView.as_view(), name="api-label-releases"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", docs.DocsView.as_view(), name="api-docs"),
+    path("api/docs/assets/<path:path>", docs.docs_asset, name="api-docs-asset"),
+    # Anything else under api/ answers the JSON 404, never an HTML page.
+    re_path(r"^api(?:/.*)?$", api_not_found),
+]

@@ -1,0 +1,186 @@
+"""Render answers around stored bundles, byte for byte, and answer conditional GETs.
+
+A declaration's bundle is stored as canonical JSON text when it is logged;
+lookups splice those exact bytes into the response instead of parsing and
+re-dumping them, so the bytes a platform verifies are the bytes that were
+signed and logged, and ETags stay stable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+
+from provenance import identifiers
+from provenance.errors import IdentifierError
+from registry.declarations import selectors
+from registry.declarations.models import Declaration
+from registry.errors import ValidationFailed
+
+JSON = "application/json"
+# Lookups may change when a label amends: a minute of staleness, revalidated cheaply with the ETag.
+LOOKUP_CACHE = "public, max-age=60"
+# A proof for sizes at or below the current tree never changes (the log is append-only).
+IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
+CHECKPOINT_CACHE = "public, max-age=10"
+JWKS_CACHE = "public, max-age=300"
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+def with_bundle(head: dict[str, Any], bundle: str) -> str:
+    """``head`` as JSON with ``"bundle": <stored bytes>`` appended as its last member."""
+    rendered = dumps(head)
+    assert rendered.endswith("}")
+    sep = "," if len(head) else ""
+    return f'{rendered[:-1]}{sep}"bundle":{bundle}}}'
+
+
+def json_list(items: Iterable[str]) -> str:
+    return "[" + ",".join(items) + "]"
+
+
+# --- identifiers -----------------------------------------------------------------
+
+
+def normalize(kind: str, value: Any) -> str:
+    """Normalized ISRC/UPC, or ValidationFailed naming what is wrong (a 400)."""
+    func = identifiers.normalize_isrc if kind == "isrc" else identifiers.normalize_gtin
+    try:
+        return func(value)
+    except IdentifierError as exc:
+        raise ValidationFailed(str(exc), fields={kind: [str(exc)]}) from None
+
+
+# --- answers ------------------------------------------------------------------------
+
+
+def not_declared(kind: str, value: str) -> str:
+    return dumps({kind: value, "status": "not_declared"})
+
+
+def invalid_item(kind: str, value: Any, message: str) -> str:
+    return dumps({kind: value, "status": "invalid", "error": message})
+
+
+def recording_body(isrc: str, answer: selectors.RecordingAnswer) -> str:
+    decl = answer.declaration
+    head = {
+        "isrc": isrc,
+        "status": "declared",
+        "disclosure": selectors.disclosure_summary(decl, isrc),
+        "also_in": answer.also_in,
+    }
+    return with_bundle(head, decl.bundle)
+
+
+def release_body(upc: str, decl: Declaration) -> str:
+    head = {"upc": upc, "status": "declared", "disclosure": selectors.disclosure_summary(decl)}
+    return with_bundle(head, decl.bundle)
+
+
+def bulk_lookup(isrcs: list[str], upcs: list[str]) -> str:
+    """One answer per identifier, ISRCs first, request order, duplicates repeated: 4 queries in all."""
+    norm_isrcs: list[tuple[str, str | None, str]] = []
+    for raw in isrcs:
+        try:
+            norm_isrcs.append((raw, identifiers.normalize_isrc(raw), ""))
+        except IdentifierError as exc:
+            norm_isrcs.append((raw, None, str(exc)))
+    norm_upcs: list[tuple[str, str | None, str]] = []
+    for raw in upcs:
+        try:
+            norm_upcs.append((raw, identifiers.normalize_gtin(raw), ""))
+        except IdentifierError as exc:
+            norm_upcs.append((raw, None, str(exc)))
+    recordings = selectors.recordings_by_isrc(n for _, n, _ in norm_isrcs if n) if norm_isrcs else {}
+    releases = selectors.releases_by_upc(n for _, n, _ in norm_upcs if n) if norm_upcs else {}
+    out: list[str] = []
+    for raw, isrc, error in norm_isrcs:
+        if isrc is None:
+            out.append(invalid_item("isrc", raw, error))
+        elif isrc in recordings:
+            out.append(recording_body(isrc, recordings[isrc]))
+        else:
+            out.append(not_declared("isrc", isrc))
+    for raw, upc, error in norm_upcs:
+        if upc is None:
+            out.append(invalid_item("upc", raw, error))
+        elif upc in releases:
+            out.append(release_body(upc, releases[upc]))
+        else:
+            out.append(not_declared("upc", upc))
+    return '{"results":' + json_list(out) + "}"
+
+
+def history_body(upc: str, versions: list[Declaration]) -> str:
+    items = []
+    previous = None
+    for decl in versions:
+        head = {
+            "version": decl.version,
+            "status": decl.status,
+            "reason": decl.reason or None,
+            "declared_at": decl.statement["declaration"]["declared_at"],
+            "changes": selectors.diff_statements(previous, decl.statement),
+        }
+        items.append(with_bundle(head, decl.bundle))
+        previous = decl.statement
+    return dumps({"upc": upc})[:-1] + ',"versions":' + json_list(items) + "}"
+
+
+def write_body(decl: Declaration) -> str:
+    head = {
+        "upc": decl.release.upc,
+        "declaration": {
+            "id": str(decl.uid),
+            "version": decl.version,
+            "status": decl.status,
+            "declared_at": decl.statement["declaration"]["declared_at"],
+            "leaf_index": decl.leaf_id,
+        },
+        "disclosure": selectors.disclosure_summary(decl),
+    }
+    return with_bundle(head, decl.bundle)
+
+
+# --- HTTP -----------------------------------------------------------------------------
+
+
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
+
+
+def _matches(header: str, etag: str) -> bool:
+    if header.strip() == "*":
+        return True
+    # If-None-Match uses the weak comparison (RFC 9110 §13.1.2): W/ prefixes are ignored.
+    candidates = [c.strip().removeprefix("W/") for c in header.split(",")]
+    return etag in candidates
+
+
+def conditional(
+    request: HttpRequest,
+    body: str | bytes,
+    *,
+    status: int = 200,
+    cache_control: str = LOOKUP_CACHE,
+    content_type: str = JSON,
+) -> HttpResponse:
+    """The response, with a strong ETag; 304 when the client's If-None-Match already has it."""
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    etag = etag_of(data)
+    header = request.META.get("HTTP_IF_NONE_MATCH")
+    if status == 200 and header and _matches(header, etag):
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(data, status=status, content_type=content_type)
+    response["ETag"] = etag
+    response["Cache-Control"] = cache_control
+    return response

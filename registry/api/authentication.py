@@ -1,0 +1,75 @@
+"""API credentials: ``Authorization: Bearer adrl_…`` (label token) or ``adrp_…`` / ``X-Api-Key`` (platform key).
+
+Both kinds are checked by ``registry.api.tokens``; a presented credential that
+does not check answers 401, so a misconfigured client notices at once instead
+of silently running at anonymous limits. ``request.auth`` is the LabelToken
+or PlatformKey row; there is no Django user behind API calls.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions, permissions
+
+from registry.api import tokens
+from registry.api.models import LabelToken, PlatformKey
+
+
+def presented_credential(request: Any) -> str | None:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise exceptions.AuthenticationFailed('use "Authorization: Bearer <token>"')
+        return value.strip()
+    key = request.META.get("HTTP_X_API_KEY", "").strip()
+    return key or None
+
+
+class ApiCredentialAuthentication(authentication.BaseAuthentication):
+    def authenticate(self, request: Any) -> tuple[None, LabelToken | PlatformKey] | None:
+        credential = presented_credential(request)
+        if credential is None:
+            return None
+        if credential.startswith(f"{tokens.LABEL_PREFIX}_"):
+            row: LabelToken | PlatformKey | None = tokens.label_token_check(credential)
+        elif credential.startswith(f"{tokens.PLATFORM_PREFIX}_"):
+            row = tokens.platform_key_check(credential)
+        else:
+            row = None
+        if row is None:
+            raise exceptions.AuthenticationFailed("the API token is unknown or revoked")
+        return None, row
+
+    def authenticate_header(self, request: Any) -> str:
+        return 'Bearer realm="api"'
+
+
+class IsLabel(permissions.BasePermission):
+    """Writes need a label token; a platform key is read-only (403), no credential is 401."""
+
+    message = "platform keys can only read; writes need a label token"
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        if isinstance(request.auth, LabelToken):
+            return True
+        if request.auth is None:
+            raise exceptions.NotAuthenticated("a label API token is required: Authorization: Bearer adrl_…")
+        return False
+
+
+class ApiCredentialScheme(OpenApiAuthenticationExtension):
+    target_class = ApiCredentialAuthentication
+    name = ["bearerToken", "apiKey"]
+
+    def get_security_definition(self, auto_schema: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A label token `adrl_…` (writes) or a platform key `adrp_…` (higher read limits).",
+            },
+            {"type": "apiKey", "in": "header", "name": "X-Api-Key", "description": "A platform key `adrp_…`."},
+        ]

@@ -1,0 +1,76 @@
+"""A JSON parser that refuses what would hurt: oversized bodies, deep nesting, NaN and huge numbers.
+
+DRF's JSONParser reads the raw stream, so Django's DATA_UPLOAD_MAX_MEMORY_SIZE
+check (done only in ``HttpRequest.body``) never runs; this parser enforces it
+itself, and checks the nesting depth *before* ``json.loads`` can recurse.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from django.conf import settings
+from rest_framework import exceptions, status
+from rest_framework.parsers import BaseParser
+
+MAX_DEPTH = 32
+# Strings first, so brackets inside them are not counted.
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "the request body is too large"
+    default_code = "too_large"
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def json_depth(text: str) -> int:
+    depth = deepest = 0
+    for match in _TOKENS.finditer(text):
+        lexeme = match.group()
+        if lexeme in ("[", "{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif lexeme in ("]", "}"):
+            depth -= 1
+    return deepest
+
+
+def loads_safely(raw: bytes) -> Any:
+    """Parse ``raw`` JSON or raise ParseError with the reason."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise exceptions.ParseError("the request body is not UTF-8") from None
+    if json_depth(text) > MAX_DEPTH:
+        raise exceptions.ParseError(f"JSON nested deeper than {MAX_DEPTH} levels")
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        raise exceptions.ParseError(f"JSON parse error: {exc}") from None
+
+
+class SafeJSONParser(BaseParser):
+    media_type = "application/json"
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None) -> Any:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        request = (parser_context or {}).get("request")
+        length = 0
+        if request is not None:
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+        if limit is not None and length > limit:
+            raise PayloadTooLarge(f"the request body is larger than {limit} bytes")
+        raw = stream.read(limit + 1) if limit is not None else stream.read()
+        if limit is not None and len(raw) > limit:
+            raise PayloadTooLarge(f"the request body is larger than {limit} bytes")
+        return loads_safely(raw)

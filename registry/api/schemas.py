@@ -1,0 +1,194 @@
+"""Response shapes and examples for the OpenAPI document (documentation only: views render the bytes)."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
+from rest_framework import serializers
+
+
+class ErrorDetail(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class ErrorOut(serializers.Serializer):
+    error = ErrorDetail()
+
+
+class BundleField(serializers.JSONField):
+    """A bundle (PROTOCOL.md §6), exactly as signed and logged."""
+
+
+class RecordingOut(serializers.Serializer):
+    isrc = serializers.CharField()
+    status = serializers.ChoiceField(choices=["declared"])
+    disclosure = serializers.DictField()
+    also_in = serializers.ListField(child=serializers.CharField())
+    bundle = serializers.DictField()
+
+
+class ReleaseOut(serializers.Serializer):
+    upc = serializers.CharField()
+    status = serializers.ChoiceField(choices=["declared"])
+    disclosure = serializers.DictField()
+    bundle = serializers.DictField()
+
+
+class RecordingNotDeclaredOut(serializers.Serializer):
+    isrc = serializers.CharField()
+    status = serializers.ChoiceField(choices=["not_declared"])
+
+
+class ReleaseNotDeclaredOut(serializers.Serializer):
+    upc = serializers.CharField()
+    status = serializers.ChoiceField(choices=["not_declared"])
+
+
+class HistoryVersionOut(serializers.Serializer):
+    version = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["active", "withdrawn"])
+    reason = serializers.CharField(allow_null=True)
+    declared_at = serializers.CharField()
+    changes = serializers.ListField(child=serializers.CharField())
+    bundle = serializers.DictField()
+
+
+class HistoryOut(serializers.Serializer):
+    upc = serializers.CharField()
+    versions = HistoryVersionOut(many=True)
+
+
+class LookupOut(serializers.Serializer):
+    results = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="One answer per identifier: declared (as the single lookups), "
+        '{"isrc"|"upc", "status": "not_declared"}, or {"isrc"|"upc", "status": "invalid", "error"}.',
+    )
+
+
+class FeedEntryOut(serializers.Serializer):
+    index = serializers.IntegerField()
+    bundle = serializers.DictField()
+
+
+class FeedOut(serializers.Serializer):
+    entries = FeedEntryOut(many=True)
+    next = serializers.IntegerField(allow_null=True)
+
+
+class InclusionOut(serializers.Serializer):
+    index = serializers.IntegerField()
+    tree_size = serializers.IntegerField()
+    proof = serializers.ListField(child=serializers.CharField())
+
+
+class ConsistencyOut(serializers.Serializer):
+    first = serializers.IntegerField()
+    second = serializers.IntegerField()
+    proof = serializers.ListField(child=serializers.CharField())
+
+
+class JwksOut(serializers.Serializer):
+    keys = serializers.ListField(child=serializers.DictField())
+
+
+class CheckOut(serializers.Serializer):
+    name = serializers.CharField()
+    ok = serializers.BooleanField()
+    detail = serializers.CharField()
+
+
+class VerifyOut(serializers.Serializer):
+    valid = serializers.BooleanField()
+    checks = CheckOut(many=True)
+
+
+class DeclarationRef(serializers.Serializer):
+    id = serializers.UUIDField()
+    version = serializers.IntegerField()
+    status = serializers.CharField()
+    declared_at = serializers.CharField()
+    leaf_index = serializers.IntegerField()
+
+
+class WriteOut(serializers.Serializer):
+    upc = serializers.CharField()
+    declaration = DeclarationRef()
+    disclosure = serializers.DictField()
+    bundle = serializers.DictField()
+
+
+class LabelReleaseOut(serializers.Serializer):
+    upc = serializers.CharField()
+    title = serializers.CharField()
+    release_date = serializers.DateField(allow_null=True)
+    status = serializers.ChoiceField(choices=["not_declared", "active", "withdrawn"])
+    version = serializers.IntegerField(allow_null=True)
+    declared_at = serializers.DateTimeField(allow_null=True)
+    contains_ai = serializers.CharField(allow_null=True)
+    tracks = serializers.IntegerField()
+
+
+def error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorOut, description=description)
+
+
+ERROR_EXAMPLE = OpenApiExample(
+    "Malformed ISRC",
+    value={
+        "error": {
+            "code": "invalid",
+            "message": "ISRC must have 12 characters (CC-XXX-YY-NNNNN), got 5",
+            "fields": {"isrc": ["ISRC must have 12 characters (CC-XXX-YY-NNNNN), got 5"]},
+        }
+    },
+    response_only=True,
+    status_codes=["400"],
+)
+
+AUTH_PARAMS = [
+    OpenApiParameter(
+        "Idempotency-Key",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        required=False,
+        description="Retry-safe writes: the same key with the same body replays the first answer; "
+        "with a different body it is refused (422).",
+    )
+]
+
+TRACK_AI_EXAMPLE = {
+    "parts": {
+        "composition": "none",
+        "lyrics": "none",
+        "vocals": "all",
+        "instrumentation": "partly",
+        "production": "none",
+    },
+    "tools": ["Suno v4"],
+    "voice_likeness": {"imitates_real_person": False, "consent_reference": None},
+}
+
+CREATE_EXAMPLE = OpenApiExample(
+    "A single with a synthetic voice",
+    value={
+        "upc": "123456789999",
+        "title": "Signals",
+        "release_date": "2026-03-01",
+        "artwork": "partly",
+        "artists": [{"name": "Aurora Vale", "isni": None, "persona": "synthetic"}],
+        "tracks": [
+            {
+                "isrc": "US-SKG-19-12345",
+                "title": "Signals",
+                "position": 1,
+                "duration": 201,
+                "audio_sha256": None,
+                "ai": TRACK_AI_EXAMPLE,
+            }
+        ],
+    },
+    request_only=True,
+)

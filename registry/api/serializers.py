@@ -1,0 +1,93 @@
+"""Request shapes of the API: types and sizes only. What a value *means* is checked by the services."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from rest_framework import serializers
+
+from provenance import vocabulary
+
+LEVELS = list(vocabulary.LEVELS)
+
+
+class ArtistIn(serializers.Serializer):
+    name = serializers.CharField(max_length=255)
+    isni = serializers.CharField(max_length=32, required=False, allow_null=True, allow_blank=True)
+    persona = serializers.ChoiceField(choices=list(vocabulary.PERSONAS), default=vocabulary.HUMAN)
+
+
+class PartsIn(serializers.Serializer):
+    composition = serializers.ChoiceField(choices=LEVELS)
+    lyrics = serializers.ChoiceField(choices=LEVELS)
+    vocals = serializers.ChoiceField(choices=LEVELS)
+    instrumentation = serializers.ChoiceField(choices=LEVELS)
+    production = serializers.ChoiceField(choices=LEVELS)
+
+
+class VoiceLikenessIn(serializers.Serializer):
+    imitates_real_person = serializers.BooleanField(default=False)
+    consent_reference = serializers.CharField(max_length=500, required=False, allow_null=True, allow_blank=True)
+
+
+class TrackAIIn(serializers.Serializer):
+    parts = PartsIn()
+    tools = serializers.ListField(
+        child=serializers.CharField(max_length=200), max_length=50, required=False, default=list
+    )
+    voice_likeness = VoiceLikenessIn(required=False)
+
+
+class TrackIn(serializers.Serializer):
+    isrc = serializers.CharField(max_length=32)
+    title = serializers.CharField(max_length=500)
+    position = serializers.IntegerField(min_value=1, max_value=999, required=False)
+    duration = serializers.IntegerField(min_value=0, max_value=86400, required=False, allow_null=True)
+    audio_sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$", required=False, allow_null=True)
+    artists = ArtistIn(many=True, required=False, max_length=50)
+    ai = TrackAIIn()
+
+
+class AmendTrackIn(TrackIn):
+    ai = TrackAIIn(required=False)
+
+
+class ReleaseCreateIn(serializers.Serializer):
+    upc = serializers.CharField(max_length=32)
+    title = serializers.CharField(max_length=500)
+    release_date = serializers.DateField(required=False, allow_null=True)
+    artwork = serializers.ChoiceField(choices=LEVELS, default=vocabulary.NONE)
+    artists = ArtistIn(many=True, max_length=50)
+    tracks = TrackIn(many=True, max_length=500)
+
+
+class AmendIn(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+    expected_version = serializers.IntegerField(min_value=1, required=False)
+    ai = serializers.DictField(child=TrackAIIn(), required=False)
+    title = serializers.CharField(max_length=500, required=False)
+    release_date = serializers.DateField(required=False)
+    artwork = serializers.ChoiceField(choices=LEVELS, required=False)
+    artists = ArtistIn(many=True, required=False, max_length=50)
+    tracks = AmendTrackIn(many=True, required=False, max_length=500)
+
+
+class WithdrawIn(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+    expected_version = serializers.IntegerField(min_value=1, required=False)
+
+
+class LookupIn(serializers.Serializer):
+    isrcs = serializers.ListField(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False), required=False, default=list
+    )
+    upcs = serializers.ListField(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False), required=False, default=list
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        total = len(attrs["isrcs"]) + len(attrs["upcs"])
+        if total > settings.REGISTRY_LOOKUP_MAX:
+            raise serializers.ValidationError(
+                f"at most {settings.REGISTRY_LOOKUP_MAX} identifiers per request, got {total}"
+            )
+        return attrs

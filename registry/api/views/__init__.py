@@ -1,0 +1,1 @@
+"""API views: thin — parse, call selectors/services, render."""

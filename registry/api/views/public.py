@@ -1,0 +1,247 @@
+"""The platform surface (PROTOCOL.md §7): lookups, feed, log proofs, keys, verification. Public, throttled."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.request import Request
+
+from provenance.bundle import Verifier
+from provenance.encoding import b64encode
+from registry.api import answers
+from registry.api import schemas as s
+from registry.api.serializers import LookupIn
+from registry.api.views.base import PublicView, int_param
+from registry.catalog.models import Release
+from registry.declarations import selectors
+from registry.errors import NotFound, ValidationFailed
+from registry.transparency import keys, log
+from registry.transparency.models import LogLeaf
+
+FEED_DEFAULT, FEED_MAX = 100, 1000
+LOOKUP_TAG, LOG_TAG = ["lookup"], ["log"]
+
+
+class RecordingView(PublicView):
+    @extend_schema(
+        tags=LOOKUP_TAG,
+        summary="Look up a recording by ISRC",
+        description="Hyphens, spaces and lower case are accepted (`US-SKG-19-12345`). The answer is the newest "
+        "declaration of a release holding the recording; `also_in` lists the label's other releases with it. "
+        "`Cache-Control: public, max-age=60` with a strong `ETag`; send `If-None-Match` for a 304.",
+        responses={
+            200: s.RecordingOut,
+            304: OpenApiResponse(description="Not modified"),
+            400: s.error("Malformed ISRC, with the reason"),
+            404: s.RecordingNotDeclaredOut,
+            429: s.error("Throttled"),
+        },
+        examples=[s.ERROR_EXAMPLE],
+    )
+    def get(self, request: Request, isrc: str) -> HttpResponse:
+        isrc = answers.normalize("isrc", isrc)
+        answer = selectors.recording_by_isrc(isrc)
+        if answer is None:
+            return answers.conditional(request, answers.not_declared("isrc", isrc), status=404)
+        return answers.conditional(request, answers.recording_body(isrc, answer))
+
+
+class ReleaseView(PublicView):
+    @extend_schema(
+        tags=LOOKUP_TAG,
+        summary="Look up a release by UPC/EAN",
+        description="The release's current version: a withdrawn release answers its signed withdrawal. "
+        "Caching as for recordings.",
+        responses={
+            200: s.ReleaseOut,
+            304: OpenApiResponse(description="Not modified"),
+            400: s.error("Malformed UPC, with the reason"),
+            404: s.ReleaseNotDeclaredOut,
+            429: s.error("Throttled"),
+        },
+    )
+    def get(self, request: Request, upc: str) -> HttpResponse:
+        upc = answers.normalize("upc", upc)
+        decl = selectors.release_by_upc(upc)
+        if decl is None:
+            return answers.conditional(request, answers.not_declared("upc", upc), status=404)
+        return answers.conditional(request, answers.release_body(upc, decl))
+
+
+class ReleaseHistoryView(PublicView):
+    @extend_schema(
+        tags=LOOKUP_TAG,
+        summary="Every signed version of a release's declaration, oldest first",
+        responses={200: s.HistoryOut, 400: s.error("Malformed UPC"), 404: s.error("No declared release")},
+    )
+    def get(self, request: Request, upc: str) -> HttpResponse:
+        upc = answers.normalize("upc", upc)
+        release_id = Release.objects.filter(upc=upc, current_declaration__isnull=False).values_list("pk", flat=True)
+        release_id = next(iter(release_id), None)
+        if release_id is None:
+            raise NotFound(f"no declared release {upc}", fields={"upc": ["Not declared."]})
+        return answers.conditional(request, answers.history_body(upc, selectors.history(release_id)))
+
+
+class LookupView(PublicView):
+    @extend_schema(
+        tags=LOOKUP_TAG,
+        summary="Bulk lookup: up to 1000 ISRCs and UPCs in one call",
+        description="One result per identifier: the ISRCs first, then the UPCs, each in request order; "
+        "duplicates are answered again. A malformed identifier gets "
+        '`{"isrc": "…", "status": "invalid", "error": "…"}` in its place; the request as a whole is 400 only '
+        "when it is not of this shape or names more than 1000 identifiers. Answered in a constant number "
+        "of database queries.",
+        request=LookupIn,
+        responses={200: s.LookupOut, 400: s.error("Not of this shape, or more than 1000 identifiers")},
+        examples=[
+            OpenApiExample(
+                "Two recordings and a release",
+                value={"isrcs": ["US-SKG-19-12345", "not-an-isrc"], "upcs": ["123456789999"]},
+                request_only=True,
+            )
+        ],
+    )
+    def post(self, request: Request) -> HttpResponse:
+        data = LookupIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        body = answers.bulk_lookup(data.validated_data["isrcs"], data.validated_data["upcs"])
+        return HttpResponse(body, content_type=answers.JSON)
+
+
+class FeedView(PublicView):
+    @extend_schema(
+        tags=LOG_TAG,
+        summary="Mirror the log: every bundle in log order",
+        description="Entries with index greater than `after` (from index 0 when absent), at most `limit` "
+        f"(default {FEED_DEFAULT}, max {FEED_MAX}). `next` is the `after` for the following page, null at "
+        "the end: then keep the last index you saw and poll again later.",
+        parameters=[
+            OpenApiParameter("after", OpenApiTypes.INT, required=False, description="Last index already seen"),
+            OpenApiParameter("limit", OpenApiTypes.INT, required=False, description=f"1–{FEED_MAX}"),
+        ],
+        responses={200: s.FeedOut, 400: s.error("Bad after or limit")},
+    )
+    def get(self, request: Request) -> HttpResponse:
+        after = int_param(request, "after", default=-1, minimum=0)
+        limit = int_param(request, "limit", default=FEED_DEFAULT, minimum=1, maximum=FEED_MAX)
+        rows = list(
+            LogLeaf.objects.filter(index__gt=after, declaration__isnull=False)
+            .order_by("index")
+            .values_list("index", "declaration__bundle")[: limit + 1]
+        )
+        more = len(rows) > limit
+        rows = rows[:limit]
+        entries = [answers.with_bundle({"index": index}, bundle) for index, bundle in rows]
+        following = rows[-1][0] if more else None
+        body = '{"entries":' + answers.json_list(entries) + ',"next":' + answers.dumps(following) + "}"
+        return HttpResponse(body, content_type=answers.JSON)
+
+
+class CheckpointView(PublicView):
+    @extend_schema(
+        tags=LOG_TAG,
+        summary="The latest signed checkpoint (C2SP signed note), byte-exact",
+        responses={
+            (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="The signed note"),
+            (404, "application/json"): s.error("The log is empty"),
+        },
+    )
+    def get(self, request: Request) -> HttpResponse:
+        cp = log.latest_checkpoint()
+        if cp is None:
+            raise NotFound("the log is empty: no checkpoint yet")
+        return answers.conditional(
+            request, cp.note, cache_control=answers.CHECKPOINT_CACHE, content_type="text/plain; charset=utf-8"
+        )
+
+
+def _current_size() -> int:
+    cp = log.latest_checkpoint()
+    return cp.tree_size if cp else 0
+
+
+class InclusionView(PublicView):
+    @extend_schema(
+        tags=LOG_TAG,
+        summary="Inclusion proof of leaf `index` in the tree of size `tree_size` (RFC 9162 §2.1.3)",
+        description="Proofs never change: `Cache-Control: public, max-age=31536000, immutable`.",
+        parameters=[
+            OpenApiParameter("index", OpenApiTypes.INT, required=True),
+            OpenApiParameter("tree_size", OpenApiTypes.INT, required=True),
+        ],
+        responses={200: s.InclusionOut, 400: s.error("Out of range, with the reason")},
+    )
+    def get(self, request: Request) -> HttpResponse:
+        index = int_param(request, "index")
+        size = int_param(request, "tree_size", minimum=1)
+        current = _current_size()
+        if size > current:
+            raise ValidationFailed(
+                f"tree_size {size} is beyond the current tree size {current}", fields={"tree_size": ["Too large."]}
+            )
+        if index >= size:
+            raise ValidationFailed(
+                f"index {index} is outside a tree of size {size}", fields={"index": ["Must be below tree_size."]}
+            )
+        proof = [b64encode(h) for h in log.inclusion_proof(index, size)]
+        body = answers.dumps({"index": index, "tree_size": size, "proof": proof})
+        return answers.conditional(request, body, cache_control=answers.IMMUTABLE_CACHE)
+
+
+class ConsistencyView(PublicView):
+    @extend_schema(
+        tags=LOG_TAG,
+        summary="Consistency proof between tree sizes `first` and `second` (RFC 9162 §2.1.4)",
+        description="Proofs never change: `Cache-Control: public, max-age=31536000, immutable`.",
+        parameters=[
+            OpenApiParameter("first", OpenApiTypes.INT, required=True),
+            OpenApiParameter("second", OpenApiTypes.INT, required=True),
+        ],
+        responses={200: s.ConsistencyOut, 400: s.error("Out of range, with the reason")},
+    )
+    def get(self, request: Request) -> HttpResponse:
+        first = int_param(request, "first")
+        second = int_param(request, "second")
+        current = _current_size()
+        if second > current:
+            raise ValidationFailed(
+                f"second {second} is beyond the current tree size {current}", fields={"second": ["Too large."]}
+            )
+        if first > second:
+            raise ValidationFailed(
+                f"first {first} is larger than second {second}", fields={"first": ["Must not exceed second."]}
+            )
+        proof = [b64encode(h) for h in log.consistency_proof(first, second)]
+        body = answers.dumps({"first": first, "second": second, "proof": proof})
+        return answers.conditional(request, body, cache_control=answers.IMMUTABLE_CACHE)
+
+
+class JwksView(PublicView):
+    @extend_schema(
+        tags=["keys"],
+        summary="The registry's public keys (JWKS, PROTOCOL.md §3)",
+        description="Cached for 5 minutes (`Cache-Control: public, max-age=300`), so a revocation reaches "
+        "platforms within minutes.",
+        responses={200: s.JwksOut},
+    )
+    def get(self, request: Request) -> HttpResponse:
+        return answers.conditional(request, answers.dumps(keys.jwks()), cache_control=answers.JWKS_CACHE)
+
+
+class VerifyView(PublicView):
+    @extend_schema(
+        tags=["verify"],
+        summary="Verify a bundle with the registry's JWKS",
+        description="Runs the offline checks of PROTOCOL.md §6 in order and stops at the first failure. "
+        "Always 200 for a JSON body (check `valid`); 400 only when the body is not JSON.",
+        request=OpenApiTypes.OBJECT,
+        responses={200: s.VerifyOut, 400: s.error("The body is not JSON")},
+    )
+    def post(self, request: Request) -> HttpResponse:
+        bundle: Any = request.data
+        result = Verifier(keys.keyset()).verify(bundle)
+        return HttpResponse(answers.dumps(result.to_dict()), content_type=answers.JSON)
