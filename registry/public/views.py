@@ -1,0 +1,279 @@
+"""Public pages: parse the identifier, call a selector, render. No login, short public caching."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.views.decorators.http import require_safe
+
+from provenance import identifiers
+from provenance.errors import IdentifierError
+from registry.catalog.models import Release
+from registry.declarations import selectors as decl_selectors
+from registry.public import badges, presenters
+from registry.public import selectors as public_selectors
+from registry.public.ern_export import export_ern
+from registry.transparency import keys as tkeys
+from registry.transparency.log import latest_checkpoint
+
+PAGE_MAX_AGE = 60
+BADGE_MAX_AGE = 300
+
+View = Callable[..., HttpResponse]
+
+
+def _etag(content: bytes) -> str:
+    return '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
+
+
+def cached(max_age: int) -> Callable[[View], View]:
+    """Public caching with a content ETag and 304s; private for signed-in users (their header differs)."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            response = view(request, *args, **kwargs)
+            if response.status_code not in (200, 404, 410) or response.streaming:
+                return response
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated:
+                patch_cache_control(response, private=True, no_cache=True)
+                return response
+            patch_cache_control(response, public=True, max_age=max_age)
+            patch_vary_headers(response, ["Cookie"])
+            if response.status_code != 200:
+                return response
+            if not response.has_header("ETag"):
+                response["ETag"] = _etag(response.content)
+            return get_conditional_response(request, etag=response["ETag"], response=response) or response
+
+        return wrapper
+
+    return decorator
+
+
+# --- error pages ------------------------------------------------------------------------
+
+
+def not_declared(request: HttpRequest, *, kind: str, identifier: str, known: Any = None) -> HttpResponse:
+    """HTTP 404 that says "not declared" — which is not a claim about the music."""
+    display = identifiers.format_isrc(identifier) if kind == "ISRC" else identifier
+    return render(
+        request,
+        "public/not_declared.html",
+        {"kind": kind, "identifier": display, "known": known},
+        status=404,
+    )
+
+
+def bad_identifier(request: HttpRequest, *, kind: str, value: str, problem: str) -> HttpResponse:
+    return render(
+        request,
+        "public/bad_identifier.html",
+        {"kind": kind, "value": value[:100], "problem": problem},
+        status=400,
+    )
+
+
+def _normalize(request: HttpRequest, kind: str, value: str) -> tuple[str | None, HttpResponse | None]:
+    normalize = identifiers.normalize_isrc if kind == "ISRC" else identifiers.normalize_gtin
+    try:
+        return normalize(value), None
+    except IdentifierError as exc:
+        return None, bad_identifier(request, kind=kind, value=value, problem=str(exc))
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+@require_safe
+@cached(PAGE_MAX_AGE)
+def home(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")
+    results = public_selectors.search(query) if query.strip() else None
+    if results is not None and results.redirect:
+        return HttpResponseRedirect(results.redirect)
+    return render(
+        request,
+        "public/home.html",
+        {"query": query.strip(), "results": results, "recent": public_selectors.recent_declarations()},
+    )
+
+
+def _release_context(decl: Any) -> dict[str, Any]:
+    release = decl.release
+    versions = decl_selectors.history(decl.release_id)
+    artist_ids = public_selectors.artist_ids_for_release(decl.release_id)
+    keyset = tkeys.keyset()
+    proof = public_selectors.verify_declaration(decl, keyset)
+    checkpoint = latest_checkpoint()
+    proof.current_tree_size = checkpoint.tree_size if checkpoint else None
+    view = presenters.present_statement(decl.statement, artist_ids)
+    return {
+        "decl": decl,
+        "st": view,
+        "label": release.label,
+        "history": presenters.present_history(versions, decl_selectors.diff_statements),
+        "proof": proof,
+    }
+
+
+@require_safe
+@cached(PAGE_MAX_AGE)
+def release_detail(request: HttpRequest, upc: str) -> HttpResponse:
+    canonical, error = _normalize(request, "UPC/EAN", upc)
+    if error:
+        return error
+    if canonical != upc:
+        return HttpResponseRedirect(f"/releases/{canonical}/", status=301)
+    decl = decl_selectors.release_by_upc(canonical)
+    if decl is None:
+        known = Release.objects.filter(upc=canonical).select_related("label").first()
+        return not_declared(request, kind="UPC/EAN", identifier=canonical, known=known)
+    context = _release_context(decl)
+    st = context["st"]
+    badge_class, badge_text = presenters.describe_badge(st.contains_ai.code, withdrawn=st.withdrawn)
+    context.update({"badge_class": badge_class, "badge_text": badge_text})
+    return render(request, "public/release.html", context)
+
+
+@require_safe
+@cached(PAGE_MAX_AGE)
+def recording_detail(request: HttpRequest, isrc: str) -> HttpResponse:
+    canonical, error = _normalize(request, "ISRC", isrc)
+    if error:
+        return error
+    if canonical != isrc:
+        return HttpResponseRedirect(f"/recordings/{canonical}/", status=301)
+    answer = decl_selectors.recording_by_isrc(canonical)
+    if answer is None:
+        return not_declared(request, kind="ISRC", identifier=canonical)
+    context = _release_context(answer.declaration)
+    st = context["st"]
+    track = next((t for t in st.tracks if t.isrc == canonical), None)
+    if track is None:  # the index and the statement disagree: treat as not declared, never 500
+        return not_declared(request, kind="ISRC", identifier=canonical)
+    badge_class, badge_text = presenters.describe_badge(track.contains_ai.code, withdrawn=st.withdrawn)
+    context.update(
+        {
+            "track": track,
+            "also_in": public_selectors.releases_by_upcs(answer.also_in) if answer.also_in else [],
+            "badge_class": badge_class,
+            "badge_text": badge_text,
+        }
+    )
+    return render(request, "public/recording.html", context)
+
+
+@require_safe
+@cached(PAGE_MAX_AGE)
+def artist_detail(request: HttpRequest, artist_id: int) -> HttpResponse:
+    found = public_selectors.artist_page(artist_id)
+    if found is None:
+        return render(request, "public/not_found.html", {"what": "artist"}, status=404)
+    artist, releases = found
+    persona = presenters.ArtistView(name=artist.name, persona=artist.persona, isni=artist.isni, id=artist.pk)
+    return render(request, "public/artist.html", {"artist": artist, "persona": persona, "releases": releases})
+
+
+@require_safe
+@cached(PAGE_MAX_AGE)
+def label_detail(request: HttpRequest, label_id: int) -> HttpResponse:
+    found = public_selectors.label_page(label_id)
+    if found is None:
+        return render(request, "public/not_found.html", {"what": "label"}, status=404)
+    label, releases, artists = found
+    return render(request, "public/label.html", {"label": label, "releases": releases, "artists": artists})
+
+
+@require_safe
+@cached(PAGE_MAX_AGE)
+def transparency(request: HttpRequest) -> HttpResponse:
+    overview = public_selectors.transparency_overview()
+    cp = overview["checkpoint"]
+    root_b64 = None
+    if cp is not None:
+        root_b64 = base64.b64encode(bytes(cp.root_hash)).decode("ascii")
+    return render(request, "public/transparency.html", {**overview, "root_b64": root_b64})
+
+
+# --- machine-readable ---------------------------------------------------------------------
+
+
+@require_safe
+@cached(PAGE_MAX_AGE)
+def release_bundle(request: HttpRequest, upc: str) -> HttpResponse:
+    canonical, error = _normalize(request, "UPC/EAN", upc)
+    if error:
+        return error
+    decl = decl_selectors.release_by_upc(canonical)
+    if decl is None:
+        return not_declared(request, kind="UPC/EAN", identifier=canonical)
+    # The stored bytes, as issued: re-serializing could change them.
+    response = HttpResponse(decl.bundle.encode("utf-8"), content_type="application/json")
+    response["Content-Disposition"] = f'inline; filename="{canonical}-v{decl.version}.bundle.json"'
+    return response
+
+
+@require_safe
+@cached(PAGE_MAX_AGE)
+def release_ern(request: HttpRequest, upc: str) -> HttpResponse:
+    canonical, error = _normalize(request, "UPC/EAN", upc)
+    if error:
+        return error
+    decl = decl_selectors.release_by_upc(canonical)
+    if decl is None:
+        return not_declared(request, kind="UPC/EAN", identifier=canonical)
+    if decl.status == decl.WITHDRAWN:
+        # A withdrawn declaration has no current facts to deliver to a platform.
+        return render(request, "public/withdrawn_export.html", {"decl": decl}, status=410)
+    body = export_ern(decl.statement, is_demo=decl.release.label.is_demo)
+    response = HttpResponse(body, content_type="application/xml; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{canonical}-v{decl.version}.ern.xml"'
+    return response
+
+
+def _badge_response(request: HttpRequest, state: str, subject: str | None) -> HttpResponse:
+    body = badges.render_badge(state, subject)
+    response = HttpResponse(body, content_type="image/svg+xml")
+    # An SVG opened directly must not run anything; it has no scripts, and this says so.
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
+
+
+@require_safe
+@cached(BADGE_MAX_AGE)
+def recording_badge(request: HttpRequest, isrc: str) -> HttpResponse:
+    try:
+        canonical = identifiers.normalize_isrc(isrc)
+    except IdentifierError as exc:
+        return HttpResponse(f"Not an ISRC: {exc}\n", status=400, content_type="text/plain; charset=utf-8")
+    answer = decl_selectors.recording_by_isrc(canonical)
+    if answer is None:
+        return _badge_response(request, "not_declared", identifiers.format_isrc(canonical))
+    decl = answer.declaration
+    level = next((t["contains_ai"] for t in decl.statement["tracks"] if t["isrc"] == canonical), None)
+    title = next((t["title"] for t in decl.statement["tracks"] if t["isrc"] == canonical), canonical)
+    return _badge_response(request, badges.badge_state(level, decl.status), title)
+
+
+@require_safe
+@cached(BADGE_MAX_AGE)
+def release_badge(request: HttpRequest, upc: str) -> HttpResponse:
+    try:
+        canonical = identifiers.normalize_gtin(upc)
+    except IdentifierError as exc:
+        return HttpResponse(f"Not a UPC/EAN: {exc}\n", status=400, content_type="text/plain; charset=utf-8")
+    decl = decl_selectors.release_by_upc(canonical)
+    if decl is None:
+        return _badge_response(request, "not_declared", canonical)
+    return _badge_response(
+        request, badges.badge_state(decl.contains_ai, decl.status), decl.statement["release"]["title"]
+    )
