@@ -1,0 +1,64 @@
+"""Settings from the environment: production is deploy-clean, secrets come from *_FILE, mistakes fail loudly."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _manage(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "REGISTRY_", "SECRET_KEY", "DEBUG", "DATABASE_"))
+    }
+    base["DJANGO_SETTINGS_MODULE"] = "registry.settings"
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text(secrets.token_urlsafe(60))
+    passphrase = tmp_path / "passphrase"
+    passphrase.write_text(secrets.token_urlsafe(32))
+    done = _manage(
+        ["check", "--deploy", "--fail-level", "WARNING"],
+        {
+            "SECRET_KEY_FILE": str(secret),
+            "REGISTRY_KEY_PASSPHRASE_FILE": str(passphrase),
+            "REGISTRY_HTTPS": "1",
+            "ALLOWED_HOSTS": "registry.example.org",
+            "REGISTRY_VAR_DIR": str(tmp_path / "var"),
+        },
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no issues" in done.stdout
+
+
+def test_it_refuses_to_start_without_a_secret_key_when_debug_is_off(tmp_path):
+    done = _manage(["check"], {"REGISTRY_VAR_DIR": str(tmp_path), "REGISTRY_KEY_PASSPHRASE": "x"})
+    assert done.returncode != 0
+    assert "SECRET_KEY (or SECRET_KEY_FILE) is required" in done.stderr
+
+
+def test_it_refuses_to_start_without_a_key_passphrase_when_debug_is_off(tmp_path):
+    done = _manage(["check"], {"REGISTRY_VAR_DIR": str(tmp_path), "SECRET_KEY": secrets.token_urlsafe(60)})
+    assert done.returncode != 0
+    assert "REGISTRY_KEY_PASSPHRASE" in done.stderr
+
+
+def test_a_missing_secret_file_is_named_in_the_error(tmp_path):
+    done = _manage(["check"], {"REGISTRY_VAR_DIR": str(tmp_path), "SECRET_KEY_FILE": str(tmp_path / "nope")})
+    assert done.returncode != 0 and "SECRET_KEY_FILE" in done.stderr
+
+
+def test_a_malformed_boolean_fails_loudly(tmp_path):
+    done = _manage(["check"], {"REGISTRY_VAR_DIR": str(tmp_path), "DEBUG": "maybe"})
+    assert done.returncode != 0 and "DEBUG must be a boolean" in done.stderr
