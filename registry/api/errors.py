@@ -26,7 +26,11 @@ def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     if isinstance(detail, dict):
         for key, value in detail.items():
-            path = f"{prefix}.{key}" if prefix else str(key)
+            # ListSerializer/ListField report item errors keyed by the item's index.
+            if isinstance(key, int):
+                path = f"{prefix}[{key}]"
+            else:
+                path = f"{prefix}.{key}" if prefix else str(key)
             out.update(flatten_errors(value, path))
     elif isinstance(detail, list) and detail and all(isinstance(v, str) for v in detail):
         out[prefix or "non_field_errors"] = [str(v) for v in detail]

@@ -152,10 +152,19 @@ class ReleaseAmendView(LabelView):
                 artists=data.get("artists"),
                 tracks=_catalog_tracks(tracks) if tracks is not None else None,
             )
+            ai = _ai_by_isrc(tracks or [], data.get("ai"))
+            # declaration_amend ignores facts for ISRCs that are not on the release; a label naming one
+            # has made a mistake, and silently signing without it would hide that.
+            on_release = set(release.tracks.values_list("recording__isrc", flat=True))
+            stray = sorted(set(ai) - on_release)
+            if stray:
+                raise ValidationFailed(
+                    f"not on this release: {', '.join(stray)}", fields={"ai": [f"Unknown ISRC {i}." for i in stray]}
+                )
             decl = declaration_amend(
                 release=release,
                 reason=data["reason"],
-                ai=_ai_by_isrc(tracks or [], data.get("ai")),
+                ai=ai,
                 via="api",
                 expected_version=data.get("expected_version"),
             )
