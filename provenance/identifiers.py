@@ -15,7 +15,7 @@ _SEPARATORS = re.compile(r"[\s\-.\u2010-\u2015]")
 _ALNUM36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
-def _compact(value: object, kind: str, prefix: str = "") -> str:
+def _compact(value: object, kind: str, prefix: str = "", length: int = 0) -> str:
     if not isinstance(value, str):
         raise IdentifierError(f"{kind} must be text, not {type(value).__name__}")
     text = _SEPARATORS.sub("", value)
@@ -23,7 +23,9 @@ def _compact(value: object, kind: str, prefix: str = "") -> str:
     if not text.isascii():
         raise IdentifierError(f"{kind} may contain only ASCII letters and digits")
     text = text.upper()
-    if prefix and text.startswith(prefix):
+    # A scheme prefix ("ISRC US-SKG-…") is dropped, unless the text already has
+    # the identifier's length: "ISRC11900001" is an Icelandic ISRC (IS, RC1).
+    if prefix and text.startswith(prefix) and len(text) != length:
         text = text[len(prefix) :].lstrip(":")
     if not text:
         raise IdentifierError(f"{kind} is empty")
@@ -32,12 +34,12 @@ def _compact(value: object, kind: str, prefix: str = "") -> str:
 
 # --- ISRC (ISO 3901) -------------------------------------------------------
 
-_ISRC = re.compile(r"^[A-Z]{2}[A-Z0-9]{3}[0-9]{2}[0-9]{5}$")
+ISRC_COMPACT = re.compile(r"[A-Z]{2}[A-Z0-9]{3}[0-9]{7}")  # use with fullmatch
 
 
 def normalize_isrc(value: object) -> str:
     """``us-skg-19-12345`` → ``USSKG1912345`` (ISO 3901: CC XXX YY NNNNN)."""
-    text = _compact(value, "ISRC", "ISRC")
+    text = _compact(value, "ISRC", "ISRC", 12)
     if len(text) != 12:
         raise IdentifierError(f"ISRC must have 12 characters (CC-XXX-YY-NNNNN), got {len(text)}")
     if not text[:2].isalpha():
@@ -48,7 +50,7 @@ def normalize_isrc(value: object) -> str:
         raise IdentifierError(f"ISRC year must be 2 digits, got {text[5:7]!r}")
     if not text[7:].isdigit():
         raise IdentifierError(f"ISRC designation code must be 5 digits, got {text[7:]!r}")
-    assert _ISRC.match(text)
+    assert ISRC_COMPACT.fullmatch(text)
     return text
 
 

@@ -92,11 +92,13 @@ def _reject_constant(text: str) -> Any:
 
 
 def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in obj:
-            raise CanonicalizationError(f"duplicate object member {key!r} (I-JSON forbids it)")
-        obj[key] = value
+    obj = dict(pairs)
+    if len(obj) != len(pairs):  # a member name repeats: find the first for the message
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise CanonicalizationError(f"duplicate object member {key!r} (I-JSON forbids it)")
+            seen.add(key)
     return obj
 
 

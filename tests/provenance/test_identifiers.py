@@ -152,3 +152,9 @@ def test_a_gtin_check_digit_catches_every_single_digit_error(body: str, position
     digits[position] = str((int(digits[position]) + delta) % 10)
     with pytest.raises(IdentifierError, match="check digit should be"):
         ids.normalize_gtin("".join(digits))
+
+
+def test_a_scheme_prefix_is_dropped_only_when_it_is_not_part_of_the_code() -> None:
+    assert ids.normalize_isrc("ISRC11900001") == "ISRC11900001"  # Iceland, registrant RC1
+    assert ids.normalize_isrc("ISRC: IS-RC1-19-00001") == "ISRC11900001"
+    assert ids.normalize_isrc("isrc USSKG1912345") == "USSKG1912345"

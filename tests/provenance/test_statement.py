@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from provenance import statement as s
 from provenance.errors import StatementError
@@ -190,3 +192,60 @@ def test_timestamps_are_whole_second_utc_with_z() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         s.format_timestamp(datetime(2025, 1, 1))  # noqa: DTZ001
     assert s.parse_timestamp("2025-01-02T03:04:05.25Z") == datetime(2025, 1, 2, 3, 4, 5, 250_000, tzinfo=UTC)
+
+
+TRICKY = st.sampled_from(
+    [None, True, False, 0, 1, -1, 7, "", " ", "\u2003", "x", "none", "partly", "all", "None", "GBXYZ2500001",
+     "gbxyz2500001", "GB-XYZ-25-00001", "ISRC11900001", "ab" * 32, "ab" * 32 + "\n", "x" * 501, [], ["Suno"], [" "],
+     ["x"] * 51, {}, {"imitates_real_person": True, "consent_reference": None},
+     {"imitates_real_person": True, "consent_reference": "licence 7"}, {"imitates_real_person": 0, "consent_reference": None},
+     {"imitates_real_person": False}, dict.fromkeys(("composition", "lyrics", "vocals", "instrumentation", "production"), "all"),
+     {"composition": "none"}, {"composition": ["none"]}]
+)  # fmt: skip
+MEMBERS = st.sampled_from(
+    [
+        "isrc",
+        "title",
+        "position",
+        "parts",
+        "contains_ai",
+        "voice_likeness",
+        "tools",
+        "audio_sha256",
+        "duration",
+        "artists",
+    ]
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.tuples(MEMBERS, TRICKY | st.just(s._TRACK_MEMBERS)), max_size=3))
+def test_the_fast_track_check_never_accepts_what_the_full_check_rejects(changes: list) -> None:
+    track = copy.deepcopy(factory.statement(n_tracks=1)["tracks"][0])
+    for member, value in changes:
+        if value is s._TRACK_MEMBERS:
+            track.pop(member, None)
+        else:
+            track[member] = value
+    if s._plainly_valid_track(track):
+        assert s._validate_track(track, "tracks[0]", set(), set()) == track["contains_ai"]
+
+
+def test_the_fast_track_check_accepts_the_usual_tracks() -> None:
+    st_ = factory.statement(n_tracks=12)
+    assert all(s._plainly_valid_track(t) for t in st_["tracks"])
+
+
+@pytest.mark.parametrize("path", ["tracks.0.audio_sha256", "declaration.id"])
+def test_a_trailing_newline_does_not_sneak_past_a_pattern(path: str) -> None:
+    st_ = factory.statement()
+    value = st_["tracks"][0]["audio_sha256"] if path.startswith("tracks") else st_["declaration"]["id"]
+    value = (value or "ab" * 32) + "\n"
+    with pytest.raises(StatementError):
+        s.validate_statement(_bad(_set(path, value)))
+
+
+def test_an_icelandic_isrc_starting_isrc_is_not_mistaken_for_a_prefix() -> None:
+    t = factory.track(1)
+    t["isrc"] = "ISRC11900001"  # country IS, registrant RC1
+    assert factory.statement(tracks=[t])["tracks"][0]["isrc"] == "ISRC11900001"
