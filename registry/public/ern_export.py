@@ -13,9 +13,10 @@ ReleaseReference, ReleaseType, ReleaseId/ICPN, DisplayTitleText …).
 
 UNCERTAIN (no licensed 4.3.2 XSD at hand when this was written): the AI
 elements added in 4.3.2 — ``ContainsAI`` (None/Partly/All) on resources and
-releases, ``SpecialContributor`` = ``GenerativeAI`` with ``AiContribution``
-children whose ``Role`` wraps a ``Value`` element — and their position in
-each composite; the persona flag ``SpecialDisplayArtist`` = ``GenerativeAI``
+releases, a ``SpecialContributor`` composite whose ``Role`` is
+``GenerativeAI`` (the tool as its party) with ``AiContribution`` children
+whose ``Role`` wraps a ``Value`` element — and their position in each
+composite; the persona flag ``SpecialDisplayArtist`` = ``GenerativeAI``
 on a DisplayArtist that is an AI persona; the AvsVersionId; and whether
 the root keeps a ``MessageSchemaVersionId`` attribute in ERN 4 (kept for
 recipients that dispatch on it). Check against the 4.3.2 XSD before
@@ -76,17 +77,28 @@ def _display_artists(parent: ET.Element, artists: list[Mapping[str, Any]], refs:
             _sub(el, "SpecialDisplayArtist", vocabulary.DDEX_GENERATIVE_AI)
 
 
-def _ai_contributor(parent: ET.Element, parts: Mapping[str, str]) -> None:
-    # Tool names are not exported: we know of no ERN element meant for them.
+def _ai_contributors(
+    parent: ET.Element, parts: Mapping[str, str], tools: list[str], tool_refs: Mapping[str, str]
+) -> None:
+    """One ``SpecialContributor`` (Role GenerativeAI) per declared tool; the first carries the AiContributions.
+
+    The tool is the contributor party (its name is the tool's name), so the
+    label-forms importer reads tools back. With no tool named, one
+    contributor without a party still carries the parts.
+    """
     contributions = vocabulary.ddex_ai_contributions(parts)
     if not contributions:
         return
-    el = _sub(parent, "Contributor")
-    _sub(el, "SpecialContributor", vocabulary.DDEX_GENERATIVE_AI)
-    for c in contributions:
-        ai = _sub(el, "AiContribution")
-        _sub(_sub(ai, "Role"), "Value", c["role"])
-        _sub(ai, "ContainsAI", c["contains_ai"])
+    for seq, tool in enumerate(tools or [None], start=1):
+        el = _sub(parent, "SpecialContributor", SequenceNumber=str(seq))
+        if tool is not None:
+            _sub(el, "ContributorPartyReference", tool_refs[tool])
+        _sub(_sub(el, "Role"), "Value", vocabulary.DDEX_GENERATIVE_AI)
+        if seq == 1:
+            for c in contributions:
+                ai = _sub(el, "AiContribution")
+                _sub(_sub(ai, "Role"), "Value", c["role"])
+                _sub(ai, "ContainsAI", c["contains_ai"])
 
 
 def build_ern(statement: Mapping[str, Any], *, is_demo: bool = False) -> ET.Element:
@@ -129,6 +141,16 @@ def build_ern(statement: Mapping[str, Any], *, is_demo: bool = False) -> ET.Elem
         if a.get("isni"):
             _sub(_sub(party, "PartyId"), "ISNI", a["isni"])
         _sub(_sub(party, "PartyName"), "FullName", a["name"])
+    tool_refs: dict[str, str] = {}
+    for t in statement["tracks"]:
+        for tool in t.get("tools") or []:
+            if tool in tool_refs:
+                continue
+            ref = f"PTool{len(tool_refs) + 1}"
+            tool_refs[tool] = ref
+            party = _sub(party_list, "Party")
+            _sub(party, "PartyReference", ref)
+            _sub(_sub(party, "PartyName"), "FullName", tool)
     label_party = _sub(party_list, "Party")
     _sub(label_party, "PartyReference", "PLabel")
     if label.get("dpid"):
@@ -148,7 +170,7 @@ def build_ern(statement: Mapping[str, Any], *, is_demo: bool = False) -> ET.Elem
         _sub(_sub(edition, "ResourceId"), "ISRC", t["isrc"])
         _title(sr, t["title"])
         _display_artists(sr, t.get("artists") or statement["artists"], refs)
-        _ai_contributor(sr, t["parts"])
+        _ai_contributors(sr, t["parts"], t.get("tools") or [], tool_refs)
         duration = iso_duration(t.get("duration"))
         if duration:
             _sub(sr, "Duration", duration)
