@@ -1,5 +1,29 @@
-"""URLs of registry.labels."""
+"""URLs of registry.labels, under ``/label/``. Label pages carry the label id; releases are named by UPC."""
 
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from registry.labels.views import declarations, onboarding, releases, team
+
+app_name = "labels"
+
+urlpatterns = [
+    path("", releases.home, name="home"),
+    path("apply/", onboarding.apply, name="apply"),
+    path("apply/thanks/", onboarding.apply_thanks, name="apply_thanks"),
+    path("welcome/<uidb64>/<token>/", onboarding.WelcomeView.as_view(), name="welcome"),
+    path("invite/<str:token>/", onboarding.invitation, name="invitation"),
+    path("<int:label_id>/", releases.dashboard, name="dashboard"),
+    path("<int:label_id>/releases/new/", releases.release_new, name="release_new"),
+    path("<int:label_id>/releases/import/", releases.release_import, name="release_import"),
+    path("<int:label_id>/releases/<str:upc>/", releases.release_detail, name="release"),
+    path("<int:label_id>/releases/<str:upc>/declare/", declarations.declare, name="declare"),
+    path("<int:label_id>/releases/<str:upc>/review/", declarations.review, name="review"),
+    path("<int:label_id>/releases/<str:upc>/signed/<int:version>/", declarations.signed, name="signed"),
+    path("<int:label_id>/releases/<str:upc>/withdraw/", declarations.withdraw, name="withdraw"),
+    path("<int:label_id>/tokens/", team.tokens, name="tokens"),
+    path("<int:label_id>/tokens/<int:token_id>/revoke/", team.token_revoke, name="token_revoke"),
+    path("<int:label_id>/members/", team.members, name="members"),
+    path("<int:label_id>/invitations/<int:invitation_id>/revoke/", team.invitation_revoke, name="invitation_revoke"),
+]

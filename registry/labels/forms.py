@@ -1,0 +1,366 @@
+"""Forms of the label area. They parse and validate input; services do the writes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import UserCreationForm
+from django.core.exceptions import ValidationError
+
+from provenance import identifiers, vocabulary
+from provenance.errors import IdentifierError
+from registry.catalog.models import LEVEL_CHOICES, PERSONA_CHOICES, Artist, Label, Membership
+from registry.labels import services
+from registry.labels.models import LabelApplication
+
+LEVEL_RADIO_CHOICES = [(lv, vocabulary.LEVEL_LABELS[lv]) for lv in vocabulary.LEVELS]
+
+
+class AccessibleErrorsMixin:
+    """Point each invalid input at its error message (``aria-describedby``), next to any help text."""
+
+    def _post_clean(self) -> None:
+        super()._post_clean()  # type: ignore[misc]
+        for name in self.errors:  # type: ignore[attr-defined]
+            if name in self.fields:  # type: ignore[attr-defined]
+                bf = self[name]  # type: ignore[index]
+                ids = [f"{bf.auto_id}_error"]
+                if bf.help_text:
+                    ids.append(f"{bf.auto_id}_helptext")
+                bf.field.widget.attrs["aria-describedby"] = " ".join(ids)
+
+
+def _identifier(func: Any, value: str) -> str:
+    try:
+        return func(value)
+    except IdentifierError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+# --- onboarding -------------------------------------------------------------
+
+
+class ApplicationForm(AccessibleErrorsMixin, forms.ModelForm):
+    class Meta:
+        model = LabelApplication
+        fields = ["label_name", "dpid", "contact_name", "contact_email", "website", "evidence"]
+        labels = {"label_name": "Label name", "dpid": "DDEX Party ID (optional)", "website": "Website (optional)"}
+        help_texts = {
+            "dpid": "Like PA-DPIDA-3897722461-G. We check the check character.",
+            "evidence": "For example: a link to your label's page listing you, a distributor contract reference, "
+            "or a label email address we can write to. Staff review every application.",
+        }
+        widgets = {"evidence": forms.Textarea(attrs={"rows": 4})}
+
+    def clean_dpid(self) -> str | None:
+        value = (self.cleaned_data.get("dpid") or "").strip()
+        if not value:
+            return None
+        dpid = _identifier(identifiers.normalize_dpid, value)
+        if Label.objects.filter(dpid=dpid).exists():
+            raise ValidationError("A label with this DDEX Party ID is registered already. Contact us if it is yours.")
+        return dpid
+
+
+class RejectApplicationForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), help_text="Sent to the applicant. Say what evidence was missing."
+    )
+
+
+# --- releases ---------------------------------------------------------------
+
+
+class ReleaseForm(AccessibleErrorsMixin, forms.Form):
+    upc = forms.CharField(label="UPC / EAN", max_length=32, help_text="12 or 13 digits, as on the barcode.")
+    title = forms.CharField(max_length=500)
+    release_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    artwork_ai = forms.ChoiceField(
+        label="AI in the artwork", choices=LEVEL_CHOICES, initial=vocabulary.NONE, widget=forms.RadioSelect
+    )
+    existing_artists = forms.ModelMultipleChoiceField(
+        label="Artists already in your catalog",
+        queryset=Artist.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, label: Label, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["existing_artists"].queryset = Artist.objects.filter(label=label).order_by("name")
+
+    def clean_upc(self) -> str:
+        return _identifier(identifiers.normalize_gtin, self.cleaned_data["upc"])
+
+
+class NewArtistForm(AccessibleErrorsMixin, forms.Form):
+    name = forms.CharField(max_length=255, required=False)
+    persona = forms.ChoiceField(choices=PERSONA_CHOICES, initial=vocabulary.HUMAN)
+    isni = forms.CharField(label="ISNI (optional)", max_length=32, required=False)
+
+    def clean_isni(self) -> str | None:
+        value = self.cleaned_data.get("isni", "").strip()
+        return _identifier(identifiers.normalize_isni, value) if value else None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("isni") and not data.get("name"):
+            self.add_error("name", "Give the artist's name too.")
+        return data
+
+
+NewArtistFormSet = forms.formset_factory(NewArtistForm, extra=0, min_num=1, max_num=50)
+
+
+class TrackForm(AccessibleErrorsMixin, forms.Form):
+    isrc = forms.CharField(label="ISRC", max_length=32, help_text="Like US-SKG-19-12345.")
+    title = forms.CharField(max_length=500)
+    position = forms.IntegerField(min_value=1, max_value=999)
+    duration = forms.CharField(max_length=16, required=False, help_text="3:21 or 201 (seconds).")
+    audio_sha256 = forms.CharField(
+        label="Audio SHA-256 (optional)",
+        max_length=80,
+        required=False,
+        help_text="64 hex digits, or choose the audio file below and we compute it.",
+    )
+    audio_file = forms.FileField(
+        label="Audio file (optional, only hashed)",
+        required=False,
+        help_text="Hashed in your browser when possible; otherwise hashed on the server and never stored.",
+        widget=forms.ClearableFileInput(attrs={"accept": "audio/*", "data-sha256-file": "1"}),
+    )
+
+    def clean_isrc(self) -> str:
+        return _identifier(identifiers.normalize_isrc, self.cleaned_data["isrc"])
+
+    def clean_duration(self) -> int | None:
+        try:
+            return services.parse_duration(self.cleaned_data.get("duration", ""))
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+    def clean_audio_sha256(self) -> str | None:
+        value = self.cleaned_data.get("audio_sha256", "").strip().lower()
+        if value and (len(value) != 64 or any(c not in "0123456789abcdef" for c in value)):
+            raise ValidationError(f"A SHA-256 is 64 hex digits (0-9, a-f); this has {len(value)} characters.")
+        return value or None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        upload = data.get("audio_file")
+        if upload:
+            if upload.size > services.AUDIO_HASH_MAX_BYTES:
+                self.add_error(
+                    "audio_file",
+                    f"Files over {services.AUDIO_HASH_MAX_BYTES // (1024 * 1024)} MB are not hashed on the server; "
+                    "paste the SHA-256 instead (sha256sum FILE).",
+                )
+            else:
+                digest = services.hash_upload(upload.chunks())
+                if data.get("audio_sha256") and data["audio_sha256"] != digest:
+                    self.add_error("audio_sha256", f"This does not match the file you chose (its SHA-256 is {digest}).")
+                data["audio_sha256"] = digest
+                # Show the hash on re-render so an unrelated error never asks for the upload again.
+                if getattr(self.data, "_mutable", False):
+                    self.data[self.add_prefix("audio_sha256")] = digest
+        return data
+
+
+class BaseTrackFormSet(forms.BaseFormSet):
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        seen_isrc: dict[str, int] = {}
+        seen_pos: dict[int, int] = {}
+        for i, form in enumerate(self.forms):
+            if not form.has_changed() and i >= self.min_num:
+                continue
+            isrc, pos = form.cleaned_data.get("isrc"), form.cleaned_data.get("position")
+            if isrc in seen_isrc:
+                form.add_error("isrc", f"Track {seen_isrc[isrc] + 1} has this ISRC already.")
+            if pos in seen_pos:
+                form.add_error("position", f"Track {seen_pos[pos] + 1} has position {pos} already.")
+            seen_isrc.setdefault(isrc, i)
+            seen_pos.setdefault(pos, i)
+
+
+TrackFormSet = forms.formset_factory(
+    TrackForm, formset=BaseTrackFormSet, extra=0, min_num=1, validate_min=True, max_num=500, validate_max=True
+)
+
+
+class ImportForm(AccessibleErrorsMixin, forms.Form):
+    file = forms.FileField(
+        label="DDEX ERN file (XML)",
+        help_text="A NewReleaseMessage in ERN 4.3, 4.3.1 or 4.3.2. It fills in the forms; nothing is saved yet.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".xml,application/xml,text/xml"}),
+    )
+
+
+# --- declarations -----------------------------------------------------------
+
+
+def field_name(i: int, name: str) -> str:
+    return f"t{i}_{name}"
+
+
+class DeclareForm(AccessibleErrorsMixin, forms.Form):
+    """One matrix of parts × levels per track, plus artwork, tools and voice likeness (and a reason to amend)."""
+
+    artwork = forms.ChoiceField(label="Artwork", choices=LEVEL_RADIO_CHOICES, widget=forms.RadioSelect)
+
+    def __init__(self, *args: Any, tracks: Sequence[Any], amend: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tracks = list(tracks)
+        self.amend = amend
+        for i, _track in enumerate(self.tracks):
+            for part in vocabulary.PARTS:
+                self.fields[field_name(i, part)] = forms.ChoiceField(
+                    label=vocabulary.PART_LABELS[part],
+                    choices=LEVEL_RADIO_CHOICES,
+                    widget=forms.RadioSelect,
+                    error_messages={"required": f"Choose a level for {vocabulary.PART_LABELS[part].lower()}."},
+                )
+            self.fields[field_name(i, "tools")] = forms.CharField(
+                label="AI tools used",
+                required=False,
+                max_length=2000,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                help_text="Comma-separated or one per line, e.g. Suno v4, iZotope Ozone 11.",
+            )
+            self.fields[field_name(i, "imitates")] = forms.BooleanField(
+                label="The voice imitates a real person", required=False
+            )
+            self.fields[field_name(i, "consent")] = forms.CharField(
+                label="Consent reference",
+                required=False,
+                max_length=500,
+                help_text="Required if the voice imitates a real person: a contract or licence reference.",
+            )
+        if amend:
+            self.fields["reason"] = forms.CharField(
+                label="Reason for this new version",
+                max_length=2000,
+                widget=forms.Textarea(attrs={"rows": 3}),
+                help_text="Published with the declaration, e.g. “Vocals on track 2 were AI, not human.”",
+            )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for i, _track in enumerate(self.tracks):
+            tools = services.parse_tools(data.get(field_name(i, "tools"), ""))
+            if len(tools) > 50 or any(len(t) > 200 for t in tools):
+                self.add_error(field_name(i, "tools"), "At most 50 tools, each at most 200 characters.")
+            data[field_name(i, "tools")] = tools
+            consent = (data.get(field_name(i, "consent")) or "").strip()
+            if data.get(field_name(i, "imitates")) and not consent:
+                self.add_error(
+                    field_name(i, "consent"), "Give the consent reference when the voice imitates a real person."
+                )
+            data[field_name(i, "consent")] = consent
+        return data
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Per track: its bound fields, for the matrix template."""
+        return [
+            {
+                "index": i,
+                "track": track,
+                "parts": [self[field_name(i, part)] for part in vocabulary.PARTS],
+                "tools": self[field_name(i, "tools")],
+                "imitates": self[field_name(i, "imitates")],
+                "consent": self[field_name(i, "consent")],
+            }
+            for i, track in enumerate(self.tracks)
+        ]
+
+    def to_draft(self, *, expected_version: int) -> dict[str, Any]:
+        data = self.cleaned_data
+        ai = {}
+        for i, track in enumerate(self.tracks):
+            imitates = bool(data.get(field_name(i, "imitates")))
+            ai[track.recording.isrc] = {
+                "parts": {part: data[field_name(i, part)] for part in vocabulary.PARTS},
+                "voice_likeness": {
+                    "imitates_real_person": imitates,
+                    "consent_reference": data[field_name(i, "consent")] or None if imitates else None,
+                },
+                "tools": data[field_name(i, "tools")],
+            }
+        return {
+            "mode": "amend" if self.amend else "declare",
+            "artwork": data["artwork"],
+            "reason": data.get("reason", "").strip() or None,
+            "expected_version": expected_version,
+            "ai": ai,
+        }
+
+
+def declare_initial(
+    tracks: Sequence[Any], ai: Mapping[str, Mapping[str, Any]], artwork: str | None, reason: str = ""
+) -> dict[str, Any]:
+    """Initial values for :class:`DeclareForm` from AI facts by ISRC (a previous version, an import, a draft)."""
+    initial: dict[str, Any] = {"artwork": artwork, "reason": reason}
+    for i, track in enumerate(tracks):
+        facts = ai.get(track.recording.isrc) or {}
+        for part, level in (facts.get("parts") or {}).items():
+            if level:
+                initial[field_name(i, part)] = level
+        initial[field_name(i, "tools")] = ", ".join(facts.get("tools") or [])
+        likeness = facts.get("voice_likeness") or {}
+        initial[field_name(i, "imitates")] = bool(likeness.get("imitates_real_person"))
+        initial[field_name(i, "consent")] = likeness.get("consent_reference") or ""
+    return initial
+
+
+def apply_shortcut(data: Mapping[str, Any], shortcut: str, n_tracks: int) -> dict[str, Any]:
+    """Initial values after a shortcut button: ``no_ai`` sets every level to none; ``same_for_all`` copies track 1."""
+    values = {key: data.get(key) for key in data if key != "csrfmiddlewaretoken"}
+    values[field_name(0, "imitates")] = bool(data.get(field_name(0, "imitates")))
+    if shortcut == "no_ai":
+        values["artwork"] = vocabulary.NONE
+        for i in range(n_tracks):
+            for part in vocabulary.PARTS:
+                values[field_name(i, part)] = vocabulary.NONE
+    elif shortcut == "same_for_all":
+        for i in range(1, n_tracks):
+            for name in (*vocabulary.PARTS, "tools", "consent"):
+                values[field_name(i, name)] = data.get(field_name(0, name), "")
+            values[field_name(i, "imitates")] = values[field_name(0, "imitates")]
+    for i in range(1, n_tracks):
+        values.setdefault(field_name(i, "imitates"), False)
+        values[field_name(i, "imitates")] = bool(values[field_name(i, "imitates")])
+    return values
+
+
+class ReasonForm(AccessibleErrorsMixin, forms.Form):
+    reason = forms.CharField(
+        label="Reason",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Published with the signed version.",
+    )
+
+
+# --- team -------------------------------------------------------------------
+
+
+class TokenForm(AccessibleErrorsMixin, forms.Form):
+    name = forms.CharField(max_length=100, help_text="What uses this token, e.g. “Distributor sync”.")
+
+
+class InviteForm(AccessibleErrorsMixin, forms.Form):
+    email = forms.EmailField()
+    role = forms.ChoiceField(
+        choices=Membership.ROLE_CHOICES,
+        initial=Membership.SUBMITTER,
+        widget=forms.RadioSelect,
+        help_text="Submitters declare releases. Owners also manage members and API tokens.",
+    )
+
+
+class SignupForm(AccessibleErrorsMixin, UserCreationForm):
+    class Meta(UserCreationForm.Meta):
+        fields = ("username",)

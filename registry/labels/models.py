@@ -1,0 +1,61 @@
+"""Onboarding and team models: label applications reviewed by staff, and member invitations."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from registry.catalog.models import Label, Membership
+
+
+class LabelApplication(models.Model):
+    """A label asking to join. Staff check the evidence in the admin, then approve or reject."""
+
+    PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
+    STATUS_CHOICES = [(PENDING, "Pending review"), (APPROVED, "Approved"), (REJECTED, "Rejected")]
+
+    label_name = models.CharField(max_length=255)
+    dpid = models.CharField("DDEX Party ID", max_length=18, null=True, blank=True)
+    contact_name = models.CharField(max_length=255)
+    contact_email = models.EmailField()
+    website = models.URLField(blank=True)
+    evidence = models.TextField(help_text="How staff can check that the applicant speaks for the label.")
+    status = models.CharField(max_length=16, choices=STATUS_CHOICES, default=PENDING, db_index=True)
+    rejection_reason = models.TextField(blank=True)
+    label = models.ForeignKey(Label, null=True, blank=True, on_delete=models.SET_NULL, related_name="applications")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.label_name} ({self.get_status_display()})"
+
+
+class Invitation(models.Model):
+    """An owner's invitation for someone to join a label. Only a SHA-256 of the link's token is stored."""
+
+    label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Membership.ROLE_CHOICES, default=Membership.SUBMITTER)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.label} ({self.role})"

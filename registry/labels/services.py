@@ -1,0 +1,350 @@
+"""Label-side writes: onboarding, invitations, and signing a reviewed draft declaration.
+
+Views parse forms and call these; catalog and declaration rules stay in
+``registry.catalog.services`` and ``registry.declarations.services``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from provenance import identifiers, statement, vocabulary
+from provenance.errors import IdentifierError, StatementError
+from registry.catalog.models import Label, Membership, Release
+from registry.catalog.services import label_create, membership_add, release_update
+from registry.declarations.models import Declaration
+from registry.declarations.services import declaration_amend, declaration_create
+from registry.errors import Conflict, NotFound, ValidationFailed
+from registry.labels.models import Invitation, LabelApplication
+
+INVITATION_DAYS = 14
+# Audio uploaded only to be hashed: the hash is what gets declared, never the file.
+# Large enough for a long 24-bit WAV; bigger files should be hashed in the browser.
+AUDIO_HASH_MAX_BYTES = 300 * 1024 * 1024
+
+
+# --- onboarding -------------------------------------------------------------
+
+
+def application_submit(
+    *,
+    label_name: str,
+    contact_name: str,
+    contact_email: str,
+    evidence: str,
+    dpid: str | None = None,
+    website: str = "",
+) -> LabelApplication:
+    if dpid:
+        try:
+            dpid = identifiers.normalize_dpid(dpid)
+        except IdentifierError as exc:
+            raise ValidationFailed(str(exc), fields={"dpid": [str(exc)]}) from exc
+        if Label.objects.filter(dpid=dpid).exists():
+            raise Conflict(
+                f"DDEX Party ID {dpid} is already registered",
+                fields={"dpid": ["A label with this DDEX Party ID is already registered. Contact us if it is yours."]},
+            )
+    return LabelApplication.objects.create(
+        label_name=label_name.strip(),
+        dpid=dpid or None,
+        contact_name=contact_name.strip(),
+        contact_email=contact_email.strip().lower(),
+        website=website,
+        evidence=evidence.strip(),
+    )
+
+
+def _unique_username(email: str) -> str:
+    User = get_user_model()
+    base = re.sub(r"[^\w.@+-]", "", email.split("@")[0])[:100] or "label"
+    name, n = base, 1
+    while User.objects.filter(username__iexact=name).exists():
+        n += 1
+        name = f"{base}{n}"
+    return name
+
+
+def welcome_link(user: Any) -> str:
+    """A one-time link to set a password (Django's password-reset token: it dies once the password is set)."""
+    uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return settings.SITE_URL.rstrip("/") + reverse("labels:welcome", args=[uidb64, token])
+
+
+@transaction.atomic
+def application_approve(*, application: LabelApplication, reviewer: Any) -> Label:
+    """Create the verified label, its owner account (new or existing), and email the owner."""
+    application = LabelApplication.objects.select_for_update().get(pk=application.pk)
+    if application.status != LabelApplication.PENDING:
+        raise Conflict(f"the application from {application.label_name} was {application.status} already")
+    label = label_create(
+        name=application.label_name,
+        dpid=application.dpid,
+        verified=True,
+        contact_email=application.contact_email,
+    )
+    User = get_user_model()
+    user = User.objects.filter(email__iexact=application.contact_email).order_by("pk").first()
+    new_user = user is None
+    if new_user:
+        first, _, last = application.contact_name.partition(" ")
+        user = User(
+            username=_unique_username(application.contact_email),
+            email=application.contact_email,
+            first_name=first[:150],
+            last_name=last[:150],
+        )
+        user.set_unusable_password()
+        user.save()
+    membership_add(label=label, user=user, role=Membership.OWNER)
+    application.status = LabelApplication.APPROVED
+    application.label = label
+    application.reviewed_by = reviewer
+    application.reviewed_at = timezone.now()
+    application.save(update_fields=["status", "label", "reviewed_by", "reviewed_at"])
+    if new_user:
+        body = (
+            f"Hello {application.contact_name},\n\n"
+            f"{label.name} is now a verified label on the AI Disclosure Registry.\n"
+            f"Your username is {user.get_username()}. Choose a password here (the link works once):\n\n"
+            f"{welcome_link(user)}\n"
+        )
+    else:
+        body = (
+            f"Hello {application.contact_name},\n\n"
+            f"{label.name} is now a verified label on the AI Disclosure Registry, and your account "
+            f"{user.get_username()} is its owner. Sign in at {settings.SITE_URL.rstrip('/')}{settings.LOGIN_URL}\n"
+        )
+    transaction.on_commit(lambda: send_mail(f"{label.name} is verified", body, None, [application.contact_email]))
+    return label
+
+
+@transaction.atomic
+def application_reject(*, application: LabelApplication, reviewer: Any, reason: str) -> LabelApplication:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("a reason is required to reject an application", fields={"reason": ["Required."]})
+    application = LabelApplication.objects.select_for_update().get(pk=application.pk)
+    if application.status != LabelApplication.PENDING:
+        raise Conflict(f"the application from {application.label_name} was {application.status} already")
+    application.status = LabelApplication.REJECTED
+    application.rejection_reason = reason
+    application.reviewed_by = reviewer
+    application.reviewed_at = timezone.now()
+    application.save(update_fields=["status", "rejection_reason", "reviewed_by", "reviewed_at"])
+    body = (
+        f"Hello {application.contact_name},\n\nWe could not verify {application.label_name}:\n\n{reason}\n\n"
+        "You are welcome to apply again with more evidence.\n"
+    )
+    transaction.on_commit(lambda: send_mail("Your label application", body, None, [application.contact_email]))
+    return application
+
+
+# --- invitations ------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_create(
+    *, label: Label, email: str, role: str = Membership.SUBMITTER, created_by: Any = None
+) -> tuple[Invitation, str]:
+    """Returns the invitation and the link's token (only its hash is stored)."""
+    if role not in (Membership.OWNER, Membership.SUBMITTER):
+        raise ValidationFailed("role must be owner or submitter", fields={"role": ["Unknown role."]})
+    email = email.strip().lower()
+    if Membership.objects.filter(label=label, user__email__iexact=email).exists():
+        raise Conflict(f"{email} is already a member", fields={"email": ["This person is already a member."]})
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        label=label,
+        email=email,
+        role=role,
+        token_hash=_token_hash(token),
+        created_by=created_by,
+        expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
+    )
+    link = settings.SITE_URL.rstrip("/") + reverse("labels:invitation", args=[token])
+    body = (
+        f"You are invited to declare releases for {label.name} on the AI Disclosure Registry "
+        f"as {invitation.get_role_display().lower()}.\n\nAccept within {INVITATION_DAYS} days: {link}\n"
+    )
+    transaction.on_commit(lambda: send_mail(f"Join {label.name}", body, None, [email]))
+    return invitation, token
+
+
+def invitation_lookup(token: str) -> Invitation:
+    """The open invitation for ``token``; NotFound for unknown, used, revoked or expired links."""
+    invitation = Invitation.objects.select_related("label").filter(token_hash=_token_hash(token or "")).first()
+    if invitation is None or invitation.revoked_at is not None:
+        raise NotFound("This invitation link is not valid. Ask the label's owner for a new one.")
+    if invitation.accepted_at is not None:
+        raise NotFound("This invitation was used already. Sign in to continue.")
+    if invitation.expires_at <= timezone.now():
+        raise NotFound("This invitation has expired. Ask the label's owner for a new one.")
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: Any) -> Membership:
+    invitation = Invitation.objects.select_for_update().select_related("label").get(pk=invitation.pk)
+    if invitation.accepted_at is not None or invitation.revoked_at is not None:
+        raise Conflict("this invitation was used already")
+    existing = Membership.objects.filter(label=invitation.label, user=user).first()
+    # Accepting never demotes an owner to submitter.
+    role = Membership.OWNER if existing and existing.role == Membership.OWNER else invitation.role
+    membership = membership_add(label=invitation.label, user=user, role=role)
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    return membership
+
+
+def invitation_revoke(*, label: Label, invitation_id: int) -> Invitation:
+    invitation = Invitation.objects.filter(pk=invitation_id, label=label).first()
+    if invitation is None:
+        raise NotFound("no such invitation")
+    if invitation.revoked_at is None and invitation.accepted_at is None:
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+    return invitation
+
+
+# --- small parsers shared by forms and the ERN import -----------------------
+
+_ISO_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)(?:\.\d+)?S)?)?$")
+
+
+def parse_duration(text: str) -> int | None:
+    """``3:21``, ``1:02:03``, ``201`` or ISO 8601 ``PT3M21S`` → whole seconds; blank → None."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    m = _ISO_DURATION.match(text.upper())
+    if m and text.upper() not in ("P", "PT"):
+        d, h, mi, s = (int(g) if g else 0 for g in m.groups())
+        return d * 86400 + h * 3600 + mi * 60 + s
+    pieces = text.split(":")
+    if len(pieces) > 3 or not all(p.isdigit() for p in pieces):
+        raise ValueError("Write the duration as minutes:seconds (3:21) or as seconds (201).")
+    if len(pieces) > 1 and any(int(p) >= 60 for p in pieces[1:]):
+        raise ValueError("Seconds and minutes after a colon must be below 60.")
+    total = 0
+    for p in pieces:
+        total = total * 60 + int(p)
+    if total > 86400:
+        raise ValueError("A track cannot be longer than 24 hours.")
+    return total
+
+
+def format_duration(seconds: int | None) -> str:
+    if seconds is None:
+        return ""
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def hash_upload(chunks: Iterable[bytes]) -> str:
+    """SHA-256 of an uploaded file, read chunk by chunk; the bytes are never kept."""
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def parse_tools(text: str) -> list[str]:
+    """Tool names, comma-separated or one per line; duplicates dropped, order kept."""
+    tools: list[str] = []
+    for piece in re.split(r"[,\n;]", text or ""):
+        name = " ".join(piece.split())
+        if name and name.lower() not in (t.lower() for t in tools):
+            tools.append(name)
+    return tools
+
+
+# --- drafts: what the review page shows and the confirm button signs ----------
+
+Draft = Mapping[str, Any]  # {"mode", "artwork", "reason", "expected_version", "ai": {isrc: TrackAI}}
+
+
+def _release_tracks(release: Release) -> list[Any]:
+    return list(release.tracks.select_related("recording").prefetch_related("recording__artists"))
+
+
+def preview_statement(release: Release, draft: Draft) -> dict[str, Any]:
+    """The statement that confirming ``draft`` would sign, built the way the declaration services build it.
+
+    The id, timestamp and leaf hash are placeholders until signing; every fact is as it will be signed.
+    """
+    current = release.current_declaration
+    tracks = _release_tracks(release)
+    try:
+        return statement.build_statement(
+            registry=settings.REGISTRY_LOG_ORIGIN,
+            declaration_id=str(current.uid) if current else str(uuid.uuid4()),
+            version=(current.version + 1) if current else 1,
+            status=vocabulary.STATUS_ACTIVE,
+            supersedes=current.leaf_hash_hex if current else None,
+            reason=draft.get("reason") or None,
+            declared_at=timezone.now(),
+            label={"name": release.label.name, "dpid": release.label.dpid, "verified": release.label.verified},
+            release={
+                "upc": release.upc,
+                "title": release.title,
+                "release_date": release.release_date,
+                "artwork": draft["artwork"],
+            },
+            artists=[a.as_statement() for a in release.artists.order_by("releaseartist__position")],
+            tracks=[
+                {
+                    "isrc": t.recording.isrc,
+                    "title": t.recording.title,
+                    "position": t.position,
+                    "duration": t.recording.duration,
+                    "audio_sha256": t.recording.audio_sha256,
+                    "artists": [a.as_statement() for a in t.recording.artists.all()],
+                    **draft["ai"][t.recording.isrc],
+                }
+                for t in tracks
+            ],
+        )
+    except (StatementError, KeyError) as exc:
+        raise ValidationFailed(f"the draft cannot be signed: {exc}") from exc
+
+
+@transaction.atomic
+def declaration_sign_draft(*, release: Release, draft: Draft, actor: Any) -> Declaration:
+    """Sign a reviewed draft: set the artwork level in the catalog, then declare or amend."""
+    current = Release.objects.select_for_update().get(pk=release.pk)
+    have = current.current_declaration.version if current.current_declaration_id else 0
+    if draft.get("expected_version", 0) != have:
+        raise Conflict(
+            f"someone else signed version {have} while you were reviewing; start again from the current version"
+        )
+    if draft["artwork"] != current.artwork_ai:
+        release_update(release=current, artwork_ai=draft["artwork"])
+    ai = {isrc: dict(facts) for isrc, facts in draft["ai"].items()}
+    if have == 0:
+        return declaration_create(release=current, ai=ai, actor=actor, via="web")
+    return declaration_amend(
+        release=current, reason=draft.get("reason") or "", ai=ai, actor=actor, via="web", expected_version=have
+    )

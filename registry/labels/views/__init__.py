@@ -1,0 +1,1 @@
+"""Views of the label area, one module per concern; access goes through :mod:`registry.labels.views.access`."""

@@ -1,0 +1,289 @@
+"""Dashboard, release creation (by hand or from a DDEX ERN file) and the release page with its history."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, F, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from registry.catalog.access import memberships_of
+from registry.catalog.models import Label, Membership, Track
+from registry.catalog.selectors import release_status, releases_of_label
+from registry.catalog.services import release_create
+from registry.declarations.models import DeclaredRecording
+from registry.declarations.selectors import diff_statements, history
+from registry.errors import DomainError, ValidationFailed
+from registry.labels import ern, services
+from registry.labels.forms import ImportForm, NewArtistFormSet, ReleaseForm, TrackFormSet
+from registry.labels.views.access import label_view, release_of
+
+PAGE_SIZE = 25
+IMPORT_KEY = "labels:import:{label}"
+_TRACK_FIELD = re.compile(r"^tracks\[(\d+)\]\.(\w+)")
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """``/label/``: the user's first label, or how to get one."""
+    if not request.user.is_authenticated:
+        return redirect(f"/accounts/login/?next={request.path}")
+    memberships = memberships_of(request.user)
+    if not memberships:
+        return render(request, "labels/no_label.html")
+    return redirect("labels:dashboard", label_id=memberships[0].label_id)
+
+
+def _search(queryset: Any, q: str) -> Any:
+    q = q.strip()
+    if not q:
+        return queryset
+    compact = re.sub(r"[\s\-.]", "", q).upper()
+    match = Q(title__icontains=q)
+    if compact:
+        match |= Q(upc__contains=compact)
+        # A subquery, not a join: a release with several matching tracks is listed once.
+        match |= Q(pk__in=Track.objects.filter(recording__isrc__contains=compact).values("release_id"))
+    return queryset.filter(match)
+
+
+@label_view()
+def dashboard(request: HttpRequest, label: Label) -> HttpResponse:
+    q = request.GET.get("q", "")[:200]
+    releases = (
+        _search(releases_of_label(label.pk), q).annotate(track_count=Count("tracks")).order_by("-created_at", "-id")
+    )
+    page = Paginator(releases, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [{"release": r, "status": release_status(r)} for r in page.object_list]
+    return render(
+        request,
+        "labels/dashboard.html",
+        {
+            "label": label,
+            "memberships": memberships_of(request.user),
+            "is_owner": request.label_membership.role == Membership.OWNER,  # type: ignore[attr-defined]
+            "page": page,
+            "rows": rows,
+            "q": q,
+        },
+    )
+
+
+def _map_domain_error(exc: DomainError, form: ReleaseForm, artists: Any, tracks: Any) -> None:
+    """Put a service error on the field it is about; anything else on the form as a whole."""
+    placed = False
+    for name, errors in exc.fields.items():
+        m = _TRACK_FIELD.match(name)
+        for error in errors:
+            message = f"{error} ({exc.message})" if error != exc.message else error
+            if m and int(m.group(1)) < len(tracks.forms) and m.group(2) in tracks.forms[int(m.group(1))].fields:
+                tracks.forms[int(m.group(1))].add_error(m.group(2), message)
+                placed = True
+            elif name in form.fields:
+                form.add_error(name, message)
+                placed = True
+            elif name.startswith("artists"):
+                form.add_error("existing_artists", message)
+                placed = True
+    if not placed:
+        form.add_error(None, exc.message)
+
+
+def _import_initial(data: dict[str, Any], label: Label) -> tuple[dict[str, Any], list[dict], list[dict]]:
+    release_initial = {
+        "upc": data.get("upc") or "",
+        "title": data.get("title") or "",
+        "release_date": data.get("release_date") or None,
+        "artwork_ai": data.get("artwork") or "none",
+    }
+    known = {(a.name, a.isni): a for a in label.artists.all()}
+    existing, new = [], []
+    for a in data.get("artists") or []:
+        match = known.get((a["name"], a.get("isni")))
+        if match:
+            existing.append(match.pk)
+        else:
+            new.append({"name": a["name"], "isni": a.get("isni") or "", "persona": a.get("persona") or "human"})
+    release_initial["existing_artists"] = existing
+    tracks = [
+        {
+            "isrc": t.get("isrc") or "",
+            "title": t.get("title") or "",
+            "position": t.get("position"),
+            "duration": services.format_duration(t.get("duration")),
+        }
+        for t in data.get("tracks") or []
+    ]
+    return release_initial, new, tracks
+
+
+@label_view()
+@require_http_methods(["GET", "POST"])
+def release_new(request: HttpRequest, label: Label) -> HttpResponse:
+    imported = request.session.get(IMPORT_KEY.format(label=label.pk)) if request.GET.get("import") else None
+    if request.method == "POST":
+        data = request.POST.copy()  # mutable: the track form writes computed hashes back for re-render
+        form = ReleaseForm(data, label=label)
+        artists = NewArtistFormSet(data, prefix="artists")
+        tracks = TrackFormSet(data, request.FILES, prefix="tracks")
+        if "add_track" in data or "add_artist" in data:
+            # Without JavaScript, "add a row" is a submit button: re-render with one more empty row, nothing saved.
+            key = "tracks-TOTAL_FORMS" if "add_track" in data else "artists-TOTAL_FORMS"
+            try:
+                data[key] = str(min(int(data.get(key, "1")) + 1, 500))
+            except ValueError:
+                data[key] = "1"
+            form = ReleaseForm(data, label=label)
+            artists = NewArtistFormSet(data, prefix="artists")
+            tracks = TrackFormSet(data, prefix="tracks")
+            return render(
+                request, "labels/release_form.html", _form_context(label, form, artists, tracks, hide_errors=True)
+            )
+        if form.is_valid() and artists.is_valid() and tracks.is_valid():
+            chosen = list(form.cleaned_data["existing_artists"])
+            new_artists = [
+                {
+                    "name": f.cleaned_data["name"],
+                    "isni": f.cleaned_data.get("isni"),
+                    "persona": f.cleaned_data["persona"],
+                }
+                for f in artists.forms
+                if f.cleaned_data.get("name")
+            ]
+            track_rows = [
+                {
+                    "isrc": f.cleaned_data["isrc"],
+                    "title": f.cleaned_data["title"],
+                    "position": f.cleaned_data["position"],
+                    "duration": f.cleaned_data.get("duration"),
+                    "audio_sha256": f.cleaned_data.get("audio_sha256"),
+                }
+                for f in tracks.forms
+            ]
+            if not chosen and not new_artists:
+                form.add_error("existing_artists", "Add at least one artist: pick one here or add a new one below.")
+            else:
+                try:
+                    release = release_create(
+                        label=label,
+                        upc=form.cleaned_data["upc"],
+                        title=form.cleaned_data["title"],
+                        release_date=form.cleaned_data.get("release_date"),
+                        artwork_ai=form.cleaned_data["artwork_ai"],
+                        artists=[*chosen, *new_artists],
+                        tracks=track_rows,
+                    )
+                except DomainError as exc:
+                    _map_domain_error(exc, form, artists, tracks)
+                else:
+                    if imported:
+                        request.session.pop(IMPORT_KEY.format(label=label.pk), None)
+                        request.session[f"labels:import-ai:{release.pk}"] = {
+                            "artwork": imported.get("artwork"),
+                            "ai": {t["isrc"]: {"parts": t["parts"], "tools": t["tools"]} for t in imported["tracks"]},
+                        }
+                    messages.success(request, f"“{release.title}” is in your catalog. Now declare its AI involvement.")
+                    return redirect("labels:declare", label_id=label.pk, upc=release.upc)
+        return render(
+            request, "labels/release_form.html", _form_context(label, form, artists, tracks, imported=imported)
+        )
+    if imported:
+        release_initial, new_initial, track_initial = _import_initial(imported, label)
+    else:
+        n = max(1, min(_int(request.GET.get("tracks"), 3), 100))
+        release_initial, new_initial = {}, [{}]
+        track_initial = [{"position": i + 1} for i in range(n)]
+    form = ReleaseForm(initial=release_initial, label=label)
+    artists = NewArtistFormSet(prefix="artists", initial=new_initial or [{}])
+    tracks = TrackFormSet(prefix="tracks", initial=track_initial)
+    return render(request, "labels/release_form.html", _form_context(label, form, artists, tracks, imported=imported))
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _form_context(label: Label, form: Any, artists: Any, tracks: Any, **extra: Any) -> dict[str, Any]:
+    return {"label": label, "form": form, "artists": artists, "tracks": tracks, **extra}
+
+
+@label_view()
+@require_http_methods(["GET", "POST"])
+def release_import(request: HttpRequest, label: Label) -> HttpResponse:
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            if upload.size > ern.MAX_BYTES:
+                raise ValidationFailed("too large", fields={"file": [f"The file is over {ern.MAX_BYTES // 2**20} MB."]})
+            parsed = ern.parse_ern(upload.read())
+        except DomainError as exc:
+            for error in exc.fields.get("file") or [exc.message]:
+                form.add_error("file", error)
+        else:
+            parsed["release_date"] = parsed["release_date"].isoformat() if parsed["release_date"] else None
+            request.session[IMPORT_KEY.format(label=label.pk)] = parsed
+            messages.info(
+                request,
+                f"Read ERN {parsed['ern_version']}: “{parsed['title']}” with {len(parsed['tracks'])} tracks. "
+                "Check the details, then save.",
+            )
+            return redirect(f"{request.path.rsplit('/import/', 1)[0]}/new/?import=1")
+    return render(request, "labels/import.html", {"label": label, "form": form})
+
+
+@label_view()
+def release_detail(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
+    release = release_of(label, upc)
+    versions = history(release.pk)
+    entries = []
+    previous = None
+    for decl in versions:
+        entries.append({"declaration": decl, "changes": diff_statements(previous, decl.statement)})
+        previous = decl.statement
+    entries.reverse()
+    tracks = list(release.tracks.select_related("recording").order_by("position"))
+    conflicts = _disagreements(release, tracks)
+    return render(
+        request,
+        "labels/release_detail.html",
+        {
+            "label": label,
+            "release": release,
+            "status": release_status(release),
+            "current": release.current_declaration,
+            "entries": entries,
+            "tracks": tracks,
+            "artists": list(release.artists.order_by("releaseartist__position")),
+            "conflicts": conflicts,
+        },
+    )
+
+
+def _disagreements(release: Any, tracks: list[Track]) -> list[str]:
+    """PROTOCOL.md §7: warn when another active declaration says something else about a recording."""
+    current = release.current_declaration
+    if current is None or current.status != "active":
+        return []
+    mine = {r.isrc: r.contains_ai for r in current.recordings.all()}
+    others = (
+        DeclaredRecording.objects.filter(
+            isrc__in=list(mine),
+            declaration__status="active",
+            declaration__release__current_declaration=F("declaration_id"),
+        )
+        .exclude(declaration__release=release)
+        .values_list("isrc", "contains_ai", "declaration__release__upc")
+    )
+    return [
+        f"{isrc} is declared “{level}” on release {upc} but “{mine[isrc]}” here."
+        for isrc, level, upc in others
+        if mine.get(isrc) != level
+    ]

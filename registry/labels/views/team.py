@@ -1,0 +1,96 @@
+"""Owner-only pages: API tokens and members. Submitters get 403 here."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from registry.api.models import LabelToken
+from registry.api.tokens import label_token_create, label_token_revoke
+from registry.catalog.models import Label, Membership
+from registry.errors import DomainError
+from registry.labels import services
+from registry.labels.forms import InviteForm, TokenForm
+from registry.labels.models import Invitation
+from registry.labels.views.access import label_view
+
+JUST_CREATED_KEY = "labels:new-token"
+NEW_INVITE_KEY = "labels:new-invite"
+
+
+@label_view(owner=True)
+@require_http_methods(["GET", "POST"])
+def tokens(request: HttpRequest, label: Label) -> HttpResponse:
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            row, plaintext = label_token_create(label=label, name=form.cleaned_data["name"], created_by=request.user)
+        except DomainError as exc:
+            form.add_error("name", exc.message)
+        else:
+            # Post/redirect/get; the plaintext survives exactly one page view in the session.
+            request.session[JUST_CREATED_KEY] = {"label": label.pk, "id": row.pk, "token": plaintext}
+            return redirect("labels:tokens", label_id=label.pk)
+    new = request.session.pop(JUST_CREATED_KEY, None)
+    if new and new.get("label") != label.pk:
+        new = None
+    rows = LabelToken.objects.filter(label=label).select_related("created_by")
+    return render(request, "labels/tokens.html", {"label": label, "form": form, "tokens": rows, "new": new})
+
+
+@label_view(owner=True)
+@require_POST
+def token_revoke(request: HttpRequest, label: Label, token_id: int) -> HttpResponse:
+    try:
+        row = label_token_revoke(label=label, token_id=token_id)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Token “{row.name}” is revoked; requests using it now fail.")
+    return redirect("labels:tokens", label_id=label.pk)
+
+
+@label_view(owner=True)
+@require_http_methods(["GET", "POST"])
+def members(request: HttpRequest, label: Label) -> HttpResponse:
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation, token = services.invitation_create(
+                label=label, email=form.cleaned_data["email"], role=form.cleaned_data["role"], created_by=request.user
+            )
+        except DomainError as exc:
+            form.add_error("email" if "email" in exc.fields else None, exc.message)
+        else:
+            link = request.build_absolute_uri(reverse("labels:invitation", args=[token]))
+            request.session[NEW_INVITE_KEY] = {"label": label.pk, "email": invitation.email, "link": link}
+            return redirect("labels:members", label_id=label.pk)
+    new = request.session.pop(NEW_INVITE_KEY, None)
+    if new and new.get("label") != label.pk:
+        new = None
+    return render(
+        request,
+        "labels/members.html",
+        {
+            "label": label,
+            "form": form,
+            "new": new,
+            "memberships": Membership.objects.filter(label=label).select_related("user").order_by("user__username"),
+            "invitations": Invitation.objects.filter(label=label, accepted_at__isnull=True, revoked_at__isnull=True),
+        },
+    )
+
+
+@label_view(owner=True)
+@require_POST
+def invitation_revoke(request: HttpRequest, label: Label, invitation_id: int) -> HttpResponse:
+    try:
+        services.invitation_revoke(label=label, invitation_id=invitation_id)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "The invitation is revoked.")
+    return redirect("labels:members", label_id=label.pk)
