@@ -3,7 +3,7 @@
 Private keys are stored as OpenSSH-format PEM encrypted with bcrypt-pbkdf and
 a configurable round count (:data:`DEFAULT_KDF_ROUNDS`). We avoid
 ``BestAvailableEncryption`` for PKCS#8 because cryptography uses only 2048
-PBKDF2 iterations there; see docs/operations.md for protecting production keys.
+PBKDF2 iterations there; see "Protecting production signing keys" in docs/protocol.md.
 Unencrypted and PKCS#8 PEM keys still load, for keys handed over by a KMS.
 """
 
