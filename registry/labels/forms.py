@@ -43,6 +43,15 @@ def _identifier(func: Any, value: str) -> str:
 
 
 class ApplicationForm(AccessibleErrorsMixin, forms.ModelForm):
+    # Wider than the stored 18 characters: people type the hyphenated form.
+    dpid = forms.CharField(
+        label="DDEX Party ID (optional)",
+        max_length=40,
+        required=False,
+        help_text="Like PA-DPIDA-3897722461-G. We check the check character.",
+    )
+    website = forms.URLField(label="Website (optional)", required=False, assume_scheme="https")
+
     class Meta:
         model = LabelApplication
         fields = ["label_name", "dpid", "contact_name", "contact_email", "website", "evidence"]

@@ -1,0 +1,85 @@
+"""parse_ern: ERN 4.3.2 AI elements, 4.3 differences, and hostile files."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from registry.errors import ValidationFailed
+from registry.labels.ern import parse_ern
+
+ERN = Path(__file__).resolve().parents[2] / "data" / "ern"
+
+
+def test_it_reads_an_ern_432_release_with_mixed_ai():
+    data = parse_ern((ERN / "mixed-ai-432.xml").read_bytes())
+    assert data["ern_version"] == "4.3.2"
+    assert (data["upc"], data["title"], data["release_date"]) == ("036000291452", "Northern Signals", date(2026, 4, 17))
+    assert data["contains_ai"] == "partly" and data["artwork"] == "partly"
+    assert data["artists"] == [{"name": "Aurora Fields", "isni": "000000012146438X", "persona": "human"}]
+    first, second, third = data["tracks"]
+    assert (first["isrc"], first["position"], first["duration"]) == ("QZTST2600101", 1, 201)
+    assert set(first["parts"].values()) == {"none"} and first["tools"] == []
+    assert second["parts"] == {
+        "composition": "none",
+        "lyrics": "none",
+        "vocals": "all",
+        "instrumentation": "none",
+        "production": "partly",
+    }
+    assert second["tools"] == ["Suno v4"]
+    assert set(third["parts"].values()) == {"all"}
+
+
+def test_it_reads_ern_43_with_text_roles_and_a_default_namespace():
+    data = parse_ern((ERN / "single-43.xml").read_bytes())
+    assert data["ern_version"] == "4.3"
+    assert data["release_date"] == date(2025, 11, 2)  # OriginalReleaseDate
+    (track,) = data["tracks"]
+    assert track["isrc"] == "QZTST2600201" and track["title"] == "Handmade" and track["duration"] == 180
+    assert track["parts"]["lyrics"] == "partly" and track["parts"]["vocals"] == "none"
+    assert track["tools"] == ["Lyric Helper 2"]
+
+
+def test_unstated_parts_stay_unknown():
+    xml = b"""<ern:NewReleaseMessage xmlns:ern="http://ddex.net/xml/ern/431">
+      <ResourceList><SoundRecording><ResourceReference>A1</ResourceReference>
+        <SoundRecordingEdition><ResourceId><ISRC>QZTST2600301</ISRC></ResourceId></SoundRecordingEdition>
+        <DisplayTitleText>Maybe</DisplayTitleText><ContainsAI>Partly</ContainsAI></SoundRecording></ResourceList>
+      <ReleaseList><Release><ReleaseId><ICPN>036000291452</ICPN></ReleaseId><DisplayTitleText>M</DisplayTitleText></Release></ReleaseList>
+    </ern:NewReleaseMessage>"""
+    (track,) = parse_ern(xml)["tracks"]
+    assert track["contains_ai"] == "partly" and set(track["parts"].values()) == {None}
+
+
+@pytest.mark.parametrize("name", ["billion-laughs.xml", "xxe.xml"])
+def test_hostile_files_are_refused_before_expansion(name):
+    with pytest.raises(ValidationFailed, match="DTD, entities or external references"):
+        parse_ern((ERN / name).read_bytes())
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"\x00\x01 nope", "not well-formed XML"),
+        (b"<Other/>", "Expected a DDEX NewReleaseMessage"),
+        (b'<NewReleaseMessage xmlns="http://ddex.net/xml/ern/41"/>', "Unsupported ERN namespace"),
+        (b'<NewReleaseMessage xmlns="http://ddex.net/xml/ern/432"/>', "no <ReleaseList><Release>"),
+        (
+            b'<NewReleaseMessage xmlns="http://ddex.net/xml/ern/432"><ReleaseList><Release/></ReleaseList></NewReleaseMessage>',
+            "nothing to declare",
+        ),
+        (
+            b'<NewReleaseMessage xmlns="http://ddex.net/xml/ern/432"><ResourceList><SoundRecording>'
+            b"<ContainsAI>Maybe</ContainsAI></SoundRecording></ResourceList><ReleaseList><Release/></ReleaseList>"
+            b"</NewReleaseMessage>",
+            "ContainsAI must be None, Partly or All",
+        ),
+    ],
+)
+def test_broken_files_say_what_is_wrong(body, message):
+    with pytest.raises(ValidationFailed, match=message) as exc:
+        parse_ern(body)
+    assert exc.value.fields["file"]
