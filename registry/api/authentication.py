@@ -64,6 +64,12 @@ class ApiCredentialScheme(OpenApiAuthenticationExtension):
     target_class = ApiCredentialAuthentication
     name = ["bearerToken", "apiKey"]
 
+    def get_security_requirement(self, auto_schema: Any) -> list[dict[str, list[Any]]]:
+        # Alternatives, not both at once: writes take a label token only; reads either or nothing.
+        if IsLabel in getattr(auto_schema.view, "permission_classes", []):
+            return [{"bearerToken": []}]
+        return [{"bearerToken": []}, {"apiKey": []}]
+
     def get_security_definition(self, auto_schema: Any) -> list[dict[str, Any]]:
         return [
             {

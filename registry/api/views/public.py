@@ -120,8 +120,15 @@ class FeedView(PublicView):
         f"(default {FEED_DEFAULT}, max {FEED_MAX}). `next` is the `after` for the following page, null at "
         "the end: then keep the last index you saw and poll again later.",
         parameters=[
-            OpenApiParameter("after", OpenApiTypes.INT, required=False, description="Last index already seen"),
-            OpenApiParameter("limit", OpenApiTypes.INT, required=False, description=f"1–{FEED_MAX}"),
+            OpenApiParameter(
+                "after", {"type": "integer", "minimum": 0}, required=False, description="Last index already seen"
+            ),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": FEED_MAX},
+                required=False,
+                description=f"1–{FEED_MAX}",
+            ),
         ],
         responses={200: s.FeedOut, 400: s.error("Bad after or limit")},
     )
@@ -170,8 +177,8 @@ class InclusionView(PublicView):
         summary="Inclusion proof of leaf `index` in the tree of size `tree_size` (RFC 9162 §2.1.3)",
         description="Proofs never change: `Cache-Control: public, max-age=31536000, immutable`.",
         parameters=[
-            OpenApiParameter("index", OpenApiTypes.INT, required=True),
-            OpenApiParameter("tree_size", OpenApiTypes.INT, required=True),
+            OpenApiParameter("index", {"type": "integer", "minimum": 0}, required=True),
+            OpenApiParameter("tree_size", {"type": "integer", "minimum": 1}, required=True),
         ],
         responses={200: s.InclusionOut, 400: s.error("Out of range, with the reason")},
     )
@@ -198,8 +205,8 @@ class ConsistencyView(PublicView):
         summary="Consistency proof between tree sizes `first` and `second` (RFC 9162 §2.1.4)",
         description="Proofs never change: `Cache-Control: public, max-age=31536000, immutable`.",
         parameters=[
-            OpenApiParameter("first", OpenApiTypes.INT, required=True),
-            OpenApiParameter("second", OpenApiTypes.INT, required=True),
+            OpenApiParameter("first", {"type": "integer", "minimum": 0}, required=True),
+            OpenApiParameter("second", {"type": "integer", "minimum": 0}, required=True),
         ],
         responses={200: s.ConsistencyOut, 400: s.error("Out of range, with the reason")},
     )
