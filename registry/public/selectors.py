@@ -182,10 +182,7 @@ def label_page(label_id: int) -> tuple[Label, list[Release], list[Artist]] | Non
     if label is None:
         return None
     releases = list(
-        Release.objects.filter(label=label)
-        .select_related("current_declaration")
-        .prefetch_related("artists")
-        .order_by("-release_date", "title")
+        Release.objects.filter(label=label).select_related("current_declaration").order_by("-release_date", "title")
     )
     artists = list(Artist.objects.filter(label=label).order_by("name"))
     return label, releases, artists
