@@ -10,6 +10,6 @@ worker_class = "gthread"
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
-accesslog = os.environ.get("ACCESS_LOG", "-")
+accesslog = os.environ.get("ACCESS_LOG", "-") or None  # ACCESS_LOG="" turns it off
 max_requests = 20000
 max_requests_jitter = 2000
