@@ -1,0 +1,88 @@
+"""Shared browser fixtures: headless Chromium (Debian's chromium + chromedriver) against pytest-django's live server.
+
+pytest-django's ``live_server`` serves static files itself when
+``django.contrib.staticfiles`` is installed, so pages get their CSS and JS.
+Tests that use ``live_server`` also need ``transactional_db``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the session (starting it costs about a second)."""
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        pytest.skip(f"browser tests need {CHROMIUM} and {CHROMEDRIVER} (apt install chromium chromium-driver)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="registry-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1000",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.implicitly_wait(2)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def page(browser: Any, live_server: Any, transactional_db: Any) -> Iterator[Any]:
+    """The browser with cookies cleared, plus ``page.go(path)`` relative to the live server."""
+    browser.delete_all_cookies()
+    browser.set_window_size(1280, 1000)
+    browser.go = lambda path: browser.get(live_server.url + path)  # type: ignore[attr-defined]
+    browser.base_url = live_server.url  # type: ignore[attr-defined]
+    yield browser
+
+
+@pytest.fixture
+def screenshot(browser: Any) -> Callable[[str], Path]:
+    """``screenshot("label-flow-01-login")`` saves a full-page PNG under tests/artifacts/screenshots/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(name: str) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        height = browser.execute_script("return document.documentElement.scrollHeight")
+        width = browser.get_window_size()["width"]
+        browser.set_window_size(width, max(600, min(int(height) + 150, 8000)))
+        browser.save_screenshot(str(path))
+        return path
+
+    return take
+
+
+def login(page: Any, username: str, password: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    page.go("/accounts/login/")
+    page.find_element(By.ID, "id_username").send_keys(username)
+    page.find_element(By.ID, "id_password").send_keys(password)
+    page.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
