@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
@@ -14,7 +16,21 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
 
 
 @pytest.fixture
-def catalog(keys, label, other_label):
+def same_connection():
+    """Keep the test's transaction across raw WSGI calls, as Django's test client does.
+
+    The WSGI handler closes "old" connections at each request's start and end; inside the test
+    transaction (autocommit off) PostgreSQL's connection would be closed mid-test.
+    """
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def catalog(keys, label, other_label, same_connection):
     """Some declared data, so lookups, proofs and the feed have something to answer."""
     releases = [factories.make_release(label, tracks=2) for _ in range(2)]
     for rel in releases:
