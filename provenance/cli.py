@@ -1,4 +1,4 @@
-"""Command line: ``python -m provenance verify|inspect|checkpoint``."""
+"""Command line: ``python -m provenance verify|inspect|monitor``."""
 
 from __future__ import annotations
 
@@ -90,6 +90,47 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_monitor(args: argparse.Namespace) -> int:
+    """Exit 0 when the log only grew, 3 on an alarm (fork, rollback, bad signature), 1 when it cannot check."""
+    import time
+
+    from provenance.keys import KeySet
+    from provenance.monitor import Alarm, HttpRegistry, Monitor, load_state, write_state
+
+    try:
+        registry = HttpRegistry(args.url)
+        state = load_state(args.state)
+        if args.jwks:
+            jwks = _load_json(args.jwks)
+        elif "jwks" in state:
+            jwks = state["jwks"]
+        else:
+            # Trust on first use: pin the keys now; later key changes need --jwks.
+            jwks = registry.jwks()
+            print(f"pinned {len(jwks.get('keys', []))} key(s) from {args.url}/.well-known/jwks.json")
+        keys = KeySet.from_jwks(jwks)
+        note = registry.checkpoint()
+        origin = args.origin or state.get("origin") or note.split("\n", 1)[0]
+        if not state:
+            write_state(args.state, {"origin": origin, "jwks": jwks})
+        monitor = Monitor(args.state, keys, origin)
+        for round_ in range(args.count):
+            if round_:
+                time.sleep(args.interval)
+                note = registry.checkpoint()
+            print(monitor.observe(note, registry.consistency).summary(), flush=True)
+    except Alarm as exc:
+        print(f"ALARM {exc}")
+        for evidence in exc.evidence:
+            print("--- evidence: signed checkpoint ---")
+            print(evidence, end="")
+        return 3
+    except ProvenanceError as exc:
+        print(f"ERROR {exc}")
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m provenance", description="Verify AI-disclosure bundles offline.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -101,5 +142,13 @@ def main(argv: list[str] | None = None) -> int:
     i = sub.add_parser("inspect", help="print a bundle's statement readably (no verification)")
     i.add_argument("bundle")
     i.set_defaults(func=cmd_inspect)
+    m = sub.add_parser("monitor", help="follow the log's checkpoints; exit 3 on a fork or rollback")
+    m.add_argument("--url", required=True, help="the registry's base URL, e.g. https://registry.example.org")
+    m.add_argument("--state", required=True, help="file keeping the pinned keys and the last verified checkpoint")
+    m.add_argument("--jwks", help="pin these keys instead of trusting the registry's JWKS on first use")
+    m.add_argument("--origin", help="expected log origin (default: pinned on first use)")
+    m.add_argument("--count", type=int, default=1, help="checkpoints to observe in this run (default 1)")
+    m.add_argument("--interval", type=float, default=60.0, help="seconds between observations")
+    m.set_defaults(func=cmd_monitor)
     args = parser.parse_args(argv)
     return args.func(args)

@@ -61,11 +61,15 @@ class Monitor:
         self.keys = keys
         self.origin = origin
         self.last: str | None = None
+        self.state: dict[str, Any] = {"origin": origin}
         if self.state_path.exists():
-            state = json.loads(self.state_path.read_text())
-            if state.get("origin") != origin:
-                raise ProvenanceError(f"the state file follows {state.get('origin')!r}, not {origin!r}")
-            self.last = state.get("checkpoint")
+            try:
+                self.state = json.loads(self.state_path.read_text())
+            except ValueError as exc:
+                raise ProvenanceError(f"the state file {self.state_path} is not JSON: {exc}") from exc
+            if self.state.get("origin") != origin:
+                raise ProvenanceError(f"the state file follows {self.state.get('origin')!r}, not {origin!r}")
+            self.last = self.state.get("checkpoint")
 
     def _verify(self, note: str) -> Checkpoint:
         cp = parse_checkpoint(note)
@@ -108,8 +112,9 @@ class Monitor:
         self.last = note
         self.state_path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.state_path.parent, prefix=".monitor-")
+        self.state.update({"origin": self.origin, "checkpoint": note})
         with os.fdopen(fd, "w") as fh:
-            json.dump({"origin": self.origin, "checkpoint": note}, fh)
+            json.dump(self.state, fh, indent=1)
         os.replace(tmp, self.state_path)  # atomic: a crash never leaves half a state file
 
 
@@ -141,3 +146,22 @@ class HttpRegistry:
         if body.get("first") != first or body.get("second") != second or not isinstance(body.get("proof"), list):
             raise VerificationError("the consistency answer does not match the question")
         return [b64decode(h, "consistency proof hash") for h in body["proof"]]
+
+
+def load_state(path: str | Path) -> dict[str, Any]:
+    p = Path(path)
+    if not p.exists():
+        return {}
+    try:
+        return json.loads(p.read_text())
+    except ValueError as exc:
+        raise ProvenanceError(f"the state file {p} is not JSON: {exc}") from exc
+
+
+def write_state(path: str | Path, state: dict[str, Any]) -> None:
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".monitor-")
+    with os.fdopen(fd, "w") as fh:
+        json.dump(state, fh, indent=1)
+    os.replace(tmp, p)
