@@ -107,7 +107,7 @@ class ReleaseForm(AccessibleErrorsMixin, forms.Form):
 class NewArtistForm(AccessibleErrorsMixin, forms.Form):
     name = forms.CharField(max_length=255, required=False)
     persona = forms.ChoiceField(choices=PERSONA_CHOICES, initial=vocabulary.HUMAN)
-    isni = forms.CharField(label="ISNI (optional)", max_length=32, required=False)
+    isni = forms.CharField(label="ISNI", max_length=32, required=False)
 
     def clean_isni(self) -> str | None:
         value = self.cleaned_data.get("isni", "").strip()
@@ -129,13 +129,13 @@ class TrackForm(AccessibleErrorsMixin, forms.Form):
     position = forms.IntegerField(min_value=1, max_value=999)
     duration = forms.CharField(max_length=16, required=False, help_text="3:21 or 201 (seconds).")
     audio_sha256 = forms.CharField(
-        label="Audio SHA-256 (optional)",
+        label="Audio SHA-256",
         max_length=80,
         required=False,
         help_text="64 hex digits, or choose the audio file below and we compute it.",
     )
     audio_file = forms.FileField(
-        label="Audio file (optional, only hashed)",
+        label="Audio file (only hashed, never stored)",
         required=False,
         help_text="Hashed in your browser when possible; otherwise hashed on the server and never stored.",
         widget=forms.ClearableFileInput(attrs={"accept": "audio/*", "data-sha256-file": "1"}),
