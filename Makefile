@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 PIP := .venv/bin/pip
 VAR := var
-export REGISTRY_VAR_DIR ?= $(CURDIR)/$(VAR)
+CODE := provenance registry tests bench manage.py
 
 .PHONY: install run test lint format bench bench-large migrate demo clean
 
@@ -36,13 +36,13 @@ test: install
 	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: install
-	.venv/bin/ruff check .
-	.venv/bin/ruff format --check .
+	.venv/bin/ruff check $(CODE)
+	.venv/bin/ruff format --check $(CODE)
 	$(PY) manage.py makemigrations --check --dry-run
 
 format: install
-	.venv/bin/ruff format .
-	.venv/bin/ruff check --fix .
+	.venv/bin/ruff format $(CODE)
+	.venv/bin/ruff check --fix $(CODE)
 
 bench: install
 	$(PY) -m bench.run

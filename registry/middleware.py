@@ -53,8 +53,12 @@ class DatabaseUnavailableMiddleware:
         close_old_connections()
         message = "The registry's database is unavailable for a moment; nothing was changed. Retry shortly."
         if request.path.startswith(("/api/", "/.well-known/")):
-            response: HttpResponse = JsonResponse({"error": {"code": "unavailable", "message": message, "fields": {}}}, status=503)
+            response: HttpResponse = JsonResponse(
+                {"error": {"code": "unavailable", "message": message, "fields": {}}}, status=503
+            )
         else:
-            response = HttpResponse(f"<!doctype html><title>Unavailable</title><h1>Temporarily unavailable</h1><p>{message}</p>", status=503)
+            response = HttpResponse(
+                f"<!doctype html><title>Unavailable</title><h1>Temporarily unavailable</h1><p>{message}</p>", status=503
+            )
         response["Retry-After"] = "5"
         return response

@@ -192,7 +192,11 @@ def _claim_recordings(label: Label, tracks: list[dict[str, Any]]) -> dict[str, R
             except IntegrityError:
                 raise Conflict(f"ISRC {t['isrc']} was just registered by another label") from None
         else:
-            rec.title, rec.duration, rec.audio_sha256 = t["title"], t["duration"], t["audio_sha256"]
+            # The same recording on another release: update what was given, never erase
+            # a known duration or audio hash because this release's input left it out.
+            rec.title = t["title"]
+            rec.duration = t["duration"] if t["duration"] is not None else rec.duration
+            rec.audio_sha256 = t["audio_sha256"] or rec.audio_sha256
             rec.save(update_fields=["title", "duration", "audio_sha256"])
         if artists:
             rec.artists.set(artists)

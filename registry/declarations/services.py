@@ -274,9 +274,17 @@ def declaration_amend(
     if current is None:
         raise Conflict(f"release {release.upc} has no declaration to amend; declare it first")
     _check_expected(current, expected_version)
+    isrcs = set(release.tracks.values_list("recording__isrc", flat=True))
+    unknown = set(ai or {}) - isrcs
+    if unknown:
+        # Never sign a version that silently drops facts the label meant to declare.
+        raise ValidationFailed(
+            f"not on this release: {', '.join(sorted(unknown))}",
+            fields={"ai": [f"Unknown ISRC {i}." for i in sorted(unknown)]},
+        )
     merged = previous_ai(current)
     merged.update(ai or {})
-    isrcs = set(release.tracks.values_list("recording__isrc", flat=True))
+    # Tracks removed from the release since the last version drop out with their facts.
     merged = {isrc: facts for isrc, facts in merged.items() if isrc in isrcs}
     st = _build(
         release,

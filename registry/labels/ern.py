@@ -170,7 +170,7 @@ def parse_ern(data: bytes) -> dict[str, Any]:
           "release_date": datetime.date | None,   # ReleaseDate, else OriginalReleaseDate
           "contains_ai": "none"|"partly"|"all"|None,  # the Release's ContainsAI, as stated
           "artwork": "none"|"partly"|"all",       # the front cover Image's ContainsAI (none if absent)
-          "artists": [{"name": str, "isni": str | None, "persona": "human"}],
+          "artists": [{"name": str, "isni": str | None, "persona": "human" | "synthetic"}],
           "tracks": [{
               "isrc": str, "title": str, "position": int,   # position from ResourceGroup SequenceNumber
               "duration": int | None,                       # whole seconds from ISO 8601 (PT3M21S)
@@ -210,7 +210,11 @@ def parse_ern(data: bytes) -> dict[str, Any]:
         party = parties.get(_text(da, "ArtistPartyReference"))
         name = _party_name(party)
         if name and all(a["name"] != name for a in artists):
-            artists.append({"name": name, "isni": _isni(party), "persona": vocabulary.HUMAN})
+            # A DisplayArtist flagged SpecialDisplayArtist=GenerativeAI is an AI persona
+            # (the form registry/public/ern_export.py writes).
+            synthetic = _text(da, "SpecialDisplayArtist") == vocabulary.DDEX_GENERATIVE_AI
+            persona = vocabulary.SYNTHETIC if synthetic else vocabulary.HUMAN
+            artists.append({"name": name, "isni": _isni(party), "persona": persona})
     if not artists and _text(release, "DisplayArtistName"):
         artists.append({"name": _text(release, "DisplayArtistName"), "isni": None, "persona": vocabulary.HUMAN})
 

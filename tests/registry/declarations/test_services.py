@@ -167,3 +167,22 @@ def test_diff_says_what_changed(declared):
     changes = diff_statements(declared.statement, v2.statement)
     assert any("vocals none → all" in c for c in changes)
     assert any("contains ai" in c for c in changes) or declared.contains_ai == v2.contains_ai
+
+
+def test_an_amendment_naming_an_isrc_not_on_the_release_is_refused(declared):
+    with pytest.raises(ValidationFailed, match="not on this release: QZXXX2600001"):
+        declaration_amend(release=declared.release, reason="typo", ai={"QZXXX2600001": factories.track_ai("all")})
+    assert declared.release.declarations.count() == 1
+
+
+def test_reusing_a_recording_keeps_its_known_audio_hash(keys, label):
+    code = factories.isrc()
+    sha = "ab" * 32
+    factories.make_release(
+        label, track_list=[{"isrc": code, "title": "Hit", "position": 1, "audio_sha256": sha, "duration": 200}]
+    )
+    factories.make_release(label, track_list=[{"isrc": code, "title": "Hit", "position": 1}])
+    from registry.catalog.models import Recording
+
+    rec = Recording.objects.get(isrc=code)
+    assert rec.audio_sha256 == sha and rec.duration == 200

@@ -128,6 +128,10 @@ def test_ern_round_trips_through_the_label_importer(client, demo):
         assert parsed["contains_ai"] == st["release"]["contains_ai"]
         assert parsed["artwork"] == st["release"]["artwork"]
         assert [a["name"] for a in parsed["artists"]] == [a["name"] for a in st["artists"]]
+        # An AI persona survives the round trip (ERN has no flag for "human using AI tools").
+        assert [a["persona"] == "synthetic" for a in parsed["artists"]] == [
+            a["persona"] == "synthetic" for a in st["artists"]
+        ]
         assert [t["isrc"] for t in parsed["tracks"]] == [t["isrc"] for t in st["tracks"]]
         for got, want in zip(parsed["tracks"], st["tracks"], strict=True):
             assert got["title"] == want["title"]
