@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
 from provenance import identifiers
 from provenance.errors import IdentifierError
+from registry.declarations import cache as lookup_cache
 from registry.declarations import selectors
 from registry.declarations.models import Declaration
 from registry.errors import ValidationFailed
@@ -172,10 +173,11 @@ def conditional(
     status: int = 200,
     cache_control: str = LOOKUP_CACHE,
     content_type: str = JSON,
+    etag: str | None = None,
 ) -> HttpResponse:
     """The response, with a strong ETag; 304 when the client's If-None-Match already has it."""
     data = body.encode("utf-8") if isinstance(body, str) else body
-    etag = etag_of(data)
+    etag = etag or etag_of(data)
     header = request.META.get("HTTP_IF_NONE_MATCH")
     if status == 200 and header and _matches(header, etag):
         response = HttpResponse(status=304)
@@ -184,3 +186,15 @@ def conditional(
     response["ETag"] = etag
     response["Cache-Control"] = cache_control
     return response
+
+
+def cached(request: HttpRequest, kind: str, value: str, render: Callable[[], tuple[str, int]]) -> HttpResponse:
+    """``conditional()`` of a lookup answer ``(body, status)``, kept as bytes + ETag in the lookup cache."""
+
+    def stored() -> tuple[bytes, int, str]:
+        body, status = render()
+        data = body.encode("utf-8")
+        return data, status, etag_of(data)
+
+    data, status, etag = lookup_cache.get_or_render(kind, value, stored)
+    return conditional(request, data, status=status, etag=etag)

@@ -43,10 +43,13 @@ class RecordingView(PublicView):
     )
     def get(self, request: Request, isrc: str) -> HttpResponse:
         isrc = answers.normalize("isrc", isrc)
+        return answers.cached(request, "isrc", isrc, lambda: self.render(isrc))
+
+    def render(self, isrc: str) -> tuple[str, int]:
         answer = selectors.recording_by_isrc(isrc)
         if answer is None:
-            return answers.conditional(request, answers.not_declared("isrc", isrc), status=404)
-        return answers.conditional(request, answers.recording_body(isrc, answer))
+            return answers.not_declared("isrc", isrc), 404
+        return answers.recording_body(isrc, answer), 200
 
 
 class ReleaseView(PublicView):
@@ -65,10 +68,13 @@ class ReleaseView(PublicView):
     )
     def get(self, request: Request, upc: str) -> HttpResponse:
         upc = answers.normalize("upc", upc)
+        return answers.cached(request, "upc", upc, lambda: self.render(upc))
+
+    def render(self, upc: str) -> tuple[str, int]:
         decl = selectors.release_by_upc(upc)
         if decl is None:
-            return answers.conditional(request, answers.not_declared("upc", upc), status=404)
-        return answers.conditional(request, answers.release_body(upc, decl))
+            return answers.not_declared("upc", upc), 404
+        return answers.release_body(upc, decl), 200
 
 
 class ReleaseHistoryView(PublicView):
