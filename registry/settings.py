@@ -184,6 +184,8 @@ if not REGISTRY_KEY_PASSPHRASE:
         )
 REGISTRY_KEY_KDF_ROUNDS = envint("REGISTRY_KEY_KDF_ROUNDS", 100)
 REGISTRY_LOOKUP_MAX = 1000
+# Lookup answers kept in the cache (registry.declarations.cache); 0 switches it off (and is the test default).
+REGISTRY_LOOKUP_CACHE_SECONDS = envint("REGISTRY_LOOKUP_CACHE_SECONDS", 0 if TESTING else 30)
 # Platform API keys and label tokens are stored as HMAC-SHA256 under this pepper.
 REGISTRY_TOKEN_PEPPER = env("REGISTRY_TOKEN_PEPPER") or SECRET_KEY
 

@@ -21,6 +21,7 @@ from provenance import bundle as pbundle
 from provenance import dsse, jcs, statement, vocabulary
 from provenance.errors import StatementError
 from registry.catalog.models import Release
+from registry.declarations import cache as lookup_cache
 from registry.declarations.models import Declaration, DeclaredRecording
 from registry.errors import Conflict, ValidationFailed
 from registry.transparency import log
@@ -173,6 +174,7 @@ def _sign_and_log(
             for t in st["tracks"]
         ]
     )
+    lookup_cache.invalidate_on_commit(upc=release.upc, statement=st, previous_id=release.current_declaration_id)
     release.current_declaration = declaration
     release.save(update_fields=["current_declaration"])
     return declaration
