@@ -1,0 +1,498 @@
+"""Who may write what: every API write endpoint, every label page (GET and POST) and the admin, per persona.
+
+Each case is one persona against one endpoint with a request that *would* change
+something if it were let through (the owner's run of the same request proves it
+does). A refused case must answer the right status (401/403/404/302 to the
+login page) and leave every counted table exactly as it was; and no response to
+label B, or to staff outside the label, ever contains label A's release title,
+token name or invitation address.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from provenance import vocabulary
+from registry.api.models import IdempotencyRecord, LabelToken
+from registry.api.tokens import label_token_create, label_token_revoke, platform_key_create
+from registry.catalog.models import Artist, Membership, Recording, Release
+from registry.declarations.models import Declaration
+from registry.labels import services as label_services
+from registry.labels.models import Invitation
+from registry.transparency.models import LogLeaf
+from tests import factories
+from tests.registry.api.conftest import release_payload
+
+pytestmark = pytest.mark.django_db
+
+ERN = Path(__file__).resolve().parents[1] / "data" / "ern"
+SECRET_TITLE = "Quartz Hollow Confidential"
+SECRET_TOKEN_NAME = "A-secret-distributor-sync"
+SECRET_EMAIL = "new-hire@northern-lights.example"
+PERSONAS = ["anonymous", "platform", "owner_a", "submitter_a", "owner_b", "staff"]
+API_PERSONAS = ["anonymous", "platform", "token_a", "token_b", "revoked_a", "staff_session"]
+
+
+def snapshot() -> dict[str, int]:
+    """Counts that any successful write would move (revocations included: they change no row count)."""
+    return {
+        "releases": Release.objects.count(),
+        "recordings": Recording.objects.count(),
+        "artists": Artist.objects.count(),
+        "declarations": Declaration.objects.count(),
+        "leaves": LogLeaf.objects.count(),
+        "tokens": LabelToken.objects.count(),
+        "revoked_tokens": LabelToken.objects.filter(revoked_at__isnull=False).count(),
+        "invitations": Invitation.objects.count(),
+        "revoked_invitations": Invitation.objects.filter(revoked_at__isnull=False).count(),
+        "memberships": Membership.objects.count(),
+        "idempotency": IdempotencyRecord.objects.count(),
+    }
+
+
+@dataclass
+class World:
+    label_a: Any
+    label_b: Any
+    release: Any
+    users: dict[str, Any]
+    tokens: dict[str, str]
+    token_row: Any
+    invitation: Any
+    secrets: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def world(keys, label, other_label, owner, submitter, rival, staff) -> World:
+    release = factories.make_release(label, tracks=2, title=SECRET_TITLE)
+    factories.declare(release, "partly")
+    row, token_a = label_token_create(label=label, name=SECRET_TOKEN_NAME, created_by=owner)
+    old, revoked = label_token_create(label=label, name="old token")
+    label_token_revoke(label=label, token_id=old.pk)
+    invitation, _ = label_services.invitation_create(label=label, email=SECRET_EMAIL, created_by=owner)
+    return World(
+        label_a=label,
+        label_b=other_label,
+        release=release,
+        users={"owner_a": owner, "submitter_a": submitter, "owner_b": rival, "staff": staff},
+        tokens={
+            "token_a": token_a,
+            "token_b": label_token_create(label=other_label, name="B sync", created_by=rival)[1],
+            "revoked_a": revoked,
+            "platform": platform_key_create(name="Example Streaming")[1],
+        },
+        token_row=row,
+        invitation=invitation,
+        # ISRCs and UPCs are public identifiers (and echoed back to whoever sends them): not secrets.
+        secrets=[SECRET_TITLE, SECRET_TOKEN_NAME, SECRET_EMAIL, token_a],
+    )
+
+
+def page_client(world: World, persona: str) -> Client:
+    if persona == "platform":
+        # A platform key is an API credential; on the label pages it must count for nothing.
+        return Client(HTTP_AUTHORIZATION=f"Bearer {world.tokens['platform']}")
+    client = Client()
+    if persona != "anonymous":
+        client.force_login(world.users[persona])
+    return client
+
+
+def api_client(world: World, persona: str) -> Client:
+    if persona == "staff_session":
+        client = Client()
+        client.force_login(world.users["staff"])  # a signed-in superuser's cookie is no API credential
+        return client
+    if persona == "anonymous":
+        return Client()
+    return Client(HTTP_AUTHORIZATION=f"Bearer {world.tokens[persona]}")
+
+
+# --- label pages -------------------------------------------------------------------------------------
+
+
+def _matrix(n: int, **extra: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {"artwork": "none"}
+    for i in range(n):
+        for part in vocabulary.PARTS:
+            data[f"t{i}_{part}"] = "all"
+        data[f"t{i}_tools"] = "Suno v4"
+        data[f"t{i}_consent"] = ""
+    data.update(extra)
+    return data
+
+
+def _release_form() -> dict[str, Any]:
+    return {
+        "upc": factories.upc(),
+        "title": "Injected Release",
+        "release_date": "2026-05-01",
+        "artwork_ai": "none",
+        "artists-TOTAL_FORMS": "1",
+        "artists-INITIAL_FORMS": "0",
+        "artists-0-name": "Intruder",
+        "artists-0-persona": "human",
+        "artists-0-isni": "",
+        "tracks-TOTAL_FORMS": "1",
+        "tracks-INITIAL_FORMS": "0",
+        "tracks-0-isrc": factories.isrc(),
+        "tracks-0-title": "Song",
+        "tracks-0-position": "1",
+        "tracks-0-duration": "3:21",
+        "tracks-0-audio_sha256": "",
+        "save": "1",
+    }
+
+
+def _ern() -> dict[str, Any]:
+    return {"file": SimpleUploadedFile("single.xml", (ERN / "single-43.xml").read_bytes(), "application/xml")}
+
+
+@dataclass
+class Page:
+    name: str
+    method: str
+    path: str  # {a}: label A's id, {b}: label B's id, {upc}: A's release, {token}, {invitation}
+    owner_only: bool = False
+    body: Callable[[], dict[str, Any]] | None = None
+    effect: dict[str, int] = field(default_factory=dict)  # what the owner's request changes
+    draft: bool = False  # the persona's session holds a ready draft (as if it had filled in the form)
+
+
+PAGES = [
+    Page("dashboard", "GET", "/label/{a}/"),
+    Page("release new (form)", "GET", "/label/{a}/releases/new/"),
+    Page(
+        "release new (create)",
+        "POST",
+        "/label/{a}/releases/new/",
+        body=_release_form,
+        effect={"releases": 1, "recordings": 1, "artists": 1},
+    ),
+    Page("import (form)", "GET", "/label/{a}/releases/import/"),
+    Page("import (upload)", "POST", "/label/{a}/releases/import/", body=_ern),
+    Page("release detail and history", "GET", "/label/{a}/releases/{upc}/"),
+    Page("declare/amend (form)", "GET", "/label/{a}/releases/{upc}/declare/"),
+    Page("declare/amend (draft)", "POST", "/label/{a}/releases/{upc}/declare/", body=lambda: _matrix(2, reason="x")),
+    Page("review (page)", "GET", "/label/{a}/releases/{upc}/review/", draft=True),
+    Page(
+        "review (sign)",
+        "POST",
+        "/label/{a}/releases/{upc}/review/",
+        body=dict,
+        draft=True,
+        effect={"declarations": 1, "leaves": 1},
+    ),
+    Page("signed", "GET", "/label/{a}/releases/{upc}/signed/1/"),
+    Page("withdraw (form)", "GET", "/label/{a}/releases/{upc}/withdraw/"),
+    Page(
+        "withdraw (sign)",
+        "POST",
+        "/label/{a}/releases/{upc}/withdraw/",
+        body=lambda: {"reason": "Withdrawn by an intruder", "expected_version": "1"},
+        effect={"declarations": 1, "leaves": 1},
+    ),
+    Page("tokens (list)", "GET", "/label/{a}/tokens/", owner_only=True),
+    Page(
+        "tokens (create)",
+        "POST",
+        "/label/{a}/tokens/",
+        owner_only=True,
+        body=lambda: {"name": "x"},
+        effect={"tokens": 1},
+    ),
+    Page(
+        "token revoke",
+        "POST",
+        "/label/{a}/tokens/{token}/revoke/",
+        owner_only=True,
+        body=dict,
+        effect={"revoked_tokens": 1},
+    ),
+    Page("members (list)", "GET", "/label/{a}/members/", owner_only=True),
+    Page(
+        "members (invite)",
+        "POST",
+        "/label/{a}/members/",
+        owner_only=True,
+        body=lambda: {"email": "intruder@example.com", "role": "owner"},
+        effect={"invitations": 1},
+    ),
+    Page(
+        "invitation revoke",
+        "POST",
+        "/label/{a}/invitations/{invitation}/revoke/",
+        owner_only=True,
+        body=dict,
+        effect={"revoked_invitations": 1},
+    ),
+]
+
+
+def expected_page_status(persona: str, page: Page) -> str:
+    if persona in ("anonymous", "platform"):
+        return "login"
+    if persona in ("owner_b", "staff"):
+        return "404"  # no hint that label A or its release exists, staff included
+    if persona == "submitter_a" and page.owner_only:
+        return "403"
+    return "allowed"
+
+
+def _fill(world: World, template: str) -> str:
+    return template.format(
+        a=world.label_a.pk,
+        b=world.label_b.pk,
+        upc=world.release.upc,
+        token=world.token_row.pk,
+        invitation=world.invitation.pk,
+    )
+
+
+def _ready_draft(world: World) -> dict[str, Any]:
+    """The draft the declare form stores, made by the owner's own client (the persona could not reach it)."""
+    owner = Client()
+    owner.force_login(world.users["owner_a"])
+    r = owner.post(
+        f"/label/{world.label_a.pk}/releases/{world.release.upc}/declare/", _matrix(2, reason="AI after all")
+    )
+    assert r.status_code == 302, r.content.decode()[:500]
+    return owner.session[f"labels:draft:{world.release.pk}"]
+
+
+def _assert_no_leak(world: World, body: bytes, where: str) -> None:
+    text = body.decode(errors="replace")
+    for secret in world.secrets:
+        assert secret not in text, f"{where} shows label A's {secret!r}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: f"{p.method} {p.name}")
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_each_label_page_lets_in_only_the_labels_members(world, persona, page):
+    client = page_client(world, persona)
+    if page.draft:
+        draft = _ready_draft(world)
+        if persona != "anonymous" and persona != "platform":
+            session = client.session
+            session[f"labels:draft:{world.release.pk}"] = draft
+            session.save()
+    path = _fill(world, page.path)
+    before = snapshot()
+    if page.method == "GET":
+        response = client.get(path)
+    else:
+        response = client.post(path, page.body() if page.body else {})
+    after = snapshot()
+    outcome = expected_page_status(persona, page)
+
+    if outcome == "allowed":
+        assert response.status_code in (200, 302), (response.status_code, response.content[:500])
+        if response.status_code == 302:
+            assert "/accounts/login/" not in response["Location"]
+        changed = {k: after[k] - before[k] for k in after if after[k] != before[k]}
+        assert changed == page.effect, f"the owner's request should change {page.effect}, changed {changed}"
+        return
+
+    assert after == before, f"{persona} changed data through {page.method} {path}"
+    if outcome == "login":
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/?next="), response["Location"]
+    else:
+        assert response.status_code == int(outcome), (response.status_code, response.content[:300])
+    _assert_no_leak(world, response.content, f"{persona} {page.method} {path}")
+
+
+CROSS_LABEL = [
+    ("GET", "/label/{b}/releases/{upc}/"),
+    ("GET", "/label/{b}/releases/{upc}/declare/"),
+    ("POST", "/label/{b}/releases/{upc}/declare/"),
+    ("POST", "/label/{b}/releases/{upc}/review/"),
+    ("GET", "/label/{b}/releases/{upc}/signed/1/"),
+    ("POST", "/label/{b}/releases/{upc}/withdraw/"),
+    ("POST", "/label/{b}/tokens/{token}/revoke/"),
+    ("POST", "/label/{b}/invitations/{invitation}/revoke/"),
+]
+
+
+@pytest.mark.parametrize(("method", "template"), CROSS_LABEL)
+def test_label_b_cannot_reach_label_a_objects_through_its_own_label_id(world, method, template):
+    """Label B's owner passes the membership check for B; A's release, token and invitation stay out of reach."""
+    client = page_client(world, "owner_b")
+    session = client.session
+    session[f"labels:draft:{world.release.pk}"] = _ready_draft(world)
+    session.save()
+    before = snapshot()
+    body = {"reason": "mine now", "expected_version": "1", **_matrix(2, reason="mine now")}
+    response = client.get(_fill(world, template)) if method == "GET" else client.post(_fill(world, template), body)
+    assert snapshot() == before
+    if "/revoke/" in template:
+        # Revocation is scoped to the label in the URL: the row of A is not found, B's page says so.
+        assert response.status_code == 302
+        assert response["Location"].startswith(f"/label/{world.label_b.pk}/")
+        assert LabelToken.objects.get(pk=world.token_row.pk).revoked_at is None
+        assert Invitation.objects.get(pk=world.invitation.pk).revoked_at is None
+    else:
+        assert response.status_code == 404
+    _assert_no_leak(world, response.content, f"{method} {template}")
+
+
+def test_label_b_own_pages_never_show_label_a_data(world):
+    client = page_client(world, "owner_b")
+    b = world.label_b.pk
+    for path in [f"/label/{b}/", f"/label/{b}/tokens/", f"/label/{b}/members/", f"/label/{b}/?q={SECRET_TITLE[:6]}"]:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        _assert_no_leak(world, response.content, path)
+
+
+# --- admin -------------------------------------------------------------------------------------------
+
+ADMIN_PATHS = [
+    "/admin/",
+    "/admin/catalog/release/",
+    "/admin/catalog/label/",
+    "/admin/declarations/declaration/",
+    "/admin/labels/invitation/",
+    "/admin/transparency/signingkey/",
+]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_the_admin_is_for_staff_only(world, persona):
+    client = page_client(world, persona)
+    before = snapshot()
+    for path in ADMIN_PATHS:
+        response = client.get(path)
+        if persona == "staff":
+            assert response.status_code == 200, path
+        else:
+            assert response.status_code == 302, path
+            assert response["Location"].startswith("/admin/login/"), path
+    response = client.post(f"/admin/catalog/release/{world.release.pk}/delete/", {"post": "yes"})
+    response_label = client.post(f"/admin/catalog/label/{world.label_a.pk}/change/", {"name": "Hijacked"})
+    if persona != "staff":
+        assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+        assert response_label.status_code == 302
+        assert snapshot() == before
+        world.label_a.refresh_from_db()
+        assert world.label_a.name == "Northern Lights Records"
+
+
+# --- API ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Call:
+    name: str
+    method: str
+    path: str
+    body: Callable[[World], Any] | None
+    expect: dict[str, int]  # persona -> status
+    effect: dict[str, int] = field(default_factory=dict)  # for the 2xx personas
+
+
+REFUSED = {"anonymous": 401, "platform": 403, "revoked_a": 401, "staff_session": 401}
+
+
+def _a_track(world: World) -> str:
+    return world.release.tracks.select_related("recording").first().recording.isrc
+
+
+API_CALLS = [
+    Call(
+        "create",
+        "POST",
+        "/api/v1/releases",
+        lambda w: release_payload(),
+        {**REFUSED, "token_a": 201, "token_b": 201},
+        {"releases": 1, "recordings": 2, "artists": 1, "declarations": 1, "leaves": 1},
+    ),
+    Call(
+        "create with label A's UPC",
+        "POST",
+        "/api/v1/releases",
+        lambda w: release_payload(upc=w.release.upc),
+        {**REFUSED, "token_a": 409, "token_b": 409},
+    ),
+    Call(
+        "create with label A's ISRC",
+        "POST",
+        "/api/v1/releases",
+        lambda w: {
+            **release_payload(tracks=1),
+            "tracks": [{"isrc": _a_track(w), "title": "Taken", "position": 1, "ai": factories.track_ai("all")}],
+        },
+        {**REFUSED, "token_b": 409},
+    ),
+    Call(
+        "amend",
+        "POST",
+        "/api/v1/releases/{upc}/amend",
+        lambda w: {"reason": "The vocal was generated.", "ai": {_a_track(w): factories.track_ai("all")}},
+        {**REFUSED, "token_a": 200, "token_b": 404},
+        {"declarations": 1, "leaves": 1},
+    ),
+    Call(
+        "withdraw",
+        "POST",
+        "/api/v1/releases/{upc}/withdraw",
+        lambda w: {"reason": "Withdrawn."},
+        {**REFUSED, "token_a": 200, "token_b": 404},
+        {"declarations": 1, "leaves": 1},
+    ),
+    Call("label releases", "GET", "/api/v1/label/releases", None, {**REFUSED, "token_a": 200, "token_b": 200}),
+]
+
+
+@pytest.mark.parametrize(
+    ("persona", "call"),
+    [pytest.param(p, c, id=f"{p}-{c.name}") for c in API_CALLS for p in API_PERSONAS if p in c.expect],
+)
+def test_each_api_write_endpoint_answers_only_the_owning_label(world, persona, call):
+    client = api_client(world, persona)
+    path = call.path.format(upc=world.release.upc)
+    before = snapshot()
+    if call.method == "GET":
+        response = client.get(path)
+    else:
+        response = client.generic(call.method, path, json.dumps(call.body(world)), content_type="application/json")
+    after = snapshot()
+    expected = call.expect[persona]
+    assert response.status_code == expected, (persona, response.status_code, response.content[:300])
+    body = response.json()
+    if expected >= 400:
+        assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "fields"}, body
+        assert after == before, f"{persona} changed data through {call.name}"
+    else:
+        changed = {k: after[k] - before[k] for k in after if after[k] != before[k]}
+        assert changed == call.effect, changed
+    if persona != "token_a":
+        _assert_no_leak(world, response.content, f"{persona} {call.name}")
+    else:
+        assert call.method != "GET" or SECRET_TITLE in response.content.decode()  # the listing does see its own
+
+
+def test_an_idempotency_key_of_label_a_replays_nothing_to_label_b(world):
+    a = api_client(world, "token_a")
+    b = api_client(world, "token_b")
+    key = {"HTTP_IDEMPOTENCY_KEY": "shared-key-123"}
+    first = a.post(
+        "/api/v1/releases", json.dumps(release_payload(title=SECRET_TITLE + " II")), "application/json", **key
+    )
+    assert first.status_code == 201
+    before = snapshot()
+    second = b.post("/api/v1/releases", json.dumps(release_payload(title="B's own")), "application/json", **key)
+    assert second.status_code == 201
+    assert second.get("Idempotent-Replayed") is None
+    assert second.json()["upc"] != first.json()["upc"]
+    assert SECRET_TITLE not in second.content.decode()
+    assert snapshot()["releases"] == before["releases"] + 1
+    assert Release.objects.get(upc=second.json()["upc"]).label == world.label_b
