@@ -16,3 +16,7 @@ REGISTRY_THROTTLE = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
     # One test database per process, so parallel runs (developers, CI, xdist) never collide.
     DATABASES["default"]["TEST"] = {"NAME": f"test_registry_{os.getpid()}"}  # noqa: F405
+
+# Serve static files from the apps' folders (no collectstatic in tests), as runserver would.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
