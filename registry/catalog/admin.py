@@ -46,12 +46,14 @@ class ReleaseAdmin(admin.ModelAdmin):
     list_display = ["title", "upc", "label", "release_date", "current_declaration"]
     search_fields = ["title", "upc"]
     list_select_related = ["label", "current_declaration"]
-    readonly_fields = ["current_declaration"]
+    # Identity and ownership change only through the services (conflict rules, signed history).
+    readonly_fields = ["upc", "label", "current_declaration"]
     inlines = [ReleaseArtistInline, TrackInline]
 
 
 @admin.register(Recording)
 class RecordingAdmin(admin.ModelAdmin):
     list_display = ["title", "isrc", "label", "duration"]
+    readonly_fields = ["isrc", "label"]
     search_fields = ["title", "isrc"]
     list_select_related = ["label"]

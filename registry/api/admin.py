@@ -1,0 +1,35 @@
+"""Admin for API credentials: only digests are stored, so rows can be listed and revoked, never read back."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.utils import timezone
+
+from registry.api.models import LabelToken, PlatformKey
+
+
+@admin.action(description="Revoke the selected credentials")
+def revoke(modeladmin, request, queryset):  # type: ignore[no-untyped-def]
+    count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+    messages.success(request, f"Revoked {count} credential(s).")
+
+
+class CredentialAdmin(admin.ModelAdmin):
+    actions = [revoke]
+    readonly_fields = ["public_id", "digest", "created_at", "revoked_at"]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False  # created by `manage.py create_platform_key` or the label pages, shown once
+
+
+@admin.register(PlatformKey)
+class PlatformKeyAdmin(CredentialAdmin):
+    list_display = ["name", "public_id", "contact_email", "created_at", "revoked_at"]
+    search_fields = ["name", "contact_email"]
+
+
+@admin.register(LabelToken)
+class LabelTokenAdmin(CredentialAdmin):
+    list_display = ["name", "label", "public_id", "created_at", "last_used_at", "revoked_at"]
+    list_select_related = ["label"]
+    search_fields = ["name", "label__name"]
