@@ -198,5 +198,20 @@ def _audit_declarations(report: AuditReport, keys: KeySet, using: str) -> None:
             report.warnings.append(f"{where} is signed by revoked key {decl.key.kid}")
         report.declarations += 1
         declared_leaves += 1
+    # Lookups answer Release.current_declaration: it must be the newest version, or a
+    # stale (say, pre-withdrawal) answer could be served while the log looks fine.
+    from registry.catalog.models import Release
+
+    newest = {release_id: version for release_id, (version, _) in previous.items()}
+    pointers = Release.objects.using(using).filter(current_declaration__isnull=False)
+    for release_id, upc, version in pointers.values_list("id", "upc", "current_declaration__version").iterator():
+        if newest.get(release_id) != version:
+            raise AuditFailure(
+                f"release {upc} answers version {version}, but its newest version is {newest.get(release_id)}"
+            )
+    missing = set(newest) - set(pointers.values_list("id", flat=True))
+    if missing:
+        upcs = ", ".join(Release.objects.using(using).filter(id__in=missing).values_list("upc", flat=True)[:5])
+        raise AuditFailure(f"declared release(s) {upcs} answer no declaration at all")
     if declared_leaves != report.leaves:
         raise AuditFailure(f"{report.leaves - declared_leaves} leaf/leaves carry no declaration")

@@ -123,3 +123,18 @@ def test_postgres_refuses_updates_and_deletes_of_signed_rows(history, sql):
         with transaction.atomic(), connection.cursor() as cur:
             cur.execute(sql)
     audit_log()
+
+
+def test_it_catches_a_release_pointed_back_at_a_stale_version(history):
+    # The withdrawn release answering its earlier active version would be a stale lookup.
+    withdrawn = history[2].release
+    _raw("UPDATE catalog_release SET current_declaration_id = %s WHERE id = %s", [history[2].pk, withdrawn.pk])
+    with pytest.raises(AuditFailure, match=f"release {withdrawn.upc} answers version 1, but its newest version is 2"):
+        audit_log()
+
+
+def test_it_catches_a_declared_release_that_answers_nothing(history):
+    release = history[0].release
+    _raw("UPDATE catalog_release SET current_declaration_id = NULL WHERE id = %s", [release.pk])
+    with pytest.raises(AuditFailure, match="answer no declaration at all"):
+        audit_log()
