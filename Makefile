@@ -38,7 +38,7 @@ test: install
 lint: install
 	.venv/bin/ruff check $(CODE)
 	.venv/bin/ruff format --check $(CODE)
-	$(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
 
 format: install
 	.venv/bin/ruff format $(CODE)
