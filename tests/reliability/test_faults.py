@@ -148,6 +148,10 @@ def _pg_cluster() -> tuple[str, str] | None:
 @pytest.mark.skipif(
     _pg_cluster() is None or os.geteuid() != 0, reason="needs a local PostgreSQL cluster that this user can restart"
 )
+@pytest.mark.skipif(
+    os.environ.get("REGISTRY_NO_PG_RESTART") == "1",
+    reason="REGISTRY_NO_PG_RESTART=1: the database is shared, do not restart it",
+)
 def test_the_database_restarting_under_load_leaves_a_consistent_log_and_the_app_recovers(server, token):
     version, cluster = _pg_cluster()
     clients = [
