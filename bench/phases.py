@@ -1,0 +1,308 @@
+"""Bench phases that run inside Django, one per process: ``python -m bench.phases NAME [ARGS]``.
+
+``bench.run`` starts each with DATABASE_URL pointing at a bench database and
+reads the one ``RESULT {json}`` line it prints; progress goes to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+django.setup()
+
+from django.db import connection, connections  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from bench import data  # noqa: E402
+from provenance import dsse, statement  # noqa: E402
+from provenance.encoding import b64encode  # noqa: E402
+from registry.catalog.services import label_create, release_create  # noqa: E402
+from registry.declarations import selectors  # noqa: E402
+from registry.declarations.services import declaration_create  # noqa: E402
+from registry.transparency import keys, log  # noqa: E402
+from registry.transparency.models import SigningKey  # noqa: E402
+
+
+def progress(message: str) -> None:
+    print(f"    {message}", file=sys.stderr, flush=True)
+
+
+def result(obj: Any) -> None:
+    print("RESULT " + json.dumps(obj), flush=True)
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _label(name: str) -> Any:
+    return label_create(name=name, dpid=None, verified=True)
+
+
+def _release(label: Any, n: int, tracks: int, base: int) -> Any:
+    return release_create(
+        label=label,
+        upc=data.upc(base + n),
+        title=f"Bench release {base + n}",
+        artists=[{"name": "The Bench Ensemble", "persona": "ai_assisted"}],
+        tracks=[
+            {"isrc": data.isrc((base + n) * 100 + i), "title": f"Track {i}", "position": i, "duration": 180 + i}
+            for i in range(1, tracks + 1)
+        ],
+    )
+
+
+def _declare(release: Any) -> Any:
+    isrcs = list(release.tracks.values_list("recording__isrc", flat=True))
+    return declaration_create(release=release, ai=data.track_facts(isrcs), via="api")
+
+
+# --- phases -------------------------------------------------------------------------------------------
+
+
+def seed(out: str, releases: int = 100, tracks: int = 12) -> None:
+    """Declared releases through the real services, for the lookup rows."""
+    keys.ensure_keys()
+    label = _label("Bench Seed Records")
+    isrcs: list[str] = []
+    for n in range(releases):
+        decl = _declare(_release(label, n, tracks, base=1_000_000))
+        isrcs += [t["isrc"] for t in decl.statement["tracks"]]
+    Path(out).write_text(json.dumps({"isrcs": isrcs}))
+    result({"declared": releases, "isrcs": len(isrcs)})
+
+
+def bulk(isrc_file: str, count: int = 1000, rounds: int = 30) -> None:
+    """POST /api/v1/lookup with ``count`` ISRCs, in-process, against one raw ``= ANY(%s)`` query."""
+    isrcs = json.loads(Path(isrc_file).read_text())["isrcs"][:count]
+    assert len(isrcs) == count, f"the seed has only {len(isrcs)} ISRCs"
+    client = Client()
+    body = json.dumps({"isrcs": isrcs, "upcs": []})
+    sql = (
+        "SELECT r.isrc, d.bundle FROM declarations_declaredrecording r "
+        "JOIN declarations_declaration d ON d.id = r.declaration_id "
+        "JOIN catalog_release rel ON rel.current_declaration_id = d.id WHERE r.isrc = ANY(%s)"
+    )
+    connection.ensure_connection()
+    raw = connection.connection  # the same psycopg connection Django uses, queried directly
+
+    def ours() -> None:
+        r = client.post("/api/v1/lookup", body, content_type="application/json")
+        assert r.status_code == 200, r.content[:300]
+
+    def baseline() -> None:
+        with raw.cursor() as cur:
+            cur.execute(sql, [isrcs])
+            rows = cur.fetchall()
+        assert len(rows) >= count
+
+    mine, base = [], []
+    for _ in range(3):
+        ours(), baseline()  # warm up
+    for _ in range(rounds):
+        for func, into in ((ours, mine), (baseline, base)):
+            t = time.perf_counter()
+            func()
+            into.append(time.perf_counter() - t)
+    result({"ours_ms": statistics.median(mine) * 1e3, "baseline_ms": statistics.median(base) * 1e3})
+
+
+def declare(count: int = 150, tracks: int = 20) -> None:
+    """Declare ``count`` 20-track releases one after another; the baseline signs and INSERTs raw."""
+    label = _label("Bench Declare Records")
+    keys.active_key(SigningKey.STATEMENT), keys.active_key(SigningKey.CHECKPOINT)  # load the keys untimed
+    releases = [_release(label, n, tracks, base=2_000_000) for n in range(count + 5)]
+    _, private = keys.active_key(SigningKey.STATEMENT)
+    connection.ensure_connection()
+    raw = connection.connection
+    with raw.cursor() as cur:
+        cur.execute("CREATE TABLE IF NOT EXISTS bench_scratch (id bigserial PRIMARY KEY, envelope text NOT NULL)")
+    raw.commit()
+    mine, base = [], []
+    for i, release in enumerate(releases):
+        t = time.perf_counter()
+        decl = _declare(release)
+        elapsed = time.perf_counter() - t
+        # Baseline: the Ed25519 signature of the same statement's PAE and one INSERT transaction.
+        payload = statement.statement_bytes(decl.statement)
+        message = dsse.pae(dsse.PAYLOAD_TYPE, payload)
+        head = (
+            '{"payloadType":"' + dsse.PAYLOAD_TYPE + '","payload":"' + b64encode(payload) + '","signatures":[{"sig":"'
+        )
+        t = time.perf_counter()
+        sig = private.sign(message)
+        with raw.cursor() as cur:
+            cur.execute("INSERT INTO bench_scratch (envelope) VALUES (%s)", [head + b64encode(sig) + '"}]}'])
+        raw.commit()
+        base_elapsed = time.perf_counter() - t
+        if i >= 5:  # the first few warm up caches and connections
+            mine.append(elapsed)
+            base.append(base_elapsed)
+    result(
+        {
+            "p50_ms": pct(mine, 0.5) * 1e3,
+            "p99_ms": pct(mine, 0.99) * 1e3,
+            "base_p50_ms": pct(base, 0.5) * 1e3,
+            "base_p99_ms": pct(base, 0.99) * 1e3,
+            "count": len(mine),
+        }
+    )
+
+
+def _writer(n: int, per_writer: int, tracks: int, barrier: Any, out: Any) -> None:
+    connections.close_all()  # never share the parent's socket
+    label = _label(f"Bench Writer {n}")
+    releases = [_release(label, i, tracks, base=3_000_000 + n * 10_000) for i in range(per_writer)]
+    barrier.wait()
+    start = time.time()
+    latencies = []
+    for release in releases:
+        t = time.perf_counter()
+        _declare(release)
+        latencies.append(time.perf_counter() - t)
+    out.put((start, time.time(), latencies))
+    connections.close_all()
+
+
+def concurrent(writers: int = 8, per_writer: int = 75, tracks: int = 12) -> None:
+    """``writers`` processes declaring at once through the services, each its own releases."""
+    keys.active_key(SigningKey.STATEMENT), keys.active_key(SigningKey.CHECKPOINT)  # children inherit loaded keys
+    connections.close_all()
+    ctx = multiprocessing.get_context("fork")
+    barrier, out = ctx.Barrier(writers), ctx.Queue()
+    procs = [ctx.Process(target=_writer, args=(n, per_writer, tracks, barrier, out)) for n in range(writers)]
+    for p in procs:
+        p.start()
+    reports = [out.get(timeout=600) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+    if any(p.exitcode != 0 for p in procs):
+        raise SystemExit("a writer failed")
+    start = min(r[0] for r in reports)
+    end = max(r[1] for r in reports)
+    latencies = [x for r in reports for x in r[2]]
+    total = len(latencies)
+    result(
+        {
+            "count": total,
+            "seconds": end - start,
+            "per_second": total / (end - start),
+            "p50_ms": pct(latencies, 0.5) * 1e3,
+            "p99_ms": pct(latencies, 0.99) * 1e3,
+        }
+    )
+
+
+def _copy(sql: str, lines: Iterator[str], chunk: int = 50_000) -> None:
+    connection.ensure_connection()
+    raw = connection.connection
+    with raw.cursor() as cur, cur.copy(sql) as copy:
+        buf: list[str] = []
+        for line in lines:
+            buf.append(line)
+            if len(buf) >= chunk:
+                copy.write("".join(buf))
+                buf.clear()
+        if buf:
+            copy.write("".join(buf))
+    raw.commit()
+
+
+def _timed_median(func: Callable[[Any], Any], args: list[Any]) -> float:
+    times = []
+    for a in args:
+        t = time.perf_counter()
+        func(a)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def proofs(size: int, samples: int = 2000) -> None:
+    """Load a log of ``size`` random leaves (LogNode rows only, COPY), then time proofs at that size."""
+    t = time.perf_counter()
+    _copy("COPY transparency_lognode (id, hash) FROM STDIN", data.log_node_lines(size))
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE transparency_lognode")
+    progress(f"loaded {size:,} leaves ({2 * size - 1:,} nodes) in {time.perf_counter() - t:.0f}s")
+    rng = random.Random(size)
+    idx = [rng.randrange(size) for _ in range(samples)]
+    firsts = [rng.randrange(1, size) for _ in range(samples)]
+    for i in idx[:200]:  # warm up: connection, plans, the upper levels of the tree
+        log.inclusion_proof(i, size, using="default")
+    assert log.inclusion_proof(idx[0], size, using="default")
+    inclusion = _timed_median(lambda i: log.inclusion_proof(i, size, using="default"), idx)
+    consistency = _timed_median(lambda m: log.consistency_proof(m, size, using="default"), firsts)
+    result({"size": size, "inclusion_ms": inclusion * 1e3, "consistency_ms": consistency * 1e3})
+
+
+def catalog(tracks: int, samples: int = 1000, per_release: int = 10) -> None:
+    """Bulk-load a catalog of ``tracks`` declared tracks (COPY), then time lookups of random ISRCs."""
+    keys.ensure_keys()
+    key_id = SigningKey.objects.get(purpose=SigningKey.STATEMENT, status=SigningKey.ACTIVE).pk
+    releases = tracks // per_release
+    t = time.perf_counter()
+    with connection.cursor() as cur:
+        # Skip per-row FK checks while loading (superuser); every row is written consistent by construction.
+        cur.execute("SET session_replication_role = replica")
+        cur.execute(
+            "INSERT INTO catalog_label (id, name, verified, contact_email, is_demo, created_at) "
+            "VALUES (1, 'Bench Catalog Records', true, '', false, now())"
+        )
+    connection.connection.commit()
+    for table, columns, lines in data.catalog_tables(releases, per_release, key_id):
+        _copy(f"COPY {table} ({columns}) FROM STDIN", lines)
+        progress(f"{table}: loaded ({time.perf_counter() - t:.0f}s)")
+    with connection.cursor() as cur:
+        cur.execute("SET session_replication_role = origin")
+        cur.execute("ANALYZE")
+    connection.connection.commit()
+    progress(f"catalog of {tracks:,} tracks loaded in {time.perf_counter() - t:.0f}s")
+    rng = random.Random(tracks)
+    picks = [data.isrc(rng.randrange(releases) * 100 + rng.randrange(1, per_release + 1)) for _ in range(samples)]
+    warm = [data.isrc(rng.randrange(releases) * 100 + 1) for _ in range(200)]
+    client = Client()
+
+    def view(isrc: str) -> None:
+        r = client.get(f"/api/v1/recordings/{isrc}")
+        assert r.status_code == 200, r.content[:300]
+
+    def selector(isrc: str) -> None:
+        assert selectors.recording_by_isrc(isrc) is not None
+
+    for isrc in warm:
+        view(isrc)
+    result(
+        {
+            "tracks": tracks,
+            "view_ms": _timed_median(view, picks) * 1e3,
+            "selector_ms": _timed_median(selector, list(reversed(picks))) * 1e3,
+        }
+    )
+
+
+PHASES = {
+    "seed": seed,
+    "bulk": bulk,
+    "declare": declare,
+    "concurrent": concurrent,
+    "proofs": proofs,
+    "catalog": catalog,
+}
+
+
+if __name__ == "__main__":
+    name, *args = sys.argv[1:]
+    PHASES[name](*[int(a) if a.isdigit() else a for a in args])
