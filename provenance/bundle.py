@@ -46,7 +46,7 @@ def make_bundle(
 
 
 def envelope_leaf_hash(envelope: dict[str, Any]) -> bytes:
-    return merkle.leaf_hash(jcs.canonicalize(envelope))
+    return merkle.leaf_hash(jcs.canonicalize_envelope(envelope))
 
 
 @dataclass

@@ -83,6 +83,37 @@ def canonicalize(value: Any) -> bytes:
         raise CanonicalizationError("string contains a lone surrogate, which is not valid I-JSON") from exc
 
 
+_ENVELOPE_KEYS = frozenset(("payload", "payloadType", "signatures"))
+_SIGNATURE_KEYS = frozenset(("keyid", "sig"))
+_c_dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+
+
+def canonicalize_envelope(envelope: Any) -> bytes:
+    """RFC 8785 bytes of a DSSE envelope, on the C encoder when its shape allows.
+
+    With only the DSSE member names (all ASCII, so code-point order is UTF-16
+    order) and string values, the standard library's sorted compact encoding
+    escapes exactly as RFC 8785 does and is byte-identical; any other shape
+    takes the general path. tests/provenance/test_jcs.py checks the two agree.
+    """
+    if (
+        type(envelope) is dict
+        and envelope.keys() == _ENVELOPE_KEYS
+        and type(envelope["payload"]) is str
+        and type(envelope["payloadType"]) is str
+        and type(envelope["signatures"]) is list
+        and all(
+            type(sig) is dict and sig.keys() <= _SIGNATURE_KEYS and all(type(v) is str for v in sig.values())
+            for sig in envelope["signatures"]
+        )
+    ):
+        try:
+            return _c_dumps(envelope).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise CanonicalizationError("string contains a lone surrogate, which is not valid I-JSON") from exc
+    return canonicalize(envelope)
+
+
 def _reject_float(text: str) -> Any:
     raise CanonicalizationError(f"floats are not allowed in protocol JSON: {text}")
 

@@ -162,3 +162,40 @@ def statements(draw: st.DrawFn) -> dict:
 def test_statement_bytes_are_byte_identical_to_the_rfc8785_package(statement: dict) -> None:
     assert statement_bytes(statement) == rfc8785.dumps(statement)
     assert jcs.loads(statement_bytes(statement)) == statement
+
+
+ENVELOPE_TEXT = st.text(
+    alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=("Cs",)), max_size=60
+)
+
+
+@given(
+    payload=ENVELOPE_TEXT,
+    payload_type=ENVELOPE_TEXT,
+    signatures=st.lists(
+        st.dictionaries(st.sampled_from(["keyid", "sig"]), ENVELOPE_TEXT, max_size=2),
+        max_size=3,
+    ),
+)
+@settings(max_examples=300)
+def test_the_envelope_fast_path_is_byte_identical_to_rfc8785(payload: str, payload_type: str, signatures: list) -> None:
+    envelope = {"payload": payload, "payloadType": payload_type, "signatures": signatures}
+    assert jcs.canonicalize_envelope(envelope) == rfc8785.dumps(envelope)
+
+
+@pytest.mark.parametrize(
+    "envelope",
+    [
+        {"payload": "a", "payloadType": "t", "signatures": [], "\U0001f600": "astral key"},
+        {"payload": "a", "payloadType": "t", "signatures": [{"sig": "s", "extra": 1}]},
+        {"payload": "a", "payloadType": "t", "signatures": [{"sig": 5}]},
+        {"payload": 1, "payloadType": "t", "signatures": []},
+    ],
+)
+def test_other_envelope_shapes_take_the_general_path(envelope: dict) -> None:
+    assert jcs.canonicalize_envelope(envelope) == jcs.canonicalize(envelope) == rfc8785.dumps(envelope)
+
+
+def test_the_envelope_fast_path_rejects_lone_surrogates() -> None:
+    with pytest.raises(CanonicalizationError, match="lone surrogate"):
+        jcs.canonicalize_envelope({"payload": "\ud800", "payloadType": "t", "signatures": []})
