@@ -252,16 +252,25 @@ def release_update(
     release: Release,
     title: str | None = None,
     release_date: date | None = None,
+    clear_release_date: bool = False,
     artwork_ai: str | None = None,
     artists: Sequence[Artist | Mapping[str, Any]] | None = None,
     tracks: Sequence[Mapping[str, Any]] | None = None,
 ) -> Release:
-    """Change catalog details (before an amendment). The UPC never changes: it is the release's identity."""
+    """Change catalog details (before an amendment). The UPC never changes: it is the release's identity.
+
+    ``None`` means "no change" for every field; ``clear_release_date=True`` removes a known date
+    (``release_date=None`` cannot say that without changing what API callers already mean by it).
+    """
+    if clear_release_date and release_date is not None:
+        raise ValidationFailed(
+            "give a release date or clear it, not both", fields={"release_date": ["Give a date or clear it."]}
+        )
     fields = []
     if title is not None:
         release.title = _text(title, "title", 500)
         fields.append("title")
-    if release_date is not None:
+    if release_date is not None or clear_release_date:
         release.release_date = release_date
         fields.append("release_date")
     if artwork_ai is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from registry.catalog.models import Recording, Release
@@ -103,3 +105,15 @@ def test_release_update_replaces_tracks_and_keeps_the_upc(db, label):
     release.refresh_from_db()
     assert release.title == "Renamed"
     assert [t.recording.isrc for t in release.tracks.all()] == [new_isrc]
+
+
+def test_release_update_clears_the_release_date_only_when_asked(db, label):
+    release = factories.make_release(label, release_date=date(2026, 5, 1))
+    release_update(release=release, title="Renamed", release_date=None)
+    release.refresh_from_db()
+    assert release.release_date == date(2026, 5, 1)  # None still means "no change"
+    release_update(release=release, clear_release_date=True)
+    release.refresh_from_db()
+    assert release.release_date is None
+    with pytest.raises(ValidationFailed):
+        release_update(release=release, release_date=date(2026, 6, 1), clear_release_date=True)
