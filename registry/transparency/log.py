@@ -63,38 +63,59 @@ class Appended:
     checkpoint: str
 
 
+def _stored_nodes_needed(start: int, size: int) -> list[merkle.Node]:
+    """Nodes complete before ``start`` that appending leaves ``start..size-1`` and proving them against ``size`` read."""
+    wanted: list[merkle.Node] = []
+    for index in range(start, size):  # left siblings hashed into the new nodes (as nodes_completed_by_append)
+        level, i = 0, index
+        while i % 2 == 1:
+            wanted.append((level, i - 1))
+            level, i = level + 1, i // 2
+    ranges = [(0, size)] + [r for index in range(start, size) for r in merkle.inclusion_ranges(index, size)]
+    wanted += merkle.plan_nodes(ranges)
+    # Only nodes whose leaves all precede ``start`` are stored already; the rest are computed by this append.
+    return [(level, i) for level, i in dict.fromkeys(wanted) if (i + 1) << level <= start]
+
+
 def append(leaf_data: Sequence[str]) -> list[Appended]:
     """Append leaves, sign one checkpoint for the new size, and return each leaf's proof against it.
 
     Must run inside the caller's transaction so that a declaration and its
-    leaf commit together or not at all.
+    leaf commit together or not at all. The lock is held until that
+    transaction commits, so the work inside it is kept to a few statements:
+    hashing and the key lookup happen before it, and every stored node the
+    append, the root and the proofs need is read in one query.
     """
     if not leaf_data:
         return []
     using = "default"
+    hashes = [merkle.leaf_hash(data.encode("utf-8")) for data in leaf_data]
+    key, private = active_key(SigningKey.CHECKPOINT)
     lock_log(using)
-    get_nodes = _nodes_getter(using)
+    get_stored = _nodes_getter(using)
     start = tree_size(using)
+    size = start + len(leaf_data)
+    known: dict[merkle.Node, bytes] = dict(get_stored(_stored_nodes_needed(start, size)))
     pending: dict[merkle.Node, bytes] = {}
 
-    def get_nodes_with_pending(wanted: Sequence[merkle.Node]) -> Mapping[merkle.Node, bytes]:
-        found = {n: pending[n] for n in wanted if n in pending}
-        missing = [n for n in wanted if n not in pending]
-        found.update(get_nodes(missing))
+    def get_nodes(wanted: Sequence[merkle.Node]) -> Mapping[merkle.Node, bytes]:
+        found = {n: known[n] for n in wanted if n in known}
+        missing = [n for n in wanted if n not in known]
+        if missing:  # not planned for: read them rather than fail (costs a query, never correctness)
+            found.update(get_stored(missing))
         return found
 
     leaves = []
-    for offset, data in enumerate(leaf_data):
+    for offset, (data, leaf) in enumerate(zip(leaf_data, hashes, strict=True)):
         index = start + offset
-        leaf = merkle.leaf_hash(data.encode("utf-8"))
-        pending.update(merkle.nodes_completed_by_append(index, leaf, get_nodes_with_pending))
+        new = merkle.nodes_completed_by_append(index, leaf, get_nodes)
+        pending.update(new)
+        known.update(new)
         leaves.append(LogLeaf(index=index, leaf_hash=leaf, data=data))
-    size = start + len(leaf_data)
     LogLeaf.objects.using(using).bulk_create(leaves)
     LogNode.objects.using(using).bulk_create([LogNode(id=node_id(*n), hash=h) for n, h in pending.items()])
 
     root = merkle.tree_root(size, get_nodes)
-    key, private = active_key(SigningKey.CHECKPOINT)
     note = pcheckpoint.sign_checkpoint(settings.REGISTRY_LOG_ORIGIN, size, root, private)
     Checkpoint.objects.using(using).create(tree_size=size, root_hash=root, note=note, key=key)
     return [
