@@ -45,9 +45,11 @@ format: install
 	.venv/bin/ruff check --fix $(CODE)
 
 bench: install
+	@command -v wrk >/dev/null || apt-get install -y wrk
 	$(PY) -m bench.run
 
 bench-large: install
+	@command -v wrk >/dev/null || apt-get install -y wrk
 	$(PY) -m bench.run --large
 
 clean:
