@@ -178,13 +178,32 @@ class TrackForm(AccessibleErrorsMixin, forms.Form):
 
 
 class BaseTrackFormSet(forms.BaseFormSet):
+    default_error_messages = {
+        "too_few_forms": "A release needs at least one track.",
+        "too_many_forms": "At most 500 tracks.",
+    }
+
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = "Remove this track from the release"
+
+    def kept_forms(self) -> list[forms.Form]:
+        """The rows that are tracks: not marked for removal, not an added row left empty."""
+        return [
+            form
+            for form in self.forms
+            if form.cleaned_data.get("isrc") and not (self.can_delete and self._should_delete_form(form))
+        ]
+
     def clean(self) -> None:
         if any(self.errors):
             return
         seen_isrc: dict[str, int] = {}
         seen_pos: dict[int, int] = {}
+        kept = set(self.kept_forms())
         for i, form in enumerate(self.forms):
-            if not form.has_changed() and i >= self.min_num:
+            if form not in kept:
                 continue
             isrc, pos = form.cleaned_data.get("isrc"), form.cleaned_data.get("position")
             if isrc in seen_isrc:
@@ -198,6 +217,49 @@ class BaseTrackFormSet(forms.BaseFormSet):
 TrackFormSet = forms.formset_factory(
     TrackForm, formset=BaseTrackFormSet, extra=0, min_num=1, validate_min=True, max_num=500, validate_max=True
 )
+# Editing a release: the same rows, each with a "remove this track" box.
+EditTrackFormSet = forms.formset_factory(
+    TrackForm,
+    formset=BaseTrackFormSet,
+    extra=0,
+    min_num=1,
+    validate_min=True,
+    max_num=500,
+    validate_max=True,
+    can_delete=True,
+)
+
+
+class ReleaseEditForm(ReleaseForm):
+    """The release form without the UPC: the UPC is the release's identity and never changes."""
+
+    def __init__(self, *args: Any, label: Label, **kwargs: Any) -> None:
+        super().__init__(*args, label=label, **kwargs)
+        del self.fields["upc"]
+        self.fields["release_date"].help_text = "Leave empty to remove the date."
+
+
+def release_input(
+    form: ReleaseForm, artists: forms.BaseFormSet, tracks: BaseTrackFormSet
+) -> tuple[list[Artist], list[dict[str, Any]], list[dict[str, Any]], list[forms.Form]]:
+    """From valid forms: picked artists, new artists, track rows for the catalog services, and each row's form."""
+    new_artists = [
+        {"name": f.cleaned_data["name"], "isni": f.cleaned_data.get("isni"), "persona": f.cleaned_data["persona"]}
+        for f in artists.forms
+        if f.cleaned_data.get("name")
+    ]
+    track_forms = tracks.kept_forms()
+    rows = [
+        {
+            "isrc": f.cleaned_data["isrc"],
+            "title": f.cleaned_data["title"],
+            "position": f.cleaned_data["position"],
+            "duration": f.cleaned_data.get("duration"),
+            "audio_sha256": f.cleaned_data.get("audio_sha256"),
+        }
+        for f in track_forms
+    ]
+    return list(form.cleaned_data["existing_artists"]), new_artists, rows, track_forms
 
 
 class ImportForm(AccessibleErrorsMixin, forms.Form):

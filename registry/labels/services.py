@@ -1,16 +1,17 @@
-"""Label-side writes: onboarding, invitations, and signing a reviewed draft declaration.
+"""Label-side writes: onboarding, invitations and members; small parsers shared by forms and the ERN import.
 
 Views parse forms and call these; catalog and declaration rules stay in
-``registry.catalog.services`` and ``registry.declarations.services``.
+``registry.catalog.services`` and ``registry.declarations.services``; drafts of a
+new signed version (and a pending catalog edit) live in ``registry.labels.drafts``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
-import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -24,14 +25,14 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from provenance import identifiers, statement, vocabulary
-from provenance.errors import IdentifierError, StatementError
-from registry.catalog.models import Label, Membership, Release
-from registry.catalog.services import label_create, membership_add, release_update
-from registry.declarations.models import Declaration
-from registry.declarations.services import declaration_amend, declaration_create
+from provenance import identifiers
+from provenance.errors import IdentifierError
+from registry.catalog.models import Label, Membership
+from registry.catalog.services import label_create, membership_add
 from registry.errors import Conflict, NotFound, ValidationFailed
 from registry.labels.models import Invitation, LabelApplication
+
+logger = logging.getLogger(__name__)
 
 INVITATION_DAYS = 14
 # Audio uploaded only to be hashed: the hash is what gets declared, never the file.
@@ -281,70 +282,51 @@ def parse_tools(text: str) -> list[str]:
     return tools
 
 
-# --- drafts: what the review page shows and the confirm button signs ----------
-
-Draft = Mapping[str, Any]  # {"mode", "artwork", "reason", "expected_version", "ai": {isrc: TrackAI}}
+# --- members ----------------------------------------------------------------
 
 
-def _release_tracks(release: Release) -> list[Any]:
-    return list(release.tracks.select_related("recording").prefetch_related("recording__artists"))
+def _lock_members(label: Label, membership_id: int) -> Membership:
+    # The label row is the lock: changes to one label's members queue here, so two owners
+    # demoting each other at the same moment cannot leave the label without an owner.
+    Label.objects.select_for_update().get(pk=label.pk)
+    membership = Membership.objects.select_related("user").filter(pk=membership_id, label=label).first()
+    if membership is None:
+        raise NotFound("no such member of this label")
+    return membership
 
 
-def preview_statement(release: Release, draft: Draft) -> dict[str, Any]:
-    """The statement that confirming ``draft`` would sign, built the way the declaration services build it.
-
-    The id, timestamp and leaf hash are placeholders until signing; every fact is as it will be signed.
-    """
-    current = release.current_declaration
-    tracks = _release_tracks(release)
-    try:
-        return statement.build_statement(
-            registry=settings.REGISTRY_LOG_ORIGIN,
-            declaration_id=str(current.uid) if current else str(uuid.uuid4()),
-            version=(current.version + 1) if current else 1,
-            status=vocabulary.STATUS_ACTIVE,
-            supersedes=current.leaf_hash_hex if current else None,
-            reason=draft.get("reason") or None,
-            declared_at=timezone.now(),
-            label={"name": release.label.name, "dpid": release.label.dpid, "verified": release.label.verified},
-            release={
-                "upc": release.upc,
-                "title": release.title,
-                "release_date": release.release_date,
-                "artwork": draft["artwork"],
-            },
-            artists=[a.as_statement() for a in release.artists.order_by("releaseartist__position")],
-            tracks=[
-                {
-                    "isrc": t.recording.isrc,
-                    "title": t.recording.title,
-                    "position": t.position,
-                    "duration": t.recording.duration,
-                    "audio_sha256": t.recording.audio_sha256,
-                    "artists": [a.as_statement() for a in t.recording.artists.all()],
-                    **draft["ai"][t.recording.isrc],
-                }
-                for t in tracks
-            ],
-        )
-    except (StatementError, KeyError) as exc:
-        raise ValidationFailed(f"the draft cannot be signed: {exc}") from exc
+def _refuse_last_owner(label: Label, membership: Membership, actor: Any, doing: str) -> None:
+    if membership.role != Membership.OWNER:
+        return
+    if Membership.objects.filter(label=label, role=Membership.OWNER).exclude(pk=membership.pk).exists():
+        return
+    who = "You are" if membership.user_id == getattr(actor, "pk", None) else f"{membership.user.get_username()} is"
+    raise Conflict(
+        f"{who} the only owner of {label.name}: make someone else an owner before {doing}.",
+        fields={"role": ["A label needs at least one owner."]},
+    )
 
 
 @transaction.atomic
-def declaration_sign_draft(*, release: Release, draft: Draft, actor: Any) -> Declaration:
-    """Sign a reviewed draft: set the artwork level in the catalog, then declare or amend."""
-    current = Release.objects.select_for_update().get(pk=release.pk)
-    have = current.current_declaration.version if current.current_declaration_id else 0
-    if draft.get("expected_version", 0) != have:
-        raise Conflict(
-            f"someone else signed version {have} while you were reviewing; start again from the current version"
-        )
-    if draft["artwork"] != current.artwork_ai:
-        release_update(release=current, artwork_ai=draft["artwork"])
-    ai = {isrc: dict(facts) for isrc, facts in draft["ai"].items()}
-    if have == 0:
-        return declaration_create(release=current, ai=ai, actor=actor, via="web")
-    return declaration_amend(
-        release=current, reason=draft.get("reason") or "", ai=ai, actor=actor, via="web", expected_version=have
-    )
+def membership_set_role(*, label: Label, membership_id: int, role: str, actor: Any) -> Membership:
+    """Make a member an owner or a submitter. A label always keeps at least one owner."""
+    if role not in (Membership.OWNER, Membership.SUBMITTER):
+        raise ValidationFailed("role must be owner or submitter", fields={"role": ["Unknown role."]})
+    membership = _lock_members(label, membership_id)
+    if membership.role == role:
+        return membership
+    _refuse_last_owner(label, membership, actor, "stepping down to submitter")
+    membership.role = role
+    membership.save(update_fields=["role"])
+    logger.info("label %s: %s made %s %s", label.pk, getattr(actor, "pk", None), membership.user.get_username(), role)
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, label: Label, membership_id: int, actor: Any) -> Membership:
+    """Remove someone from the label; they lose access at their next request. The last owner stays."""
+    membership = _lock_members(label, membership_id)
+    _refuse_last_owner(label, membership, actor, "leaving")
+    membership.delete()
+    logger.info("label %s: %s removed %s", label.pk, getattr(actor, "pk", None), membership.user.get_username())
+    return membership

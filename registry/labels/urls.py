@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from registry.labels.views import declarations, onboarding, releases, team
+from registry.labels.views import declarations, onboarding, release_edit, releases, team
 
 app_name = "labels"
 
@@ -18,6 +18,7 @@ urlpatterns = [
     path("<int:label_id>/releases/new/", releases.release_new, name="release_new"),
     path("<int:label_id>/releases/import/", releases.release_import, name="release_import"),
     path("<int:label_id>/releases/<str:upc>/", releases.release_detail, name="release"),
+    path("<int:label_id>/releases/<str:upc>/edit/", release_edit.release_edit, name="release_edit"),
     path("<int:label_id>/releases/<str:upc>/declare/", declarations.declare, name="declare"),
     path("<int:label_id>/releases/<str:upc>/review/", declarations.review, name="review"),
     path("<int:label_id>/releases/<str:upc>/signed/<int:version>/", declarations.signed, name="signed"),
@@ -25,5 +26,7 @@ urlpatterns = [
     path("<int:label_id>/tokens/", team.tokens, name="tokens"),
     path("<int:label_id>/tokens/<int:token_id>/revoke/", team.token_revoke, name="token_revoke"),
     path("<int:label_id>/members/", team.members, name="members"),
+    path("<int:label_id>/members/<int:membership_id>/role/", team.member_role, name="member_role"),
+    path("<int:label_id>/members/<int:membership_id>/remove/", team.member_remove, name="member_remove"),
     path("<int:label_id>/invitations/<int:invitation_id>/revoke/", team.invitation_revoke, name="invitation_revoke"),
 ]

@@ -13,9 +13,10 @@ from provenance import vocabulary
 from provenance.cli import describe_statement
 from registry.catalog.models import Label, Release
 from registry.declarations.models import Declaration
+from registry.declarations.selectors import diff_statements
 from registry.declarations.services import declaration_withdraw, previous_ai
-from registry.errors import Conflict, DomainError
-from registry.labels import services
+from registry.errors import DomainError
+from registry.labels import drafts
 from registry.labels.forms import DeclareForm, ReasonForm, apply_shortcut, declare_initial
 from registry.labels.views.access import label_view, release_of
 
@@ -25,8 +26,21 @@ SHORTCUT_MESSAGES = {
 }
 
 
-def _draft_key(release: Release) -> str:
-    return f"labels:draft:{release.pk}"
+def live_draft(request: HttpRequest, release: Release) -> dict[str, Any] | None:
+    """The session's draft for ``release`` if it was made against its current version; a stale one is dropped."""
+    draft = request.session.get(drafts.session_key(release))
+    if not draft:
+        return None
+    if draft.get("expected_version", 0) != drafts.version_of(release):
+        request.session.pop(drafts.session_key(release), None)
+        if draft.get("catalog"):
+            messages.warning(
+                request,
+                "Your unsigned catalog changes were dropped: someone signed a new version meanwhile. "
+                "Nothing was changed; edit the details again if they are still needed.",
+            )
+        return None
+    return draft
 
 
 def _tracks(release: Release) -> list[Any]:
@@ -37,9 +51,12 @@ def _tracks(release: Release) -> list[Any]:
 @require_http_methods(["GET", "POST"])
 def declare(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
     release = release_of(label, upc)
-    tracks = _tracks(release)
     current = release.current_declaration
     amend = current is not None
+    draft = live_draft(request, release)
+    catalog = draft.get("catalog") if draft else None
+    # With a pending catalog edit, the matrix lists the tracks the release will have once signed.
+    tracks = drafts.pending_tracks(catalog) if catalog else _tracks(release)
     notice = None
     if request.method == "POST" and request.POST.get("shortcut") in SHORTCUT_MESSAGES:
         shortcut = request.POST["shortcut"]
@@ -48,15 +65,19 @@ def declare(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
     elif request.method == "POST":
         form = DeclareForm(request.POST, tracks=tracks, amend=amend)
         if form.is_valid():
-            request.session[_draft_key(release)] = form.to_draft(expected_version=current.version if current else 0)
+            new = form.to_draft(expected_version=drafts.version_of(release))
+            if catalog:
+                new["catalog"] = catalog
+            request.session[drafts.session_key(release)] = new
             return redirect("labels:review", label_id=label.pk, upc=release.upc)
     else:
-        draft = request.session.get(_draft_key(release))
         imported = request.session.get(f"labels:import-ai:{release.pk}")
-        if draft and draft.get("expected_version") == (current.version if current else 0):
+        if draft and "ai" in draft:
             initial = declare_initial(tracks, draft["ai"], draft["artwork"], draft.get("reason") or "")
         elif current is not None:
-            initial = declare_initial(tracks, previous_ai(current), release.artwork_ai)
+            # New tracks of a pending edit have no previous facts: they start unanswered.
+            artwork = catalog["artwork_ai"] if catalog else release.artwork_ai
+            initial = declare_initial(tracks, previous_ai(current), artwork)
         elif imported:
             initial = declare_initial(tracks, imported["ai"], imported.get("artwork") or release.artwork_ai)
         else:
@@ -69,6 +90,7 @@ def declare(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
             "label": label,
             "release": release,
             "current": current,
+            "catalog": catalog,
             "form": form,
             "rows": form.rows(),
             "levels": [(lv, vocabulary.LEVEL_LABELS[lv]) for lv in vocabulary.LEVELS],
@@ -81,8 +103,8 @@ def declare(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def review(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
     release = release_of(label, upc)
-    draft = request.session.get(_draft_key(release))
-    if not draft:
+    draft = request.session.get(drafts.session_key(release))
+    if not draft or "ai" not in draft:
         messages.info(request, "Fill in the declaration first.")
         return redirect("labels:declare", label_id=label.pk, upc=release.upc)
     error = None
@@ -90,23 +112,34 @@ def review(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
         return redirect("labels:declare", label_id=label.pk, upc=release.upc)
     if request.method == "POST":
         try:
-            decl = services.declaration_sign_draft(release=release, draft=draft, actor=request.user)
-        except Conflict as exc:
+            decl = drafts.declaration_sign_draft(release=release, draft=draft, actor=request.user)
+        except drafts.StaleDraft as exc:
             # Someone signed meanwhile: the draft was made against an older version, start again from the new one.
-            request.session.pop(_draft_key(release), None)
+            request.session.pop(drafts.session_key(release), None)
             messages.error(request, f"Nothing was signed: {exc.message}.")
             return redirect("labels:declare", label_id=label.pk, upc=release.upc)
         except DomainError as exc:
-            error = exc.message
+            error = f"Nothing was signed: {exc.message}."
+            if draft.get("catalog"):
+                # E.g. an ISRC of the pending edit was registered by another label meanwhile: the edit
+                # (kept in the draft) is what needs fixing.
+                messages.error(request, error)
+                return redirect("labels:release_edit", label_id=label.pk, upc=release.upc)
         else:
-            request.session.pop(_draft_key(release), None)
+            request.session.pop(drafts.session_key(release), None)
             request.session.pop(f"labels:import-ai:{release.pk}", None)
             return redirect("labels:signed", label_id=label.pk, upc=release.upc, version=decl.version)
+    elif draft.get("expected_version", 0) != drafts.version_of(release):
+        live_draft(request, release)  # drops it, with a message when catalog changes are lost
+        messages.info(request, "A newer version was signed meanwhile; here are its answers.")
+        return redirect("labels:declare", label_id=label.pk, upc=release.upc)
     try:
-        preview = services.preview_statement(release, draft)
+        preview = drafts.preview_statement(release, draft)
     except DomainError as exc:
         messages.error(request, exc.message)
-        return redirect("labels:declare", label_id=label.pk, upc=release.upc)
+        target = "labels:release_edit" if draft.get("catalog") else "labels:declare"
+        return redirect(target, label_id=label.pk, upc=release.upc)
+    current = release.current_declaration
     return render(
         request,
         "labels/review.html",
@@ -114,6 +147,8 @@ def review(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
             "label": label,
             "release": release,
             "draft": draft,
+            "current": current,
+            "changes": diff_statements(current.statement, preview) if current else None,
             "preview": preview,
             "text": describe_statement(preview),
             "error": error,

@@ -20,8 +20,15 @@ from registry.declarations.models import DeclaredRecording
 from registry.declarations.selectors import diff_statements, history
 from registry.errors import DomainError, ValidationFailed
 from registry.labels import ern, services
-from registry.labels.forms import ImportForm, NewArtistFormSet, ReleaseForm, TrackFormSet
+from registry.labels.forms import (
+    ImportForm,
+    NewArtistFormSet,
+    ReleaseForm,
+    TrackFormSet,
+    release_input,
+)
 from registry.labels.views.access import label_view, release_of
+from registry.labels.views.declarations import live_draft
 
 PAGE_SIZE = 25
 IMPORT_KEY = "labels:import:{label}"
@@ -73,15 +80,18 @@ def dashboard(request: HttpRequest, label: Label) -> HttpResponse:
     )
 
 
-def _map_domain_error(exc: DomainError, form: ReleaseForm, artists: Any, tracks: Any) -> None:
-    """Put a service error on the field it is about; anything else on the form as a whole."""
+def map_domain_error(exc: DomainError, form: ReleaseForm, track_forms: list[Any]) -> None:
+    """Put a service error on the field it is about; anything else on the form as a whole.
+
+    ``track_forms[i]`` is the form of the service's ``tracks[i]`` (removed and empty rows are not sent).
+    """
     placed = False
     for name, errors in exc.fields.items():
         m = _TRACK_FIELD.match(name)
         for error in errors:
             message = f"{error} ({exc.message})" if error != exc.message else error
-            if m and int(m.group(1)) < len(tracks.forms) and m.group(2) in tracks.forms[int(m.group(1))].fields:
-                tracks.forms[int(m.group(1))].add_error(m.group(2), message)
+            if m and int(m.group(1)) < len(track_forms) and m.group(2) in track_forms[int(m.group(1))].fields:
+                track_forms[int(m.group(1))].add_error(m.group(2), message)
                 placed = True
             elif name in form.fields:
                 form.add_error(name, message)
@@ -91,6 +101,21 @@ def _map_domain_error(exc: DomainError, form: ReleaseForm, artists: Any, tracks:
                 placed = True
     if not placed:
         form.add_error(None, exc.message)
+
+
+def add_row(data: Any) -> bool:
+    """Without JavaScript, "add a row" is a submit button: one more empty row, nothing saved. True if pressed."""
+    if "add_track" not in data and "add_artist" not in data:
+        return False
+    key = "tracks-TOTAL_FORMS" if "add_track" in data else "artists-TOTAL_FORMS"
+    try:
+        data[key] = str(min(int(data.get(key, "1")) + 1, 500))
+    except ValueError:
+        data[key] = "1"
+    return True
+
+
+NO_ARTIST = "Add at least one artist: pick one here or add a new one below."
 
 
 def _import_initial(data: dict[str, Any], label: Label) -> tuple[dict[str, Any], list[dict], list[dict]]:
@@ -127,45 +152,20 @@ def release_new(request: HttpRequest, label: Label) -> HttpResponse:
     imported = request.session.get(IMPORT_KEY.format(label=label.pk)) if request.GET.get("import") else None
     if request.method == "POST":
         data = request.POST.copy()  # mutable: the track form writes computed hashes back for re-render
-        form = ReleaseForm(data, label=label)
-        artists = NewArtistFormSet(data, prefix="artists")
-        tracks = TrackFormSet(data, request.FILES, prefix="tracks")
-        if "add_track" in data or "add_artist" in data:
-            # Without JavaScript, "add a row" is a submit button: re-render with one more empty row, nothing saved.
-            key = "tracks-TOTAL_FORMS" if "add_track" in data else "artists-TOTAL_FORMS"
-            try:
-                data[key] = str(min(int(data.get(key, "1")) + 1, 500))
-            except ValueError:
-                data[key] = "1"
+        if add_row(data):
             form = ReleaseForm(data, label=label)
             artists = NewArtistFormSet(data, prefix="artists")
             tracks = TrackFormSet(data, prefix="tracks")
             return render(
-                request, "labels/release_form.html", _form_context(label, form, artists, tracks, hide_errors=True)
+                request, "labels/release_form.html", form_context(label, form, artists, tracks, hide_errors=True)
             )
+        form = ReleaseForm(data, label=label)
+        artists = NewArtistFormSet(data, prefix="artists")
+        tracks = TrackFormSet(data, request.FILES, prefix="tracks")
         if form.is_valid() and artists.is_valid() and tracks.is_valid():
-            chosen = list(form.cleaned_data["existing_artists"])
-            new_artists = [
-                {
-                    "name": f.cleaned_data["name"],
-                    "isni": f.cleaned_data.get("isni"),
-                    "persona": f.cleaned_data["persona"],
-                }
-                for f in artists.forms
-                if f.cleaned_data.get("name")
-            ]
-            track_rows = [
-                {
-                    "isrc": f.cleaned_data["isrc"],
-                    "title": f.cleaned_data["title"],
-                    "position": f.cleaned_data["position"],
-                    "duration": f.cleaned_data.get("duration"),
-                    "audio_sha256": f.cleaned_data.get("audio_sha256"),
-                }
-                for f in tracks.forms
-            ]
+            chosen, new_artists, track_rows, track_forms = release_input(form, artists, tracks)
             if not chosen and not new_artists:
-                form.add_error("existing_artists", "Add at least one artist: pick one here or add a new one below.")
+                form.add_error("existing_artists", NO_ARTIST)
             else:
                 try:
                     release = release_create(
@@ -178,7 +178,7 @@ def release_new(request: HttpRequest, label: Label) -> HttpResponse:
                         tracks=track_rows,
                     )
                 except DomainError as exc:
-                    _map_domain_error(exc, form, artists, tracks)
+                    map_domain_error(exc, form, track_forms)
                 else:
                     if imported:
                         request.session.pop(IMPORT_KEY.format(label=label.pk), None)
@@ -189,7 +189,7 @@ def release_new(request: HttpRequest, label: Label) -> HttpResponse:
                     messages.success(request, f"“{release.title}” is in your catalog. Now declare its AI involvement.")
                     return redirect("labels:declare", label_id=label.pk, upc=release.upc)
         return render(
-            request, "labels/release_form.html", _form_context(label, form, artists, tracks, imported=imported)
+            request, "labels/release_form.html", form_context(label, form, artists, tracks, imported=imported)
         )
     if imported:
         release_initial, new_initial, track_initial = _import_initial(imported, label)
@@ -200,7 +200,7 @@ def release_new(request: HttpRequest, label: Label) -> HttpResponse:
     form = ReleaseForm(initial=release_initial, label=label)
     artists = NewArtistFormSet(prefix="artists", initial=new_initial or [{}])
     tracks = TrackFormSet(prefix="tracks", initial=track_initial)
-    return render(request, "labels/release_form.html", _form_context(label, form, artists, tracks, imported=imported))
+    return render(request, "labels/release_form.html", form_context(label, form, artists, tracks, imported=imported))
 
 
 def _int(value: Any, default: int) -> int:
@@ -210,7 +210,7 @@ def _int(value: Any, default: int) -> int:
         return default
 
 
-def _form_context(label: Label, form: Any, artists: Any, tracks: Any, **extra: Any) -> dict[str, Any]:
+def form_context(label: Label, form: Any, artists: Any, tracks: Any, **extra: Any) -> dict[str, Any]:
     return {"label": label, "form": form, "artists": artists, "tracks": tracks, **extra}
 
 
@@ -251,6 +251,7 @@ def release_detail(request: HttpRequest, label: Label, upc: str) -> HttpResponse
     entries.reverse()
     tracks = list(release.tracks.select_related("recording").order_by("position"))
     conflicts = _disagreements(release, tracks)
+    draft = live_draft(request, release)
     return render(
         request,
         "labels/release_detail.html",
@@ -263,6 +264,7 @@ def release_detail(request: HttpRequest, label: Label, upc: str) -> HttpResponse
             "tracks": tracks,
             "artists": list(release.artists.order_by("releaseartist__position")),
             "conflicts": conflicts,
+            "pending_edit": bool(draft and draft.get("catalog")),
         },
     )
 

@@ -1,9 +1,9 @@
-"""Owner-only pages: API tokens and members. Submitters get 403 here."""
+"""Owner-only pages: API tokens, members (invite, change role, remove). Submitters get 403 here."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -71,6 +71,7 @@ def members(request: HttpRequest, label: Label) -> HttpResponse:
     new = request.session.pop(NEW_INVITE_KEY, None)
     if new and new.get("label") != label.pk:
         new = None
+    memberships = list(Membership.objects.filter(label=label).select_related("user").order_by("user__username"))
     return render(
         request,
         "labels/members.html",
@@ -78,7 +79,8 @@ def members(request: HttpRequest, label: Label) -> HttpResponse:
             "label": label,
             "form": form,
             "new": new,
-            "memberships": Membership.objects.filter(label=label).select_related("user").order_by("user__username"),
+            "memberships": memberships,
+            "owners": sum(1 for m in memberships if m.role == Membership.OWNER),
             "invitations": Invitation.objects.filter(label=label, accepted_at__isnull=True, revoked_at__isnull=True),
         },
     )
@@ -93,4 +95,51 @@ def invitation_revoke(request: HttpRequest, label: Label, invitation_id: int) ->
         messages.error(request, exc.message)
     else:
         messages.success(request, "The invitation is revoked.")
+    return redirect("labels:members", label_id=label.pk)
+
+
+def _member(label: Label, membership_id: int) -> Membership:
+    membership = Membership.objects.select_related("user").filter(pk=membership_id, label=label).first()
+    if membership is None:
+        raise Http404("no such member of this label")
+    return membership
+
+
+@label_view(owner=True)
+@require_POST
+def member_role(request: HttpRequest, label: Label, membership_id: int) -> HttpResponse:
+    membership = _member(label, membership_id)
+    try:
+        membership = services.membership_set_role(
+            label=label, membership_id=membership.pk, role=request.POST.get("role", ""), actor=request.user
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("labels:members", label_id=label.pk)
+    messages.success(request, f"{membership.user.get_username()} is now {membership.get_role_display().lower()}.")
+    if membership.user_id == request.user.pk and membership.role != Membership.OWNER:
+        return redirect("labels:dashboard", label_id=label.pk)  # the members page is for owners
+    return redirect("labels:members", label_id=label.pk)
+
+
+@label_view(owner=True)
+@require_POST
+def member_remove(request: HttpRequest, label: Label, membership_id: int) -> HttpResponse:
+    """The first POST asks for confirmation (works without JavaScript); the confirming POST removes."""
+    membership = _member(label, membership_id)
+    if "confirm" not in request.POST:
+        return render(
+            request,
+            "labels/member_remove.html",
+            {"label": label, "membership": membership, "self": membership.user_id == request.user.pk},
+        )
+    try:
+        services.membership_remove(label=label, membership_id=membership.pk, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("labels:members", label_id=label.pk)
+    if membership.user_id == request.user.pk:
+        messages.success(request, f"You left {label.name}.")
+        return redirect("labels:home")
+    messages.success(request, f"{membership.user.get_username()} was removed from {label.name}.")
     return redirect("labels:members", label_id=label.pk)

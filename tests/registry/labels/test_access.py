@@ -14,13 +14,19 @@ MEMBER_PAGES = [
     "/label/{label}/releases/new/",
     "/label/{label}/releases/import/",
     "/label/{label}/releases/{upc}/",
+    "/label/{label}/releases/{upc}/edit/",
     "/label/{label}/releases/{upc}/declare/",
     "/label/{label}/releases/{upc}/review/",
     "/label/{label}/releases/{upc}/withdraw/",
     "/label/{label}/releases/{upc}/signed/1/",
 ]
 OWNER_PAGES = ["/label/{label}/tokens/", "/label/{label}/members/"]
-OWNER_POSTS = ["/label/{label}/tokens/1/revoke/", "/label/{label}/invitations/1/revoke/"]
+OWNER_POSTS = [
+    "/label/{label}/tokens/1/revoke/",
+    "/label/{label}/invitations/1/revoke/",
+    "/label/{label}/members/1/role/",
+    "/label/{label}/members/1/remove/",
+]
 
 
 def pages(templates, label, release):
@@ -67,7 +73,7 @@ def test_a_release_of_another_label_is_404_inside_my_own_label(owner, label, oth
 
     theirs = factories.make_release(other_label)
     client = signed_in(owner)
-    for step in ("", "declare/", "withdraw/", "review/"):
+    for step in ("", "edit/", "declare/", "withdraw/", "review/"):
         assert client.get(f"/label/{label.pk}/releases/{theirs.upc}/{step}").status_code == 404
 
 
