@@ -25,7 +25,7 @@ from registry.declarations import cache as lookup_cache
 from registry.declarations.models import Declaration, DeclaredRecording
 from registry.errors import Conflict, ValidationFailed
 from registry.transparency import log
-from registry.transparency.keys import active_key
+from registry.transparency.keys import active_key, load_private_key
 from registry.transparency.models import SigningKey
 
 TrackAI = Mapping[str, Any]  # {"parts": {...}, "voice_likeness": {...}, "tools": [...]}
@@ -129,6 +129,25 @@ def _catalog_statement_input(release: Release, ai: Mapping[str, TrackAI]) -> dic
     }
 
 
+def _statement_key() -> tuple[SigningKey, Any]:
+    """The active statement key, row-locked until commit, so a rotation cannot retire it while we sign.
+
+    key_rotate() locks the same row before it stamps the old key's not_after, so it waits for signers
+    holding the key, and its not_after falls after their declared_at. A signer that waited for a rotation
+    finds the row no longer active (PostgreSQL re-checks it on unlock) and reads again: the new key.
+    Without this, a statement dated after a retired key's not_after would be signed by it: invalid.
+    """
+    for _ in range(3):
+        key = (
+            SigningKey.objects.select_for_update(no_key=True)
+            .filter(purpose=SigningKey.STATEMENT, status=SigningKey.ACTIVE)
+            .first()
+        )
+        if key is not None:
+            return key, load_private_key(key)
+    return active_key(SigningKey.STATEMENT)  # none active: the usual clear error
+
+
 def _sign_and_log(
     *,
     release: Release,
@@ -137,7 +156,9 @@ def _sign_and_log(
     via: str,
 ) -> Declaration:
     """The only place that signs a statement and appends it to the log."""
-    key, private = active_key(SigningKey.STATEMENT)
+    key, private = _statement_key()
+    # Dated now, under the key's lock: inside the key's validity window however long we waited for it.
+    st["declaration"]["declared_at"] = statement.format_timestamp(timezone.now())
     envelope = dsse.sign_envelope(statement.statement_bytes(st), private)
     leaf_data = jcs.canonicalize(envelope).decode("ascii")
     appended = log.append_one(leaf_data)
