@@ -54,6 +54,7 @@ def snapshot() -> dict[str, int]:
         "invitations": Invitation.objects.count(),
         "revoked_invitations": Invitation.objects.filter(revoked_at__isnull=False).count(),
         "memberships": Membership.objects.count(),
+        "owners": Membership.objects.filter(role=Membership.OWNER).count(),
         "idempotency": IdempotencyRecord.objects.count(),
     }
 
@@ -191,6 +192,8 @@ PAGES = [
         draft=True,
         effect={"declarations": 1, "leaves": 1},
     ),
+    Page("release edit (form)", "GET", "/label/{a}/releases/{upc}/edit/"),
+    Page("release edit (save)", "POST", "/label/{a}/releases/{upc}/edit/", body=lambda: {"title": "Hijacked"}),
     Page("signed", "GET", "/label/{a}/releases/{upc}/signed/1/"),
     Page("withdraw (form)", "GET", "/label/{a}/releases/{upc}/withdraw/"),
     Page(
@@ -227,6 +230,22 @@ PAGES = [
         effect={"invitations": 1},
     ),
     Page(
+        "member role",
+        "POST",
+        "/label/{a}/members/{membership}/role/",
+        owner_only=True,
+        body=lambda: {"role": "owner"},
+        effect={"owners": 1},
+    ),
+    Page(
+        "member remove",
+        "POST",
+        "/label/{a}/members/{membership}/remove/",
+        owner_only=True,
+        body=lambda: {"confirm": "1"},
+        effect={"memberships": -1},
+    ),
+    Page(
         "invitation revoke",
         "POST",
         "/label/{a}/invitations/{invitation}/revoke/",
@@ -254,6 +273,7 @@ def _fill(world: World, template: str) -> str:
         upc=world.release.upc,
         token=world.token_row.pk,
         invitation=world.invitation.pk,
+        membership=Membership.objects.get(user=world.users["submitter_a"]).pk,
     )
 
 
@@ -319,6 +339,10 @@ CROSS_LABEL = [
     ("POST", "/label/{b}/releases/{upc}/withdraw/"),
     ("POST", "/label/{b}/tokens/{token}/revoke/"),
     ("POST", "/label/{b}/invitations/{invitation}/revoke/"),
+    ("GET", "/label/{b}/releases/{upc}/edit/"),
+    ("POST", "/label/{b}/releases/{upc}/edit/"),
+    ("POST", "/label/{b}/members/{membership}/role/"),
+    ("POST", "/label/{b}/members/{membership}/remove/"),
 ]
 
 
@@ -330,7 +354,7 @@ def test_label_b_cannot_reach_label_a_objects_through_its_own_label_id(world, me
     session[f"labels:draft:{world.release.pk}"] = _ready_draft(world)
     session.save()
     before = snapshot()
-    body = {"reason": "mine now", "expected_version": "1", **_matrix(2, reason="mine now")}
+    body = {"reason": "mine now", "expected_version": "1", "role": "owner", "confirm": "1", **_matrix(2, reason="x")}
     response = client.get(_fill(world, template)) if method == "GET" else client.post(_fill(world, template), body)
     assert snapshot() == before
     if "/revoke/" in template:
