@@ -147,3 +147,48 @@ def test_the_declaration_matrix_fits_a_phone(page, screenshot, keys, label, owne
     overflow = page.execute_script("return document.documentElement.scrollWidth > window.innerWidth + 1")
     screenshot("label-flow-10-declare-phone")
     assert not overflow
+
+
+def test_editing_a_declared_release_on_a_phone_signs_the_change(page, screenshot, keys, label, owner, submitter):
+    release = factories.make_release(label, tracks=3, title="Pocket Album")
+    factories.declare(release)
+    bonus = factories.isrc()
+    login(page, "olivia", "correct horse battery")
+    page.set_window_size(390, 844)
+    page.go(f"/label/{label.pk}/releases/{release.upc}/")
+    click(page, f'a.button[href="/label/{label.pk}/releases/{release.upc}/edit/"]')
+    wait_for(page, "/edit/")
+    assert not page.execute_script("return document.documentElement.scrollWidth > window.innerWidth + 1")
+    fill(page, "id_title", "Pocket Album (Deluxe)")
+    click(page, 'label[for="id_tracks-2-DELETE"]')
+    click(page, "button[name=add_track]")  # a round trip without saving: the typed title survives
+    fill(page, "id_tracks-3-isrc", bonus)
+    fill(page, "id_tracks-3-title", "Hidden Track")
+    fill(page, "id_tracks-3-position", "4")
+    assert page.find_element(By.ID, "id_title").get_attribute("value") == "Pocket Album (Deluxe)"
+    assert page.find_element(By.ID, "id_tracks-2-DELETE").is_selected()
+    screenshot("label-flow-11-edit-phone")
+    click(page, "button[name=save]")
+
+    wait_for(page, "/declare/")
+    assert "Hidden Track" in page.find_element(By.TAG_NAME, "main").text
+    assert not page.find_element(By.ID, "id_t2_vocals_0").is_selected()  # the new track starts unanswered
+    click(page, 'label[for="id_t2_vocals_2"]')
+    for part in ("composition", "lyrics", "instrumentation", "production"):
+        click(page, f'label[for="id_t2_{part}_0"]')
+    fill(page, "id_reason", "Deluxe edition: a hidden track, track 3 removed.")
+    click(page, "form#declare-form .actions button[name=review]")
+
+    wait_for(page, "/review/")
+    changes = page.find_element(By.CSS_SELECTOR, "ul.changes").text
+    assert "Track added: Hidden Track" in changes and "Track removed: Track 3" in changes
+    screenshot("label-flow-12-review-catalog-change")
+    click(page, "button[name=confirm]")
+    wait_for(page, "/signed/2/")
+    st = Declaration.objects.get(release=release, version=2).statement
+    assert st["release"]["title"] == "Pocket Album (Deluxe)"
+    assert [t["title"] for t in st["tracks"]] == ["Track 1", "Track 2", "Hidden Track"]
+
+    page.go(f"/label/{label.pk}/members/")
+    assert not page.execute_script("return document.documentElement.scrollWidth > window.innerWidth + 1")
+    screenshot("label-flow-13-members-phone")
