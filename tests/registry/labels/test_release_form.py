@@ -212,3 +212,13 @@ def test_a_non_ern_file_is_a_form_error(owner_client, label):
         upload = SimpleUploadedFile("x.xml", body)
         response = owner_client.post(f"/label/{label.pk}/releases/import/", {"file": upload})
         assert response.status_code == 200 and "error-summary" in response.content.decode()
+
+
+def test_pressing_enter_in_the_release_form_saves_rather_than_adding_a_row(client, owner, label):
+    import re
+
+    client.force_login(owner)
+    page = client.get(f"/label/{label.pk}/releases/new/").content.decode()
+    form = page[page.index('<form method="post" enctype="multipart/form-data"') :]
+    first_submit = re.search(r'<button type="submit" name="(\w+)"', form)
+    assert first_submit and first_submit.group(1) == "save"
