@@ -320,12 +320,14 @@ def main() -> None:
                 "1b. same, lookup cache on (LocMemCache, per worker)",
                 results["locmem"],
                 "req/s",
-                results["base-db"],
+                results["base-locmem"],
                 0.9,
                 True,
             )
         )
-        rows.append(row("1c. same, lookup cache on (Redis)", results["redis"], "req/s", results["base-db"], 0.9, True))
+        rows.append(
+            row("1c. same, lookup cache on (Redis)", results["redis"], "req/s", results["base-redis"], 0.9, True)
+        )
 
     if wanted(2):
         say("row 2: bulk lookup of 1000 ISRCs, in-process, median of 30")
