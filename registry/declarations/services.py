@@ -31,6 +31,11 @@ from registry.transparency.models import SigningKey
 TrackAI = Mapping[str, Any]  # {"parts": {...}, "voice_likeness": {...}, "tools": [...]}
 
 
+def _has_control(text: str) -> bool:
+    """Control characters (C0, DEL, C1) have no place in a tool name or a consent reference."""
+    return any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in text)
+
+
 def _clean_ai(isrc: str, ai: TrackAI | None) -> dict[str, Any]:
     if not isinstance(ai, Mapping):
         raise ValidationFailed(f"no AI declaration for track {isrc}", fields={f"ai.{isrc}": ["Declare this track."]})
@@ -65,7 +70,7 @@ def _clean_ai(isrc: str, ai: TrackAI | None) -> dict[str, Any]:
             fields={f"ai.{isrc}.voice_likeness": ["true or false."]},
         )
     consent = likeness.get("consent_reference") or None
-    if consent is not None and (not isinstance(consent, str) or len(consent) > 500):
+    if consent is not None and (not isinstance(consent, str) or len(consent) > 500 or _has_control(consent)):
         raise ValidationFailed(
             f"track {isrc}: consent_reference must be text",
             fields={f"ai.{isrc}.voice_likeness": ["Text, at most 500 characters."]},
@@ -79,7 +84,7 @@ def _clean_ai(isrc: str, ai: TrackAI | None) -> dict[str, Any]:
     if (
         not isinstance(tools, list)
         or len(tools) > 50
-        or not all(isinstance(t, str) and t.strip() and len(t) <= 200 for t in tools)
+        or not all(isinstance(t, str) and t.strip() and len(t) <= 200 and not _has_control(t) for t in tools)
     ):
         raise ValidationFailed(
             f"track {isrc}: tools must be a list of names", fields={f"ai.{isrc}.tools": ["A list of tool names."]}

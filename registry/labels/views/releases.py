@@ -217,7 +217,8 @@ def form_context(label: Label, form: Any, artists: Any, tracks: Any, **extra: An
 @label_view()
 @require_http_methods(["GET", "POST"])
 def release_import(request: HttpRequest, label: Label) -> HttpResponse:
-    form = ImportForm(request.POST or None, request.FILES or None)
+    # Bound on every POST, even an empty one, so a missing file is reported, not ignored.
+    form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:

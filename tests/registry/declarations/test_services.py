@@ -186,3 +186,18 @@ def test_reusing_a_recording_keeps_its_known_audio_hash(keys, label):
 
     rec = Recording.objects.get(isrc=code)
     assert rec.audio_sha256 == sha and rec.duration == 200
+
+
+@pytest.mark.parametrize("field", ["tools", "consent"])
+def test_control_characters_in_tools_or_consent_are_refused(release, field):
+    ai = {t.recording.isrc: factories.track_ai("none") for t in release.tracks.all()}
+    first = next(iter(ai))
+    if field == "tools":
+        ai[first] = factories.track_ai("partly", tools=["Suno\x1b[31m v4"])
+    else:
+        ai[first] = factories.track_ai(
+            "partly", voice_likeness={"imitates_real_person": True, "consent_reference": "ok\x00"}
+        )
+    with pytest.raises(ValidationFailed):
+        declaration_create(release=release, ai=ai)
+    assert not Declaration.objects.exists()

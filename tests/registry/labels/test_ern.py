@@ -83,3 +83,10 @@ def test_broken_files_say_what_is_wrong(body, message):
     with pytest.raises(ValidationFailed, match=message) as exc:
         parse_ern(body)
     assert exc.value.fields["file"]
+
+
+def test_an_import_without_a_file_says_so(client, owner, label):
+    client.force_login(owner)
+    r = client.post(f"/label/{label.pk}/releases/import/", {})
+    assert r.status_code == 200
+    assert "This field is required" in r.content.decode()
