@@ -70,24 +70,20 @@ def invalid_item(kind: str, value: Any, message: str) -> str:
     return dumps({kind: value, "status": "invalid", "error": message})
 
 
-def recording_body(isrc: str, answer: selectors.RecordingAnswer) -> str:
-    decl = answer.declaration
-    head = {
-        "isrc": isrc,
-        "status": "declared",
-        "disclosure": selectors.disclosure_summary(decl, isrc),
-        "also_in": answer.also_in,
-    }
-    return with_bundle(head, decl.bundle)
+def recording_body(isrc: str, answer: selectors.StoredAnswer) -> str:
+    """The 200 answer for an ISRC, spliced from stored texts: nothing is parsed or re-serialized."""
+    return (
+        f'{{"isrc":{dumps(isrc)},"status":"declared","disclosure":{answer.summary},'
+        f'"also_in":{dumps(list(answer.also_in))},"bundle":{answer.bundle}}}'
+    )
 
 
-def release_body(upc: str, decl: Declaration) -> str:
-    head = {"upc": upc, "status": "declared", "disclosure": selectors.disclosure_summary(decl)}
-    return with_bundle(head, decl.bundle)
+def release_body(upc: str, answer: selectors.StoredAnswer) -> str:
+    return f'{{"upc":{dumps(upc)},"status":"declared","disclosure":{answer.summary},"bundle":{answer.bundle}}}'
 
 
 def bulk_lookup(isrcs: list[str], upcs: list[str]) -> str:
-    """One answer per identifier, ISRCs first, request order, duplicates repeated: 4 queries in all."""
+    """One answer per identifier, ISRCs first, request order, duplicates repeated: 2 queries in all."""
     norm_isrcs: list[tuple[str, str | None, str]] = []
     for raw in isrcs:
         try:
@@ -100,8 +96,8 @@ def bulk_lookup(isrcs: list[str], upcs: list[str]) -> str:
             norm_upcs.append((raw, identifiers.normalize_gtin(raw), ""))
         except IdentifierError as exc:
             norm_upcs.append((raw, None, str(exc)))
-    recordings = selectors.recordings_by_isrc(n for _, n, _ in norm_isrcs if n) if norm_isrcs else {}
-    releases = selectors.releases_by_upc(n for _, n, _ in norm_upcs if n) if norm_upcs else {}
+    recordings = selectors.recording_answers(n for _, n, _ in norm_isrcs if n) if norm_isrcs else {}
+    releases = selectors.release_answers(n for _, n, _ in norm_upcs if n) if norm_upcs else {}
     out: list[str] = []
     for raw, isrc, error in norm_isrcs:
         if isrc is None:

@@ -41,6 +41,10 @@ class Declaration(models.Model):
     # The bundle (PROTOCOL.md §6) as issued when the leaf was logged: canonical JSON bytes,
     # served as stored so that lookups never re-serialize and ETags stay stable.
     bundle = models.TextField()
+    # The release's disclosure summary (selectors.summary_text), derived from the signed
+    # statement when it is logged, so lookups splice text instead of decoding JSON.
+    # audit_log checks it against the statement. Empty for rows logged before it existed.
+    summary = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -62,6 +66,8 @@ class DeclaredRecording(models.Model):
     isrc = models.CharField(max_length=12, db_index=True)
     position = models.PositiveSmallIntegerField()
     contains_ai = models.CharField(max_length=8, choices=LEVEL_CHOICES)
+    # The recording's disclosure summary as text (see Declaration.summary).
+    summary = models.TextField(blank=True, default="")
 
     class Meta:
         ordering = ["declaration_id", "position"]

@@ -23,6 +23,7 @@ from provenance.errors import StatementError
 from registry.catalog.models import Release
 from registry.declarations import cache as lookup_cache
 from registry.declarations.models import Declaration, DeclaredRecording
+from registry.declarations.selectors import summary_text
 from registry.errors import Conflict, ValidationFailed
 from registry.transparency import log
 from registry.transparency.keys import active_key, load_private_key
@@ -191,11 +192,16 @@ def _sign_and_log(
         leaf_id=appended.index,
         key=key,
         bundle=jcs.canonicalize(bundle).decode("utf-8"),
+        summary=summary_text(st),
     )
     DeclaredRecording.objects.bulk_create(
         [
             DeclaredRecording(
-                declaration=declaration, isrc=t["isrc"], position=t["position"], contains_ai=t["contains_ai"]
+                declaration=declaration,
+                isrc=t["isrc"],
+                position=t["position"],
+                contains_ai=t["contains_ai"],
+                summary=summary_text(st, t["isrc"]),
             )
             for t in st["tracks"]
         ]

@@ -19,6 +19,7 @@ from provenance import dsse, merkle, statement
 from provenance.errors import ProvenanceError
 from provenance.keys import KeySet, parse_jwk
 from registry.declarations.models import Declaration
+from registry.declarations.selectors import summary_text
 from registry.transparency.keys import jwk
 from registry.transparency.models import Checkpoint, LogLeaf, LogNode, SigningKey, node_id
 
@@ -158,7 +159,12 @@ def _audit_declarations(report: AuditReport, keys: KeySet, using: str) -> None:
     verifier = pbundle.Verifier(keys)
     previous: dict[int, tuple[int, str]] = {}  # release id -> (version, leaf hash hex)
     declared_leaves = 0
-    qs = Declaration.objects.using(using).select_related("leaf", "key").order_by("release_id", "version")
+    qs = (
+        Declaration.objects.using(using)
+        .select_related("leaf", "key")
+        .prefetch_related("recordings")
+        .order_by("release_id", "version")
+    )
     for decl in qs.iterator(chunk_size=CHUNK):
         where = f"declaration of release {decl.statement.get('release', {}).get('upc')} v{decl.version}"
         try:
@@ -179,6 +185,15 @@ def _audit_declarations(report: AuditReport, keys: KeySet, using: str) -> None:
             decl.reason,
         ):
             raise AuditFailure(f"{where}: the stored columns differ from the signed statement")
+        # Lookups serve these derived texts: they must say exactly what was signed.
+        if decl.summary and decl.summary != summary_text(signed):
+            raise AuditFailure(f"{where}: the stored disclosure summary differs from the signed statement")
+        indexed = {rec.isrc: rec for rec in decl.recordings.all()}
+        if set(indexed) != {t["isrc"] for t in signed["tracks"]}:
+            raise AuditFailure(f"{where}: the ISRC index differs from the signed tracks")
+        for isrc, rec in indexed.items():
+            if rec.summary and rec.summary != summary_text(signed, isrc):
+                raise AuditFailure(f"{where}: the stored summary of {isrc} differs from the signed statement")
         prev = previous.get(decl.release_id)
         if decl.version != (prev[0] + 1 if prev else 1):
             raise AuditFailure(f"{where}: the version chain has a gap")

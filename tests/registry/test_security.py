@@ -68,7 +68,7 @@ def test_a_database_outage_answers_503_not_500(client, keys, monkeypatch):
     def down(*args, **kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(selectors, "releases_by_upc", down)
+    monkeypatch.setattr(selectors, "release_answers", down)
     r = client.get("/api/v1/releases/036000291452")
     assert r.status_code == 503
     assert r.json()["error"]["code"] == "unavailable"

@@ -46,7 +46,7 @@ class RecordingView(PublicView):
         return answers.cached(request, "isrc", isrc, lambda: self.render(isrc))
 
     def render(self, isrc: str) -> tuple[str, int]:
-        answer = selectors.recording_by_isrc(isrc)
+        answer = selectors.recording_answers([isrc]).get(isrc)
         if answer is None:
             return answers.not_declared("isrc", isrc), 404
         return answers.recording_body(isrc, answer), 200
@@ -71,10 +71,10 @@ class ReleaseView(PublicView):
         return answers.cached(request, "upc", upc, lambda: self.render(upc))
 
     def render(self, upc: str) -> tuple[str, int]:
-        decl = selectors.release_by_upc(upc)
-        if decl is None:
+        answer = selectors.release_answers([upc]).get(upc)
+        if answer is None:
             return answers.not_declared("upc", upc), 404
-        return answers.release_body(upc, decl), 200
+        return answers.release_body(upc, answer), 200
 
 
 class ReleaseHistoryView(PublicView):

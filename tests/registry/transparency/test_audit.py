@@ -138,3 +138,22 @@ def test_it_catches_a_declared_release_that_answers_nothing(history):
     _raw("UPDATE catalog_release SET current_declaration_id = NULL WHERE id = %s", [release.pk])
     with pytest.raises(AuditFailure, match="answer no declaration at all"):
         audit_log()
+
+
+def test_it_catches_an_edited_lookup_summary(history):
+    # Lookups splice the stored summary text: editing it would change what platforms read.
+    _raw(
+        'UPDATE declarations_declaredrecording SET summary = replace(summary, \'"contains_ai":"none"\', \'"contains_ai":"all"\') '
+        "WHERE id = (SELECT MIN(id) FROM declarations_declaredrecording)"
+    )
+    with pytest.raises(AuditFailure, match="stored summary of .* differs from the signed statement"):
+        audit_log()
+
+
+def test_it_catches_an_edited_release_summary(history):
+    _raw(
+        "UPDATE declarations_declaration SET summary = replace(summary, '\"verified\":true', '\"verified\":false') "
+        "WHERE id = (SELECT MIN(id) FROM declarations_declaration)"
+    )
+    with pytest.raises(AuditFailure, match="stored disclosure summary differs"):
+        audit_log()
