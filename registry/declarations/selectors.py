@@ -107,19 +107,47 @@ def recordings_by_isrc(isrcs: Iterable[str]) -> dict[str, RecordingAnswer]:
 @dataclass(frozen=True)
 class StoredAnswer:
     upc: str
-    summary: str  # JSON text
-    bundle: str  # JSON text, as logged
+    summary: bytes  # UTF-8 JSON
+    bundle: bytes  # UTF-8 JSON, as logged
     also_in: tuple[str, ...] = ()
 
 
 def _rows(model: type, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     with connections[router.db_for_read(model)].cursor() as cur:
+        if cur.db.vendor == "postgresql":
+            # Text columns as the UTF-8 bytes PostgreSQL sends: the answer is assembled
+            # from bytes, so decoding to str and encoding back would be wasted work.
+            cur.cursor.adapters.register_loader("text", _RawText)
         cur.execute(sql, params)
         return cur.fetchall()
 
 
-def _placeholders(n: int) -> str:
-    return ",".join(["%s"] * n)
+def _in_clause(model: type, column: str, values: list[str]) -> tuple[str, list[Any]]:
+    """``column IN (...)``; on PostgreSQL one array parameter, so a 1000-item lookup parses no 1000 placeholders."""
+    if connections[router.db_for_read(model)].vendor == "postgresql":
+        return f"{column} = ANY(%s)", [values]
+    return f"{column} IN ({','.join(['%s'] * len(values))})", values
+
+
+try:
+    from psycopg.adapt import Loader
+
+    class _RawText(Loader):
+        def load(self, data: Any) -> bytes:
+            return bytes(data)
+
+except ImportError:  # psycopg is only needed with PostgreSQL
+    _RawText = None  # type: ignore[assignment,misc]
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes | memoryview) else value
+
+
+def _bytes(value: Any) -> bytes:
+    # Text columns arrive as str (decoded in C by the driver); encode once per row so the
+    # answer is assembled by copying bytes. (bytea would travel hex-escaped: slower.)
+    return value.encode("utf-8") if isinstance(value, str) else bytes(value)
 
 
 def _statement(value: Any) -> Mapping[str, Any]:
@@ -132,23 +160,27 @@ def recording_answers(isrcs: Iterable[str]) -> dict[str, StoredAnswer]:
     if not wanted:
         return {}
     dr, d, r = DeclaredRecording._meta.db_table, Declaration._meta.db_table, Release._meta.db_table
+    where, params = _in_clause(DeclaredRecording, "dr.isrc", wanted)
     rows = _rows(
         DeclaredRecording,
-        f"SELECT dr.isrc, d.leaf_id, r.upc, dr.summary, d.bundle, CASE WHEN dr.summary = '' THEN d.statement END "  # noqa: S608 - table names from models, values bound
+        f"SELECT dr.isrc, d.leaf_id, r.upc, dr.summary, d.bundle, "  # noqa: S608 - table names from models, values bound
+        f"CASE WHEN dr.summary = '' THEN d.statement END "
         f"FROM {dr} dr JOIN {d} d ON d.id = dr.declaration_id JOIN {r} r ON r.current_declaration_id = d.id "
-        f"WHERE dr.isrc IN ({_placeholders(len(wanted))})",
-        wanted,
+        f"WHERE {where}",
+        params,
     )
     best: dict[str, tuple[int, str, str, str, Any]] = {}
     upcs: dict[str, list[tuple[int, str]]] = {}
-    for isrc, leaf, upc, summary, bundle, statement in rows:
+    for raw_isrc, leaf, raw_upc, summary, bundle, statement in rows:
+        isrc, upc = _text(raw_isrc), _text(raw_upc)
         if isrc not in best or leaf > best[isrc][0]:
             best[isrc] = (leaf, upc, summary, bundle, statement)
         upcs.setdefault(isrc, []).append((leaf, upc))
     out = {}
     for isrc, (_, upc, summary, bundle, statement) in best.items():
         others = tuple(u for _, u in sorted(upcs[isrc], reverse=True) if u != upc)
-        out[isrc] = StoredAnswer(upc, summary or summary_text(_statement(statement), isrc), bundle, others)
+        text = _bytes(summary) or summary_text(_statement(statement), isrc).encode()
+        out[isrc] = StoredAnswer(upc, text, _bytes(bundle), others)
     return out
 
 
@@ -158,14 +190,18 @@ def release_answers(upcs: Iterable[str]) -> dict[str, StoredAnswer]:
     if not wanted:
         return {}
     d, r = Declaration._meta.db_table, Release._meta.db_table
+    where, params = _in_clause(Release, "r.upc", wanted)
     rows = _rows(
         Release,
-        f"SELECT r.upc, d.summary, d.bundle, CASE WHEN d.summary = '' THEN d.statement END "  # noqa: S608 - table names from models, values bound
-        f"FROM {r} r JOIN {d} d ON d.id = r.current_declaration_id WHERE r.upc IN ({_placeholders(len(wanted))})",
-        wanted,
+        f"SELECT r.upc, d.summary, d.bundle, "  # noqa: S608 - table names from models, values bound
+        f"CASE WHEN d.summary = '' THEN d.statement END "
+        f"FROM {r} r JOIN {d} d ON d.id = r.current_declaration_id WHERE {where}",
+        params,
     )
     return {
-        upc: StoredAnswer(upc, summary or summary_text(_statement(statement)), bundle)
+        _text(upc): StoredAnswer(
+            _text(upc), _bytes(summary) or summary_text(_statement(statement)).encode(), _bytes(bundle)
+        )
         for upc, summary, bundle, statement in rows
     }
 
