@@ -59,6 +59,19 @@ class Declaration(models.Model):
         return bytes(self.leaf.leaf_hash).hex()
 
 
+class InsertAsValuesTextField(models.TextField):
+    """A TextField that bulk_create sends as plain row values, not as one UNNEST array.
+
+    Django 5.2 bulk-inserts on PostgreSQL through ``UNNEST(%s::text[])``, and psycopg
+    escapes every quote of every array element with a Python regex: for JSON
+    summaries that cost ~5 ms per 20-track declaration. Defining ``get_placeholder``
+    is Django's documented way out of that path (postgresql/compiler.py).
+    """
+
+    def get_placeholder(self, value: object, compiler: object, connection: object) -> str:
+        return "%s"
+
+
 class DeclaredRecording(models.Model):
     """Index of which ISRCs a declaration version covers, for lookups by ISRC."""
 
@@ -67,7 +80,7 @@ class DeclaredRecording(models.Model):
     position = models.PositiveSmallIntegerField()
     contains_ai = models.CharField(max_length=8, choices=LEVEL_CHOICES)
     # The recording's disclosure summary as text (see Declaration.summary).
-    summary = models.TextField(blank=True, default="")
+    summary = InsertAsValuesTextField(blank=True, default="")
 
     class Meta:
         ordering = ["declaration_id", "position"]
