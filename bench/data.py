@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from provenance import identifiers, statement, vocabulary
+from registry.declarations.selectors import summary_text
 from registry.transparency.models import node_id
 
 B36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -84,6 +85,21 @@ def _template(per_release: int) -> dict[str, Any]:
     )
 
 
+def _copy_escape(text: str) -> str:
+    """COPY text format: backslash, tab and newline are escaped."""
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+
+
+def _retarget(template: dict[str, Any], r: int) -> dict[str, Any]:
+    st = copy.deepcopy(template)
+    st["declaration"]["id"] = str(uuid.UUID(int=r + 1))
+    st["release"]["upc"] = upc(r)
+    st["release"]["title"] = f"Bench release {r}"
+    for t, track in enumerate(st["tracks"], start=1):
+        track["isrc"] = isrc(r * 100 + t)
+    return st
+
+
 def catalog_tables(releases: int, per_release: int, key_id: int) -> Iterator[tuple[str, str, Iterator[str]]]:
     """(table, columns, COPY lines) for ``releases`` declared releases of ``per_release`` tracks each.
 
@@ -92,6 +108,18 @@ def catalog_tables(releases: int, per_release: int, key_id: int) -> Iterator[tup
     filler of a real bundle's size: lookups splice them, they never parse them.
     """
     template = _template(per_release)
+    # Lookups splice the stored summaries: load real ones. Summaries of release 0 are
+    # computed once and re-targeted per release by replacing its (quoted) identifiers.
+    first = _retarget(template, 0)
+    release_summary0 = summary_text(first)
+    track_summaries0 = [summary_text(first, t["isrc"]) for t in first["tracks"]]
+
+    def swap(text: str, r: int) -> str:
+        text = text.replace(f'"{upc(0)}"', f'"{upc(r)}"').replace('"Bench release 0"', f'"Bench release {r}"')
+        for t in range(1, per_release + 1):
+            text = text.replace(f'"{isrc(t)}"', f'"{isrc(r * 100 + t)}"')
+        return _copy_escape(text)
+
     pool = [base64.b64encode(os.urandom(2400)).decode() for _ in range(64)]
     now = "2025-03-01 00:00:00+00"
 
@@ -117,12 +145,7 @@ def catalog_tables(releases: int, per_release: int, key_id: int) -> Iterator[tup
 
     def declarations() -> Iterator[str]:
         for r in range(releases):
-            st = copy.deepcopy(template)
-            st["declaration"]["id"] = str(uuid.UUID(int=r + 1))
-            st["release"]["upc"] = upc(r)
-            st["release"]["title"] = f"Bench release {r}"
-            for t, track in enumerate(st["tracks"], start=1):
-                track["isrc"] = isrc(r * 100 + t)
+            st = _retarget(template, r)
             bundle = (
                 '{"envelope":{"payload":"' + pool[r % 64] + '","payloadType":"application/vnd.ai-disclosure.'
                 'statement.v1+json","signatures":[]},"log":{"index":' + str(r) + "},"
@@ -130,7 +153,7 @@ def catalog_tables(releases: int, per_release: int, key_id: int) -> Iterator[tup
             )
             yield (
                 f"{r + 1}\t{uuid.UUID(int=r + 1)}\t{r + 1}\t1\tactive\t\t\\N\t{now}\tapi\t{st['release']['contains_ai']}"
-                f"\t{json.dumps(st, separators=(',', ':'))}\t{r}\t{key_id}\t{bundle}\t{now}\n"
+                f"\t{json.dumps(st, separators=(',', ':'))}\t{r}\t{key_id}\t{bundle}\t{now}\t{swap(release_summary0, r)}\n"
             )
 
     def declared() -> Iterator[str]:
@@ -138,7 +161,7 @@ def catalog_tables(releases: int, per_release: int, key_id: int) -> Iterator[tup
         for r in range(releases):
             base = r * per_release
             for t in range(1, per_release + 1):
-                yield f"{base + t}\t{r + 1}\t{isrc(r * 100 + t)}\t{t}\t{contains[t - 1]}\n"
+                yield f"{base + t}\t{r + 1}\t{isrc(r * 100 + t)}\t{t}\t{contains[t - 1]}\t{swap(track_summaries0[t - 1], r)}\n"
 
     yield (
         "catalog_release",
@@ -150,7 +173,7 @@ def catalog_tables(releases: int, per_release: int, key_id: int) -> Iterator[tup
     yield "transparency_logleaf", "index, leaf_hash, data, created_at", leaves()
     yield (
         "declarations_declaration",
-        "id, uid, release_id, version, status, reason, supersedes, declared_at, via, contains_ai, statement, leaf_id, key_id, bundle, created_at",
+        "id, uid, release_id, version, status, reason, supersedes, declared_at, via, contains_ai, statement, leaf_id, key_id, bundle, created_at, summary",
         declarations(),
     )
-    yield "declarations_declaredrecording", "id, declaration_id, isrc, position, contains_ai", declared()
+    yield "declarations_declaredrecording", "id, declaration_id, isrc, position, contains_ai, summary", declared()

@@ -280,7 +280,7 @@ def catalog(tracks: int, samples: int = 1000, per_release: int = 10) -> None:
         assert r.status_code == 200, r.content[:300]
 
     def selector(isrc: str) -> None:
-        assert selectors.recording_by_isrc(isrc) is not None
+        assert selectors.recording_answers([isrc]).get(isrc) is not None
 
     for isrc in warm:
         view(isrc)
