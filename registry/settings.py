@@ -117,7 +117,9 @@ if REDIS_URL and envbool("REGISTRY_CACHE", True):
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Per process. Django's default of 300 entries thrashes on lookups; 5000 answers of
+    # ~6 KB are ~30 MB per worker. Production shares one cache: set REDIS_URL.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 5000}}}
 
 # --- auth -------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -167,6 +167,10 @@ def _sign_and_log(
     st["declaration"]["declared_at"] = statement.format_timestamp(timezone.now())
     envelope = dsse.sign_envelope(statement.statement_bytes(st), private)
     leaf_data = jcs.canonicalize(envelope).decode("ascii")
+    # Everything derived from the statement is computed before the log lock is taken:
+    # appends are serialized, so work under the lock caps the registry's write rate.
+    release_summary = summary_text(st)
+    track_summaries = {t["isrc"]: summary_text(st, t["isrc"]) for t in st["tracks"]}
     appended = log.append_one(leaf_data)
     bundle = pbundle.make_bundle(
         envelope,
@@ -192,7 +196,7 @@ def _sign_and_log(
         leaf_id=appended.index,
         key=key,
         bundle=jcs.canonicalize(bundle).decode("utf-8"),
-        summary=summary_text(st),
+        summary=release_summary,
     )
     DeclaredRecording.objects.bulk_create(
         [
@@ -201,7 +205,7 @@ def _sign_and_log(
                 isrc=t["isrc"],
                 position=t["position"],
                 contains_ai=t["contains_ai"],
-                summary=summary_text(st, t["isrc"]),
+                summary=track_summaries[t["isrc"]],
             )
             for t in st["tracks"]
         ]
