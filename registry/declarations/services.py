@@ -288,6 +288,46 @@ def declaration_create(
     return _sign_and_log(release=release, st=st, actor=actor, via=via)
 
 
+def _merged_ai(release: Release, current: Declaration, ai: Mapping[str, TrackAI] | None) -> dict[str, Any]:
+    """The facts of the next version: the previous version's, updated with ``ai``."""
+    isrcs = set(release.tracks.values_list("recording__isrc", flat=True))
+    unknown = set(ai or {}) - isrcs
+    if unknown:
+        # Never sign a version that silently drops facts the label meant to declare.
+        raise ValidationFailed(
+            f"not on this release: {', '.join(sorted(unknown))}",
+            fields={"ai": [f"Unknown ISRC {i}." for i in sorted(unknown)]},
+        )
+    merged = previous_ai(current)
+    merged.update(ai or {})
+    # Tracks removed from the release since the last version drop out with their facts.
+    return {isrc: facts for isrc, facts in merged.items() if isrc in isrcs}
+
+
+def statement_preview(
+    *, release: Release, ai: Mapping[str, TrackAI], reason: str | None = None, artwork: str | None = None
+) -> dict[str, Any]:
+    """The statement the next active version of ``release`` would sign, built by the signing code.
+
+    For review pages: every fact is as it will be signed; the declaration id of a
+    first version and the timestamp are placeholders until signing. ``artwork``
+    previews a change of the artwork level before it is saved.
+    """
+    current = Declaration.objects.filter(pk=release.current_declaration_id).select_related("leaf").first()
+    content = _catalog_statement_input(release, _merged_ai(release, current, ai) if current else ai)
+    if artwork is not None:
+        content["release"]["artwork"] = artwork
+    return _build(
+        release,
+        version=current.version + 1 if current else 1,
+        status=Declaration.ACTIVE,
+        supersedes=current.leaf_hash_hex if current else None,
+        reason=reason,
+        uid=str(current.uid) if current else str(uuid.uuid4()),
+        content=content,
+    )
+
+
 def previous_ai(current: Declaration) -> dict[str, dict[str, Any]]:
     """The AI facts per ISRC of a signed version, to carry into the next one."""
     return {
@@ -312,18 +352,7 @@ def declaration_amend(
     if current is None:
         raise Conflict(f"release {release.upc} has no declaration to amend; declare it first")
     _check_expected(current, expected_version)
-    isrcs = set(release.tracks.values_list("recording__isrc", flat=True))
-    unknown = set(ai or {}) - isrcs
-    if unknown:
-        # Never sign a version that silently drops facts the label meant to declare.
-        raise ValidationFailed(
-            f"not on this release: {', '.join(sorted(unknown))}",
-            fields={"ai": [f"Unknown ISRC {i}." for i in sorted(unknown)]},
-        )
-    merged = previous_ai(current)
-    merged.update(ai or {})
-    # Tracks removed from the release since the last version drop out with their facts.
-    merged = {isrc: facts for isrc, facts in merged.items() if isrc in isrcs}
+    merged = _merged_ai(release, current, ai)
     st = _build(
         release,
         version=current.version + 1,

@@ -9,22 +9,17 @@ catalog exactly as the signed declaration describes it.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
-from provenance import statement, vocabulary
-from provenance.errors import StatementError
 from registry.catalog.models import Artist, Recording, Release, Track
 from registry.catalog.services import release_update
 from registry.declarations.models import Declaration
-from registry.declarations.services import declaration_amend, declaration_create
+from registry.declarations.services import declaration_amend, declaration_create, statement_preview
 from registry.errors import Conflict, ValidationFailed
 
 # {"mode", "artwork", "reason", "expected_version", "ai": {isrc: TrackAI}, "catalog": CatalogEdit (optional)}
@@ -177,40 +172,13 @@ def pending_tracks(catalog: CatalogEdit) -> list[Track]:
 
 
 def _statement(release: Release, draft: Draft) -> dict[str, Any]:
-    current = release.current_declaration
-    tracks = release.tracks.select_related("recording").prefetch_related("recording__artists")
+    # The declaration services build the preview: what is reviewed is what gets signed.
     try:
-        return statement.build_statement(
-            registry=settings.REGISTRY_LOG_ORIGIN,
-            declaration_id=str(current.uid) if current else str(uuid.uuid4()),
-            version=(current.version + 1) if current else 1,
-            status=vocabulary.STATUS_ACTIVE,
-            supersedes=current.leaf_hash_hex if current else None,
-            reason=draft.get("reason") or None,
-            declared_at=timezone.now(),
-            label={"name": release.label.name, "dpid": release.label.dpid, "verified": release.label.verified},
-            release={
-                "upc": release.upc,
-                "title": release.title,
-                "release_date": release.release_date,
-                "artwork": draft["artwork"],
-            },
-            artists=[a.as_statement() for a in release.artists.order_by("releaseartist__position")],
-            tracks=[
-                {
-                    "isrc": t.recording.isrc,
-                    "title": t.recording.title,
-                    "position": t.position,
-                    "duration": t.recording.duration,
-                    "audio_sha256": t.recording.audio_sha256,
-                    "artists": [a.as_statement() for a in t.recording.artists.all()],
-                    **draft["ai"][t.recording.isrc],
-                }
-                for t in tracks
-            ],
-        )
-    except (StatementError, KeyError) as exc:
-        raise ValidationFailed(f"the draft cannot be signed: {exc}") from exc
+        ai = draft["ai"]
+        artwork = draft["artwork"]
+    except KeyError as exc:
+        raise ValidationFailed(f"the draft cannot be signed: missing {exc}") from exc
+    return statement_preview(release=release, ai=ai, reason=draft.get("reason") or None, artwork=artwork)
 
 
 def preview_statement(release: Release, draft: Draft) -> dict[str, Any]:
