@@ -5,20 +5,12 @@ from __future__ import annotations
 from django.contrib import admin
 
 from registry.declarations.models import Declaration
+from registry.readonly_admin import ReadOnlyAdmin
 
 
 @admin.register(Declaration)
-class DeclarationAdmin(admin.ModelAdmin):
+class DeclarationAdmin(ReadOnlyAdmin):
     list_display = ["release", "version", "status", "contains_ai", "declared_at", "via", "leaf_id"]
     list_filter = ["status", "contains_ai", "via"]
     search_fields = ["release__upc", "release__title"]
     list_select_related = ["release"]
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False

@@ -4,27 +4,17 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from registry.readonly_admin import ReadOnlyAdmin
 from registry.transparency.models import Checkpoint, SigningKey
 
 
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-
 @admin.register(SigningKey)
-class SigningKeyAdmin(ReadOnly):
+class SigningKeyAdmin(ReadOnlyAdmin):
     list_display = ["kid", "purpose", "status", "not_before", "not_after"]
     list_filter = ["purpose", "status"]
     exclude = ["public_key"]
 
 
 @admin.register(Checkpoint)
-class CheckpointAdmin(ReadOnly):
+class CheckpointAdmin(ReadOnlyAdmin):
     list_display = ["tree_size", "created_at", "key"]
