@@ -10,6 +10,7 @@ CODE := provenance registry tests bench manage.py
 	python3 -m venv .venv
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -r requirements-dev.txt
+	$(PIP) install -q --no-deps -e .
 	touch $@
 
 install: .venv/.installed
