@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connections, router
-from django.db.models import F
 
 from provenance import vocabulary
 from registry.catalog.models import Release
@@ -66,36 +65,6 @@ def _declarations(ids: Iterable[int]) -> dict[int, Declaration]:
     }
 
 
-def releases_by_upc(upcs: Iterable[str]) -> dict[str, Declaration]:
-    """UPC → current declaration, for the declared ones among ``upcs`` (2 queries)."""
-    rows = Release.objects.filter(upc__in=set(upcs), current_declaration__isnull=False).values_list(
-        "upc", "current_declaration_id"
-    )
-    pairs = list(rows)
-    decls = _declarations(d for _, d in pairs)
-    return {upc: decls[d] for upc, d in pairs}
-
-
-def recordings_by_isrc(isrcs: Iterable[str]) -> dict[str, RecordingAnswer]:
-    """ISRC → newest current declaration holding it, plus the other releases (2 queries)."""
-    rows = DeclaredRecording.objects.filter(
-        isrc__in=set(isrcs), declaration__release__current_declaration=F("declaration_id")
-    ).values_list("isrc", "declaration_id", "declaration__leaf_id", "declaration__release__upc")
-    best: dict[str, tuple[int, int]] = {}
-    upcs: dict[str, list[tuple[int, str]]] = {}
-    for isrc, decl_id, leaf, upc in rows:
-        if isrc not in best or leaf > best[isrc][1]:
-            best[isrc] = (decl_id, leaf)
-        upcs.setdefault(isrc, []).append((leaf, upc))
-    decls = _declarations(d for d, _ in best.values())
-    answers = {}
-    for isrc, (decl_id, _) in best.items():
-        decl = decls[decl_id]
-        others = [u for _, u in sorted(upcs[isrc], reverse=True) if u != decl.release.upc]
-        answers[isrc] = RecordingAnswer(isrc=isrc, declaration=decl, also_in=others)
-    return answers
-
-
 # --- the platform hot path -----------------------------------------------------------
 # Lookups by ISRC/UPC answer with stored texts (bundle and summary) in ONE query.
 # The ORM spent ~1 ms per lookup compiling its two select_related queries and
@@ -107,6 +76,7 @@ def recordings_by_isrc(isrcs: Iterable[str]) -> dict[str, RecordingAnswer]:
 @dataclass(frozen=True)
 class StoredAnswer:
     upc: str
+    declaration_id: int
     summary: bytes  # UTF-8 JSON
     bundle: bytes  # UTF-8 JSON, as logged
     also_in: tuple[str, ...] = ()
@@ -163,24 +133,24 @@ def recording_answers(isrcs: Iterable[str]) -> dict[str, StoredAnswer]:
     where, params = _in_clause(DeclaredRecording, "dr.isrc", wanted)
     rows = _rows(
         DeclaredRecording,
-        f"SELECT dr.isrc, d.leaf_id, r.upc, dr.summary, d.bundle, "  # noqa: S608 - table names from models, values bound
+        f"SELECT dr.isrc, d.leaf_id, r.upc, d.id, dr.summary, d.bundle, "  # noqa: S608 - table names from models, values bound
         f"CASE WHEN dr.summary = '' THEN d.statement END "
         f"FROM {dr} dr JOIN {d} d ON d.id = dr.declaration_id JOIN {r} r ON r.current_declaration_id = d.id "
         f"WHERE {where}",
         params,
     )
-    best: dict[str, tuple[int, str, str, str, Any]] = {}
+    best: dict[str, tuple[int, str, int, Any, Any, Any]] = {}
     upcs: dict[str, list[tuple[int, str]]] = {}
-    for raw_isrc, leaf, raw_upc, summary, bundle, statement in rows:
+    for raw_isrc, leaf, raw_upc, decl_id, summary, bundle, statement in rows:
         isrc, upc = _text(raw_isrc), _text(raw_upc)
         if isrc not in best or leaf > best[isrc][0]:
-            best[isrc] = (leaf, upc, summary, bundle, statement)
+            best[isrc] = (leaf, upc, decl_id, summary, bundle, statement)
         upcs.setdefault(isrc, []).append((leaf, upc))
     out = {}
-    for isrc, (_, upc, summary, bundle, statement) in best.items():
+    for isrc, (_, upc, decl_id, summary, bundle, statement) in best.items():
         others = tuple(u for _, u in sorted(upcs[isrc], reverse=True) if u != upc)
         text = _bytes(summary) or summary_text(_statement(statement), isrc).encode()
-        out[isrc] = StoredAnswer(upc, text, _bytes(bundle), others)
+        out[isrc] = StoredAnswer(upc, decl_id, text, _bytes(bundle), others)
     return out
 
 
@@ -193,25 +163,32 @@ def release_answers(upcs: Iterable[str]) -> dict[str, StoredAnswer]:
     where, params = _in_clause(Release, "r.upc", wanted)
     rows = _rows(
         Release,
-        f"SELECT r.upc, d.summary, d.bundle, "  # noqa: S608 - table names from models, values bound
+        f"SELECT r.upc, d.id, d.summary, d.bundle, "  # noqa: S608 - table names from models, values bound
         f"CASE WHEN d.summary = '' THEN d.statement END "
         f"FROM {r} r JOIN {d} d ON d.id = r.current_declaration_id WHERE {where}",
         params,
     )
     return {
         _text(upc): StoredAnswer(
-            _text(upc), _bytes(summary) or summary_text(_statement(statement)).encode(), _bytes(bundle)
+            _text(upc), decl_id, _bytes(summary) or summary_text(_statement(statement)).encode(), _bytes(bundle)
         )
-        for upc, summary, bundle, statement in rows
+        for upc, decl_id, summary, bundle, statement in rows
     }
 
 
 def release_by_upc(upc: str) -> Declaration | None:
-    return releases_by_upc([upc]).get(upc)
+    """The current declaration of a release, as a model (for pages): 2 queries."""
+    decl_id = Release.objects.filter(upc=upc).values_list("current_declaration_id", flat=True).first()
+    return _declarations([decl_id]).get(decl_id) if decl_id else None
 
 
 def recording_by_isrc(isrc: str) -> RecordingAnswer | None:
-    return recordings_by_isrc([isrc]).get(isrc)
+    """The recording's answer as a model (for pages), chosen by the same rule as the API's."""
+    stored = recording_answers([isrc]).get(isrc)
+    if stored is None:
+        return None
+    decl = _declarations([stored.declaration_id])[stored.declaration_id]
+    return RecordingAnswer(isrc=isrc, declaration=decl, also_in=list(stored.also_in))
 
 
 def history(release_id: int) -> list[Declaration]:

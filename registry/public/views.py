@@ -259,8 +259,8 @@ def recording_badge(request: HttpRequest, isrc: str) -> HttpResponse:
     if answer is None:
         return _badge_response(request, "not_declared", identifiers.format_isrc(canonical))
     decl = answer.declaration
-    level = next((t["contains_ai"] for t in decl.statement["tracks"] if t["isrc"] == canonical), None)
-    title = next((t["title"] for t in decl.statement["tracks"] if t["isrc"] == canonical), canonical)
+    track = decl_selectors.track_in(decl.statement, canonical)
+    level, title = (track["contains_ai"], track["title"]) if track else (None, canonical)
     return _badge_response(request, badges.badge_state(level, decl.status), title)
 
 
