@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.core import signals
+from django.db import close_old_connections, connection
 
 from registry.catalog.models import Membership
 from registry.catalog.services import label_create, membership_add
@@ -87,3 +88,17 @@ def declared(release: Any) -> Any:
 @pytest.fixture
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def same_connection() -> Any:
+    """Keep the test's transaction across raw WSGI calls, as Django's test client does.
+
+    The WSGI handler closes "old" connections at each request's start and end; inside the test
+    transaction (autocommit off) PostgreSQL's connection would be closed mid-test.
+    """
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield None
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)

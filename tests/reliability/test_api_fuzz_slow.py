@@ -12,38 +12,15 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-import schemathesis
-from django.core import signals
-from django.db import close_old_connections
-from hypothesis import HealthCheck, Phase, settings
-from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from registry.api.tokens import label_token_create
-from registry.wsgi import application
 from tests import factories
+from tests.schemafuzz import EXCLUDED_CHECKS, fuzz_settings, schema
 
 pytestmark = pytest.mark.slow
 EXAMPLES = 150
-schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
 CALLS: Counter[str] = Counter()
-FUZZ = settings(
-    max_examples=EXAMPLES,
-    derandomize=True,
-    deadline=None,
-    database=None,
-    phases=[Phase.explicit, Phase.generate],
-    suppress_health_check=list(HealthCheck),
-)
-
-
-@pytest.fixture
-def same_connection():
-    """Keep the test's transaction across raw WSGI calls (see tests/registry/api/test_schema_fuzz.py)."""
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
+FUZZ = fuzz_settings(EXAMPLES)
 
 
 @pytest.fixture
@@ -61,7 +38,7 @@ def label_token(label, owner):
 
 def _call(case, **kwargs):
     CALLS[f"{case.method} {case.path}"] += 1
-    case.call_and_validate(excluded_checks=[positive_data_acceptance, negative_data_rejection], **kwargs)
+    case.call_and_validate(excluded_checks=EXCLUDED_CHECKS, **kwargs)
 
 
 @schema.parametrize()
