@@ -110,12 +110,8 @@ class Monitor:
 
     def _save(self, note: str) -> None:
         self.last = note
-        self.state_path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.state_path.parent, prefix=".monitor-")
         self.state.update({"origin": self.origin, "checkpoint": note})
-        with os.fdopen(fd, "w") as fh:
-            json.dump(self.state, fh, indent=1)
-        os.replace(tmp, self.state_path)  # atomic: a crash never leaves half a state file
+        write_state(self.state_path, self.state)
 
 
 class HttpRegistry:
@@ -159,6 +155,7 @@ def load_state(path: str | Path) -> dict[str, Any]:
 
 
 def write_state(path: str | Path, state: dict[str, Any]) -> None:
+    """Replace the state file atomically: a crash never leaves half a state file."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".monitor-")
