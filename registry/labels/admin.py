@@ -1,4 +1,4 @@
-"""Staff review of label applications: approve creates the verified label and its owner; reject needs a reason."""
+"""Staff review of label applications: approve creates the verified label and invites its contact as owner; reject needs a reason."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ class LabelApplicationAdmin(admin.ModelAdmin):
     readonly_fields = ["status", "rejection_reason", "label", "reviewed_by", "reviewed_at", "created_at"]
     actions = ["approve", "reject"]
 
-    @admin.action(description="Approve: create the verified label and email its owner")
+    @admin.action(description="Approve: create the verified label and email its contact an owner invitation")
     def approve(self, request: HttpRequest, queryset: QuerySet[LabelApplication]) -> None:
         for application in queryset:
             try:
@@ -31,7 +31,7 @@ class LabelApplicationAdmin(admin.ModelAdmin):
             except DomainError as exc:
                 self.message_user(request, f"{application.label_name}: {exc.message}", messages.ERROR)
             else:
-                self.message_user(request, f"{label.name} is verified; the owner was emailed.", messages.SUCCESS)
+                self.message_user(request, f"{label.name} is verified; its contact was emailed an owner invitation.", messages.SUCCESS)
 
     @admin.action(description="Reject (asks for a reason, sent to the applicant)")
     def reject(self, request: HttpRequest, queryset: QuerySet[LabelApplication]) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 
 from registry.catalog.models import Label, Membership
 
@@ -53,9 +54,32 @@ class Invitation(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # True when the link was only ever emailed to ``email`` (staff approval): nobody else saw
+    # it, so opening it proves the address. Owners' invitations show the link to the owner,
+    # so accepting one needs the address proven separately.
+    proves_email = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"{self.email} → {self.label} ({self.role})"
+
+
+class EmailAddress(models.Model):
+    """An address its account has proven it reads (a signed link sent there was opened while signed in).
+
+    Only proven addresses are stored, so a row is a fact, never a claim. An address is
+    proven for at most one account. ``User.email`` is set only from a proven address
+    (or by staff), so Django's password reset and every check by address rely on proof.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="proven_emails")
+    email = models.EmailField()
+    verified_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("email"), name="unique_proven_email")]
+
+    def __str__(self) -> str:
+        return f"{self.email} (proven by {self.user_id})"

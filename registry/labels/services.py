@@ -16,20 +16,17 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 
 from provenance import identifiers
 from provenance.errors import IdentifierError
 from registry.catalog.models import Label, Membership
 from registry.catalog.services import label_create, membership_add
-from registry.errors import Conflict, NotFound, ValidationFailed
+from registry.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from registry.labels import email_proof
 from registry.labels.models import Invitation, LabelApplication
 
 logger = logging.getLogger(__name__)
@@ -72,26 +69,15 @@ def application_submit(
     )
 
 
-def _unique_username(email: str) -> str:
-    User = get_user_model()
-    base = re.sub(r"[^\w.@+-]", "", email.split("@")[0])[:100] or "label"
-    name, n = base, 1
-    while User.objects.filter(username__iexact=name).exists():
-        n += 1
-        name = f"{base}{n}"
-    return name
-
-
-def welcome_link(user: Any) -> str:
-    """A one-time link to set a password (Django's password-reset token: it dies once the password is set)."""
-    uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
-    return settings.SITE_URL.rstrip("/") + reverse("labels:welcome", args=[uidb64, token])
-
-
 @transaction.atomic
 def application_approve(*, application: LabelApplication, reviewer: Any) -> Label:
-    """Create the verified label, its owner account (new or existing), and email the owner."""
+    """Create the verified label and email its contact an owner invitation.
+
+    Approval never attaches the label to an existing account by email alone: an account
+    whose address matches may have been made by someone who never proved it. The contact
+    becomes the owner by opening the emailed link (which only they received, so it proves
+    the address) and signing up, or signing in.
+    """
     application = LabelApplication.objects.select_for_update().get(pk=application.pk)
     if application.status != LabelApplication.PENDING:
         raise Conflict(f"the application from {application.label_name} was {application.status} already")
@@ -101,39 +87,23 @@ def application_approve(*, application: LabelApplication, reviewer: Any) -> Labe
         verified=True,
         contact_email=application.contact_email,
     )
-    User = get_user_model()
-    user = User.objects.filter(email__iexact=application.contact_email).order_by("pk").first()
-    new_user = user is None
-    if new_user:
-        first, _, last = application.contact_name.partition(" ")
-        user = User(
-            username=_unique_username(application.contact_email),
-            email=application.contact_email,
-            first_name=first[:150],
-            last_name=last[:150],
-        )
-        user.set_unusable_password()
-        user.save()
-    membership_add(label=label, user=user, role=Membership.OWNER)
     application.status = LabelApplication.APPROVED
     application.label = label
     application.reviewed_by = reviewer
     application.reviewed_at = timezone.now()
     application.save(update_fields=["status", "label", "reviewed_by", "reviewed_at"])
-    if new_user:
-        body = (
+    invitation_create(
+        label=label,
+        email=application.contact_email,
+        role=Membership.OWNER,
+        created_by=reviewer,
+        proves_email=True,
+        greeting=(
             f"Hello {application.contact_name},\n\n"
-            f"{label.name} is now a verified label on the AI Disclosure Registry.\n"
-            f"Your username is {user.get_username()}. Choose a password here (the link works once):\n\n"
-            f"{welcome_link(user)}\n"
-        )
-    else:
-        body = (
-            f"Hello {application.contact_name},\n\n"
-            f"{label.name} is now a verified label on the AI Disclosure Registry, and your account "
-            f"{user.get_username()} is its owner. Sign in at {settings.SITE_URL.rstrip('/')}{settings.LOGIN_URL}\n"
-        )
-    transaction.on_commit(lambda: send_mail(f"{label.name} is verified", body, None, [application.contact_email]))
+            f"{label.name} is now a verified label on the AI Disclosure Registry. "
+            "Open this link to create your account (or sign in) and become its owner."
+        ),
+    )
     return label
 
 
@@ -166,9 +136,19 @@ def _token_hash(token: str) -> str:
 
 
 def invitation_create(
-    *, label: Label, email: str, role: str = Membership.SUBMITTER, created_by: Any = None
+    *,
+    label: Label,
+    email: str,
+    role: str = Membership.SUBMITTER,
+    created_by: Any = None,
+    proves_email: bool = False,
+    greeting: str = "",
 ) -> tuple[Invitation, str]:
-    """Returns the invitation and the link's token (only its hash is stored)."""
+    """Returns the invitation and the link's token (only its hash is stored).
+
+    ``proves_email``: the caller never shows the link to anyone (it is only emailed), so
+    opening it proves the address (see ``Invitation.proves_email``).
+    """
     if role not in (Membership.OWNER, Membership.SUBMITTER):
         raise ValidationFailed("role must be owner or submitter", fields={"role": ["Unknown role."]})
     email = email.strip().lower()
@@ -182,12 +162,16 @@ def invitation_create(
         token_hash=_token_hash(token),
         created_by=created_by,
         expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
+        proves_email=proves_email,
     )
     link = settings.SITE_URL.rstrip("/") + reverse("labels:invitation", args=[token])
     body = (
-        f"You are invited to declare releases for {label.name} on the AI Disclosure Registry "
-        f"as {invitation.get_role_display().lower()}.\n\nAccept within {INVITATION_DAYS} days: {link}\n"
-    )
+        greeting
+        or (
+            f"You are invited to declare releases for {label.name} on the AI Disclosure Registry "
+            f"as {invitation.get_role_display().lower()}."
+        )
+    ) + f"\n\nAccept within {INVITATION_DAYS} days: {link}\n"
     transaction.on_commit(lambda: send_mail(f"Join {label.name}", body, None, [email]))
     return invitation, token
 
@@ -206,9 +190,21 @@ def invitation_lookup(token: str) -> Invitation:
 
 @transaction.atomic
 def invitation_accept(*, invitation: Invitation, user: Any) -> Membership:
+    """Join the label as invited. Only the invited address may accept, once proven by ``user``.
+
+    Holding the link is not enough for an owner's invitation: the owner who made it saw it.
+    A link that was only emailed (``proves_email``) proves the address by being opened.
+    """
     invitation = Invitation.objects.select_for_update().select_related("label").get(pk=invitation.pk)
     if invitation.accepted_at is not None or invitation.revoked_at is not None:
         raise Conflict("this invitation was used already")
+    if invitation.email not in email_proof.proven_emails(user):
+        if not invitation.proves_email:
+            raise PermissionDenied(
+                f"This invitation was sent to {invitation.email}. Confirm that this address is yours first.",
+                fields={"email": ["Not confirmed for your account."]},
+            )
+        email_proof.record_proof(user=user, email=invitation.email)
     existing = Membership.objects.filter(label=invitation.label, user=user).first()
     # Accepting never demotes an owner to submitter.
     role = Membership.OWNER if existing and existing.role == Membership.OWNER else invitation.role

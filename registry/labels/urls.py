@@ -14,6 +14,7 @@ urlpatterns = [
     path("apply/thanks/", onboarding.apply_thanks, name="apply_thanks"),
     path("welcome/<uidb64>/<token>/", onboarding.WelcomeView.as_view(), name="welcome"),
     path("invite/<str:token>/", onboarding.invitation, name="invitation"),
+    path("email/<str:token>/", onboarding.email_confirm, name="email_confirm"),
     path("<int:label_id>/", releases.dashboard, name="dashboard"),
     path("<int:label_id>/releases/new/", releases.release_new, name="release_new"),
     path("<int:label_id>/releases/import/", releases.release_import, name="release_import"),

@@ -1,10 +1,11 @@
-"""Applying, staff approval/rejection in the admin, the welcome link, invitations."""
+"""Applying, staff approval/rejection in the admin, invitations, and proving an email address before it grants anything."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.test import Client
 
@@ -46,37 +47,109 @@ def approve_in_admin(staff, app):
     )
 
 
-def test_approval_creates_a_verified_label_and_owner_who_sets_a_password(staff, django_capture_on_commit_callbacks):
+def _path(link: str) -> str:
+    return re.sub(r"^http://[^/]+", "", link)
+
+
+def _link(body: str, kind: str) -> str:
+    return _path(re.search(rf"http://\S+/label/{kind}/\S+/", body).group(0))
+
+
+def test_approval_creates_a_verified_label_and_emails_its_contact_an_owner_invitation(
+    staff, django_capture_on_commit_callbacks
+):
     app = services.application_submit(**{**APPLICATION, "dpid": None})
     with django_capture_on_commit_callbacks(execute=True):
         assert approve_in_admin(staff, app).status_code == 200
     label = Label.objects.get(name="Moss Records")
     assert label.verified
-    membership = Membership.objects.get(label=label)
-    assert membership.role == "owner" and membership.user.email == "mia@moss.example"
-    assert not membership.user.has_usable_password()
+    assert not Membership.objects.filter(label=label).exists()  # nobody owns it until the contact accepts
     (email,) = mail.outbox
-    link = re.search(r"http://\S+/label/welcome/\S+/", email.body).group(0)
+    assert email.to == ["mia@moss.example"]
     client = Client()
-    page = client.get(link.replace("http://127.0.0.1:8000", ""), follow=True)
-    assert "Choose a password" in page.content.decode() or "new_password1" in page.content.decode()
-    response = client.post(
-        page.redirect_chain[-1][0], {"new_password1": "a long new passphrase", "new_password2": "a long new passphrase"}
-    )
-    assert response["Location"] == "/label/"
-    assert client.get("/label/", follow=True).content.decode().count("Moss Records") >= 1
-    # The link works once.
-    assert "used already" in Client().get(link.replace("http://127.0.0.1:8000", ""), follow=True).content.decode()
+    link = _link(email.body, "invite")
+    assert "Create account and join" in client.get(link).content.decode()
+    ok = client.post(link, {"username": "mia", "password1": "a long passphrase 1", "password2": "a long passphrase 1"})
+    assert ok["Location"] == f"/label/{label.pk}/"
+    membership = Membership.objects.get(label=label)
+    # The link was only emailed, so opening it proved the address.
+    assert membership.role == "owner" and membership.user.email == "mia@moss.example"
+    assert client.get(f"/label/{label.pk}/tokens/").status_code == 200
+    assert Client().get(link).status_code == 404  # used
     app.refresh_from_db()
     assert app.status == "approved" and app.label == label and app.reviewed_by == staff
 
 
-def test_approval_reuses_an_existing_account(staff, owner, django_capture_on_commit_callbacks):
+def test_approval_never_hands_the_label_to_an_account_that_merely_has_the_contact_address(
+    staff, owner, django_capture_on_commit_callbacks
+):
     app = services.application_submit(**{**APPLICATION, "dpid": None, "contact_email": "OLIVIA@example.com"})
     with django_capture_on_commit_callbacks(execute=True):
         approve_in_admin(staff, app)
+    assert not Membership.objects.filter(label__name="Moss Records").exists()
+    # The real contact (who reads olivia@example.com) signs in and accepts in one click.
+    client = signed_in(owner)
+    assert client.post(_link(mail.outbox[0].body, "invite"))["Location"].startswith("/label/")
     assert Membership.objects.get(label__name="Moss Records").user == owner
-    assert "welcome" not in mail.outbox[0].body
+
+
+def test_an_owner_of_another_label_cannot_take_over_a_label_before_it_is_approved(
+    owner_client, label, staff, django_capture_on_commit_callbacks
+):
+    """The review's account takeover: invite the victim's address, accept it signed out, wait for approval."""
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_client.post(f"/label/{label.pk}/members/", {"email": "mia@moss.example", "role": "submitter"})
+    html = owner_client.get(f"/label/{label.pk}/members/").content.decode()
+    invite_path = _path(re.search(r'value="(http://testserver/label/invite/[^"]+/)"', html).group(1))
+    attacker = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        page = attacker.post(
+            invite_path, {"username": "mallory", "password1": "a long passphrase 1", "password2": "a long passphrase 1"}
+        )
+    assert "Check your inbox" in page.content.decode()
+    mallory = get_user_model().objects.get(username="mallory")
+    assert mallory.email == "" and not Membership.objects.filter(user=mallory).exists()
+    # The confirmation went to the victim's inbox, not to the attacker.
+    assert mail.outbox[-1].to == ["mia@moss.example"] and "Confirm" in mail.outbox[-1].subject
+    assert attacker.post(invite_path).status_code == 403  # accepting without the proof is refused
+    # The real label applies with that address and is approved.
+    app = services.application_submit(**{**APPLICATION, "dpid": None})
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_in_admin(staff, app)
+    moss = Label.objects.get(name="Moss Records")
+    assert not Membership.objects.filter(label=moss, user=mallory).exists()
+    # Even the owner invitation's link does not help the attacker: it went to the victim only.
+    assert mail.outbox[-1].to == ["mia@moss.example"]
+
+
+def test_a_proof_link_works_only_for_the_account_that_asked_for_it(
+    label, rival, owner, django_capture_on_commit_callbacks
+):
+    _, token = services.invitation_create(label=label, email="rita.work@example.com")
+    client = signed_in(rival)
+    page = client.get(f"/label/invite/{token}/").content.decode()
+    assert "Send a confirmation link" in page and "Accept and join" not in page
+    assert client.post(f"/label/invite/{token}/", {"action": "accept"}).status_code == 403
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/label/invite/{token}/", {"action": "confirm-email"})
+    confirm = _link(mail.outbox[-1].body, "email")
+    assert mail.outbox[-1].to == ["rita.work@example.com"]
+    # Another signed-in account cannot use the link; a signed-out visitor is sent to sign in.
+    assert signed_in(owner).post(confirm).status_code == 403
+    assert Client().get(confirm)["Location"].startswith("/accounts/login/")
+    assert "Confirm rita.work@example.com" in client.get(confirm).content.decode()
+    assert client.post(confirm)["Location"] == f"/label/invite/{token}/"
+    assert client.post(f"/label/invite/{token}/", {"action": "accept"})["Location"] == f"/label/{label.pk}/"
+    assert Membership.objects.get(label=label, user=rival).role == "submitter"
+    # A tampered or foreign token changes nothing.
+    assert client.post(confirm[:-3] + "xx/").status_code == 400
+
+
+def test_an_address_proven_by_one_account_cannot_be_proven_by_another(label, rival, owner):
+    _, token = services.invitation_create(label=label, email="rita@example.com")
+    client = signed_in(owner)
+    page = client.post(f"/label/invite/{token}/", {"action": "confirm-email"})
+    assert page.status_code == 409 and "belongs to another account" in page.content.decode()
 
 
 def test_rejection_asks_for_a_reason_first(staff, django_capture_on_commit_callbacks):
@@ -102,7 +175,9 @@ def test_rejection_asks_for_a_reason_first(staff, django_capture_on_commit_callb
     assert not Label.objects.filter(name="Moss Records").exists()
 
 
-def test_owners_invite_and_the_invitee_signs_up(owner_client, label, django_capture_on_commit_callbacks):
+def test_owners_invite_and_the_invitee_signs_up_then_confirms_the_address(
+    owner_client, label, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = owner_client.post(f"/label/{label.pk}/members/", {"email": "nia@example.com", "role": "submitter"})
     assert response.status_code == 302
@@ -111,14 +186,20 @@ def test_owners_invite_and_the_invitee_signs_up(owner_client, label, django_capt
     assert link.split("/")[-2] in mail.outbox[0].body
     assert link not in owner_client.get(f"/label/{label.pk}/members/").content.decode()  # shown once
     invite = Invitation.objects.get()
-    assert invite.token_hash not in link
+    assert invite.token_hash not in link and not invite.proves_email
     client = Client()
     path = link.replace("http://testserver", "")
     assert "Create your account" in client.get(path).content.decode()
     bad = client.post(path, {"username": "nia", "password1": "short", "password2": "short"})
     assert bad.status_code == 200 and 'value="nia"' in bad.content.decode()
-    ok = client.post(path, {"username": "nia", "password1": "a long passphrase 1", "password2": "a long passphrase 1"})
-    assert ok["Location"] == f"/label/{label.pk}/"
+    with django_capture_on_commit_callbacks(execute=True):
+        ok = client.post(
+            path, {"username": "nia", "password1": "a long passphrase 1", "password2": "a long passphrase 1"}
+        )
+    assert "Check your inbox" in ok.content.decode()
+    assert not Membership.objects.filter(user__username="nia").exists()
+    assert client.post(_link(mail.outbox[-1].body, "email"))["Location"] == path
+    assert client.post(path, {"action": "accept"})["Location"] == f"/label/{label.pk}/"
     membership = Membership.objects.get(user__username="nia")
     assert membership.role == "submitter" and membership.user.email == "nia@example.com"
     assert client.get(f"/label/{label.pk}/tokens/").status_code == 403
