@@ -131,13 +131,13 @@ def catalog_tables(releases: int, per_release: int, key_id: int) -> Iterator[tup
         for r in range(releases):
             base = r * per_release
             for t in range(1, per_release + 1):
-                yield f"{base + t}\t1\t{isrc(r * 100 + t)}\tTrack {t}\t{180 + t}\t{now}\n"
+                yield f"{base + t}\t1\t{isrc(r * 100 + t)}\t{now}\n"
 
     def tracks() -> Iterator[str]:
         for r in range(releases):
             base = r * per_release
             for t in range(1, per_release + 1):
-                yield f"{base + t}\t{r + 1}\t{base + t}\t{t}\n"
+                yield f"{base + t}\t{r + 1}\t{base + t}\t{t}\tTrack {t}\t{180 + t}\n"
 
     def leaves() -> Iterator[str]:
         for r in range(releases):
@@ -168,8 +168,8 @@ def catalog_tables(releases: int, per_release: int, key_id: int) -> Iterator[tup
         "id, label_id, upc, title, release_date, artwork_ai, current_declaration_id, created_at",
         releases_(),
     )
-    yield "catalog_recording", "id, label_id, isrc, title, duration, created_at", recordings()
-    yield "catalog_track", "id, release_id, recording_id, position", tracks()
+    yield "catalog_recording", "id, label_id, isrc, created_at", recordings()
+    yield "catalog_track", "id, release_id, recording_id, position, title, duration", tracks()
     yield "transparency_logleaf", "index, leaf_hash, data, created_at", leaves()
     yield (
         "declarations_declaration",

@@ -38,7 +38,7 @@ class ReleaseArtistInline(admin.TabularInline):
 class TrackInline(admin.TabularInline):
     model = Track
     extra = 0
-    raw_id_fields = ["recording"]
+    raw_id_fields = ["recording", "artists"]
 
 
 @admin.register(Release)
@@ -53,7 +53,7 @@ class ReleaseAdmin(admin.ModelAdmin):
 
 @admin.register(Recording)
 class RecordingAdmin(admin.ModelAdmin):
-    list_display = ["title", "isrc", "label", "duration"]
+    list_display = ["isrc", "label", "created_at"]
     readonly_fields = ["isrc", "label"]
-    search_fields = ["title", "isrc"]
+    search_fields = ["isrc"]
     list_select_related = ["label"]

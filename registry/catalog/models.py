@@ -1,8 +1,14 @@
-"""Catalog models. Identifiers are stored in the compact canonical form of ``provenance.identifiers``.
+"""Catalog models: each label's private working copy. Identifiers are stored in the compact form of ``provenance.identifiers``.
 
-A Recording (one ISRC) belongs to exactly one label; a Track is that
-recording's appearance on one release, so the same ISRC can sit on a single
-and on its album (PROTOCOL.md §7) without a second label ever claiming it.
+UPCs and ISRCs are unique *per label* here, so a label's unsigned work never
+blocks or informs another label; which label holds an identifier publicly is
+decided when it is first signed (``registry.declarations.models.IdentifierClaim``;
+docs/architecture.md, "One server-side draft store").
+
+A Recording is one ISRC in one label's catalog; a Track is its appearance on one
+release, and carries that appearance's facts (title, duration, audio hash,
+artists), so the same ISRC can sit on a single and on its album, and editing
+one release never changes what another release's signed declaration says.
 """
 
 from __future__ import annotations
@@ -70,7 +76,7 @@ class Artist(models.Model):
 
 class Release(models.Model):
     label = models.ForeignKey(Label, on_delete=models.PROTECT, related_name="releases")
-    upc = models.CharField("UPC/EAN", max_length=14, unique=True)
+    upc = models.CharField("UPC/EAN", max_length=14, db_index=True)
     title = models.CharField(max_length=500)
     release_date = models.DateField(null=True, blank=True)
     artwork_ai = models.CharField("artwork AI level", max_length=8, choices=LEVEL_CHOICES, default=vocabulary.NONE)
@@ -84,6 +90,7 @@ class Release(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["title"])]
+        constraints = [models.UniqueConstraint(fields=["label", "upc"], name="unique_release_upc_per_label")]
 
     def __str__(self) -> str:
         return f"{self.title} ({self.upc})"
@@ -103,22 +110,27 @@ class ReleaseArtist(models.Model):
 
 
 class Recording(models.Model):
+    """One ISRC in one label's catalog. Its facts belong to each appearance (``Track``)."""
+
     label = models.ForeignKey(Label, on_delete=models.PROTECT, related_name="recordings")
-    isrc = models.CharField("ISRC", max_length=12, unique=True)
-    title = models.CharField(max_length=500)
-    duration = models.PositiveIntegerField("duration (seconds)", null=True, blank=True)
-    audio_sha256 = models.CharField(max_length=64, null=True, blank=True)
-    artists = models.ManyToManyField(Artist, blank=True, related_name="recordings")
+    isrc = models.CharField("ISRC", max_length=12, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["label", "isrc"], name="unique_recording_isrc_per_label")]
+
     def __str__(self) -> str:
-        return f"{self.title} ({self.isrc})"
+        return self.isrc
 
 
 class Track(models.Model):
     release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="tracks")
     recording = models.ForeignKey(Recording, on_delete=models.PROTECT, related_name="tracks")
     position = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=500)
+    duration = models.PositiveIntegerField("duration (seconds)", null=True, blank=True)
+    audio_sha256 = models.CharField(max_length=64, null=True, blank=True)
+    artists = models.ManyToManyField(Artist, blank=True, related_name="tracks")
 
     class Meta:
         ordering = ["position"]
@@ -128,4 +140,4 @@ class Track(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.position}. {self.recording.title}"
+        return f"{self.position}. {self.title}"

@@ -1,7 +1,9 @@
 """Catalog writes: labels, members, artists, releases with their tracks.
 
-Identifiers are normalized and validated with ``provenance.identifiers``; an
-ISRC or UPC already held by another label raises :class:`Conflict`.
+Identifiers are normalized and validated with ``provenance.identifiers``. The
+catalog is each label's private working copy: only the label's own rows are
+looked at, and another label's identifiers are refused at signing, not here
+(``registry.declarations.services``, IdentifierClaim).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from provenance import identifiers, vocabulary
 from provenance.errors import IdentifierError
@@ -167,41 +170,74 @@ def _clean_tracks(tracks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return cleaned
 
 
-def _claim_recordings(label: Label, tracks: list[dict[str, Any]]) -> dict[str, Recording]:
-    isrcs = [t["isrc"] for t in tracks]
-    existing = {r.isrc: r for r in Recording.objects.select_for_update().filter(isrc__in=isrcs)}
-    out: dict[str, Recording] = {}
-    for i, t in enumerate(tracks):
-        rec = existing.get(t["isrc"])
-        if rec is not None and rec.label_id != label.pk:
-            raise Conflict(
-                f"ISRC {t['isrc']} belongs to another label",
-                fields={f"tracks[{i}].isrc": ["This ISRC is registered by another label."]},
-            )
-        artists = resolve_artists(label, t["artists"], f"tracks[{i}].artists") if t["artists"] else []
-        if rec is None:
-            try:
-                with transaction.atomic():
-                    rec = Recording.objects.create(
-                        label=label,
-                        isrc=t["isrc"],
-                        title=t["title"],
-                        duration=t["duration"],
-                        audio_sha256=t["audio_sha256"],
-                    )
-            except IntegrityError:
-                raise Conflict(f"ISRC {t['isrc']} was just registered by another label") from None
+def _refuse_declared_elsewhere(label: Label, *, upc: str | None, tracks: list[dict[str, Any]]) -> None:
+    """Tell the label early when another label has *signed* one of these identifiers (public anyway).
+
+    The signing service checks the same claims again, authoritatively, in its transaction.
+    """
+    from registry.declarations.models import IdentifierClaim  # declarations builds on the catalog
+
+    wanted = {t["isrc"]: i for i, t in enumerate(tracks)}
+    held = IdentifierClaim.objects.exclude(label=label).filter(
+        Q(kind=IdentifierClaim.ISRC, value__in=list(wanted)) | Q(kind=IdentifierClaim.UPC, value=upc or "")
+    )
+    fields: dict[str, list[str]] = {}
+    names = []
+    for kind, value in held.values_list("kind", "value"):
+        if kind == IdentifierClaim.UPC:
+            fields["upc"] = ["This UPC is declared by another label."]
+            names.append(f"UPC {value}")
         else:
-            # The same recording on another release: update what was given, never erase
-            # a known duration or audio hash because this release's input left it out.
-            rec.title = t["title"]
-            rec.duration = t["duration"] if t["duration"] is not None else rec.duration
-            rec.audio_sha256 = t["audio_sha256"] or rec.audio_sha256
-            rec.save(update_fields=["title", "duration", "audio_sha256"])
-        if artists:
-            rec.artists.set(artists)
-        out[t["isrc"]] = rec
-    return out
+            fields[f"tracks[{wanted[value]}].isrc"] = ["This ISRC is declared by another label."]
+            names.append(f"ISRC {value}")
+    if names:
+        verb = "belongs" if len(names) == 1 else "belong"
+        raise Conflict(f"{', '.join(sorted(names))} {verb} to another label, which declared it first", fields=fields)
+
+
+def _recordings(label: Label, tracks: list[dict[str, Any]]) -> dict[str, Recording]:
+    """This label's Recording row per ISRC, created when new. Another label's rows are never looked at."""
+    isrcs = [t["isrc"] for t in tracks]
+    existing = {r.isrc: r for r in Recording.objects.filter(label=label, isrc__in=isrcs)}
+    missing = [Recording(label=label, isrc=i) for i in isrcs if i not in existing]
+    if missing:
+        Recording.objects.bulk_create(missing, ignore_conflicts=True)  # a concurrent edit may add the same ISRC
+        existing = {r.isrc: r for r in Recording.objects.filter(label=label, isrc__in=isrcs)}
+    return existing
+
+
+def _write_tracks(release: Release, tracks: list[dict[str, Any]], kept: Mapping[str, Track] | None = None) -> None:
+    """Create the release's tracks with their own facts (title, duration, audio hash, artists).
+
+    ``kept``: the release's previous tracks by ISRC; a duration or audio hash this input
+    leaves out keeps the one that appearance had (never erased by omission).
+    """
+    kept = kept or {}
+    recordings = _recordings(release.label, tracks)
+    rows = []
+    for t in tracks:
+        before = kept.get(t["isrc"])
+        rows.append(
+            Track(
+                release=release,
+                recording=recordings[t["isrc"]],
+                position=t["position"],
+                title=t["title"],
+                duration=t["duration"] if t["duration"] is not None else getattr(before, "duration", None),
+                audio_sha256=t["audio_sha256"] or getattr(before, "audio_sha256", None),
+            )
+        )
+    created = Track.objects.bulk_create(rows)
+    through = []
+    for i, (t, row) in enumerate(zip(tracks, created, strict=True)):
+        if t["artists"]:
+            artists = resolve_artists(release.label, t["artists"], f"tracks[{i}].artists")
+        else:
+            before = kept.get(t["isrc"])
+            artists = list(before.artists.all()) if before is not None else []
+        through += [Track.artists.through(track_id=row.pk, artist_id=a.pk) for a in artists]
+    if through:
+        Track.artists.through.objects.bulk_create(through)
 
 
 @transaction.atomic
@@ -221,13 +257,11 @@ def release_create(
     if not artists:
         raise ValidationFailed("a release needs at least one artist", fields={"artists": ["Add at least one artist."]})
     cleaned = _clean_tracks(tracks)
-    existing = Release.objects.filter(upc=upc).only("label_id").first()
-    if existing is not None:
-        if existing.label_id != label.pk:
-            raise Conflict(
-                f"UPC {upc} belongs to another label", fields={"upc": ["This UPC is registered by another label."]}
-            )
+    # Only this label's catalog is looked at: which label holds a UPC publicly is decided
+    # when it is first signed (IdentifierClaim), so a draft never informs another label.
+    if Release.objects.filter(label=label, upc=upc).exists():
         raise Conflict(f"UPC {upc} is already in your catalog", fields={"upc": ["You registered this UPC already."]})
+    _refuse_declared_elsewhere(label, upc=upc, tracks=cleaned)
     resolved = resolve_artists(label, artists)
     try:
         with transaction.atomic():
@@ -235,14 +269,11 @@ def release_create(
                 label=label, upc=upc, title=title, release_date=release_date, artwork_ai=artwork_ai
             )
     except IntegrityError:
-        raise Conflict(f"UPC {upc} was just registered", fields={"upc": ["Already registered."]}) from None
+        raise Conflict(f"UPC {upc} is already in your catalog", fields={"upc": ["Already registered."]}) from None
     ReleaseArtist.objects.bulk_create(
         [ReleaseArtist(release=release, artist=a, position=i + 1) for i, a in enumerate(resolved)]
     )
-    recordings = _claim_recordings(label, cleaned)
-    Track.objects.bulk_create(
-        [Track(release=release, recording=recordings[t["isrc"]], position=t["position"]) for t in cleaned]
-    )
+    _write_tracks(release, cleaned)
     return release
 
 
@@ -290,9 +321,27 @@ def release_update(
         )
     if tracks is not None:
         cleaned = _clean_tracks(tracks)
-        recordings = _claim_recordings(release.label, cleaned)
+        _refuse_declared_elsewhere(release.label, upc=None, tracks=cleaned)
+        kept = {
+            t.recording.isrc: t
+            for t in Track.objects.filter(release=release).select_related("recording").prefetch_related("artists")
+        }
         Track.objects.filter(release=release).delete()
-        Track.objects.bulk_create(
-            [Track(release=release, recording=recordings[t["isrc"]], position=t["position"]) for t in cleaned]
-        )
+        _write_tracks(release, cleaned, kept)
     return release
+
+
+@transaction.atomic
+def release_delete(*, release: Release) -> None:
+    """Delete a release that was never signed (a draft); a declared release is withdrawn instead."""
+    locked = Release.objects.select_for_update().get(pk=release.pk)
+    if locked.current_declaration_id is not None:
+        raise Conflict(
+            f"release {locked.upc} is declared: its history is public and cannot be deleted; withdraw it instead"
+        )
+    recording_ids = list(Track.objects.filter(release=locked).values_list("recording_id", flat=True))
+    Track.objects.filter(release=locked).delete()
+    ReleaseArtist.objects.filter(release=locked).delete()
+    locked.delete()
+    # Recordings that no other release of the label uses go with it.
+    Recording.objects.filter(pk__in=recording_ids, tracks__isnull=True).delete()

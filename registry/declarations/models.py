@@ -87,3 +87,27 @@ class DeclaredRecording(models.Model):
 
     def __str__(self) -> str:
         return f"{self.isrc} in declaration {self.declaration_id}"
+
+
+class IdentifierClaim(models.Model):
+    """Which label holds a UPC or ISRC: the first label to sign a declaration covering it.
+
+    Written in the signing transaction (``declarations.services``), one row per identifier,
+    so two labels can never both sign the same identifier, while unsigned catalog rows
+    (unique per label only) never block or inform another label.
+    """
+
+    UPC, ISRC = "upc", "isrc"
+    KIND_CHOICES = [(UPC, "UPC/EAN"), (ISRC, "ISRC")]
+
+    kind = models.CharField(max_length=4, choices=KIND_CHOICES)
+    value = models.CharField(max_length=14)
+    label = models.ForeignKey("catalog.Label", on_delete=models.PROTECT, related_name="identifier_claims")
+    declaration = models.ForeignKey(Declaration, on_delete=models.PROTECT, related_name="+")
+    claimed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "value"], name="unique_identifier_claim")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.value} held by label {self.label_id}"

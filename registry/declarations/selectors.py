@@ -178,7 +178,11 @@ def release_answers(upcs: Iterable[str]) -> dict[str, StoredAnswer]:
 
 def release_by_upc(upc: str) -> Declaration | None:
     """The current declaration of a release, as a model (for pages): 2 queries."""
-    decl_id = Release.objects.filter(upc=upc).values_list("current_declaration_id", flat=True).first()
+    decl_id = (
+        Release.objects.filter(upc=upc, current_declaration__isnull=False)
+        .values_list("current_declaration_id", flat=True)
+        .first()
+    )
     return _declarations([decl_id]).get(decl_id) if decl_id else None
 
 

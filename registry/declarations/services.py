@@ -22,7 +22,7 @@ from provenance import dsse, jcs, statement, vocabulary
 from provenance.errors import StatementError
 from registry.catalog.models import Release
 from registry.declarations import cache as lookup_cache
-from registry.declarations.models import Declaration, DeclaredRecording
+from registry.declarations.models import Declaration, DeclaredRecording, IdentifierClaim
 from registry.declarations.selectors import summary_text
 from registry.errors import Conflict, ValidationFailed
 from registry.transparency import log
@@ -98,7 +98,7 @@ def _clean_ai(isrc: str, ai: TrackAI | None) -> dict[str, Any]:
 
 
 def _catalog_statement_input(release: Release, ai: Mapping[str, TrackAI]) -> dict[str, Any]:
-    tracks = list(release.tracks.select_related("recording").prefetch_related("recording__artists"))
+    tracks = list(release.tracks.select_related("recording").prefetch_related("artists"))
     if not tracks:
         raise ValidationFailed("the release has no tracks to declare")
     known = {t.recording.isrc for t in tracks}
@@ -123,11 +123,11 @@ def _catalog_statement_input(release: Release, ai: Mapping[str, TrackAI]) -> dic
         "tracks": [
             {
                 "isrc": t.recording.isrc,
-                "title": t.recording.title,
+                "title": t.title,
                 "position": t.position,
-                "duration": t.recording.duration,
-                "audio_sha256": t.recording.audio_sha256,
-                "artists": [a.as_statement() for a in t.recording.artists.all()],
+                "duration": t.duration,
+                "audio_sha256": t.audio_sha256,
+                "artists": [a.as_statement() for a in t.artists.all()],
                 **_clean_ai(t.recording.isrc, ai.get(t.recording.isrc)),
             }
             for t in tracks
@@ -154,6 +154,48 @@ def _statement_key() -> tuple[SigningKey, Any]:
     return active_key(SigningKey.STATEMENT)  # none active: the usual clear error
 
 
+def _held_elsewhere(release: Release, st: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The statement's identifiers that another label holds (it signed them first)."""
+    wanted = [(IdentifierClaim.UPC, release.upc)] + [(IdentifierClaim.ISRC, t["isrc"]) for t in st["tracks"]]
+    values = {v for _, v in wanted}
+    held = {
+        (kind, value)
+        for kind, value in IdentifierClaim.objects.filter(value__in=values)
+        .exclude(label_id=release.label_id)
+        .values_list("kind", "value")
+    }
+    return [w for w in wanted if w in held]
+
+
+def _refuse_held(release: Release, taken: list[tuple[str, str]]) -> None:
+    if not taken:
+        return
+    fields: dict[str, list[str]] = {}
+    names = []
+    for kind, value in taken:
+        name = f"{'UPC' if kind == IdentifierClaim.UPC else 'ISRC'} {value}"
+        names.append(name)
+        field = "upc" if kind == IdentifierClaim.UPC else f"isrc.{value}"
+        fields.setdefault(field, []).append(f"{name} belongs to another label, which declared it first.")
+    if len(names) == 1:
+        raise Conflict(f"{names[0]} belongs to another label, which declared it first", fields=fields)
+    raise Conflict(f"{', '.join(names)} belong to another label, which declared them first", fields=fields)
+
+
+def _claim(release: Release, st: Mapping[str, Any], declaration: Declaration) -> None:
+    """Hold the statement's identifiers for the label; refuse (rolling the whole version back) if another does.
+
+    Inserted with ON CONFLICT DO NOTHING, then read back: a label that signed the same
+    identifier a moment earlier wins, and this transaction (leaf included) is undone.
+    """
+    wanted = [(IdentifierClaim.UPC, release.upc)] + [(IdentifierClaim.ISRC, t["isrc"]) for t in st["tracks"]]
+    IdentifierClaim.objects.bulk_create(
+        [IdentifierClaim(kind=k, value=v, label_id=release.label_id, declaration=declaration) for k, v in wanted],
+        ignore_conflicts=True,
+    )
+    _refuse_held(release, _held_elsewhere(release, st))
+
+
 def _sign_and_log(
     *,
     release: Release,
@@ -162,6 +204,7 @@ def _sign_and_log(
     via: str,
 ) -> Declaration:
     """The only place that signs a statement and appends it to the log."""
+    _refuse_held(release, _held_elsewhere(release, st))  # before signing: the usual case costs no leaf
     key, private = _statement_key()
     # Dated now, under the key's lock: inside the key's validity window however long we waited for it.
     st["declaration"]["declared_at"] = statement.format_timestamp(timezone.now())
@@ -210,6 +253,7 @@ def _sign_and_log(
             for t in st["tracks"]
         ]
     )
+    _claim(release, st, declaration)
     lookup_cache.invalidate_on_commit(upc=release.upc, statement=st, previous_id=release.current_declaration_id)
     release.current_declaration = declaration
     release.save(update_fields=["current_declaration"])

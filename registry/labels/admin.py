@@ -31,7 +31,9 @@ class LabelApplicationAdmin(admin.ModelAdmin):
             except DomainError as exc:
                 self.message_user(request, f"{application.label_name}: {exc.message}", messages.ERROR)
             else:
-                self.message_user(request, f"{label.name} is verified; its contact was emailed an owner invitation.", messages.SUCCESS)
+                self.message_user(
+                    request, f"{label.name} is verified; its contact was emailed an owner invitation.", messages.SUCCESS
+                )
 
     @admin.action(description="Reject (asks for a reason, sent to the applicant)")
     def reject(self, request: HttpRequest, queryset: QuerySet[LabelApplication]) -> Any:

@@ -74,10 +74,10 @@ def catalog_snapshot(release: Release) -> dict[str, Any]:
         "tracks": [
             {
                 "isrc": t.recording.isrc,
-                "title": t.recording.title,
+                "title": t.title,
                 "position": t.position,
-                "duration": t.recording.duration,
-                "audio_sha256": t.recording.audio_sha256,
+                "duration": t.duration,
+                "audio_sha256": t.audio_sha256,
             }
             for t in tracks
         ],
@@ -163,7 +163,7 @@ def release_edit(*, release: Release, catalog: CatalogEdit) -> Release:
 def pending_tracks(catalog: CatalogEdit) -> list[Track]:
     """The tracks a pending edit would give the release, as unsaved rows (for the declare matrix)."""
     return [
-        Track(position=t["position"], recording=Recording(isrc=t["isrc"], title=t["title"]))
+        Track(position=t["position"], title=t["title"], recording=Recording(isrc=t["isrc"]))
         for t in sorted(catalog["tracks"], key=lambda t: t["position"])
     ]
 

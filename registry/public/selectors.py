@@ -11,12 +11,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from provenance import identifiers
 from provenance.bundle import CHECKS, Result, Verifier
 from provenance.errors import IdentifierError
-from registry.catalog.models import Artist, Label, Recording, Release, ReleaseArtist
+from registry.catalog.models import Artist, Label, Release, ReleaseArtist, Track
 from registry.declarations.models import Declaration, DeclaredRecording
 from registry.transparency import keys as tkeys
 from registry.transparency.log import latest_checkpoint
@@ -48,7 +48,7 @@ class SearchResults:
     identifier: str | None = None
     identifier_problem: str | None = None
     releases: list[Release] = field(default_factory=list)
-    recordings: list[Recording] = field(default_factory=list)
+    recordings: list[Track] = field(default_factory=list)
     artists: list[Artist] = field(default_factory=list)
     labels: list[Label] = field(default_factory=list)
 
@@ -117,17 +117,37 @@ def search(query: str) -> SearchResults:
         .distinct()
         .order_by("title")[:SEARCH_LIMIT]
     )
+    # Tracks of declared releases only: a declared release's catalog rows change only in the
+    # transaction that signs its next version, so they say what was signed. Drafts never show.
     results.recordings = list(
-        Recording.objects.filter(title__icontains=q, isrc__in=DeclaredRecording.objects.values("isrc"))
-        .select_related("label")
-        .only("isrc", "title", "label__name")
-        .order_by("title")[:SEARCH_LIMIT]
+        Track.objects.filter(title__icontains=q, release__current_declaration__isnull=False)
+        .select_related("recording", "release__label")
+        .only("title", "recording__isrc", "release__label__name")
+        .order_by("title", "recording__isrc")
+        .distinct()[:SEARCH_LIMIT]
     )
     results.artists = list(
-        Artist.objects.filter(name__icontains=q).select_related("label").order_by("name")[:SEARCH_LIMIT]
+        _declared_artists().filter(name__icontains=q).select_related("label").order_by("name")[:SEARCH_LIMIT]
     )
-    results.labels = list(Label.objects.filter(name__icontains=q).order_by("name")[:SEARCH_LIMIT])
+    results.labels = list(_declaring_labels().filter(name__icontains=q).order_by("name")[:SEARCH_LIMIT])
     return results
+
+
+def _declared_releases() -> QuerySet[Release]:
+    return Release.objects.filter(current_declaration__isnull=False)
+
+
+def _declared_artists() -> QuerySet[Artist]:
+    """Artists named by a signed declaration: of a declared release, or of one of its tracks."""
+    declared = _declared_releases().values("pk")
+    return Artist.objects.filter(
+        Q(pk__in=ReleaseArtist.objects.filter(release__in=declared).values("artist_id"))
+        | Q(pk__in=Track.artists.through.objects.filter(track__release__in=declared).values("artist_id"))
+    )
+
+
+def _declaring_labels() -> QuerySet[Label]:
+    return Label.objects.filter(pk__in=_declared_releases().values("label_id"))
 
 
 def recent_declarations(limit: int = RECENT_LIMIT) -> list[Declaration]:
@@ -160,7 +180,8 @@ def artist_ids_for_release(release_id: int) -> dict[str, int]:
 def releases_by_upcs(upcs: list[str]) -> list[Release]:
     order = {u: i for i, u in enumerate(upcs)}
     rows = (
-        Release.objects.filter(upc__in=upcs)
+        _declared_releases()
+        .filter(upc__in=upcs)
         .select_related("current_declaration")
         .only("upc", "title", "current_declaration__status", "current_declaration__contains_ai")
     )
@@ -168,23 +189,32 @@ def releases_by_upcs(upcs: list[str]) -> list[Release]:
 
 
 def artist_page(artist_id: int) -> tuple[Artist, list[Release]] | None:
-    artist = Artist.objects.select_related("label").filter(pk=artist_id).first()
+    """An artist named by a signed declaration, and the declared releases it is on; None otherwise."""
+    artist = _declared_artists().select_related("label").filter(pk=artist_id).first()
     if artist is None:
         return None
     releases = list(
-        Release.objects.filter(artists=artist).select_related("current_declaration").order_by("-release_date", "title")
+        _declared_releases()
+        .filter(Q(artists=artist) | Q(tracks__artists=artist))
+        .distinct()
+        .select_related("current_declaration")
+        .order_by("-release_date", "title")
     )
     return artist, releases
 
 
 def label_page(label_id: int) -> tuple[Label, list[Release], list[Artist]] | None:
-    label = Label.objects.filter(pk=label_id).first()
+    """A label with at least one signed declaration, its declared releases and their artists; None otherwise."""
+    label = _declaring_labels().filter(pk=label_id).first()
     if label is None:
         return None
     releases = list(
-        Release.objects.filter(label=label).select_related("current_declaration").order_by("-release_date", "title")
+        _declared_releases()
+        .filter(label=label)
+        .select_related("current_declaration")
+        .order_by("-release_date", "title")
     )
-    artists = list(Artist.objects.filter(label=label).order_by("name"))
+    artists = list(_declared_artists().filter(label=label).order_by("name"))
     return label, releases, artists
 
 

@@ -15,7 +15,6 @@ from django.views.decorators.http import require_safe
 
 from provenance import identifiers
 from provenance.errors import IdentifierError
-from registry.catalog.models import Release
 from registry.declarations import selectors as decl_selectors
 from registry.public import badges, presenters
 from registry.public import selectors as public_selectors
@@ -62,13 +61,13 @@ def cached(max_age: int) -> Callable[[View], View]:
 # --- error pages ------------------------------------------------------------------------
 
 
-def not_declared(request: HttpRequest, *, kind: str, identifier: str, known: Any = None) -> HttpResponse:
+def not_declared(request: HttpRequest, *, kind: str, identifier: str) -> HttpResponse:
     """HTTP 404 that says "not declared" — which is not a claim about the music."""
     display = identifiers.format_isrc(identifier) if kind == "ISRC" else identifier
     return render(
         request,
         "public/not_declared.html",
-        {"kind": kind, "identifier": display, "known": known},
+        {"kind": kind, "identifier": display},
         status=404,
     )
 
@@ -135,8 +134,7 @@ def release_detail(request: HttpRequest, upc: str) -> HttpResponse:
         return HttpResponseRedirect(f"/releases/{canonical}/", status=301)
     decl = decl_selectors.release_by_upc(canonical)
     if decl is None:
-        known = Release.objects.filter(upc=canonical).select_related("label").first()
-        return not_declared(request, kind="UPC/EAN", identifier=canonical, known=known)
+        return not_declared(request, kind="UPC/EAN", identifier=canonical)
     context = _release_context(decl)
     st = context["st"]
     badge_class, badge_text = presenters.describe_badge(st.contains_ai.code, withdrawn=st.withdrawn)

@@ -11,7 +11,7 @@ from provenance import dsse, jcs, merkle, statement
 from provenance.checkpoint import parse_checkpoint
 from provenance.keys import KeySet
 from registry.catalog.models import Release
-from registry.declarations.models import Declaration, DeclaredRecording
+from registry.declarations.models import Declaration, DeclaredRecording, IdentifierClaim
 from registry.declarations.selectors import diff_statements, disclosure_summary, recording_by_isrc, release_by_upc
 from registry.declarations.services import declaration_amend, declaration_create, declaration_withdraw
 from registry.errors import Conflict, ValidationFailed
@@ -175,17 +175,32 @@ def test_an_amendment_naming_an_isrc_not_on_the_release_is_refused(declared):
     assert declared.release.declarations.count() == 1
 
 
-def test_reusing_a_recording_keeps_its_known_audio_hash(keys, label):
+def test_reusing_a_declared_isrc_on_a_draft_changes_nothing_that_was_signed(keys, label):
+    """Finding 6: a draft reusing an ISRC used to rewrite the shared recording, and the next amendment signed it."""
     code = factories.isrc()
     sha = "ab" * 32
-    factories.make_release(
+    single = factories.make_release(
         label, track_list=[{"isrc": code, "title": "Hit", "position": 1, "audio_sha256": sha, "duration": 200}]
     )
-    factories.make_release(label, track_list=[{"isrc": code, "title": "Hit", "position": 1}])
-    from registry.catalog.models import Recording
+    factories.declare(single)
+    factories.make_release(label, track_list=[{"isrc": code, "title": "Hit (draft retitle)", "position": 1}])
+    track = single.tracks.get()
+    assert (track.title, track.audio_sha256, track.duration) == ("Hit", sha, 200)
+    amended = declaration_amend(release=single, reason="Fix a typo elsewhere")
+    (signed,) = amended.statement["tracks"]
+    assert (signed["title"], signed["audio_sha256"], signed["duration"]) == ("Hit", sha, 200)
 
-    rec = Recording.objects.get(isrc=code)
-    assert rec.audio_sha256 == sha and rec.duration == 200
+
+def test_an_identifier_another_label_declared_first_is_refused_at_signing(keys, label, other_label):
+    code = factories.isrc()
+    mine = factories.make_release(label, track_list=[{"isrc": code, "title": "Mine", "position": 1}])
+    theirs = factories.make_release(other_label, track_list=[{"isrc": code, "title": "Theirs", "position": 1}])
+    factories.declare(theirs)  # the other label signs first: the ISRC is theirs
+    leaves = LogLeaf.objects.count()
+    with pytest.raises(Conflict, match=f"ISRC {code} belongs to another label"):
+        factories.declare(mine)
+    assert LogLeaf.objects.count() == leaves and mine.declarations.count() == 0
+    assert IdentifierClaim.objects.get(kind="isrc", value=code).label == other_label
 
 
 @pytest.mark.parametrize("field", ["tools", "consent"])

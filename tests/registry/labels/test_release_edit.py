@@ -46,10 +46,10 @@ def edit_data(release: Any, **overrides: Any) -> dict[str, Any]:
         data.update(
             {
                 f"tracks-{i}-isrc": t.recording.isrc,
-                f"tracks-{i}-title": t.recording.title,
+                f"tracks-{i}-title": t.title,
                 f"tracks-{i}-position": str(t.position),
-                f"tracks-{i}-duration": str(t.recording.duration or ""),
-                f"tracks-{i}-audio_sha256": t.recording.audio_sha256 or "",
+                f"tracks-{i}-duration": str(t.duration or ""),
+                f"tracks-{i}-audio_sha256": t.audio_sha256 or "",
             }
         )
     data.update(overrides)
@@ -78,7 +78,7 @@ def catalog(release: Any) -> tuple[Any, ...]:
         release.artwork_ai,
         [a.pk for a in release.artists.order_by("releaseartist__position")],
         [
-            (t.position, t.recording.isrc, t.recording.title, t.recording.duration)
+            (t.position, t.recording.isrc, t.title, t.duration)
             for t in release.tracks.select_related("recording").order_by("position")
         ],
     )
@@ -124,7 +124,7 @@ def test_editing_an_undeclared_release_updates_the_catalog(owner_client, label, 
     assert response.status_code == 302 and response["Location"] == url(release, "")
     release.refresh_from_db()
     assert (release.title, release.release_date, release.artwork_ai) == ("Draft (Deluxe)", None, "partly")
-    assert [(t.position, t.recording.isrc, t.recording.title) for t in release.tracks.order_by("position")] == [
+    assert [(t.position, t.recording.isrc, t.title) for t in release.tracks.order_by("position")] == [
         (1, tracks[1].recording.isrc, "Fixed Title"),
         (2, tracks[0].recording.isrc, "Track 1"),
         (3, bonus, "Bonus"),
@@ -165,16 +165,18 @@ def test_bad_identifiers_are_explained_keep_the_input_and_change_nothing(owner_c
 
 
 @pytest.mark.parametrize("declared_first", [False, True])
-def test_an_isrc_of_another_label_is_a_field_error(owner_client, release, other_label, declared_first):
+def test_an_isrc_another_label_declared_is_a_field_error(owner_client, release, other_label, declared_first):
     if declared_first:
         factories.declare(release)
-    their_isrc = factories.make_release(other_label, tracks=1).tracks.get().recording.isrc
+    theirs = factories.make_release(other_label, tracks=1)
+    factories.declare(theirs)  # signed, so public: the edit can say so at once
+    their_isrc = theirs.tracks.get().recording.isrc
     before = catalog(release)
     data = edit_data(release, title="Renamed")
     data["tracks-0-DELETE"] = "on"  # the service is sent rows 2..4: the error must land on the added row
     add_track(data, their_isrc, "Not ours", 9)
     html = owner_client.post(url(release), data).content.decode()
-    assert re.search(r'id="id_tracks-3-isrc_error"><li>This ISRC is registered by another label', html)
+    assert re.search(r'id="id_tracks-3-isrc_error"><li>This ISRC is declared by another label', html)
     assert 'value="Renamed"' in html and 'value="Not ours"' in html
     assert catalog(release) == before
     assert owner_client.session.get(f"labels:draft:{release.pk}") is None
@@ -352,8 +354,10 @@ def test_catalog_and_amendment_are_one_transaction(owner_client, release, declar
     add_track(data, late, "Claimed Later", 4)
     owner_client.post(url(release), data)
     owner_client.post(url(release, "declare"), matrix(4, reason="bonus"))
-    # Another label registers the new ISRC between review and confirm.
-    factories.make_release(other_label, track_list=[{"isrc": late, "title": "Theirs", "position": 1}])
+    # Another label declares the new ISRC between review and confirm.
+    factories.declare(
+        factories.make_release(other_label, track_list=[{"isrc": late, "title": "Theirs", "position": 1}])
+    )
     response = owner_client.post(url(release, "review"), {"confirm": "1"}, follow=True)
     assert response.redirect_chain[-1][0] == url(release)  # back to the edit, which is what needs fixing
     html = response.content.decode()

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from registry.catalog.models import Artist, Recording, Release
+from registry.catalog.models import Artist, Release, Track
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -63,7 +63,7 @@ def test_it_creates_the_release_and_goes_on_to_declare(owner_client, label):
     assert response["Location"] == f"/label/{label.pk}/releases/{release.upc}/declare/"
     assert release.artwork_ai == "partly"
     assert [a.persona for a in release.artists.all()] == ["ai_assisted"]
-    durations = {t.recording.isrc: t.recording.duration for t in release.tracks.select_related("recording")}
+    durations = {t.recording.isrc: t.duration for t in release.tracks.select_related("recording")}
     assert durations["QZTST2655501"] == 201 and len(durations) == 2
     assert 245 in durations.values()
 
@@ -88,14 +88,26 @@ def test_a_bad_isni_is_explained(owner_client, label):
     assert "ISNI check character should be X, not 1" in html
 
 
-def test_an_upc_or_isrc_of_another_label_is_a_form_error(owner_client, label, other_label, keys):
+def test_an_upc_or_isrc_another_label_declared_is_a_form_error(owner_client, label, other_label, keys):
     theirs = factories.make_release(other_label, tracks=1)
+    factories.declare(theirs)
     their_isrc = theirs.tracks.get().recording.isrc
     html = owner_client.post(new_url(label), form_data(1, upc=theirs.upc)).content.decode()
-    assert "This UPC is registered by another label." in html
+    assert "This UPC is declared by another label." in html
     html = owner_client.post(new_url(label), form_data(1, **{"tracks-0-isrc": their_isrc})).content.decode()
-    assert "This ISRC is registered by another label." in html
+    assert "This ISRC is declared by another label." in html
     assert Release.objects.filter(label=label).count() == 0
+
+
+def test_another_labels_draft_neither_blocks_nor_shows_its_identifiers(owner_client, label, other_label, keys):
+    """Finding 2: a 409 used to tell another label that a draft's UPC or ISRC existed."""
+    theirs = factories.make_release(other_label, tracks=1, title="Unannounced Secret")
+    their_isrc = theirs.tracks.get().recording.isrc
+    data = form_data(1, upc=theirs.upc, **{"tracks-0-isrc": their_isrc})
+    response = owner_client.post(new_url(label), data)
+    assert response.status_code == 302
+    mine = Release.objects.get(label=label)
+    assert factories.declare(mine).version == 1  # we signed first: the identifiers are ours now
 
 
 def test_duplicate_isrcs_and_positions_on_the_form_are_caught(owner_client, label):
@@ -133,8 +145,8 @@ def test_an_uploaded_audio_file_is_hashed_and_not_stored(owner_client, label, tm
     data = form_data(1)
     data["tracks-0-audio_file"] = SimpleUploadedFile("take1.wav", audio, content_type="audio/wav")
     assert owner_client.post(new_url(label), data).status_code == 302
-    rec = Recording.objects.get(isrc=data["tracks-0-isrc"].replace("-", ""))
-    assert rec.audio_sha256 == hashlib.sha256(audio).hexdigest()
+    track = Track.objects.get(recording__isrc=data["tracks-0-isrc"].replace("-", ""))
+    assert track.audio_sha256 == hashlib.sha256(audio).hexdigest()
 
 
 def test_the_hash_of_an_upload_survives_an_unrelated_error(owner_client, label):

@@ -231,11 +231,11 @@ def test_unknown_isrc_is_a_404_that_says_not_declared(client, demo):
     assert "not a claim about the music" in text(response)
 
 
-def test_registered_but_undeclared_release_is_a_404_naming_the_label(client, keys, label):
+def test_an_undeclared_release_is_a_plain_404_that_says_nothing_of_the_draft(client, keys, label):
     release = factories.make_release(label, tracks=1, title="Unannounced")
     response = client.get(f"/releases/{release.upc}/")
     assert response.status_code == 404
-    assert "Northern Lights Records, which has not declared it yet" in text(response)
+    assert "Northern Lights Records" not in text(response) and "Unannounced" not in text(response)
 
 
 @pytest.mark.parametrize(
@@ -396,3 +396,24 @@ def test_home_search_artist_label_and_transparency_take_a_handful_of_queries(
     for url in ("/", "/?q=a", f"/artists/{artist.pk}/", f"/labels/{label.pk}/", "/transparency/"):
         with django_assert_max_num_queries(8):
             assert client.get(url).status_code == 200
+
+
+def test_public_pages_and_search_show_only_what_was_signed(client, keys, label, other_label):
+    """Finding 2: a never-declared release's title, UPC, date and artist used to appear on public pages."""
+    declared = factories.make_release(label, tracks=1, title="Signed Album")
+    factories.declare(declared)
+    draft = factories.make_release(
+        label, tracks=1, title="Secret Draft", artists=[{"name": "Hidden Artist", "persona": "human"}]
+    )
+    hidden = Artist.objects.get(name="Hidden Artist")
+    for page in [f"/labels/{label.pk}/", "/?q=Secret", "/?q=Hidden", "/?q=Northern"]:
+        body = text(client.get(page, follow=True))
+        assert "Secret Draft" not in body and "Hidden Artist" not in body and draft.upc not in body, page
+    for identifier in [draft.upc, draft.tracks.get().recording.isrc]:  # echoed back, never resolved
+        body = text(client.get(f"/?q={identifier}", follow=True))
+        assert "is not declared" in body and "Secret Draft" not in body and "Hidden Artist" not in body
+    assert client.get(f"/artists/{hidden.pk}/").status_code == 404
+    assert "Signed Album" in text(client.get(f"/labels/{label.pk}/"))
+    # A label that has signed nothing has no public page.
+    factories.make_release(other_label, tracks=1, title="Their Draft")
+    assert client.get(f"/labels/{other_label.pk}/").status_code == 404
