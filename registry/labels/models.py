@@ -83,3 +83,25 @@ class EmailAddress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} (proven by {self.user_id})"
+
+
+class Draft(models.Model):
+    """Unsigned work kept on the server: a release's next version, a parsed DDEX message, … (docs/architecture.md).
+
+    Private to its label and to the member working on it; nothing in it is signed or
+    public. The browser session holds no draft data (it would vanish with the session,
+    and large imports made every page load heavy).
+    """
+
+    label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="drafts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="label_drafts")
+    key = models.CharField(max_length=100)
+    data = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["label", "user", "key"], name="unique_draft_key")]
+
+    def __str__(self) -> str:
+        return f"draft {self.key} of label {self.label_id}"

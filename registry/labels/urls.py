@@ -20,6 +20,7 @@ urlpatterns = [
     path("<int:label_id>/releases/import/", releases.release_import, name="release_import"),
     path("<int:label_id>/releases/<str:upc>/", releases.release_detail, name="release"),
     path("<int:label_id>/releases/<str:upc>/edit/", release_edit.release_edit, name="release_edit"),
+    path("<int:label_id>/releases/<str:upc>/delete/", release_edit.release_delete, name="release_delete"),
     path("<int:label_id>/releases/<str:upc>/declare/", declarations.declare, name="declare"),
     path("<int:label_id>/releases/<str:upc>/review/", declarations.review, name="review"),
     path("<int:label_id>/releases/<str:upc>/signed/<int:version>/", declarations.signed, name="signed"),

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -26,6 +27,7 @@ from registry.api.tokens import label_token_create, label_token_revoke, platform
 from registry.catalog.models import Artist, Membership, Recording, Release
 from registry.declarations.models import Declaration
 from registry.labels import services as label_services
+from registry.labels.draft_store import DraftStore
 from registry.labels.models import Invitation
 from registry.transparency.models import LogLeaf
 from tests import factories
@@ -37,6 +39,7 @@ ERN = Path(__file__).resolve().parents[1] / "data" / "ern"
 SECRET_TITLE = "Quartz Hollow Confidential"
 SECRET_TOKEN_NAME = "A-secret-distributor-sync"
 SECRET_EMAIL = "new-hire@northern-lights.example"
+SECRET_DRAFT_TITLE = "Unreleased Basalt Draft"
 PERSONAS = ["anonymous", "platform", "owner_a", "submitter_a", "owner_b", "staff"]
 API_PERSONAS = ["anonymous", "platform", "token_a", "token_b", "revoked_a", "staff_session"]
 
@@ -68,6 +71,7 @@ class World:
     tokens: dict[str, str]
     token_row: Any
     invitation: Any
+    draft_release: Any = None
     secrets: list[str] = field(default_factory=list)
 
 
@@ -79,7 +83,9 @@ def world(keys, label, other_label, owner, submitter, rival, staff) -> World:
     old, revoked = label_token_create(label=label, name="old token")
     label_token_revoke(label=label, token_id=old.pk)
     invitation, _ = label_services.invitation_create(label=label, email=SECRET_EMAIL, created_by=owner)
+    draft_release = factories.make_release(label, tracks=1, title=SECRET_DRAFT_TITLE)
     return World(
+        draft_release=draft_release,
         label_a=label,
         label_b=other_label,
         release=release,
@@ -93,7 +99,7 @@ def world(keys, label, other_label, owner, submitter, rival, staff) -> World:
         token_row=row,
         invitation=invitation,
         # ISRCs and UPCs are public identifiers (and echoed back to whoever sends them): not secrets.
-        secrets=[SECRET_TITLE, SECRET_TOKEN_NAME, SECRET_EMAIL, token_a],
+        secrets=[SECRET_TITLE, SECRET_TOKEN_NAME, SECRET_EMAIL, token_a, SECRET_DRAFT_TITLE],
     )
 
 
@@ -195,6 +201,13 @@ PAGES = [
     Page("release edit (form)", "GET", "/label/{a}/releases/{upc}/edit/"),
     Page("release edit (save)", "POST", "/label/{a}/releases/{upc}/edit/", body=lambda: {"title": "Hijacked"}),
     Page("signed", "GET", "/label/{a}/releases/{upc}/signed/1/"),
+    Page("release delete (ask)", "GET", "/label/{a}/releases/{draft}/delete/"),
+    Page(
+        "release delete (draft)",
+        "POST",
+        "/label/{a}/releases/{draft}/delete/",
+        effect={"releases": -1, "recordings": -1},
+    ),
     Page("withdraw (form)", "GET", "/label/{a}/releases/{upc}/withdraw/"),
     Page(
         "withdraw (sign)",
@@ -271,6 +284,7 @@ def _fill(world: World, template: str) -> str:
         a=world.label_a.pk,
         b=world.label_b.pk,
         upc=world.release.upc,
+        draft=world.draft_release.upc,
         token=world.token_row.pk,
         invitation=world.invitation.pk,
         membership=Membership.objects.get(user=world.users["submitter_a"]).pk,
@@ -285,7 +299,14 @@ def _ready_draft(world: World) -> dict[str, Any]:
         f"/label/{world.label_a.pk}/releases/{world.release.upc}/declare/", _matrix(2, reason="AI after all")
     )
     assert r.status_code == 302, r.content.decode()[:500]
-    return owner.session[f"labels:draft:{world.release.pk}"]
+    return DraftStore(world.label_a, world.users["owner_a"]).get(f"labels:draft:{world.release.pk}")
+
+
+def _give_draft(world: World, client: Client, draft: dict[str, Any]) -> None:
+    """Put ``draft`` in the client's own draft store, under label A and label B alike."""
+    user = get_user_model().objects.get(pk=client.session["_auth_user_id"])
+    for label in (world.label_a, world.label_b):
+        DraftStore(label, user)[f"labels:draft:{world.release.pk}"] = draft
 
 
 def _assert_no_leak(world: World, body: bytes, where: str) -> None:
@@ -301,9 +322,7 @@ def test_each_label_page_lets_in_only_the_labels_members(world, persona, page):
     if page.draft:
         draft = _ready_draft(world)
         if persona != "anonymous" and persona != "platform":
-            session = client.session
-            session[f"labels:draft:{world.release.pk}"] = draft
-            session.save()
+            _give_draft(world, client, draft)
     path = _fill(world, page.path)
     before = snapshot()
     if page.method == "GET":
@@ -336,6 +355,7 @@ CROSS_LABEL = [
     ("POST", "/label/{b}/releases/{upc}/declare/"),
     ("POST", "/label/{b}/releases/{upc}/review/"),
     ("GET", "/label/{b}/releases/{upc}/signed/1/"),
+    ("POST", "/label/{b}/releases/{draft}/delete/"),
     ("POST", "/label/{b}/releases/{upc}/withdraw/"),
     ("POST", "/label/{b}/tokens/{token}/revoke/"),
     ("POST", "/label/{b}/invitations/{invitation}/revoke/"),
@@ -350,9 +370,7 @@ CROSS_LABEL = [
 def test_label_b_cannot_reach_label_a_objects_through_its_own_label_id(world, method, template):
     """Label B's owner passes the membership check for B; A's release, token and invitation stay out of reach."""
     client = page_client(world, "owner_b")
-    session = client.session
-    session[f"labels:draft:{world.release.pk}"] = _ready_draft(world)
-    session.save()
+    _give_draft(world, client, _ready_draft(world))
     before = snapshot()
     body = {"reason": "mine now", "expected_version": "1", "role": "owner", "confirm": "1", **_matrix(2, reason="x")}
     response = client.get(_fill(world, template)) if method == "GET" else client.post(_fill(world, template), body)

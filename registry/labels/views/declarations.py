@@ -1,4 +1,4 @@
-"""Declare, review and sign; amend; withdraw. The draft lives in the session until it is signed."""
+"""Declare, review and sign; amend; withdraw. The draft lives in the server-side draft store until it is signed."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from registry.declarations.selectors import diff_statements
 from registry.declarations.services import declaration_withdraw, previous_ai
 from registry.errors import DomainError
 from registry.labels import drafts
+from registry.labels.draft_store import store
 from registry.labels.forms import DeclareForm, ReasonForm, apply_shortcut, declare_initial
 from registry.labels.views.access import label_view, release_of
 
@@ -27,12 +28,12 @@ SHORTCUT_MESSAGES = {
 
 
 def live_draft(request: HttpRequest, release: Release) -> dict[str, Any] | None:
-    """The session's draft for ``release`` if it was made against its current version; a stale one is dropped."""
-    draft = request.session.get(drafts.session_key(release))
+    """The member's draft for ``release`` if it was made against its current version; a stale one is dropped."""
+    draft = store(request, release.label_id).get(drafts.session_key(release))
     if not draft:
         return None
     if draft.get("expected_version", 0) != drafts.version_of(release):
-        request.session.pop(drafts.session_key(release), None)
+        store(request, release.label_id).pop(drafts.session_key(release), None)
         if draft.get("catalog"):
             messages.warning(
                 request,
@@ -68,10 +69,10 @@ def declare(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
             new = form.to_draft(expected_version=drafts.version_of(release))
             if catalog:
                 new["catalog"] = catalog
-            request.session[drafts.session_key(release)] = new
+            store(request, release.label_id)[drafts.session_key(release)] = new
             return redirect("labels:review", label_id=label.pk, upc=release.upc)
     else:
-        imported = request.session.get(f"labels:import-ai:{release.pk}")
+        imported = store(request, release.label_id).get(f"labels:import-ai:{release.pk}")
         if draft and "ai" in draft:
             initial = declare_initial(tracks, draft["ai"], draft["artwork"], draft.get("reason") or "")
         elif current is not None:
@@ -103,7 +104,7 @@ def declare(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def review(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
     release = release_of(label, upc)
-    draft = request.session.get(drafts.session_key(release))
+    draft = store(request, release.label_id).get(drafts.session_key(release))
     if not draft or "ai" not in draft:
         messages.info(request, "Fill in the declaration first.")
         return redirect("labels:declare", label_id=label.pk, upc=release.upc)
@@ -115,7 +116,7 @@ def review(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
             decl = drafts.declaration_sign_draft(release=release, draft=draft, actor=request.user)
         except drafts.StaleDraft as exc:
             # Someone signed meanwhile: the draft was made against an older version, start again from the new one.
-            request.session.pop(drafts.session_key(release), None)
+            store(request, release.label_id).pop(drafts.session_key(release), None)
             messages.error(request, f"Nothing was signed: {exc.message}.")
             return redirect("labels:declare", label_id=label.pk, upc=release.upc)
         except DomainError as exc:
@@ -126,8 +127,8 @@ def review(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
                 messages.error(request, error)
                 return redirect("labels:release_edit", label_id=label.pk, upc=release.upc)
         else:
-            request.session.pop(drafts.session_key(release), None)
-            request.session.pop(f"labels:import-ai:{release.pk}", None)
+            store(request, release.label_id).pop(drafts.session_key(release), None)
+            store(request, release.label_id).pop(f"labels:import-ai:{release.pk}", None)
             return redirect("labels:signed", label_id=label.pk, upc=release.upc, version=decl.version)
     elif draft.get("expected_version", 0) != drafts.version_of(release):
         live_draft(request, release)  # drops it, with a message when catalog changes are lost

@@ -16,9 +16,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from provenance import identifiers
+from registry.catalog import services as catalog_services
 from registry.catalog.models import Label, Release
 from registry.errors import DomainError
 from registry.labels import drafts, services
+from registry.labels.draft_store import store
 from registry.labels.forms import EditTrackFormSet, NewArtistFormSet, ReleaseEditForm, release_input
 from registry.labels.views.access import label_view, release_of
 from registry.labels.views.declarations import live_draft
@@ -66,7 +68,7 @@ def release_edit(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
     pending = draft.get("catalog") if draft else None
     if request.method == "POST" and "discard" in request.POST:
         if pending:
-            request.session.pop(key, None)
+            store(request, label).pop(key, None)
             messages.info(request, "Your catalog changes are discarded. Nothing was changed.")
         return redirect("labels:release", label_id=label.pk, upc=release.upc)
     base = pending or drafts.catalog_snapshot(release)
@@ -126,19 +128,36 @@ def _after_valid_edit(
     if drafts.catalog_unchanged(release, catalog):
         if draft and draft.pop("catalog", None) is not None:
             if "ai" in draft:
-                request.session[key] = draft
+                store(request, label)[key] = draft
             else:
-                request.session.pop(key, None)
+                store(request, label).pop(key, None)
         messages.info(request, "The catalog details are as signed already: nothing to change.")
         return redirect("labels:release", label_id=label.pk, upc=release.upc)
     new = dict(draft or {})
     new.update(expected_version=drafts.version_of(release), catalog=catalog)
     if "ai" in new:
         new["artwork"] = catalog["artwork_ai"]
-    request.session[key] = new
+    store(request, label)[key] = new
     messages.info(
         request,
         "Your changes are not saved yet. The catalog details of a declared release change with a new signed "
         "version: check the AI facts (new tracks need answers), say why, review and sign.",
     )
     return redirect("labels:declare", label_id=label.pk, upc=release.upc)
+
+
+@label_view()
+@require_http_methods(["GET", "POST"])
+def release_delete(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
+    """Delete a release that was never signed: GET asks, POST deletes. A declared one is withdrawn instead."""
+    release = release_of(label, upc)
+    if request.method == "POST":
+        try:
+            catalog_services.release_delete(release=release)
+        except DomainError as exc:
+            messages.error(request, f"Nothing was deleted: {exc.message}.")
+            return redirect("labels:release", label_id=label.pk, upc=release.upc)
+        store(request, label).pop(drafts.session_key(release), None)
+        messages.success(request, f"The draft “{release.title}” is deleted.")
+        return redirect("labels:dashboard", label_id=label.pk)
+    return render(request, "labels/release_delete.html", {"label": label, "release": release})

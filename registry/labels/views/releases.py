@@ -20,6 +20,7 @@ from registry.declarations.models import DeclaredRecording
 from registry.declarations.selectors import diff_statements, history
 from registry.errors import DomainError, ValidationFailed
 from registry.labels import ern, services
+from registry.labels.draft_store import store
 from registry.labels.forms import (
     ImportForm,
     NewArtistFormSet,
@@ -31,7 +32,7 @@ from registry.labels.views.access import label_view, release_of
 from registry.labels.views.declarations import live_draft
 
 PAGE_SIZE = 25
-IMPORT_KEY = "labels:import:{label}"
+IMPORT_KEY = "labels:import"
 _TRACK_FIELD = re.compile(r"^tracks\[(\d+)\]\.(\w+)")
 
 
@@ -149,7 +150,7 @@ def _import_initial(data: dict[str, Any], label: Label) -> tuple[dict[str, Any],
 @label_view()
 @require_http_methods(["GET", "POST"])
 def release_new(request: HttpRequest, label: Label) -> HttpResponse:
-    imported = request.session.get(IMPORT_KEY.format(label=label.pk)) if request.GET.get("import") else None
+    imported = store(request, label).get(IMPORT_KEY) if request.GET.get("import") else None
     if request.method == "POST":
         data = request.POST.copy()  # mutable: the track form writes computed hashes back for re-render
         if add_row(data):
@@ -181,8 +182,8 @@ def release_new(request: HttpRequest, label: Label) -> HttpResponse:
                     map_domain_error(exc, form, track_forms)
                 else:
                     if imported:
-                        request.session.pop(IMPORT_KEY.format(label=label.pk), None)
-                        request.session[f"labels:import-ai:{release.pk}"] = {
+                        store(request, label).pop(IMPORT_KEY, None)
+                        store(request, label)[f"labels:import-ai:{release.pk}"] = {
                             "artwork": imported.get("artwork"),
                             "ai": {t["isrc"]: {"parts": t["parts"], "tools": t["tools"]} for t in imported["tracks"]},
                         }
@@ -230,7 +231,7 @@ def release_import(request: HttpRequest, label: Label) -> HttpResponse:
                 form.add_error("file", error)
         else:
             parsed["release_date"] = parsed["release_date"].isoformat() if parsed["release_date"] else None
-            request.session[IMPORT_KEY.format(label=label.pk)] = parsed
+            store(request, label)[IMPORT_KEY] = parsed
             messages.info(
                 request,
                 f"Read ERN {parsed['ern_version']}: “{parsed['title']}” with {len(parsed['tracks'])} tracks. "

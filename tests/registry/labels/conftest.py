@@ -22,3 +22,13 @@ def owner_client(owner: Any) -> Client:
 @pytest.fixture
 def submitter_client(submitter: Any) -> Client:
     return signed_in(submitter)
+
+
+def client_draft(client: Client, release: Any) -> Any:
+    """The draft of ``release``'s next version in the signed-in client's server-side draft store, or None."""
+    from django.contrib.auth import get_user_model
+
+    from registry.labels.draft_store import DraftStore
+
+    user = get_user_model().objects.get(pk=client.session["_auth_user_id"])
+    return DraftStore(release.label_id, user).get(f"labels:draft:{release.pk}")

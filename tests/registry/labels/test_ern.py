@@ -90,3 +90,26 @@ def test_an_import_without_a_file_says_so(client, owner, label):
     r = client.post(f"/label/{label.pk}/releases/import/", {})
     assert r.status_code == 200
     assert "This field is required" in r.content.decode()
+
+
+def test_an_imported_message_is_a_server_side_draft_not_session_data(owner, label):
+    """Finding 10: the whole parse used to live in the session (5,000 recordings made an 11.8 MB session)."""
+    from django.contrib.sessions.models import Session
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    from registry.labels.models import Draft
+
+    client = Client()
+    client.force_login(owner)
+    upload = SimpleUploadedFile("release.xml", (ERN / "mixed-ai-432.xml").read_bytes(), "text/xml")
+    response = client.post(f"/label/{label.pk}/releases/import/", {"file": upload})
+    assert response.status_code == 302
+    draft = Draft.objects.get(label=label, user=owner, key="labels:import")
+    title = draft.data["title"]
+    for session in Session.objects.all():
+        assert title not in str(session.get_decoded())
+    # The draft outlives the session: signed in again elsewhere, the import is still there.
+    other = Client()
+    other.force_login(owner)
+    assert title in other.get(f"/label/{label.pk}/releases/new/?import=1").content.decode()

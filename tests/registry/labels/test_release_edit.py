@@ -11,11 +11,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from provenance import vocabulary
-from registry.catalog.models import Release
+from registry.catalog.models import Recording, Release
 from registry.declarations.models import Declaration
 from registry.declarations.services import declaration_amend
 from tests import factories
-from tests.registry.labels.conftest import signed_in
+from tests.registry.labels.conftest import client_draft, signed_in
 from tests.registry.labels.test_declare_flow import checked, matrix
 
 pytestmark = pytest.mark.django_db
@@ -179,7 +179,7 @@ def test_an_isrc_another_label_declared_is_a_field_error(owner_client, release, 
     assert re.search(r'id="id_tracks-3-isrc_error"><li>This ISRC is declared by another label', html)
     assert 'value="Renamed"' in html and 'value="Not ours"' in html
     assert catalog(release) == before
-    assert owner_client.session.get(f"labels:draft:{release.pk}") is None
+    assert client_draft(owner_client, release) is None
 
 
 def test_duplicates_and_removing_every_track_are_caught(owner_client, release):
@@ -280,7 +280,7 @@ def test_editing_a_declared_release_signs_the_catalog_change_as_a_new_version(ow
     release.refresh_from_db()
     assert release.title == "Signals (Deluxe)" and release.current_declaration.version == 2
     assert sorted(release.tracks.values_list("recording__isrc", flat=True)) == sorted(tracks)
-    assert owner_client.session.get(f"labels:draft:{release.pk}") is None
+    assert client_draft(owner_client, release) is None
 
 
 def test_clearing_the_date_of_a_declared_release_is_signed(owner_client, label, keys):
@@ -310,7 +310,7 @@ def test_an_abandoned_edit_leaves_the_catalog_and_declaration_untouched(owner_cl
     # Discarding forgets the edit; the edit form starts from the catalog again.
     response = owner_client.post(url(release), {"discard": "1"})
     assert response["Location"] == url(release, "")
-    assert owner_client.session.get(f"labels:draft:{release.pk}") is None
+    assert client_draft(owner_client, release) is None
     assert 'value="Signals"' in owner_client.get(url(release)).content.decode()
     assert catalog(release) == before
 
@@ -325,7 +325,7 @@ def test_going_back_to_the_edit_form_shows_the_unsigned_changes(owner_client, re
 def test_saving_without_changes_does_not_start_an_amendment(owner_client, release, declared):
     response = owner_client.post(url(release), edit_data(release))
     assert response["Location"] == url(release, "")
-    assert owner_client.session.get(f"labels:draft:{release.pk}") is None
+    assert client_draft(owner_client, release) is None
     assert "nothing to change" in owner_client.get(response["Location"]).content.decode()
 
 
@@ -365,7 +365,7 @@ def test_catalog_and_amendment_are_one_transaction(owner_client, release, declar
     assert 'value="Will Fail"' in html
     assert catalog(release) == before
     assert Declaration.objects.filter(release=release).count() == 1
-    assert owner_client.session[f"labels:draft:{release.pk}"]["catalog"]["title"] == "Will Fail"
+    assert client_draft(owner_client, release)["catalog"]["title"] == "Will Fail"
 
 
 def test_submitters_edit_and_sign_too(submitter_client, submitter, release, declared):
@@ -418,3 +418,17 @@ def test_the_edit_page_needs_the_same_queries_for_2_or_20_tracks(owner_client, l
     owner_client.post(url(big), edit_data(big, title="Big Deluxe"))
     owner_client.post(url(small), edit_data(small, title="Small Deluxe"))
     assert _queries(owner_client, url(big, "declare")) == _queries(owner_client, url(small, "declare"))
+
+
+def test_a_draft_release_can_be_deleted_and_a_declared_one_cannot(owner_client, label, keys, rival):
+    draft = factories.make_release(label, tracks=2)
+    assert "Delete the draft" in owner_client.get(f"/label/{label.pk}/releases/{draft.upc}/delete/").content.decode()
+    assert signed_in(rival).post(f"/label/{label.pk}/releases/{draft.upc}/delete/").status_code == 404
+    response = owner_client.post(f"/label/{label.pk}/releases/{draft.upc}/delete/")
+    assert response["Location"] == f"/label/{label.pk}/"
+    assert not Release.objects.filter(pk=draft.pk).exists()
+    assert not Recording.objects.filter(label=label, tracks__isnull=True).exists()
+    declared = factories.make_release(label, tracks=1)
+    factories.declare(declared)
+    page = owner_client.post(f"/label/{label.pk}/releases/{declared.upc}/delete/", follow=True).content.decode()
+    assert "Nothing was deleted" in page and Release.objects.filter(pk=declared.pk).exists()
