@@ -45,6 +45,19 @@ def make_bundle(
     }
 
 
+def loads(data: bytes | str) -> Any:
+    """Parse bundle text strictly (PROTOCOL.md §2): no duplicate members, no floats.
+
+    A duplicated member is how a hostile mirror shows two parsers two different
+    bundles (Python's json keeps the last ``envelope``, a first-wins parser the
+    first), so a verifier holding the bytes must refuse it rather than pick one.
+    """
+    try:
+        return jcs.loads(data)
+    except ProvenanceError as exc:
+        raise ProvenanceError(f"the bundle is not valid protocol JSON: {exc}") from exc
+
+
 def envelope_leaf_hash(envelope: dict[str, Any]) -> bytes:
     return merkle.leaf_hash(jcs.canonicalize_envelope(envelope))
 
@@ -139,11 +152,19 @@ class Verifier:
         return result
 
     def verify(self, bundle: Any) -> Result:
+        """Run the checks of PROTOCOL.md §7 in order, stopping at the first failure.
+
+        ``bundle`` is the bundle's raw JSON (``bytes``), parsed strictly here,
+        or an already parsed value. Prefer the bytes: a parsed dict has already
+        silently dropped a duplicated member.
+        """
         result = Result()
         add = result.checks.append
 
         # 1. shape
         try:
+            if isinstance(bundle, bytes | bytearray | memoryview):
+                bundle = loads(bytes(bundle))
             if not isinstance(bundle, dict):
                 raise ProvenanceError("the bundle must be a JSON object")
             if bundle.get("mediaType") != MEDIA_TYPE:

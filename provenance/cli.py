@@ -8,30 +8,37 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from provenance import vocabulary
+from provenance import jcs, vocabulary
 from provenance.bundle import Verifier
 from provenance.encoding import b64decode
 from provenance.errors import ProvenanceError
+from provenance.keys import KeySet
 from provenance.statement import parse_statement
 
 
-def _load_json(path: str) -> Any:
+def _read(path: str) -> bytes:
     try:
-        return json.loads(Path(path).read_bytes())
+        return Path(path).read_bytes()
     except OSError as exc:
         raise ProvenanceError(f"cannot read {path}: {exc.strerror}") from exc
-    except ValueError as exc:
-        raise ProvenanceError(f"{path} is not JSON: {exc}") from exc
+
+
+def _load_json(path: str) -> Any:
+    """Parse a file strictly: a duplicated member is refused, never resolved (last or first wins)."""
+    try:
+        return jcs.loads(_read(path))
+    except ProvenanceError as exc:
+        raise ProvenanceError(f"{path} is not valid protocol JSON: {exc}") from exc
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     try:
-        verifier = Verifier.from_jwks(_load_json(args.jwks))
-        bundle = _load_json(args.bundle)
+        verifier = Verifier(KeySet.from_json(_read(args.jwks)))
+        bundle = _read(args.bundle)
     except ProvenanceError as exc:
         print(f"INVALID input: {exc}")
         return 1
-    result = verifier.verify(bundle)
+    result = verifier.verify(bundle)  # the bytes: parsed strictly by the bundle_format check
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:
@@ -94,7 +101,6 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     """Exit 0 when the log only grew, 3 on an alarm (fork, rollback, bad signature), 1 when it cannot check."""
     import time
 
-    from provenance.keys import KeySet
     from provenance.monitor import Alarm, HttpRegistry, Monitor, load_state, write_state
 
     try:

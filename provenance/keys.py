@@ -19,6 +19,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from provenance import jcs
 from provenance.encoding import b64url_decode, b64url_encode
 from provenance.errors import ProvenanceError, VerificationError
 from provenance.statement import format_timestamp, parse_timestamp
@@ -168,6 +169,10 @@ class KeySet:
     def __init__(self, keys: Iterable[PublicKey]) -> None:
         self._by_kid: dict[str, PublicKey] = {}
         for key in keys:
+            # Two entries for one key (say, once as statement and once as checkpoint key) make its
+            # purpose and status depend on which entry a verifier keeps: refuse the set instead.
+            if key.kid in self._by_kid:
+                raise VerificationError(f"the JWKS lists key {key.kid} twice")
             self._by_kid[key.kid] = key
 
     @classmethod
@@ -175,6 +180,15 @@ class KeySet:
         if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
             raise VerificationError('a JWKS must be an object with a "keys" list')
         return cls(parse_jwk(k) for k in jwks["keys"])
+
+    @classmethod
+    def from_json(cls, data: bytes | str) -> KeySet:
+        """Parse JWKS text strictly: a duplicated member (a second "keys", a second "x") is refused."""
+        try:
+            jwks = jcs.loads(data)
+        except ProvenanceError as exc:
+            raise VerificationError(f"the JWKS is not valid protocol JSON: {exc}") from exc
+        return cls.from_jwks(jwks)
 
     def get(self, kid: str) -> PublicKey | None:
         return self._by_kid.get(kid)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from provenance import merkle
+from provenance import jcs, merkle
 from provenance.checkpoint import Checkpoint, parse_checkpoint
 from provenance.encoding import b64decode
 from provenance.errors import ProvenanceError, VerificationError
@@ -131,7 +131,10 @@ class HttpRegistry:
             raise ProvenanceError(f"cannot fetch {path}: {exc}") from exc
 
     def jwks(self) -> dict[str, Any]:
-        return json.loads(self._get("/.well-known/jwks.json"))
+        try:
+            return jcs.loads(self._get("/.well-known/jwks.json"))  # strict: a duplicated member is refused
+        except ProvenanceError as exc:
+            raise ProvenanceError(f"the registry's JWKS is not valid protocol JSON: {exc}") from exc
 
     def checkpoint(self) -> str:
         return self._get("/api/v1/log/checkpoint").decode("utf-8")

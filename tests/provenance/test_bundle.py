@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ from provenance import bundle as b
 from provenance.checkpoint import sign_checkpoint
 from provenance.dsse import sign_envelope
 from provenance.encoding import b64decode, b64encode
+from provenance.errors import VerificationError
 from provenance.keys import generate_private_key, public_bytes, public_jwk
 from provenance.statement import statement_bytes
 from tests.provenance import factory
@@ -253,10 +255,28 @@ def test_a_verifier_caches_checkpoints_and_their_failures() -> None:
     assert set(verifier._checkpoints) == {good, forged}
 
 
-def test_a_statement_key_added_to_the_jwks_under_another_purpose_grants_nothing(reg: factory.Registry) -> None:
-    # A key listed twice (once as checkpoint key) is one kid: the JWKS's later entry wins and its purpose rules.
+def test_a_jwks_listing_one_key_twice_is_refused_whichever_entry_comes_last(reg: factory.Registry) -> None:
+    # Once as statement key, once as checkpoint key: a last-wins set would make it a checkpoint key, a
+    # first-wins set a statement key. Neither is right: the set is refused, naming the key.
     reg.extra_jwks.append(public_jwk(public_bytes(reg.statement_key), purpose="checkpoint"))
-    _fails_at(_verify(reg, reg.bundle(0)), "statement_signature")
+    with pytest.raises(VerificationError, match=f"lists key {reg.keyset_kid('statement')} twice"):
+        b.Verifier.from_jwks(reg.jwks())
+
+
+def _duplicated(bundle: dict[str, Any], member: str, first: Any) -> bytes:
+    """The bundle's JSON text with ``member`` written twice: ``first``, then the bundle's own value."""
+    rest = ",".join(f"{json.dumps(k)}:{json.dumps(v)}" for k, v in bundle.items())
+    return f"{{{json.dumps(member)}:{json.dumps(first)},{rest}}}".encode()
+
+
+def test_a_bundle_with_a_duplicated_member_fails_the_bundle_format(reg: factory.Registry) -> None:
+    # A first-wins parser sees the first envelope (another release), a last-wins parser the logged one.
+    other = reg.bundle(0)["envelope"]
+    data = _duplicated(reg.bundle(1), "envelope", other)
+    assert json.loads(data) == reg.bundle(1)  # what a last-wins verifier used to check: valid
+    result = _verify(reg, data)
+    assert "duplicate object member 'envelope'" in _fails_at(result, "bundle_format")
+    assert _verify(reg, json.dumps(reg.bundle(1)).encode()).valid  # the same bytes without the duplicate
 
 
 def test_bundles_from_make_bundle_carry_the_media_type_and_base64_proof(reg: factory.Registry) -> None:

@@ -107,3 +107,25 @@ def test_inspect_fails_cleanly_on_garbage(tmp_path: Path, capsys: pytest.Capture
     path.write_text(json.dumps({"envelope": {"payload": "%%"}}))
     assert main(["inspect", str(path)]) == 1
     assert "cannot inspect" in capsys.readouterr().err
+
+
+def test_verify_refuses_a_bundle_with_a_duplicated_envelope(files: tuple[factory.Registry, Path, Path]) -> None:
+    reg, bundle, jwks = files
+    # A last-wins parser sees the logged envelope (leaf 2), a first-wins parser the other release's (leaf 0).
+    rest = ",".join(f"{json.dumps(k)}:{json.dumps(v)}" for k, v in reg.bundle(2).items())
+    bundle.write_text(f'{{"envelope":{json.dumps(reg.bundle(0)["envelope"])},{rest}}}')
+    done = _run("verify", str(bundle), "--jwks", str(jwks))
+    assert done.returncode == 1
+    assert done.stdout.startswith("INVALID bundle_format: the bundle is not valid protocol JSON: duplicate object")
+    assert "'envelope'" in done.stdout
+
+
+def test_verify_refuses_a_jwks_with_a_duplicated_keys_member(files: tuple[factory.Registry, Path, Path]) -> None:
+    reg, bundle, jwks = files
+    mallory = factory.registry_with_log(1)
+    # The registry's keys first, Mallory's second: a last-wins verifier would trust Mallory's bundle.
+    jwks.write_text(f'{{"keys":{json.dumps(reg.jwks()["keys"])},"keys":{json.dumps(mallory.jwks()["keys"])}}}')
+    bundle.write_text(json.dumps(mallory.bundle(0)))
+    done = _run("verify", str(bundle), "--jwks", str(jwks))
+    assert done.returncode == 1
+    assert done.stdout.startswith("INVALID input: the JWKS is not valid protocol JSON: duplicate object member 'keys'")

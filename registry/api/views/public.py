@@ -10,10 +10,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request
 
+from provenance import bundle as pbundle
 from provenance.bundle import Verifier
 from provenance.encoding import b64encode
+from provenance.errors import ProvenanceError
 from registry.api import answers
 from registry.api import schemas as s
+from registry.api.parsers import EvidenceJSONParser, JSONBody
 from registry.api.serializers import LookupIn
 from registry.api.views.base import PublicView, int_param
 from registry.catalog.models import Release
@@ -279,6 +282,8 @@ class JwksView(PublicView):
 
 
 class VerifyView(PublicView):
+    parser_classes = [EvidenceJSONParser]
+
     @extend_schema(
         tags=["verify"],
         summary="Verify a bundle with the registry's JWKS",
@@ -288,6 +293,11 @@ class VerifyView(PublicView):
         responses={200: s.VerifyOut, 400: s.error("The body is not JSON")},
     )
     def post(self, request: Request) -> HttpResponse:
-        bundle: Any = request.data
+        body: Any = request.data
+        raw = body.raw if isinstance(body, JSONBody) else b""
+        try:
+            bundle: Any = pbundle.loads(raw) if raw else body
+        except ProvenanceError:
+            bundle = raw  # not protocol JSON (a duplicated member): the verifier names it in bundle_format
         result = Verifier(keys.keyset()).verify(bundle)
         return HttpResponse(answers.dumps(result.to_dict()), content_type=answers.JSON)

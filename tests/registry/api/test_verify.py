@@ -99,3 +99,16 @@ def test_a_revoked_statement_key_makes_its_bundles_invalid(client, declared):
     assert _failed(_verify(client, bundle)) == "statement_signature"
     # And the lookups still answer it, for the platform to see it is no longer valid.
     assert client.get(f"/api/v1/releases/{declared.release.upc}").json()["bundle"] == bundle
+
+
+def test_a_bundle_with_a_duplicated_member_is_answered_invalid_naming_it(client, declared, label):
+    other = factories.declare(factories.make_release(label, tracks=1))
+    bundle = json.loads(declared.bundle)
+    rest = ",".join(f"{json.dumps(k)}:{json.dumps(v)}" for k, v in bundle.items())
+    # First the other release's envelope, then this one's: each kind of parser sees a different bundle.
+    body = f'{{"envelope":{json.dumps(json.loads(other.bundle)["envelope"])},{rest}}}'
+    r = client.generic("POST", "/api/v1/verify", body.encode(), content_type="application/json")
+    assert r.status_code == 200
+    result = r.json()
+    assert _failed(result) == "bundle_format"
+    assert "duplicate object member 'envelope'" in result["checks"][0]["detail"]
