@@ -210,7 +210,7 @@ class Verifier:
 
         # 4. statement
         try:
-            statement = parse_statement(payload)
+            statement = parse_statement(payload, canonical=True)
             declared_at = parse_timestamp(statement["declaration"]["declared_at"])
         except (ProvenanceError, ValueError) as exc:
             add(Check("statement_schema", False, str(exc)))

@@ -108,6 +108,44 @@ def test_a_re_signed_invalid_statement_fails_the_statement_schema(
     assert message in _fails_at(_verify(reg, reg.bundle(index)), "statement_schema")
 
 
+def _pretty(data: bytes) -> bytes:
+    return json.dumps(json.loads(data), indent=2, sort_keys=True).encode()
+
+
+def _escaped(data: bytes) -> bytes:
+    return data.replace(b'"Aurora"', b'"\\u0041urora"')
+
+
+def _reordered(data: bytes) -> bytes:
+    value = json.loads(data)
+    return json.dumps({k: value[k] for k in reversed(sorted(value))}, separators=(",", ":")).encode()
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        pytest.param(_pretty, id="pretty-printed"),
+        pytest.param(lambda d: b"\xef\xbb\xbf" + d, id="BOM"),
+        pytest.param(_escaped, id="u-escape"),
+        pytest.param(lambda d: d + b"\n", id="trailing-newline"),
+        pytest.param(lambda d: d + b" ", id="trailing-space"),
+        pytest.param(lambda d: b" " + d, id="leading-space"),
+        pytest.param(_reordered, id="members-unsorted"),
+        pytest.param(lambda d: d.decode().encode("utf-16"), id="UTF-16"),
+    ],
+)
+def test_a_signed_payload_that_is_not_its_own_canonical_form_fails_the_statement_schema(
+    reg: factory.Registry, variant: Any
+) -> None:
+    data = statement_bytes(factory.statement())
+    other = variant(data)
+    assert other != data and json.loads(other) == json.loads(data)  # the same statement, other bytes
+    index = reg.declare(payload=other)  # signed as it is: the signature alone does not catch it
+    detail = _fails_at(_verify(reg, reg.bundle(index)), "statement_schema")
+    assert "the payload is not RFC 8785 canonical JSON" in detail
+    assert _verify(reg, reg.bundle(reg.declare(payload=data))).valid
+
+
 def test_a_statement_for_another_registry_fails_the_registry_origin(reg: factory.Registry) -> None:
     index = reg.declare(factory.statement(registry="other.example.org/log"))
     detail = _fails_at(_verify(reg, reg.bundle(index)), "registry_origin")
