@@ -14,6 +14,7 @@ from provenance.encoding import b64decode
 from provenance.errors import ProvenanceError
 from provenance.keys import KeySet
 from provenance.statement import parse_statement
+from provenance.terminal import escape, escape_json
 
 
 def _read(path: str) -> bytes:
@@ -36,48 +37,50 @@ def cmd_verify(args: argparse.Namespace) -> int:
         verifier = Verifier(KeySet.from_json(_read(args.jwks)))
         bundle = _read(args.bundle)
     except ProvenanceError as exc:
-        print(f"INVALID input: {exc}")
+        print(f"INVALID input: {escape(exc)}")
         return 1
     result = verifier.verify(bundle)  # the bytes: parsed strictly by the bundle_format check
     if args.json:
-        print(json.dumps(result.to_dict(), indent=2))
+        print(escape_json(json.dumps(result.to_dict(), indent=2)))
     else:
-        print(result.summary())
+        print(escape(result.summary()))
     return 0 if result.valid else 1
 
 
 def describe_statement(st: dict[str, Any]) -> str:
+    """The statement readably, every value from it escaped (provenance/terminal.py): it is untrusted text."""
+    e = escape
     decl, rel, label = st["declaration"], st["release"], st["label"]
     lines = [
-        f"Release   {rel['title']} (UPC {rel['upc']}), released {rel.get('release_date') or 'unknown'}",
-        f"Label     {label['name']}"
-        + (f" (DPID {label['dpid']})" if label.get("dpid") else "")
+        f"Release   {e(rel['title'])} (UPC {e(rel['upc'])}), released {e(rel.get('release_date') or 'unknown')}",
+        f"Label     {e(label['name'])}"
+        + (f" (DPID {e(label['dpid'])})" if label.get("dpid") else "")
         + (" — verified" if label.get("verified") else ""),
-        f"Version   {decl['version']} ({decl['status']}), declared {decl['declared_at']}, id {decl['id']}",
+        f"Version   {e(decl['version'])} ({e(decl['status'])}), declared {e(decl['declared_at'])}, id {e(decl['id'])}",
     ]
     if decl.get("reason"):
-        lines.append(f"Reason    {decl['reason']}")
+        lines.append(f"Reason    {e(decl['reason'])}")
     if decl.get("supersedes"):
-        lines.append(f"Replaces  leaf {decl['supersedes']}")
+        lines.append(f"Replaces  leaf {e(decl['supersedes'])}")
     lines.append(
         f"AI        release: {vocabulary.LEVEL_LABELS[rel['contains_ai']]}; artwork: {vocabulary.LEVEL_LABELS[rel['artwork']]}"
     )
     lines.append("Artists")
     for a in st["artists"]:
-        isni = f", ISNI {a['isni']}" if a.get("isni") else ""
-        lines.append(f"  - {a['name']}: {vocabulary.PERSONA_LABELS[a['persona']]}{isni}")
+        isni = f", ISNI {e(a['isni'])}" if a.get("isni") else ""
+        lines.append(f"  - {e(a['name'])}: {vocabulary.PERSONA_LABELS[a['persona']]}{isni}")
     lines.append("Tracks")
     for t in st["tracks"]:
         lines.append(
-            f"  {t['position']:>2}. {t['title']} (ISRC {t['isrc']}): {vocabulary.LEVEL_LABELS[t['contains_ai']]}"
+            f"  {t['position']:>2}. {e(t['title'])} (ISRC {e(t['isrc'])}): {vocabulary.LEVEL_LABELS[t['contains_ai']]}"
         )
         parts = ", ".join(f"{vocabulary.PART_LABELS[p].lower()} {t['parts'][p]}" for p in vocabulary.PARTS)
         lines.append(f"      {parts}")
         if t["tools"]:
-            lines.append(f"      tools: {', '.join(t['tools'])}")
+            lines.append(f"      tools: {', '.join(e(tool) for tool in t['tools'])}")
         vl = t["voice_likeness"]
         if vl["imitates_real_person"]:
-            lines.append(f"      voice imitates a real person; consent: {vl['consent_reference']}")
+            lines.append(f"      voice imitates a real person; consent: {e(vl['consent_reference'])}")
     return "\n".join(lines)
 
 
@@ -87,12 +90,14 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         envelope = bundle["envelope"] if isinstance(bundle, dict) and "envelope" in bundle else bundle
         statement = parse_statement(b64decode(envelope["payload"], "payload"))
     except (ProvenanceError, KeyError, TypeError) as exc:
-        print(f"cannot inspect: {exc}", file=sys.stderr)
+        print(f"cannot inspect: {escape(exc)}", file=sys.stderr)
         return 1
     print(describe_statement(statement))
     if isinstance(bundle, dict) and isinstance(bundle.get("log"), dict):
         log = bundle["log"]
-        print(f"Log       {log.get('origin')} leaf {log.get('index')} of {log.get('tree_size')}")
+        print(
+            f"Log       {escape(log.get('origin'))} leaf {escape(log.get('index'))} of {escape(log.get('tree_size'))}"
+        )
     print("(not verified: run `python -m provenance verify` to check signatures and proofs)")
     return 0
 
@@ -113,7 +118,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         else:
             # Trust on first use: pin the keys now; later key changes need --jwks.
             jwks = registry.jwks()
-            print(f"pinned {len(jwks.get('keys', []))} key(s) from {args.url}/.well-known/jwks.json")
+            print(f"pinned {len(jwks.get('keys', []))} key(s) from {escape(args.url)}/.well-known/jwks.json")
         keys = KeySet.from_jwks(jwks)
         note = registry.checkpoint()
         origin = args.origin or state.get("origin") or note.split("\n", 1)[0]
@@ -124,15 +129,17 @@ def cmd_monitor(args: argparse.Namespace) -> int:
             if round_:
                 time.sleep(args.interval)
                 note = registry.checkpoint()
-            print(monitor.observe(note, registry.consistency).summary(), flush=True)
+            print(escape(monitor.observe(note, registry.consistency).summary()), flush=True)
     except Alarm as exc:
-        print(f"ALARM {exc}")
+        print(f"ALARM {escape(exc)}")
         for evidence in exc.evidence:
+            # The note came from the network: each of its lines escaped (a hostile one could hold ESC).
             print("--- evidence: signed checkpoint ---")
-            print(evidence, end="")
+            for line in evidence.removesuffix("\n").split("\n"):
+                print(escape(line))
         return 3
     except ProvenanceError as exc:
-        print(f"ERROR {exc}")
+        print(f"ERROR {escape(exc)}")
         return 1
     return 0
 

@@ -129,3 +129,49 @@ def test_verify_refuses_a_jwks_with_a_duplicated_keys_member(files: tuple[factor
     done = _run("verify", str(bundle), "--jwks", str(jwks))
     assert done.returncode == 1
     assert done.stdout.startswith("INVALID input: the JWKS is not valid protocol JSON: duplicate object member 'keys'")
+
+
+HOSTILE = "\x1b[2J\x1b[32mVALID"
+
+
+def _hostile_bundle(tmp_path: Path) -> tuple[Path, Path]:
+    """A genuinely signed bundle whose label put terminal escapes, a newline and a bidi override in its text."""
+    t = factory.track(1, vocals="all")
+    t["title"] = "Song\u202eevil"
+    t["tools"] = ["Suno\x9b2J"]  # C1 CSI: the one-byte form of ESC [
+    reg = factory.Registry()
+    reg.declare(factory.statement(tracks=[t], release={**_RELEASE, "title": HOSTILE}, reason=None))
+    bundle, jwks = tmp_path / "hostile.json", tmp_path / "jwks.json"
+    bundle.write_text(json.dumps(reg.bundle(0)))
+    jwks.write_text(json.dumps(reg.jwks()))
+    return bundle, jwks
+
+
+_RELEASE = {"upc": factory.upc(1), "release_date": "2025-04-01", "artwork": "none"}
+
+
+def _assert_safe(out: str) -> None:
+    for ch in ("\x1b", "\x9b", "\u202e", "\x7f"):
+        assert ch not in out
+
+
+def test_inspect_prints_terminal_escapes_from_the_statement_escaped(tmp_path: Path) -> None:
+    bundle, _ = _hostile_bundle(tmp_path)
+    done = _run("inspect", str(bundle))
+    assert done.returncode == 0, done.stderr
+    _assert_safe(done.stdout)
+    assert "Release   \\x1b[2J\\x1b[32mVALID (UPC " in done.stdout
+    assert " 1. Song\\u202eevil (ISRC " in done.stdout
+    assert "tools: Suno\\x9b2J" in done.stdout
+    assert not any(line.startswith(("VALID", "\x1b")) for line in done.stdout.splitlines())
+
+
+def test_verify_prints_a_valid_bundles_hostile_title_escaped(tmp_path: Path) -> None:
+    bundle, jwks = _hostile_bundle(tmp_path)
+    done = _run("verify", str(bundle), "--jwks", str(jwks))
+    assert done.returncode == 0, done.stdout
+    _assert_safe(done.stdout)
+    assert done.stdout.count("\n") == 1 and "\\x1b[2J\\x1b[32mVALID" in done.stdout
+    as_json = _run("verify", str(bundle), "--jwks", str(jwks), "--json")
+    _assert_safe(as_json.stdout)
+    assert json.loads(as_json.stdout)["valid"] is True
