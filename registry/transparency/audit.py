@@ -16,10 +16,10 @@ from django.conf import settings
 from provenance import bundle as pbundle
 from provenance import checkpoint as pcheckpoint
 from provenance import dsse, merkle, statement
+from provenance.disclosure import summary_text
 from provenance.errors import ProvenanceError
 from provenance.keys import KeySet, parse_jwk
 from registry.declarations.models import Declaration
-from registry.declarations.selectors import summary_text
 from registry.transparency.keys import jwk
 from registry.transparency.models import Checkpoint, LogLeaf, LogNode, SigningKey, node_id
 
