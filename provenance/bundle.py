@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from provenance import jcs, merkle
+from provenance import disclosure, jcs, merkle
 from provenance.checkpoint import Checkpoint, parse_checkpoint
 from provenance.dsse import PAYLOAD_TYPE, check_envelope_shape, verify_envelope
 from provenance.encoding import b64decode, b64encode
@@ -27,6 +27,8 @@ CHECKS = (
     "checkpoint_size",
     "inclusion_proof",
 )
+# The ninth check, run only when the caller asks about an identifier (PROTOCOL.md §7).
+IDENTIFIER = "identifier"
 
 
 def make_bundle(
@@ -79,17 +81,28 @@ class Result:
     key: PublicKey | None = None
     checkpoint: Checkpoint | None = None
     index: int | None = None
+    # What the caller asked about ({"isrc": …, "upc": …}); empty when it asked nothing.
+    question: dict[str, str] = field(default_factory=dict)
+    # Derived from the verified statement (provenance.disclosure) when a question was answered.
+    disclosure: dict[str, Any] | None = None
+
+    @property
+    def expected(self) -> tuple[str, ...]:
+        return (*CHECKS, IDENTIFIER) if self.question else CHECKS
 
     @property
     def valid(self) -> bool:
-        return len(self.checks) == len(CHECKS) and all(c.ok for c in self.checks)
+        return len(self.checks) == len(self.expected) and all(c.ok for c in self.checks)
 
     @property
     def failed(self) -> Check | None:
         return next((c for c in self.checks if not c.ok), None)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"valid": self.valid, "checks": [c.to_dict() for c in self.checks]}
+        out: dict[str, Any] = {"valid": self.valid, "checks": [c.to_dict() for c in self.checks]}
+        if self.question:
+            out["disclosure"] = self.disclosure if self.valid else None
+        return out
 
     def summary(self) -> str:
         if not self.valid:
@@ -98,10 +111,16 @@ class Result:
         st = self.statement or {}
         decl, rel = st.get("declaration", {}), st.get("release", {})
         assert self.checkpoint is not None and self.key is not None
+        asked = ""
+        if self.question and self.disclosure is not None:
+            d = self.disclosure
+            answered = [f"ISRC {d['track']['isrc']}"] if "isrc" in self.question else []
+            answered += [f"UPC {d['release']['upc']}"] if "upc" in self.question else []
+            asked = "; answers " + " and ".join(answered)
         return (
             f"VALID: release {rel.get('upc')} {rel.get('title')!r} declaration v{decl.get('version')} "
             f"{decl.get('status')}, contains_ai={rel.get('contains_ai')}; leaf {self.index} of "
-            f"{self.checkpoint.size} in {self.checkpoint.origin}; statement key {self.key.kid}"
+            f"{self.checkpoint.size} in {self.checkpoint.origin}; statement key {self.key.kid}{asked}"
         )
 
 
@@ -151,14 +170,32 @@ class Verifier:
         self._checkpoints[text] = result
         return result
 
-    def verify(self, bundle: Any) -> Result:
+    def verify(self, bundle: Any, *, isrc: str | None = None, upc: str | None = None) -> Result:
         """Run the checks of PROTOCOL.md §7 in order, stopping at the first failure.
 
         ``bundle`` is the bundle's raw JSON (``bytes``), parsed strictly here,
         or an already parsed value. Prefer the bytes: a parsed dict has already
         silently dropped a duplicated member.
+
+        Pass the ``isrc`` and/or ``upc`` you looked up: a ninth check,
+        ``identifier``, then requires the signed statement to cover it, and
+        ``Result.disclosure`` is what to display, derived from the statement.
+        Without them a valid result only says that *some* declaration was
+        signed and logged, not that it answers your question.
         """
-        result = Result()
+        question = {kind: value for kind, value in (("isrc", isrc), ("upc", upc)) if value is not None}
+        result = Result(question=question)
+        self._verify(bundle, result)
+        if question and result.statement is not None and len(result.checks) == len(CHECKS) and result.checks[-1].ok:
+            try:
+                detail, result.disclosure = disclosure.answer(result.statement, isrc=isrc, upc=upc)
+            except ProvenanceError as exc:
+                result.checks.append(Check(IDENTIFIER, False, str(exc)))
+            else:
+                result.checks.append(Check(IDENTIFIER, True, detail))
+        return result
+
+    def _verify(self, bundle: Any, result: Result) -> None:
         add = result.checks.append
 
         # 1. shape
@@ -185,7 +222,7 @@ class Verifier:
             proof = [b64decode(h, "inclusion proof hash") for h in proof_text]
         except ProvenanceError as exc:
             add(Check("bundle_format", False, str(exc)))
-            return result
+            return
         add(Check("bundle_format", True, "bundle structure is well-formed"))
         result.index = index
 
@@ -194,7 +231,7 @@ class Verifier:
             payload, key = verify_envelope(envelope, self.keys, purpose="statement")
         except ProvenanceError as exc:
             add(Check("statement_signature", False, str(exc)))
-            return result
+            return
         result.key = key
         add(
             Check(
@@ -205,7 +242,7 @@ class Verifier:
         # 3. payload type
         if envelope["payloadType"] != PAYLOAD_TYPE:
             add(Check("payload_type", False, f"payloadType is {envelope['payloadType']!r}, expected {PAYLOAD_TYPE}"))
-            return result
+            return
         add(Check("payload_type", True, PAYLOAD_TYPE))
 
         # 4. statement
@@ -214,7 +251,7 @@ class Verifier:
             declared_at = parse_timestamp(statement["declaration"]["declared_at"])
         except (ProvenanceError, ValueError) as exc:
             add(Check("statement_schema", False, str(exc)))
-            return result
+            return
         if key.status == "retired" and not key.valid_at(declared_at):
             # A retired key verifies only what it signed while it was active.
             add(
@@ -224,7 +261,7 @@ class Verifier:
                     f"declared_at {statement['declaration']['declared_at']} is outside the validity window of retired key {key.kid}",
                 )
             )
-            return result
+            return
         result.statement = statement
         add(
             Check(
@@ -241,24 +278,24 @@ class Verifier:
                     f"statement registry {statement['registry']!r} is not the log origin {origin!r}",
                 )
             )
-            return result
+            return
         add(Check("registry_origin", True, origin))
 
         # 6. checkpoint signature
         cp, detail = self._checkpoint(cp_text)
         if cp is None:
             add(Check("checkpoint_signature", False, detail))
-            return result
+            return
         if cp.origin != origin:
             add(Check("checkpoint_signature", False, f"checkpoint origin {cp.origin!r} is not {origin!r}"))
-            return result
+            return
         result.checkpoint = cp
         add(Check("checkpoint_signature", True, detail))
 
         # 7. sizes agree
         if cp.size != size:
             add(Check("checkpoint_size", False, f"checkpoint size {cp.size} is not log.tree_size {size}"))
-            return result
+            return
         add(Check("checkpoint_size", True, f"tree size {size}"))
 
         # 8. inclusion
@@ -267,11 +304,10 @@ class Verifier:
             merkle.verify_inclusion(index, size, leaf, proof, cp.root)
         except ProvenanceError as exc:
             add(Check("inclusion_proof", False, str(exc)))
-            return result
+            return
         add(Check("inclusion_proof", True, f"leaf {index} is in the tree of size {size} (leaf hash {leaf.hex()})"))
-        return result
 
 
-def verify_bundle(bundle: Any, jwks: Any) -> Result:
+def verify_bundle(bundle: Any, jwks: Any, *, isrc: str | None = None, upc: str | None = None) -> Result:
     """One-shot verification; prefer a reused :class:`Verifier` for many bundles."""
-    return Verifier.from_jwks(jwks).verify(bundle)
+    return Verifier.from_jwks(jwks).verify(bundle, isrc=isrc, upc=upc)

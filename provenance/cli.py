@@ -39,12 +39,70 @@ def cmd_verify(args: argparse.Namespace) -> int:
     except ProvenanceError as exc:
         print(f"INVALID input: {escape(exc)}")
         return 1
-    result = verifier.verify(bundle)  # the bytes: parsed strictly by the bundle_format check
+    # The bytes: parsed strictly by the bundle_format check. The identifiers: bound by the identifier check.
+    result = verifier.verify(bundle, isrc=args.isrc, upc=args.upc)
     if args.json:
         print(escape_json(json.dumps(result.to_dict(), indent=2)))
     else:
         print(escape(result.summary()))
+        if result.valid and result.disclosure is not None:
+            print(describe_disclosure(result.disclosure))
     return 0 if result.valid else 1
+
+
+def _parts(parts: dict[str, str]) -> str:
+    return ", ".join(f"{vocabulary.PART_LABELS[p].lower()} {parts[p]}" for p in vocabulary.PARTS)
+
+
+def _track_lines(t: dict[str, Any]) -> list[str]:
+    e = escape
+    vl = t["voice_likeness"]
+    voice = (
+        f"imitates a real person; consent: {e(vl['consent_reference'])}"
+        if vl["imitates_real_person"]
+        else "does not imitate a real person"
+    )
+    return [
+        f"{t['position']}. {e(t['title'])} (ISRC {e(t['isrc'])}): {vocabulary.LEVEL_LABELS[t['contains_ai']]}",
+        f"  {_parts(t['parts'])}",
+        f"  voice {voice}",
+        *([f"  tools: {', '.join(e(tool) for tool in t['tools'])}"] if t["tools"] else []),
+    ]
+
+
+def describe_disclosure(d: dict[str, Any]) -> str:
+    """What a platform displays, from ``provenance.disclosure.summary_of`` of the verified statement."""
+    e = escape
+    rel, label = d["release"], d["label"]
+    pad = " " * 14
+    lines = [
+        "Disclosure, derived from the signed statement (display this, not an answer's unsigned fields):",
+        f"  Status      {e(d['status'])}, version {e(d['version'])}, declared {e(d['declared_at'])}"
+        + (" — the label WITHDREW this declaration" if d["status"] == vocabulary.STATUS_WITHDRAWN else ""),
+    ]
+    if d.get("reason"):
+        lines.append(f"  Reason      {e(d['reason'])}")
+    lines.append(
+        f"  Label       {e(label['name'])}"
+        + (f" (DPID {e(label['dpid'])})" if label.get("dpid") else "")
+        + (" — verified" if label.get("verified") else "")
+    )
+    lines.append(
+        f"  Release     {e(rel['title'])} (UPC {e(rel['upc'])}): {vocabulary.LEVEL_LABELS[rel['contains_ai']]};"
+        f" artwork: {vocabulary.LEVEL_LABELS[rel['artwork']]}"
+    )
+    tracks = [d["track"]] if "track" in d else d.get("tracks", [])
+    for i, t in enumerate(tracks):
+        first, *rest = _track_lines(t)
+        lines.append((("  Track       " if "track" in d else "  Tracks      ") if i == 0 else pad) + first)
+        lines.extend(pad + line for line in rest)
+    for i, a in enumerate(d["artists"]):
+        lines.append(
+            ("  Artists     " if i == 0 else pad) + f"{e(a['name'])}: {vocabulary.PERSONA_LABELS[a['persona']]}"
+        )
+    lines.append(f"  AI persona  {'yes' if d['ai_persona'] else 'no'}")
+    lines.append(f"  Apple Music {', '.join(d['apple_music_tags']) or 'no AI tags'}")
+    return "\n".join(lines)
 
 
 def describe_statement(st: dict[str, Any]) -> str:
@@ -150,7 +208,9 @@ def main(argv: list[str] | None = None) -> int:
     v = sub.add_parser("verify", help="check a bundle against a JWKS (exit 0 when valid, 1 when not)")
     v.add_argument("bundle")
     v.add_argument("--jwks", required=True, help="the registry's /.well-known/jwks.json, saved to a file")
-    v.add_argument("--json", action="store_true", help="print every check as JSON")
+    v.add_argument("--isrc", help="the ISRC you looked up: the bundle must cover it; prints its disclosure")
+    v.add_argument("--upc", help="the UPC you looked up: the bundle must be that release's; prints its disclosure")
+    v.add_argument("--json", action="store_true", help="print every check (and the disclosure) as JSON")
     v.set_defaults(func=cmd_verify)
     i = sub.add_parser("inspect", help="print a bundle's statement readably (no verification)")
     i.add_argument("bundle")

@@ -13,7 +13,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from provenance import vocabulary
+from provenance import identifiers, vocabulary
+from provenance.errors import IdentifierError, VerificationError
 
 
 def track_in(statement: Mapping[str, Any], isrc: str) -> Mapping[str, Any] | None:
@@ -89,3 +90,37 @@ def summary_of(statement: Mapping[str, Any], isrc: str | None = None) -> dict[st
             tags.append("Artwork")
         summary["apple_music_tags"] = tags
     return summary
+
+
+def answer(statement: Mapping[str, Any], *, isrc: str | None = None, upc: str | None = None) -> tuple[str, dict]:
+    """Check that a verified statement answers a question about ``isrc`` and/or ``upc``; return (detail, disclosure).
+
+    A valid bundle proves what was signed, not that it is about what the
+    platform asked: another release's bundle, or an older version's, verifies
+    too. The ISRC must be a track of the statement and the UPC its release's
+    (both compact forms, compared exactly as the registry's lookups do). The
+    disclosure is :func:`summary_of` of the signed statement: about the track
+    for an ISRC, about the release for a UPC alone. Raise :class:`VerificationError`.
+    """
+    rel, decl = statement["release"], statement["declaration"]
+    about = f"release {rel['upc']} {rel['title']!r}, declaration version {decl['version']} ({decl['status']})"
+    if upc is not None:
+        try:
+            wanted_upc = identifiers.normalize_gtin(upc)
+        except IdentifierError as exc:
+            raise VerificationError(f"the UPC asked about is malformed: {exc}") from exc
+        if rel["upc"] != wanted_upc:
+            raise VerificationError(f"this bundle is about {about}, not UPC {wanted_upc}: it does not answer for it")
+    track = None
+    if isrc is not None:
+        try:
+            wanted_isrc = identifiers.normalize_isrc(isrc)
+        except IdentifierError as exc:
+            raise VerificationError(f"the ISRC asked about is malformed: {exc}") from exc
+        track = track_in(statement, wanted_isrc)
+        if track is None:
+            raise VerificationError(f"ISRC {wanted_isrc} is not a track of {about}: this bundle does not answer for it")
+        detail = f"ISRC {wanted_isrc} is track {track['position']} {track['title']!r} of {about}"
+    else:
+        detail = f"UPC {rel['upc']} is {about}"
+    return detail, summary_of(statement, track["isrc"] if track else None)

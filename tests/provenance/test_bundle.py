@@ -11,6 +11,7 @@ import pytest
 
 from provenance import bundle as b
 from provenance.checkpoint import sign_checkpoint
+from provenance.disclosure import summary_of
 from provenance.dsse import sign_envelope
 from provenance.encoding import b64decode, b64encode
 from provenance.errors import VerificationError
@@ -24,8 +25,8 @@ def reg() -> factory.Registry:
     return factory.registry_with_log(5)
 
 
-def _verify(reg: factory.Registry, bundle: Any, jwks: dict | None = None) -> b.Result:
-    return b.Verifier.from_jwks(jwks or reg.jwks()).verify(bundle)
+def _verify(reg: factory.Registry, bundle: Any, jwks: dict | None = None, **question: str) -> b.Result:
+    return b.Verifier.from_jwks(jwks or reg.jwks()).verify(bundle, **question)
 
 
 def _fails_at(result: b.Result, check: str) -> str:
@@ -322,3 +323,78 @@ def test_bundles_from_make_bundle_carry_the_media_type_and_base64_proof(reg: fac
     made = b.make_bundle(envelope, origin="o", index=0, tree_size=1, proof=[b"\x00" * 32], checkpoint="c")
     assert made["mediaType"] == b.MEDIA_TYPE == "application/vnd.ai-disclosure.bundle.v1+json"
     assert made["log"]["inclusion_proof"] == ["A" * 43 + "="]
+
+
+# --- the identifier check: a valid bundle must also answer the question asked -------------------
+
+
+def _two_releases() -> tuple[factory.Registry, dict[str, Any], dict[str, Any]]:
+    """Two releases with their own ISRCs, each logged: bundles 0 and 1."""
+    reg = factory.Registry()
+    statements = []
+    for n in (1, 2):
+        tracks = [{**factory.track(1, vocals="all"), "isrc": f"GBXYZ2{n}00001"}, factory.track(2)]
+        tracks[1]["isrc"] = f"GBXYZ2{n}00002"
+        st = factory.statement(release_number=n, tracks=tracks)
+        reg.declare(st)
+        statements.append(st)
+    return reg, statements[0], statements[1]
+
+
+def test_a_bundle_answers_an_isrc_it_covers_with_the_disclosure_derived_from_the_signed_statement() -> None:
+    reg, first, _ = _two_releases()
+    result = _verify(reg, reg.bundle(0), isrc="gb-xyz-21-00001")  # typed as people write it
+    assert result.valid, result.failed
+    assert [c.name for c in result.checks] == [*b.CHECKS, b.IDENTIFIER]
+    assert result.checks[-1].detail.startswith("ISRC GBXYZ2100001 is track 1 'Song number 1' of release")
+    assert result.disclosure == summary_of(first, "GBXYZ2100001")
+    assert result.disclosure["track"]["parts"]["vocals"] == "all"
+    assert result.to_dict()["disclosure"] == result.disclosure
+    assert result.summary().endswith("; answers ISRC GBXYZ2100001")
+
+
+def test_another_releases_bundle_fails_the_identifier_check_for_an_isrc() -> None:
+    reg, _, second = _two_releases()
+    result = _verify(reg, reg.bundle(0), isrc=second["tracks"][0]["isrc"])
+    detail = _fails_at_identifier(result)
+    assert detail.startswith("ISRC GBXYZ2200001 is not a track of release ")
+    assert "this bundle does not answer for it" in detail
+    assert result.disclosure is None and result.to_dict()["disclosure"] is None
+
+
+def test_a_bundle_answers_its_own_upc_and_fails_the_identifier_check_for_another() -> None:
+    reg, first, second = _two_releases()
+    result = _verify(reg, reg.bundle(0), upc=first["release"]["upc"])
+    assert result.valid and result.disclosure == summary_of(first)
+    assert "not UPC" in _fails_at_identifier(_verify(reg, reg.bundle(0), upc=second["release"]["upc"]))
+    both = _verify(reg, reg.bundle(0), isrc="GBXYZ2100002", upc=first["release"]["upc"])
+    assert both.valid and both.disclosure == summary_of(first, "GBXYZ2100002")
+    assert not _verify(reg, reg.bundle(0), isrc="GBXYZ2100002", upc=second["release"]["upc"]).valid
+
+
+def test_a_malformed_identifier_fails_the_identifier_check_saying_so() -> None:
+    reg, _, _ = _two_releases()
+    assert "the ISRC asked about is malformed" in _fails_at_identifier(_verify(reg, reg.bundle(0), isrc="nope"))
+    assert "the UPC asked about is malformed" in _fails_at_identifier(_verify(reg, reg.bundle(0), upc="123"))
+
+
+def test_the_identifier_check_runs_only_after_the_eight_pass() -> None:
+    reg, _, _ = _two_releases()
+    bundle = reg.bundle(0)
+    bundle["log"]["index"] = 1
+    result = _verify(reg, bundle, isrc="GBXYZ2100001")
+    assert result.failed.name == "inclusion_proof" and len(result.checks) == len(b.CHECKS)  # type: ignore[union-attr]
+    assert not result.valid and result.disclosure is None
+
+
+def test_without_a_question_the_result_is_as_before(reg: factory.Registry) -> None:
+    result = _verify(reg, reg.bundle(2))
+    assert result.valid and len(result.checks) == 8 and result.disclosure is None
+    assert set(result.to_dict()) == {"valid", "checks"}
+
+
+def _fails_at_identifier(result: b.Result) -> str:
+    assert not result.valid
+    assert [c.name for c in result.checks] == [*b.CHECKS, b.IDENTIFIER]
+    assert result.failed is not None and result.failed.name == b.IDENTIFIER
+    return result.failed.detail

@@ -175,3 +175,41 @@ def test_verify_prints_a_valid_bundles_hostile_title_escaped(tmp_path: Path) -> 
     as_json = _run("verify", str(bundle), "--jwks", str(jwks), "--json")
     _assert_safe(as_json.stdout)
     assert json.loads(as_json.stdout)["valid"] is True
+
+
+def _release_files(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """Two releases with their own ISRCs (GBXYZ2n0000m); the bundles of both and the JWKS."""
+    reg = factory.Registry()
+    for n in (1, 2):
+        tracks = [{**factory.track(m, vocals="all" if m == 1 else "none"), "isrc": f"GBXYZ2{n}0000{m}"} for m in (1, 2)]
+        reg.declare(factory.statement(release_number=n, tracks=tracks))
+    paths = tmp_path / "first.json", tmp_path / "second.json", tmp_path / "jwks.json"
+    for i, path in enumerate(paths[:2]):
+        path.write_text(json.dumps(reg.bundle(i)))
+    paths[2].write_text(json.dumps(reg.jwks()))
+    return paths
+
+
+def test_verify_with_an_isrc_prints_that_tracks_disclosure_from_the_signed_statement(tmp_path: Path) -> None:
+    first, _, jwks = _release_files(tmp_path)
+    done = _run("verify", str(first), "--jwks", str(jwks), "--isrc", "GB-XYZ-21-00001")
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("VALID:") and lines[0].endswith("answers ISRC GBXYZ2100001")
+    assert "Disclosure, derived from the signed statement" in lines[1]
+    assert "  Track       1. Song number 1 (ISRC GBXYZ2100001): Partly AI" in lines
+    assert any("vocals all" in line for line in lines) and "GBXYZ2100002" not in done.stdout
+    assert "  Artists     The Lanterns: Human artist using AI" in lines
+    as_json = json.loads(_run("verify", str(first), "--jwks", str(jwks), "--isrc", "GBXYZ2100001", "--json").stdout)
+    assert as_json["checks"][-1]["name"] == "identifier" and as_json["disclosure"]["track"]["isrc"] == "GBXYZ2100001"
+
+
+def test_verify_with_an_isrc_of_another_release_exits_1_naming_the_identifier_check(tmp_path: Path) -> None:
+    first, second, jwks = _release_files(tmp_path)
+    # The second release's bundle is valid, but it is no answer about the first release's recording.
+    done = _run("verify", str(second), "--jwks", str(jwks), "--isrc", "GBXYZ2100001")
+    assert done.returncode == 1
+    assert done.stdout.startswith("INVALID identifier: ISRC GBXYZ2100001 is not a track of release ")
+    assert "Disclosure" not in done.stdout
+    assert main(["verify", str(first), "--jwks", str(jwks), "--upc", factory.upc(2)]) == 1
+    assert main(["verify", str(first), "--jwks", str(jwks), "--upc", factory.upc(1)]) == 0
