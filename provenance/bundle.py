@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from provenance import disclosure, jcs, merkle
-from provenance.checkpoint import Checkpoint, parse_checkpoint
+from provenance.checkpoint import Checkpoint, parse_checkpoint, verify_checkpoint
 from provenance.dsse import PAYLOAD_TYPE, check_envelope_shape, verify_envelope
 from provenance.encoding import b64decode, b64encode
 from provenance.errors import ProvenanceError
@@ -144,27 +144,14 @@ class Verifier:
         cached = self._checkpoints.get(text)
         if cached is not None:
             return cached
+        result: tuple[Checkpoint | None, str]
         try:
             cp = parse_checkpoint(text)
+            key = verify_checkpoint(cp, self.keys)
         except ProvenanceError as exc:
-            result: tuple[Checkpoint | None, str] = (None, str(exc))
+            result = (None, str(exc))
         else:
-            result = (None, "no checkpoint key in the JWKS")
-            problems = []
-            for key in self.keys.of_purpose("checkpoint"):
-                if key.status == "revoked":
-                    problems.append(f"key {key.kid} is revoked")
-                    continue
-                try:
-                    cp.verify(key)
-                except ProvenanceError as exc:
-                    problems.append(str(exc))
-                    continue
-                result = (cp, f"signed by checkpoint key {key.kid}")
-                break
-            else:
-                if problems:
-                    result = (None, "; ".join(problems))
+            result = (cp, f"signed by checkpoint key {key.kid} ({key.status})")
         if len(self._checkpoints) > 10_000:
             self._checkpoints.clear()
         self._checkpoints[text] = result
@@ -252,13 +239,15 @@ class Verifier:
         except (ProvenanceError, ValueError) as exc:
             add(Check("statement_schema", False, str(exc)))
             return
-        if key.status == "retired" and not key.valid_at(declared_at):
-            # A retired key verifies only what it signed while it was active.
+        if not key.valid_at(declared_at):
+            # A statement key vouches only for statements dated inside its window, whatever its status:
+            # a retired key for what it signed while active, an active one not before it existed.
             add(
                 Check(
                     "statement_schema",
                     False,
-                    f"declared_at {statement['declaration']['declared_at']} is outside the validity window of retired key {key.kid}",
+                    f"declared_at {statement['declaration']['declared_at']} is outside the validity window "
+                    f"{key.window()} of {key.status} key {key.kid}",
                 )
             )
             return

@@ -106,6 +106,10 @@ def audit_log(using: str = "default") -> AuditReport:
                 raise AuditFailure(f"checkpoint at size {cp_size}: {exc}") from exc
             if cp.origin != origin or cp.size != cp_size or cp.root != root:
                 raise AuditFailure(f"checkpoint at size {cp_size}: the signed note does not match the log")
+            if key.last_tree_size is not None and cp_size > key.last_tree_size:
+                raise AuditFailure(
+                    f"checkpoint at size {cp_size} is signed by key {key.kid}, retired at size {key.last_tree_size}"
+                )
             if key.status == SigningKey.REVOKED:
                 report.warnings.append(f"checkpoint at size {cp_size} is signed by revoked key {key.kid}")
             report.checkpoints += 1

@@ -88,13 +88,28 @@ def key_create(*, purpose: str) -> SigningKey:
 
 
 def key_rotate(*, purpose: str) -> tuple[SigningKey | None, SigningKey]:
-    """Retire the active key of ``purpose`` (it keeps verifying its past signatures) and create a new one."""
+    """Retire the active key of ``purpose`` (it keeps verifying its past signatures) and create a new one.
+
+    A checkpoint key's window is counted in tree sizes (checkpoints carry no
+    time): the rotation takes the log lock, so no append is signing, stamps
+    the old key's ``last_tree_size`` with the log's size, and commits before
+    any later append runs; appends re-read the active key under the same
+    lock (log.append), so the retired key signs no larger tree.
+    """
     with transaction.atomic():
+        size = None
+        if purpose == SigningKey.CHECKPOINT:
+            # Imported here: the log module signs with keys from this one.
+            from registry.transparency import log
+
+            log.lock_log()  # before the key row, in the order appends take them (no deadlock)
+            size = log.tree_size()
         old = SigningKey.objects.select_for_update().filter(purpose=purpose, status=SigningKey.ACTIVE).first()
         if old is not None:
             old.status = SigningKey.RETIRED
             old.not_after = timezone.now()
-            old.save(update_fields=["status", "not_after"])
+            old.last_tree_size = size
+            old.save(update_fields=["status", "not_after", "last_tree_size"])
         new = key_create(purpose=purpose)
     return old, new
 
@@ -135,6 +150,7 @@ def jwk(key: SigningKey) -> dict[str, Any]:
         status=key.status,
         not_before=key.not_before,
         not_after=key.not_after,
+        last_tree_size=key.last_tree_size,
     )
 
 

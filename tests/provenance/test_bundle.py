@@ -274,13 +274,55 @@ def test_a_retired_key_verifies_what_it_signed_while_active() -> None:
 def test_a_retired_key_fails_for_a_statement_declared_after_its_not_after() -> None:
     reg, index = _retired_registry(factory.DECLARED_AT - timedelta(seconds=1))
     detail = _fails_at(_verify(reg, reg.bundle(index)), "statement_schema")
-    assert "outside the validity window of retired key" in detail
+    assert "is outside the validity window [2024-01-01T00:00:00Z, 2025-03-14T09:26:52Z] of retired key" in detail
 
 
 def test_a_retired_key_fails_for_a_statement_declared_before_its_not_before() -> None:
     reg = factory.Registry(statement_key_status="retired", statement_key_not_after=datetime(2030, 1, 1, tzinfo=UTC))
     index = reg.declare(factory.statement(declared_at=datetime(2023, 6, 1, tzinfo=UTC)))
     _fails_at(_verify(reg, reg.bundle(index)), "statement_schema")
+
+
+def test_an_active_statement_key_fails_for_a_statement_dated_outside_its_window() -> None:
+    # Active keys' windows count too: before its not_before the key did not exist; after its not_after it was
+    # no longer to be used, whatever the status says.
+    reg = factory.Registry()
+    early = reg.declare(factory.statement(declared_at=datetime(2023, 12, 31, 23, 59, 59, tzinfo=UTC)))
+    detail = _fails_at(_verify(reg, reg.bundle(early)), "statement_schema")
+    assert "is outside the validity window [2024-01-01T00:00:00Z, +inf] of active key" in detail
+    reg.statement_key_not_after = factory.DECLARED_AT - timedelta(days=1)
+    late = reg.declare(factory.statement())
+    assert "of active key" in _fails_at(_verify(reg, reg.bundle(late)), "statement_schema")
+    reg.statement_key_not_after = None
+    assert _verify(reg, reg.bundle(late)).valid
+
+
+def _rotated_checkpoint_key(reg: factory.Registry, last_tree_size: int | None) -> dict[str, Any]:
+    """The JWKS after the checkpoint key retired at ``last_tree_size``, with a new active checkpoint key."""
+    jwks = reg.jwks()
+    old = jwks["keys"][1]
+    old.update(status="retired", not_after="2025-06-01T00:00:00Z")
+    if last_tree_size is not None:
+        old["last_tree_size"] = last_tree_size
+    jwks["keys"].append(public_jwk(public_bytes(generate_private_key()), purpose="checkpoint"))
+    return jwks
+
+
+def test_a_retired_checkpoint_key_vouches_for_trees_up_to_its_last_tree_size() -> None:
+    reg = factory.registry_with_log(5)
+    jwks = _rotated_checkpoint_key(reg, last_tree_size=4)
+    for size in range(1, 5):  # what it signed while active still verifies
+        result = _verify(reg, reg.bundle(0, size), jwks)
+        assert result.valid and "(retired)" in result.checks[5].detail
+    # A tree it cannot have signed as the registry's key (a stolen retired key extending the log) is refused.
+    detail = _fails_at(_verify(reg, reg.bundle(0, 5), jwks), "checkpoint_signature")
+    assert "signed trees up to size 4, not this one of size 5" in detail
+
+
+def test_a_retired_checkpoint_key_without_a_last_tree_size_vouches_for_nothing() -> None:
+    reg = factory.registry_with_log(2)
+    detail = _fails_at(_verify(reg, reg.bundle(0), _rotated_checkpoint_key(reg, None)), "checkpoint_signature")
+    assert "has no last_tree_size" in detail
 
 
 def test_a_verifier_caches_checkpoints_and_their_failures() -> None:

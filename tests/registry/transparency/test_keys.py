@@ -60,3 +60,48 @@ def test_resign_issues_new_versions_for_revoked_keys(declared, keys):
     latest = Declaration.objects.filter(release=declared.release).order_by("-version").first()
     assert latest.version == 2 and latest.key.status == "active"
     assert latest.statement["tracks"] == declared.statement["tracks"]
+
+
+def test_rotating_the_checkpoint_key_bounds_the_old_key_to_the_log_size_it_retired_at(keys, label):
+    import json
+
+    from provenance import checkpoint as pcheckpoint
+    from provenance.bundle import Verifier
+    from registry.transparency.keys import key_rotate, keyset, load_private_key
+    from tests import factories
+
+    before = [factories.declare(factories.make_release(label, tracks=1)) for _ in range(2)]
+    old, new = key_rotate(purpose="checkpoint")
+    published = {k["kid"]: k for k in jwks()["keys"]}
+    assert published[old.kid]["status"] == "retired" and published[old.kid]["last_tree_size"] == 2
+    assert "last_tree_size" not in published[new.kid]
+    after = factories.declare(factories.make_release(label, tracks=1))
+    verifier = Verifier(keyset())
+    assert all(verifier.verify(json.loads(d.bundle)).valid for d in [*before, after])
+    assert new.kid in verifier.verify(json.loads(after.bundle)).checks[5].detail
+    # The retired key (stolen, say) signs the tree of size 3: a true root, but no key of the registry vouches for it.
+    forged = json.loads(after.bundle)
+    cp = pcheckpoint.parse_checkpoint(forged["log"]["checkpoint"])
+    forged["log"]["checkpoint"] = pcheckpoint.sign_checkpoint(cp.origin, cp.size, cp.root, load_private_key(old))
+    result = verifier.verify(forged)
+    assert result.failed.name == "checkpoint_signature"
+    assert (
+        f"checkpoint key {old.kid} (retired) signed trees up to size 2, not this one of size 3" in result.failed.detail
+    )
+
+
+def test_the_migration_stamps_keys_retired_before_it_with_the_largest_tree_they_signed(keys, label):
+    import importlib
+
+    from django.apps import apps
+
+    from tests import factories
+
+    migration = importlib.import_module("registry.transparency.migrations.0003_checkpoint_key_last_tree_size")
+    for _ in range(3):
+        factories.declare(factories.make_release(label, tracks=1))
+    old = SigningKey.objects.get(purpose="checkpoint", status="active")
+    SigningKey.objects.filter(pk=old.pk).update(status="retired")  # as an older rotation left it
+    migration.stamp_retired_checkpoint_keys(apps, None)
+    old.refresh_from_db()
+    assert old.last_tree_size == 3
