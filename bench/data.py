@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from provenance import identifiers, statement, vocabulary
-from registry.declarations.selectors import summary_text
+from provenance.disclosure import summary_text
 from registry.transparency.models import node_id
 
 B36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"

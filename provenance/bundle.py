@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from provenance import jcs, merkle
-from provenance.checkpoint import Checkpoint, parse_checkpoint
+from provenance import disclosure, jcs, merkle
+from provenance.checkpoint import Checkpoint, parse_checkpoint, verify_checkpoint
 from provenance.dsse import PAYLOAD_TYPE, check_envelope_shape, verify_envelope
 from provenance.encoding import b64decode, b64encode
 from provenance.errors import ProvenanceError
@@ -27,6 +27,8 @@ CHECKS = (
     "checkpoint_size",
     "inclusion_proof",
 )
+# The ninth check, run only when the caller asks about an identifier (PROTOCOL.md §7).
+IDENTIFIER = "identifier"
 
 
 def make_bundle(
@@ -43,6 +45,19 @@ def make_bundle(
             "checkpoint": checkpoint,
         },
     }
+
+
+def loads(data: bytes | str) -> Any:
+    """Parse bundle text strictly (PROTOCOL.md §2): no duplicate members, no floats.
+
+    A duplicated member is how a hostile mirror shows two parsers two different
+    bundles (Python's json keeps the last ``envelope``, a first-wins parser the
+    first), so a verifier holding the bytes must refuse it rather than pick one.
+    """
+    try:
+        return jcs.loads(data)
+    except ProvenanceError as exc:
+        raise ProvenanceError(f"the bundle is not valid protocol JSON: {exc}") from exc
 
 
 def envelope_leaf_hash(envelope: dict[str, Any]) -> bytes:
@@ -66,17 +81,28 @@ class Result:
     key: PublicKey | None = None
     checkpoint: Checkpoint | None = None
     index: int | None = None
+    # What the caller asked about ({"isrc": …, "upc": …}); empty when it asked nothing.
+    question: dict[str, str] = field(default_factory=dict)
+    # Derived from the verified statement (provenance.disclosure) when a question was answered.
+    disclosure: dict[str, Any] | None = None
+
+    @property
+    def expected(self) -> tuple[str, ...]:
+        return (*CHECKS, IDENTIFIER) if self.question else CHECKS
 
     @property
     def valid(self) -> bool:
-        return len(self.checks) == len(CHECKS) and all(c.ok for c in self.checks)
+        return len(self.checks) == len(self.expected) and all(c.ok for c in self.checks)
 
     @property
     def failed(self) -> Check | None:
         return next((c for c in self.checks if not c.ok), None)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"valid": self.valid, "checks": [c.to_dict() for c in self.checks]}
+        out: dict[str, Any] = {"valid": self.valid, "checks": [c.to_dict() for c in self.checks]}
+        if self.question:
+            out["disclosure"] = self.disclosure if self.valid else None
+        return out
 
     def summary(self) -> str:
         if not self.valid:
@@ -85,10 +111,16 @@ class Result:
         st = self.statement or {}
         decl, rel = st.get("declaration", {}), st.get("release", {})
         assert self.checkpoint is not None and self.key is not None
+        asked = ""
+        if self.question and self.disclosure is not None:
+            d = self.disclosure
+            answered = [f"ISRC {d['track']['isrc']}"] if "isrc" in self.question else []
+            answered += [f"UPC {d['release']['upc']}"] if "upc" in self.question else []
+            asked = "; answers " + " and ".join(answered)
         return (
             f"VALID: release {rel.get('upc')} {rel.get('title')!r} declaration v{decl.get('version')} "
             f"{decl.get('status')}, contains_ai={rel.get('contains_ai')}; leaf {self.index} of "
-            f"{self.checkpoint.size} in {self.checkpoint.origin}; statement key {self.key.kid}"
+            f"{self.checkpoint.size} in {self.checkpoint.origin}; statement key {self.key.kid}{asked}"
         )
 
 
@@ -112,38 +144,51 @@ class Verifier:
         cached = self._checkpoints.get(text)
         if cached is not None:
             return cached
+        result: tuple[Checkpoint | None, str]
         try:
             cp = parse_checkpoint(text)
+            key = verify_checkpoint(cp, self.keys)
         except ProvenanceError as exc:
-            result: tuple[Checkpoint | None, str] = (None, str(exc))
+            result = (None, str(exc))
         else:
-            result = (None, "no checkpoint key in the JWKS")
-            problems = []
-            for key in self.keys.of_purpose("checkpoint"):
-                if key.status == "revoked":
-                    problems.append(f"key {key.kid} is revoked")
-                    continue
-                try:
-                    cp.verify(key)
-                except ProvenanceError as exc:
-                    problems.append(str(exc))
-                    continue
-                result = (cp, f"signed by checkpoint key {key.kid}")
-                break
-            else:
-                if problems:
-                    result = (None, "; ".join(problems))
+            result = (cp, f"signed by checkpoint key {key.kid} ({key.status})")
         if len(self._checkpoints) > 10_000:
             self._checkpoints.clear()
         self._checkpoints[text] = result
         return result
 
-    def verify(self, bundle: Any) -> Result:
-        result = Result()
+    def verify(self, bundle: Any, *, isrc: str | None = None, upc: str | None = None) -> Result:
+        """Run the checks of PROTOCOL.md §7 in order, stopping at the first failure.
+
+        ``bundle`` is the bundle's raw JSON (``bytes``), parsed strictly here,
+        or an already parsed value. Prefer the bytes: a parsed dict has already
+        silently dropped a duplicated member.
+
+        Pass the ``isrc`` and/or ``upc`` you looked up: a ninth check,
+        ``identifier``, then requires the signed statement to cover it, and
+        ``Result.disclosure`` is what to display, derived from the statement.
+        Without them a valid result only says that *some* declaration was
+        signed and logged, not that it answers your question.
+        """
+        question = {kind: value for kind, value in (("isrc", isrc), ("upc", upc)) if value is not None}
+        result = Result(question=question)
+        self._verify(bundle, result)
+        if question and result.statement is not None and len(result.checks) == len(CHECKS) and result.checks[-1].ok:
+            try:
+                detail, result.disclosure = disclosure.answer(result.statement, isrc=isrc, upc=upc)
+            except ProvenanceError as exc:
+                result.checks.append(Check(IDENTIFIER, False, str(exc)))
+            else:
+                result.checks.append(Check(IDENTIFIER, True, detail))
+        return result
+
+    def _verify(self, bundle: Any, result: Result) -> None:
         add = result.checks.append
 
         # 1. shape
         try:
+            if isinstance(bundle, bytes | bytearray | memoryview):
+                bundle = loads(bytes(bundle))
             if not isinstance(bundle, dict):
                 raise ProvenanceError("the bundle must be a JSON object")
             if bundle.get("mediaType") != MEDIA_TYPE:
@@ -164,7 +209,7 @@ class Verifier:
             proof = [b64decode(h, "inclusion proof hash") for h in proof_text]
         except ProvenanceError as exc:
             add(Check("bundle_format", False, str(exc)))
-            return result
+            return
         add(Check("bundle_format", True, "bundle structure is well-formed"))
         result.index = index
 
@@ -173,7 +218,7 @@ class Verifier:
             payload, key = verify_envelope(envelope, self.keys, purpose="statement")
         except ProvenanceError as exc:
             add(Check("statement_signature", False, str(exc)))
-            return result
+            return
         result.key = key
         add(
             Check(
@@ -184,26 +229,28 @@ class Verifier:
         # 3. payload type
         if envelope["payloadType"] != PAYLOAD_TYPE:
             add(Check("payload_type", False, f"payloadType is {envelope['payloadType']!r}, expected {PAYLOAD_TYPE}"))
-            return result
+            return
         add(Check("payload_type", True, PAYLOAD_TYPE))
 
         # 4. statement
         try:
-            statement = parse_statement(payload)
+            statement = parse_statement(payload, canonical=True)
             declared_at = parse_timestamp(statement["declaration"]["declared_at"])
         except (ProvenanceError, ValueError) as exc:
             add(Check("statement_schema", False, str(exc)))
-            return result
-        if key.status == "retired" and not key.valid_at(declared_at):
-            # A retired key verifies only what it signed while it was active.
+            return
+        if not key.valid_at(declared_at):
+            # A statement key vouches only for statements dated inside its window, whatever its status:
+            # a retired key for what it signed while active, an active one not before it existed.
             add(
                 Check(
                     "statement_schema",
                     False,
-                    f"declared_at {statement['declaration']['declared_at']} is outside the validity window of retired key {key.kid}",
+                    f"declared_at {statement['declaration']['declared_at']} is outside the validity window "
+                    f"{key.window()} of {key.status} key {key.kid}",
                 )
             )
-            return result
+            return
         result.statement = statement
         add(
             Check(
@@ -220,24 +267,24 @@ class Verifier:
                     f"statement registry {statement['registry']!r} is not the log origin {origin!r}",
                 )
             )
-            return result
+            return
         add(Check("registry_origin", True, origin))
 
         # 6. checkpoint signature
         cp, detail = self._checkpoint(cp_text)
         if cp is None:
             add(Check("checkpoint_signature", False, detail))
-            return result
+            return
         if cp.origin != origin:
             add(Check("checkpoint_signature", False, f"checkpoint origin {cp.origin!r} is not {origin!r}"))
-            return result
+            return
         result.checkpoint = cp
         add(Check("checkpoint_signature", True, detail))
 
         # 7. sizes agree
         if cp.size != size:
             add(Check("checkpoint_size", False, f"checkpoint size {cp.size} is not log.tree_size {size}"))
-            return result
+            return
         add(Check("checkpoint_size", True, f"tree size {size}"))
 
         # 8. inclusion
@@ -246,11 +293,10 @@ class Verifier:
             merkle.verify_inclusion(index, size, leaf, proof, cp.root)
         except ProvenanceError as exc:
             add(Check("inclusion_proof", False, str(exc)))
-            return result
+            return
         add(Check("inclusion_proof", True, f"leaf {index} is in the tree of size {size} (leaf hash {leaf.hex()})"))
-        return result
 
 
-def verify_bundle(bundle: Any, jwks: Any) -> Result:
+def verify_bundle(bundle: Any, jwks: Any, *, isrc: str | None = None, upc: str | None = None) -> Result:
     """One-shot verification; prefer a reused :class:`Verifier` for many bundles."""
-    return Verifier.from_jwks(jwks).verify(bundle)
+    return Verifier.from_jwks(jwks).verify(bundle, isrc=isrc, upc=upc)

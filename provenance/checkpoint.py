@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from provenance.encoding import b64decode, b64encode
 from provenance.errors import VerificationError
-from provenance.keys import PublicKey, public_bytes
+from provenance.keys import KeySet, PublicKey, public_bytes
 
 ALG_ED25519 = 0x01
 DASH = "\u2014"
@@ -114,3 +114,28 @@ def parse_checkpoint(text: object) -> Checkpoint:
         signatures=tuple(signatures),
         extensions=tuple(lines[3:]),
     )
+
+
+def verify_checkpoint(cp: Checkpoint, keys: KeySet) -> PublicKey:
+    """The JWKS checkpoint key that signed ``cp`` and may vouch for its size, or VerificationError.
+
+    Revoked keys count for nothing; a key's signature counts only for trees
+    within its window (:meth:`PublicKey.checkpoint_refusal`, PROTOCOL.md §4).
+    Bundle verification and the monitor share this rule.
+    """
+    problems = []
+    for key in keys.of_purpose("checkpoint"):
+        if key.status == "revoked":
+            problems.append(f"key {key.kid} is revoked")
+            continue
+        try:
+            cp.verify(key)
+        except VerificationError as exc:
+            problems.append(str(exc))
+            continue
+        refusal = key.checkpoint_refusal(cp.size)
+        if refusal:
+            problems.append(refusal)
+            continue
+        return key
+    raise VerificationError("; ".join(problems) or "no checkpoint key in the JWKS")

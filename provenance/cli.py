@@ -8,69 +8,137 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from provenance import vocabulary
+from provenance import jcs, vocabulary
 from provenance.bundle import Verifier
 from provenance.encoding import b64decode
 from provenance.errors import ProvenanceError
+from provenance.keys import KeySet
 from provenance.statement import parse_statement
+from provenance.terminal import escape, escape_json
+
+
+def _read(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise ProvenanceError(f"cannot read {path}: {exc.strerror}") from exc
 
 
 def _load_json(path: str) -> Any:
+    """Parse a file strictly: a duplicated member is refused, never resolved (last or first wins)."""
     try:
-        return json.loads(Path(path).read_bytes())
-    except OSError as exc:
-        raise ProvenanceError(f"cannot read {path}: {exc.strerror}") from exc
-    except ValueError as exc:
-        raise ProvenanceError(f"{path} is not JSON: {exc}") from exc
+        return jcs.loads(_read(path))
+    except ProvenanceError as exc:
+        raise ProvenanceError(f"{path} is not valid protocol JSON: {exc}") from exc
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     try:
-        verifier = Verifier.from_jwks(_load_json(args.jwks))
-        bundle = _load_json(args.bundle)
+        verifier = Verifier(KeySet.from_json(_read(args.jwks)))
+        bundle = _read(args.bundle)
     except ProvenanceError as exc:
-        print(f"INVALID input: {exc}")
+        print(f"INVALID input: {escape(exc)}")
         return 1
-    result = verifier.verify(bundle)
+    # The bytes: parsed strictly by the bundle_format check. The identifiers: bound by the identifier check.
+    result = verifier.verify(bundle, isrc=args.isrc, upc=args.upc)
     if args.json:
-        print(json.dumps(result.to_dict(), indent=2))
+        print(escape_json(json.dumps(result.to_dict(), indent=2)))
     else:
-        print(result.summary())
+        print(escape(result.summary()))
+        if result.valid and result.disclosure is not None:
+            print(describe_disclosure(result.disclosure))
     return 0 if result.valid else 1
 
 
+def _parts(parts: dict[str, str]) -> str:
+    return ", ".join(f"{vocabulary.PART_LABELS[p].lower()} {parts[p]}" for p in vocabulary.PARTS)
+
+
+def _track_lines(t: dict[str, Any]) -> list[str]:
+    e = escape
+    vl = t["voice_likeness"]
+    voice = (
+        f"imitates a real person; consent: {e(vl['consent_reference'])}"
+        if vl["imitates_real_person"]
+        else "does not imitate a real person"
+    )
+    return [
+        f"{t['position']}. {e(t['title'])} (ISRC {e(t['isrc'])}): {vocabulary.LEVEL_LABELS[t['contains_ai']]}",
+        f"  {_parts(t['parts'])}",
+        f"  voice {voice}",
+        *([f"  tools: {', '.join(e(tool) for tool in t['tools'])}"] if t["tools"] else []),
+    ]
+
+
+def describe_disclosure(d: dict[str, Any]) -> str:
+    """What a platform displays, from ``provenance.disclosure.summary_of`` of the verified statement."""
+    e = escape
+    rel, label = d["release"], d["label"]
+    pad = " " * 14
+    lines = [
+        "Disclosure, derived from the signed statement (display this, not an answer's unsigned fields):",
+        f"  Status      {e(d['status'])}, version {e(d['version'])}, declared {e(d['declared_at'])}"
+        + (" — the label WITHDREW this declaration" if d["status"] == vocabulary.STATUS_WITHDRAWN else ""),
+    ]
+    if d.get("reason"):
+        lines.append(f"  Reason      {e(d['reason'])}")
+    lines.append(
+        f"  Label       {e(label['name'])}"
+        + (f" (DPID {e(label['dpid'])})" if label.get("dpid") else "")
+        + (" — verified" if label.get("verified") else "")
+    )
+    lines.append(
+        f"  Release     {e(rel['title'])} (UPC {e(rel['upc'])}): {vocabulary.LEVEL_LABELS[rel['contains_ai']]};"
+        f" artwork: {vocabulary.LEVEL_LABELS[rel['artwork']]}"
+    )
+    tracks = [d["track"]] if "track" in d else d.get("tracks", [])
+    for i, t in enumerate(tracks):
+        first, *rest = _track_lines(t)
+        lines.append((("  Track       " if "track" in d else "  Tracks      ") if i == 0 else pad) + first)
+        lines.extend(pad + line for line in rest)
+    for i, a in enumerate(d["artists"]):
+        lines.append(
+            ("  Artists     " if i == 0 else pad) + f"{e(a['name'])}: {vocabulary.PERSONA_LABELS[a['persona']]}"
+        )
+    lines.append(f"  AI persona  {'yes' if d['ai_persona'] else 'no'}")
+    lines.append(f"  Apple Music {', '.join(d['apple_music_tags']) or 'no AI tags'}")
+    return "\n".join(lines)
+
+
 def describe_statement(st: dict[str, Any]) -> str:
+    """The statement readably, every value from it escaped (provenance/terminal.py): it is untrusted text."""
+    e = escape
     decl, rel, label = st["declaration"], st["release"], st["label"]
     lines = [
-        f"Release   {rel['title']} (UPC {rel['upc']}), released {rel.get('release_date') or 'unknown'}",
-        f"Label     {label['name']}"
-        + (f" (DPID {label['dpid']})" if label.get("dpid") else "")
+        f"Release   {e(rel['title'])} (UPC {e(rel['upc'])}), released {e(rel.get('release_date') or 'unknown')}",
+        f"Label     {e(label['name'])}"
+        + (f" (DPID {e(label['dpid'])})" if label.get("dpid") else "")
         + (" — verified" if label.get("verified") else ""),
-        f"Version   {decl['version']} ({decl['status']}), declared {decl['declared_at']}, id {decl['id']}",
+        f"Version   {e(decl['version'])} ({e(decl['status'])}), declared {e(decl['declared_at'])}, id {e(decl['id'])}",
     ]
     if decl.get("reason"):
-        lines.append(f"Reason    {decl['reason']}")
+        lines.append(f"Reason    {e(decl['reason'])}")
     if decl.get("supersedes"):
-        lines.append(f"Replaces  leaf {decl['supersedes']}")
+        lines.append(f"Replaces  leaf {e(decl['supersedes'])}")
     lines.append(
         f"AI        release: {vocabulary.LEVEL_LABELS[rel['contains_ai']]}; artwork: {vocabulary.LEVEL_LABELS[rel['artwork']]}"
     )
     lines.append("Artists")
     for a in st["artists"]:
-        isni = f", ISNI {a['isni']}" if a.get("isni") else ""
-        lines.append(f"  - {a['name']}: {vocabulary.PERSONA_LABELS[a['persona']]}{isni}")
+        isni = f", ISNI {e(a['isni'])}" if a.get("isni") else ""
+        lines.append(f"  - {e(a['name'])}: {vocabulary.PERSONA_LABELS[a['persona']]}{isni}")
     lines.append("Tracks")
     for t in st["tracks"]:
         lines.append(
-            f"  {t['position']:>2}. {t['title']} (ISRC {t['isrc']}): {vocabulary.LEVEL_LABELS[t['contains_ai']]}"
+            f"  {t['position']:>2}. {e(t['title'])} (ISRC {e(t['isrc'])}): {vocabulary.LEVEL_LABELS[t['contains_ai']]}"
         )
         parts = ", ".join(f"{vocabulary.PART_LABELS[p].lower()} {t['parts'][p]}" for p in vocabulary.PARTS)
         lines.append(f"      {parts}")
         if t["tools"]:
-            lines.append(f"      tools: {', '.join(t['tools'])}")
+            lines.append(f"      tools: {', '.join(e(tool) for tool in t['tools'])}")
         vl = t["voice_likeness"]
         if vl["imitates_real_person"]:
-            lines.append(f"      voice imitates a real person; consent: {vl['consent_reference']}")
+            lines.append(f"      voice imitates a real person; consent: {e(vl['consent_reference'])}")
     return "\n".join(lines)
 
 
@@ -80,12 +148,14 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         envelope = bundle["envelope"] if isinstance(bundle, dict) and "envelope" in bundle else bundle
         statement = parse_statement(b64decode(envelope["payload"], "payload"))
     except (ProvenanceError, KeyError, TypeError) as exc:
-        print(f"cannot inspect: {exc}", file=sys.stderr)
+        print(f"cannot inspect: {escape(exc)}", file=sys.stderr)
         return 1
     print(describe_statement(statement))
     if isinstance(bundle, dict) and isinstance(bundle.get("log"), dict):
         log = bundle["log"]
-        print(f"Log       {log.get('origin')} leaf {log.get('index')} of {log.get('tree_size')}")
+        print(
+            f"Log       {escape(log.get('origin'))} leaf {escape(log.get('index'))} of {escape(log.get('tree_size'))}"
+        )
     print("(not verified: run `python -m provenance verify` to check signatures and proofs)")
     return 0
 
@@ -94,7 +164,6 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     """Exit 0 when the log only grew, 3 on an alarm (fork, rollback, bad signature), 1 when it cannot check."""
     import time
 
-    from provenance.keys import KeySet
     from provenance.monitor import Alarm, HttpRegistry, Monitor, load_state, write_state
 
     try:
@@ -107,7 +176,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         else:
             # Trust on first use: pin the keys now; later key changes need --jwks.
             jwks = registry.jwks()
-            print(f"pinned {len(jwks.get('keys', []))} key(s) from {args.url}/.well-known/jwks.json")
+            print(f"pinned {len(jwks.get('keys', []))} key(s) from {escape(args.url)}/.well-known/jwks.json")
         keys = KeySet.from_jwks(jwks)
         note = registry.checkpoint()
         origin = args.origin or state.get("origin") or note.split("\n", 1)[0]
@@ -118,15 +187,17 @@ def cmd_monitor(args: argparse.Namespace) -> int:
             if round_:
                 time.sleep(args.interval)
                 note = registry.checkpoint()
-            print(monitor.observe(note, registry.consistency).summary(), flush=True)
+            print(escape(monitor.observe(note, registry.consistency).summary()), flush=True)
     except Alarm as exc:
-        print(f"ALARM {exc}")
+        print(f"ALARM {escape(exc)}")
         for evidence in exc.evidence:
+            # The note came from the network: each of its lines escaped (a hostile one could hold ESC).
             print("--- evidence: signed checkpoint ---")
-            print(evidence, end="")
+            for line in evidence.removesuffix("\n").split("\n"):
+                print(escape(line))
         return 3
     except ProvenanceError as exc:
-        print(f"ERROR {exc}")
+        print(f"ERROR {escape(exc)}")
         return 1
     return 0
 
@@ -137,7 +208,9 @@ def main(argv: list[str] | None = None) -> int:
     v = sub.add_parser("verify", help="check a bundle against a JWKS (exit 0 when valid, 1 when not)")
     v.add_argument("bundle")
     v.add_argument("--jwks", required=True, help="the registry's /.well-known/jwks.json, saved to a file")
-    v.add_argument("--json", action="store_true", help="print every check as JSON")
+    v.add_argument("--isrc", help="the ISRC you looked up: the bundle must cover it; prints its disclosure")
+    v.add_argument("--upc", help="the UPC you looked up: the bundle must be that release's; prints its disclosure")
+    v.add_argument("--json", action="store_true", help="print every check (and the disclosure) as JSON")
     v.set_defaults(func=cmd_verify)
     i = sub.add_parser("inspect", help="print a bundle's statement readably (no verification)")
     i.add_argument("bundle")

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from provenance import merkle
-from provenance.checkpoint import Checkpoint, parse_checkpoint
+from provenance import jcs, merkle
+from provenance.checkpoint import Checkpoint, parse_checkpoint, verify_checkpoint
 from provenance.encoding import b64decode
 from provenance.errors import ProvenanceError, VerificationError
 from provenance.keys import KeySet
@@ -75,16 +75,11 @@ class Monitor:
         cp = parse_checkpoint(note)
         if cp.origin != self.origin:
             raise Alarm("wrong_origin", f"checkpoint origin {cp.origin!r} is not {self.origin!r}", [note])
-        problems = []
-        for key in self.keys.of_purpose("checkpoint"):
-            if key.status == "revoked":
-                continue
-            try:
-                cp.verify(key)
-                return cp
-            except VerificationError as exc:
-                problems.append(str(exc))
-        raise Alarm("bad_signature", "; ".join(problems) or "no checkpoint key pinned", [note])
+        try:
+            verify_checkpoint(cp, self.keys)
+        except VerificationError as exc:
+            raise Alarm("bad_signature", str(exc), [note]) from exc
+        return cp
 
     def observe(self, note: str, consistency: ConsistencyFetcher) -> Observation:
         new = self._verify(note)
@@ -131,7 +126,10 @@ class HttpRegistry:
             raise ProvenanceError(f"cannot fetch {path}: {exc}") from exc
 
     def jwks(self) -> dict[str, Any]:
-        return json.loads(self._get("/.well-known/jwks.json"))
+        try:
+            return jcs.loads(self._get("/.well-known/jwks.json"))  # strict: a duplicated member is refused
+        except ProvenanceError as exc:
+            raise ProvenanceError(f"the registry's JWKS is not valid protocol JSON: {exc}") from exc
 
     def checkpoint(self) -> str:
         return self._get("/api/v1/log/checkpoint").decode("utf-8")

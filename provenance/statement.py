@@ -302,12 +302,29 @@ def _validate_artist(artist: Any, path: str) -> None:
         raise StatementError("must be 'human', 'ai_assisted' or 'synthetic'", f"{path}.persona")
 
 
-def parse_statement(data: bytes) -> dict[str, Any]:
-    """Parse statement bytes strictly (no floats, no duplicate members) and validate them."""
+def parse_statement(data: bytes, *, canonical: bool = False) -> dict[str, Any]:
+    """Parse statement bytes strictly (no floats, no duplicate members) and validate them.
+
+    With ``canonical``, also require that ``data`` be exactly the RFC 8785
+    form of what it parses to (PROTOCOL.md §2), as signed payloads must be:
+    pretty-printing, a BOM, ``\\u`` escapes, reordered members or trailing
+    whitespace parse to the same value from different bytes.
+    """
     try:
         value = jcs.loads(data)
     except ValueError as exc:
         raise StatementError(f"statement is not valid protocol JSON: {exc}") from exc
+    if canonical:
+        try:
+            expected = jcs.canonicalize(value)
+        except ValueError as exc:
+            raise StatementError(f"statement has no RFC 8785 canonical form: {exc}") from exc
+        if expected != data:
+            at = next((i for i, (x, y) in enumerate(zip(data, expected, strict=False)) if x != y), None)
+            at = min(len(data), len(expected)) if at is None else at
+            raise StatementError(
+                f"the payload is not RFC 8785 canonical JSON (it differs from its canonical form at byte {at})"
+            )
     return validate_statement(value)
 
 

@@ -185,6 +185,9 @@ if not REGISTRY_KEY_PASSPHRASE:
             "REGISTRY_KEY_PASSPHRASE (or REGISTRY_KEY_PASSPHRASE_FILE) is required when DEBUG is off"
         )
 REGISTRY_KEY_KDF_ROUNDS = envint("REGISTRY_KEY_KDF_ROUNDS", 100)
+# Where rotate_key/revoke_key move the private key file of a key that no longer signs (outside
+# REGISTRY_KEY_DIR; mount it from offline storage, or empty it off the host). Unset: the file stays.
+REGISTRY_KEY_ARCHIVE_DIR = Path(env("REGISTRY_KEY_ARCHIVE_DIR")) if env("REGISTRY_KEY_ARCHIVE_DIR") else None
 REGISTRY_LOOKUP_MAX = 1000
 # Lookup answers kept in the cache (registry.declarations.cache); 0 switches it off (and is the test default).
 REGISTRY_LOOKUP_CACHE_SECONDS = envint("REGISTRY_LOOKUP_CACHE_SECONDS", 0 if TESTING else 30)

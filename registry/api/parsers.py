@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -60,6 +61,10 @@ class SafeJSONParser(BaseParser):
     media_type = "application/json"
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None) -> Any:
+        return loads_safely(self.read(stream, parser_context))
+
+    def read(self, stream: Any, parser_context: dict | None) -> bytes:
+        """The body's bytes, or 413 beyond DATA_UPLOAD_MAX_MEMORY_SIZE."""
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         request = (parser_context or {}).get("request")
         length = 0
@@ -73,4 +78,22 @@ class SafeJSONParser(BaseParser):
         raw = stream.read(limit + 1) if limit is not None else stream.read()
         if limit is not None and len(raw) > limit:
             raise PayloadTooLarge(f"the request body is larger than {limit} bytes")
-        return loads_safely(raw)
+        return raw
+
+
+@dataclass(frozen=True)
+class JSONBody:
+    value: Any
+    raw: bytes
+
+
+class EvidenceJSONParser(SafeJSONParser):
+    """For bodies that carry signed evidence (a bundle to verify): the parsed value *and* the bytes.
+
+    The value answers 400 for what is not JSON, as everywhere; the bytes let the
+    verifier judge what a lenient parse hides, such as a duplicated member.
+    """
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None) -> Any:
+        raw = self.read(stream, parser_context)
+        return JSONBody(loads_safely(raw), raw)

@@ -103,6 +103,11 @@ class CheckOut(serializers.Serializer):
 class VerifyOut(serializers.Serializer):
     valid = serializers.BooleanField()
     checks = CheckOut(many=True)
+    disclosure = serializers.DictField(
+        required=False,
+        allow_null=True,
+        help_text="Only when isrc or upc was asked: derived from the signed statement (null when not valid).",
+    )
 
 
 class DeclarationRef(serializers.Serializer):

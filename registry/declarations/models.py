@@ -41,7 +41,7 @@ class Declaration(models.Model):
     # The bundle (PROTOCOL.md §6) as issued when the leaf was logged: canonical JSON bytes,
     # served as stored so that lookups never re-serialize and ETags stay stable.
     bundle = models.TextField()
-    # The release's disclosure summary (selectors.summary_text), derived from the signed
+    # The release's disclosure summary (provenance.disclosure.summary_text), derived from the signed
     # statement when it is logged, so lookups splice text instead of decoding JSON.
     # audit_log checks it against the statement. Empty for rows logged before it existed.
     summary = models.TextField(blank=True, default="")

@@ -15,6 +15,7 @@ from typing import Any
 from django.db import connections, router
 
 from provenance import vocabulary
+from provenance.disclosure import summary_of, summary_text
 from registry.catalog.models import Release
 from registry.declarations.models import Declaration, DeclaredRecording
 
@@ -200,87 +201,12 @@ def history(release_id: int) -> list[Declaration]:
     return list(Declaration.objects.filter(release_id=release_id).select_related("key").order_by("version"))
 
 
-def track_in(statement: Mapping[str, Any], isrc: str) -> Mapping[str, Any] | None:
-    return next((t for t in statement["tracks"] if t["isrc"] == isrc), None)
-
-
-def _track_summary(t: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "isrc": t["isrc"],
-        "title": t["title"],
-        "position": t["position"],
-        "contains_ai": t["contains_ai"],
-        "parts": dict(t["parts"]),
-        "voice_likeness": dict(t["voice_likeness"]),
-        "tools": list(t["tools"]),
-        "apple_music_tags": vocabulary.apple_transparency_tags(t["parts"]),
-        "ddex": {
-            "contains_ai": vocabulary.ddex_contains_ai(t["contains_ai"]),
-            "ai_contributions": vocabulary.ddex_ai_contributions(t["parts"]),
-        },
-        "iptc_digital_source_type": vocabulary.iptc_digital_source_type(t["contains_ai"]),
-    }
-
-
 def disclosure_summary(decl: Declaration, isrc: str | None = None) -> dict[str, Any]:
     """The plain summary a platform displays: levels, persona, Apple tags, DDEX values.
 
     With ``isrc``, the summary is about that track; otherwise about the release.
     """
     return summary_of(decl.statement, isrc)
-
-
-def summary_text(statement: Mapping[str, Any], isrc: str | None = None) -> str:
-    """``summary_of`` as the compact JSON text that lookups splice into their answers.
-
-    Keys are sorted so the text depends only on the signed facts, not on the key
-    order of whichever dict it was built from (a freshly built statement, the
-    parsed canonical payload, or a database's JSON column).
-    """
-    return json.dumps(summary_of(statement, isrc), separators=(",", ":"), ensure_ascii=False, sort_keys=True)
-
-
-def summary_of(statement: Mapping[str, Any], isrc: str | None = None) -> dict[str, Any]:
-    st = statement
-    rel = st["release"]
-    personas = {a["persona"] for a in st["artists"]}
-    summary: dict[str, Any] = {
-        "status": st["declaration"]["status"],
-        "version": st["declaration"]["version"],
-        "declared_at": st["declaration"]["declared_at"],
-        "reason": st["declaration"]["reason"],
-        "label": {
-            "name": st["label"]["name"],
-            "dpid": st["label"]["dpid"],
-            "verified": bool(st["label"].get("verified")),
-        },
-        "release": {
-            "upc": rel["upc"],
-            "title": rel["title"],
-            "release_date": rel["release_date"],
-            "contains_ai": rel["contains_ai"],
-            "artwork": rel["artwork"],
-            "ddex_contains_ai": vocabulary.ddex_contains_ai(rel["contains_ai"]),
-        },
-        "artists": [dict(a) for a in st["artists"]],
-        "ai_persona": vocabulary.SYNTHETIC in personas,
-    }
-    if isrc is not None:
-        track = track_in(st, isrc)
-        if track is not None:
-            summary["track"] = _track_summary(track)
-            summary["apple_music_tags"] = vocabulary.apple_transparency_tags(track["parts"], rel["artwork"])
-    else:
-        summary["tracks"] = [_track_summary(t) for t in st["tracks"]]
-        tags: list[str] = []
-        for t in st["tracks"]:
-            for tag in vocabulary.apple_transparency_tags(t["parts"]):
-                if tag not in tags:
-                    tags.append(tag)
-        if rel["artwork"] != vocabulary.NONE:
-            tags.append("Artwork")
-        summary["apple_music_tags"] = tags
-    return summary
 
 
 def _level(level: str) -> str:

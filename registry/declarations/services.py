@@ -19,11 +19,11 @@ from django.utils import timezone
 
 from provenance import bundle as pbundle
 from provenance import dsse, jcs, statement, vocabulary
+from provenance.disclosure import summary_text
 from provenance.errors import StatementError
 from registry.catalog.models import Release
 from registry.declarations import cache as lookup_cache
 from registry.declarations.models import Declaration, DeclaredRecording, IdentifierClaim
-from registry.declarations.selectors import summary_text
 from registry.errors import Conflict, ValidationFailed
 from registry.transparency import log
 from registry.transparency.keys import active_key, load_private_key

@@ -14,6 +14,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control, pa
 from django.views.decorators.http import require_safe
 
 from provenance import identifiers
+from provenance.disclosure import track_in
 from provenance.errors import IdentifierError
 from registry.declarations import selectors as decl_selectors
 from registry.public import badges, presenters
@@ -257,7 +258,7 @@ def recording_badge(request: HttpRequest, isrc: str) -> HttpResponse:
     if answer is None:
         return _badge_response(request, "not_declared", identifiers.format_isrc(canonical))
     decl = answer.declaration
-    track = decl_selectors.track_in(decl.statement, canonical)
+    track = track_in(decl.statement, canonical)
     level, title = (track["contains_ai"], track["title"]) if track else (None, canonical)
     return _badge_response(request, badges.badge_state(level, decl.status), title)
 

@@ -10,7 +10,7 @@ from registry.transparency.models import Checkpoint, SigningKey
 
 @admin.register(SigningKey)
 class SigningKeyAdmin(ReadOnlyAdmin):
-    list_display = ["kid", "purpose", "status", "not_before", "not_after"]
+    list_display = ["kid", "purpose", "status", "not_before", "not_after", "last_tree_size"]
     list_filter = ["purpose", "status"]
     exclude = ["public_key"]
 

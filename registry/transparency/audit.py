@@ -16,10 +16,10 @@ from django.conf import settings
 from provenance import bundle as pbundle
 from provenance import checkpoint as pcheckpoint
 from provenance import dsse, merkle, statement
+from provenance.disclosure import summary_text
 from provenance.errors import ProvenanceError
 from provenance.keys import KeySet, parse_jwk
 from registry.declarations.models import Declaration
-from registry.declarations.selectors import summary_text
 from registry.transparency.keys import jwk
 from registry.transparency.models import Checkpoint, LogLeaf, LogNode, SigningKey, node_id
 
@@ -106,6 +106,10 @@ def audit_log(using: str = "default") -> AuditReport:
                 raise AuditFailure(f"checkpoint at size {cp_size}: {exc}") from exc
             if cp.origin != origin or cp.size != cp_size or cp.root != root:
                 raise AuditFailure(f"checkpoint at size {cp_size}: the signed note does not match the log")
+            if key.last_tree_size is not None and cp_size > key.last_tree_size:
+                raise AuditFailure(
+                    f"checkpoint at size {cp_size} is signed by key {key.kid}, retired at size {key.last_tree_size}"
+                )
             if key.status == SigningKey.REVOKED:
                 report.warnings.append(f"checkpoint at size {cp_size} is signed by revoked key {key.kid}")
             report.checkpoints += 1

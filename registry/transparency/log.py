@@ -90,8 +90,12 @@ def append(leaf_data: Sequence[str]) -> list[Appended]:
         return []
     using = "default"
     hashes = [merkle.leaf_hash(data.encode("utf-8")) for data in leaf_data]
-    key, private = active_key(SigningKey.CHECKPOINT)
+    key, private = active_key(SigningKey.CHECKPOINT)  # loaded (slowly, once) before the lock
     lock_log(using)
+    # A checkpoint-key rotation takes this lock and stamps the old key's last_tree_size with the size it
+    # sees: re-read which key is active now, so a key retired while we waited never signs a larger tree.
+    if not SigningKey.objects.using(using).filter(pk=key.pk, status=SigningKey.ACTIVE).exists():
+        key, private = active_key(SigningKey.CHECKPOINT)
     get_stored = _nodes_getter(using)
     start = tree_size(using)
     size = start + len(leaf_data)

@@ -14,7 +14,7 @@ from provenance import identifiers, jcs, merkle
 from provenance.bundle import envelope_leaf_hash, make_bundle
 from provenance.checkpoint import sign_checkpoint
 from provenance.dsse import sign_envelope
-from provenance.keys import KeySet, generate_private_key, parse_jwk, public_bytes, public_jwk
+from provenance.keys import KeySet, generate_private_key, parse_jwk, public_bytes, public_jwk, thumbprint
 from provenance.statement import build_statement, statement_bytes
 
 ORIGIN = "registry.example.org/log"
@@ -96,6 +96,9 @@ class Registry:
                 *self.extra_jwks,
             ]
         }
+
+    def keyset_kid(self, purpose: str) -> str:
+        return thumbprint(public_bytes(self.statement_key if purpose == "statement" else self.checkpoint_key))
 
     def keyset(self) -> KeySet:
         return KeySet(parse_jwk(k) for k in self.jwks()["keys"])

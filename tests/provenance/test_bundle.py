@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,8 +11,10 @@ import pytest
 
 from provenance import bundle as b
 from provenance.checkpoint import sign_checkpoint
+from provenance.disclosure import summary_of
 from provenance.dsse import sign_envelope
 from provenance.encoding import b64decode, b64encode
+from provenance.errors import VerificationError
 from provenance.keys import generate_private_key, public_bytes, public_jwk
 from provenance.statement import statement_bytes
 from tests.provenance import factory
@@ -22,8 +25,8 @@ def reg() -> factory.Registry:
     return factory.registry_with_log(5)
 
 
-def _verify(reg: factory.Registry, bundle: Any, jwks: dict | None = None) -> b.Result:
-    return b.Verifier.from_jwks(jwks or reg.jwks()).verify(bundle)
+def _verify(reg: factory.Registry, bundle: Any, jwks: dict | None = None, **question: str) -> b.Result:
+    return b.Verifier.from_jwks(jwks or reg.jwks()).verify(bundle, **question)
 
 
 def _fails_at(result: b.Result, check: str) -> str:
@@ -104,6 +107,44 @@ def test_a_re_signed_invalid_statement_fails_the_statement_schema(
     assert old in data
     index = reg.declare(payload=data.replace(old, new))
     assert message in _fails_at(_verify(reg, reg.bundle(index)), "statement_schema")
+
+
+def _pretty(data: bytes) -> bytes:
+    return json.dumps(json.loads(data), indent=2, sort_keys=True).encode()
+
+
+def _escaped(data: bytes) -> bytes:
+    return data.replace(b'"Aurora"', b'"\\u0041urora"')
+
+
+def _reordered(data: bytes) -> bytes:
+    value = json.loads(data)
+    return json.dumps({k: value[k] for k in reversed(sorted(value))}, separators=(",", ":")).encode()
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        pytest.param(_pretty, id="pretty-printed"),
+        pytest.param(lambda d: b"\xef\xbb\xbf" + d, id="BOM"),
+        pytest.param(_escaped, id="u-escape"),
+        pytest.param(lambda d: d + b"\n", id="trailing-newline"),
+        pytest.param(lambda d: d + b" ", id="trailing-space"),
+        pytest.param(lambda d: b" " + d, id="leading-space"),
+        pytest.param(_reordered, id="members-unsorted"),
+        pytest.param(lambda d: d.decode().encode("utf-16"), id="UTF-16"),
+    ],
+)
+def test_a_signed_payload_that_is_not_its_own_canonical_form_fails_the_statement_schema(
+    reg: factory.Registry, variant: Any
+) -> None:
+    data = statement_bytes(factory.statement())
+    other = variant(data)
+    assert other != data and json.loads(other) == json.loads(data)  # the same statement, other bytes
+    index = reg.declare(payload=other)  # signed as it is: the signature alone does not catch it
+    detail = _fails_at(_verify(reg, reg.bundle(index)), "statement_schema")
+    assert "the payload is not RFC 8785 canonical JSON" in detail
+    assert _verify(reg, reg.bundle(reg.declare(payload=data))).valid
 
 
 def test_a_statement_for_another_registry_fails_the_registry_origin(reg: factory.Registry) -> None:
@@ -233,13 +274,55 @@ def test_a_retired_key_verifies_what_it_signed_while_active() -> None:
 def test_a_retired_key_fails_for_a_statement_declared_after_its_not_after() -> None:
     reg, index = _retired_registry(factory.DECLARED_AT - timedelta(seconds=1))
     detail = _fails_at(_verify(reg, reg.bundle(index)), "statement_schema")
-    assert "outside the validity window of retired key" in detail
+    assert "is outside the validity window [2024-01-01T00:00:00Z, 2025-03-14T09:26:52Z] of retired key" in detail
 
 
 def test_a_retired_key_fails_for_a_statement_declared_before_its_not_before() -> None:
     reg = factory.Registry(statement_key_status="retired", statement_key_not_after=datetime(2030, 1, 1, tzinfo=UTC))
     index = reg.declare(factory.statement(declared_at=datetime(2023, 6, 1, tzinfo=UTC)))
     _fails_at(_verify(reg, reg.bundle(index)), "statement_schema")
+
+
+def test_an_active_statement_key_fails_for_a_statement_dated_outside_its_window() -> None:
+    # Active keys' windows count too: before its not_before the key did not exist; after its not_after it was
+    # no longer to be used, whatever the status says.
+    reg = factory.Registry()
+    early = reg.declare(factory.statement(declared_at=datetime(2023, 12, 31, 23, 59, 59, tzinfo=UTC)))
+    detail = _fails_at(_verify(reg, reg.bundle(early)), "statement_schema")
+    assert "is outside the validity window [2024-01-01T00:00:00Z, +inf] of active key" in detail
+    reg.statement_key_not_after = factory.DECLARED_AT - timedelta(days=1)
+    late = reg.declare(factory.statement())
+    assert "of active key" in _fails_at(_verify(reg, reg.bundle(late)), "statement_schema")
+    reg.statement_key_not_after = None
+    assert _verify(reg, reg.bundle(late)).valid
+
+
+def _rotated_checkpoint_key(reg: factory.Registry, last_tree_size: int | None) -> dict[str, Any]:
+    """The JWKS after the checkpoint key retired at ``last_tree_size``, with a new active checkpoint key."""
+    jwks = reg.jwks()
+    old = jwks["keys"][1]
+    old.update(status="retired", not_after="2025-06-01T00:00:00Z")
+    if last_tree_size is not None:
+        old["last_tree_size"] = last_tree_size
+    jwks["keys"].append(public_jwk(public_bytes(generate_private_key()), purpose="checkpoint"))
+    return jwks
+
+
+def test_a_retired_checkpoint_key_vouches_for_trees_up_to_its_last_tree_size() -> None:
+    reg = factory.registry_with_log(5)
+    jwks = _rotated_checkpoint_key(reg, last_tree_size=4)
+    for size in range(1, 5):  # what it signed while active still verifies
+        result = _verify(reg, reg.bundle(0, size), jwks)
+        assert result.valid and "(retired)" in result.checks[5].detail
+    # A tree it cannot have signed as the registry's key (a stolen retired key extending the log) is refused.
+    detail = _fails_at(_verify(reg, reg.bundle(0, 5), jwks), "checkpoint_signature")
+    assert "signed trees up to size 4, not this one of size 5" in detail
+
+
+def test_a_retired_checkpoint_key_without_a_last_tree_size_vouches_for_nothing() -> None:
+    reg = factory.registry_with_log(2)
+    detail = _fails_at(_verify(reg, reg.bundle(0), _rotated_checkpoint_key(reg, None)), "checkpoint_signature")
+    assert "has no last_tree_size" in detail
 
 
 def test_a_verifier_caches_checkpoints_and_their_failures() -> None:
@@ -253,10 +336,28 @@ def test_a_verifier_caches_checkpoints_and_their_failures() -> None:
     assert set(verifier._checkpoints) == {good, forged}
 
 
-def test_a_statement_key_added_to_the_jwks_under_another_purpose_grants_nothing(reg: factory.Registry) -> None:
-    # A key listed twice (once as checkpoint key) is one kid: the JWKS's later entry wins and its purpose rules.
+def test_a_jwks_listing_one_key_twice_is_refused_whichever_entry_comes_last(reg: factory.Registry) -> None:
+    # Once as statement key, once as checkpoint key: a last-wins set would make it a checkpoint key, a
+    # first-wins set a statement key. Neither is right: the set is refused, naming the key.
     reg.extra_jwks.append(public_jwk(public_bytes(reg.statement_key), purpose="checkpoint"))
-    _fails_at(_verify(reg, reg.bundle(0)), "statement_signature")
+    with pytest.raises(VerificationError, match=f"lists key {reg.keyset_kid('statement')} twice"):
+        b.Verifier.from_jwks(reg.jwks())
+
+
+def _duplicated(bundle: dict[str, Any], member: str, first: Any) -> bytes:
+    """The bundle's JSON text with ``member`` written twice: ``first``, then the bundle's own value."""
+    rest = ",".join(f"{json.dumps(k)}:{json.dumps(v)}" for k, v in bundle.items())
+    return f"{{{json.dumps(member)}:{json.dumps(first)},{rest}}}".encode()
+
+
+def test_a_bundle_with_a_duplicated_member_fails_the_bundle_format(reg: factory.Registry) -> None:
+    # A first-wins parser sees the first envelope (another release), a last-wins parser the logged one.
+    other = reg.bundle(0)["envelope"]
+    data = _duplicated(reg.bundle(1), "envelope", other)
+    assert json.loads(data) == reg.bundle(1)  # what a last-wins verifier used to check: valid
+    result = _verify(reg, data)
+    assert "duplicate object member 'envelope'" in _fails_at(result, "bundle_format")
+    assert _verify(reg, json.dumps(reg.bundle(1)).encode()).valid  # the same bytes without the duplicate
 
 
 def test_bundles_from_make_bundle_carry_the_media_type_and_base64_proof(reg: factory.Registry) -> None:
@@ -264,3 +365,78 @@ def test_bundles_from_make_bundle_carry_the_media_type_and_base64_proof(reg: fac
     made = b.make_bundle(envelope, origin="o", index=0, tree_size=1, proof=[b"\x00" * 32], checkpoint="c")
     assert made["mediaType"] == b.MEDIA_TYPE == "application/vnd.ai-disclosure.bundle.v1+json"
     assert made["log"]["inclusion_proof"] == ["A" * 43 + "="]
+
+
+# --- the identifier check: a valid bundle must also answer the question asked -------------------
+
+
+def _two_releases() -> tuple[factory.Registry, dict[str, Any], dict[str, Any]]:
+    """Two releases with their own ISRCs, each logged: bundles 0 and 1."""
+    reg = factory.Registry()
+    statements = []
+    for n in (1, 2):
+        tracks = [{**factory.track(1, vocals="all"), "isrc": f"GBXYZ2{n}00001"}, factory.track(2)]
+        tracks[1]["isrc"] = f"GBXYZ2{n}00002"
+        st = factory.statement(release_number=n, tracks=tracks)
+        reg.declare(st)
+        statements.append(st)
+    return reg, statements[0], statements[1]
+
+
+def test_a_bundle_answers_an_isrc_it_covers_with_the_disclosure_derived_from_the_signed_statement() -> None:
+    reg, first, _ = _two_releases()
+    result = _verify(reg, reg.bundle(0), isrc="gb-xyz-21-00001")  # typed as people write it
+    assert result.valid, result.failed
+    assert [c.name for c in result.checks] == [*b.CHECKS, b.IDENTIFIER]
+    assert result.checks[-1].detail.startswith("ISRC GBXYZ2100001 is track 1 'Song number 1' of release")
+    assert result.disclosure == summary_of(first, "GBXYZ2100001")
+    assert result.disclosure["track"]["parts"]["vocals"] == "all"
+    assert result.to_dict()["disclosure"] == result.disclosure
+    assert result.summary().endswith("; answers ISRC GBXYZ2100001")
+
+
+def test_another_releases_bundle_fails_the_identifier_check_for_an_isrc() -> None:
+    reg, _, second = _two_releases()
+    result = _verify(reg, reg.bundle(0), isrc=second["tracks"][0]["isrc"])
+    detail = _fails_at_identifier(result)
+    assert detail.startswith("ISRC GBXYZ2200001 is not a track of release ")
+    assert "this bundle does not answer for it" in detail
+    assert result.disclosure is None and result.to_dict()["disclosure"] is None
+
+
+def test_a_bundle_answers_its_own_upc_and_fails_the_identifier_check_for_another() -> None:
+    reg, first, second = _two_releases()
+    result = _verify(reg, reg.bundle(0), upc=first["release"]["upc"])
+    assert result.valid and result.disclosure == summary_of(first)
+    assert "not UPC" in _fails_at_identifier(_verify(reg, reg.bundle(0), upc=second["release"]["upc"]))
+    both = _verify(reg, reg.bundle(0), isrc="GBXYZ2100002", upc=first["release"]["upc"])
+    assert both.valid and both.disclosure == summary_of(first, "GBXYZ2100002")
+    assert not _verify(reg, reg.bundle(0), isrc="GBXYZ2100002", upc=second["release"]["upc"]).valid
+
+
+def test_a_malformed_identifier_fails_the_identifier_check_saying_so() -> None:
+    reg, _, _ = _two_releases()
+    assert "the ISRC asked about is malformed" in _fails_at_identifier(_verify(reg, reg.bundle(0), isrc="nope"))
+    assert "the UPC asked about is malformed" in _fails_at_identifier(_verify(reg, reg.bundle(0), upc="123"))
+
+
+def test_the_identifier_check_runs_only_after_the_eight_pass() -> None:
+    reg, _, _ = _two_releases()
+    bundle = reg.bundle(0)
+    bundle["log"]["index"] = 1
+    result = _verify(reg, bundle, isrc="GBXYZ2100001")
+    assert result.failed.name == "inclusion_proof" and len(result.checks) == len(b.CHECKS)  # type: ignore[union-attr]
+    assert not result.valid and result.disclosure is None
+
+
+def test_without_a_question_the_result_is_as_before(reg: factory.Registry) -> None:
+    result = _verify(reg, reg.bundle(2))
+    assert result.valid and len(result.checks) == 8 and result.disclosure is None
+    assert set(result.to_dict()) == {"valid", "checks"}
+
+
+def _fails_at_identifier(result: b.Result) -> str:
+    assert not result.valid
+    assert [c.name for c in result.checks] == [*b.CHECKS, b.IDENTIFIER]
+    assert result.failed is not None and result.failed.name == b.IDENTIFIER
+    return result.failed.detail

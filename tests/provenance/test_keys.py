@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import struct
 from datetime import UTC, datetime
 
@@ -187,3 +188,26 @@ def test_a_public_key_verifies_only_its_own_signatures() -> None:
     assert not key.verify(private.sign(b"m"), b"n")
     assert not key.verify(other.sign(b"m"), b"m")
     assert not key.verify(b"\x00" * 64, b"m")
+
+
+def test_a_key_set_read_from_json_refuses_a_duplicated_member() -> None:
+    a, b = (keys.public_jwk(keys.public_bytes(keys.generate_private_key()), purpose="statement") for _ in range(2))
+    text = f'{{"keys":{json.dumps([a])},"keys":{json.dumps([b])}}}'
+    with pytest.raises(VerificationError, match="duplicate object member 'keys'"):
+        keys.KeySet.from_json(text.encode())
+    assert keys.KeySet.from_json(json.dumps({"keys": [a]}).encode()).get(a["kid"]) is not None
+
+
+def test_a_checkpoint_keys_last_tree_size_round_trips_and_is_written_only_where_it_applies() -> None:
+    raw = keys.public_bytes(keys.generate_private_key())
+    jwk = keys.public_jwk(raw, purpose="checkpoint", status="retired", last_tree_size=41)
+    assert jwk["last_tree_size"] == 41 and keys.parse_jwk(jwk).last_tree_size == 41
+    assert "last_tree_size" not in keys.public_jwk(raw, purpose="checkpoint")
+    assert keys.parse_jwk(jwk).to_jwk() == jwk
+
+
+@pytest.mark.parametrize("bad", [-1, True, "41", 4.0])
+def test_a_malformed_last_tree_size_is_refused(bad: object) -> None:
+    jwk = keys.public_jwk(keys.public_bytes(keys.generate_private_key()), purpose="checkpoint", status="retired")
+    with pytest.raises(VerificationError, match="last_tree_size must be a non-negative integer"):
+        keys.parse_jwk({**jwk, "last_tree_size": bad})

@@ -99,3 +99,53 @@ def test_a_revoked_statement_key_makes_its_bundles_invalid(client, declared):
     assert _failed(_verify(client, bundle)) == "statement_signature"
     # And the lookups still answer it, for the platform to see it is no longer valid.
     assert client.get(f"/api/v1/releases/{declared.release.upc}").json()["bundle"] == bundle
+
+
+def test_a_bundle_with_a_duplicated_member_is_answered_invalid_naming_it(client, declared, label):
+    other = factories.declare(factories.make_release(label, tracks=1))
+    bundle = json.loads(declared.bundle)
+    rest = ",".join(f"{json.dumps(k)}:{json.dumps(v)}" for k, v in bundle.items())
+    # First the other release's envelope, then this one's: each kind of parser sees a different bundle.
+    body = f'{{"envelope":{json.dumps(json.loads(other.bundle)["envelope"])},{rest}}}'
+    r = client.generic("POST", "/api/v1/verify", body.encode(), content_type="application/json")
+    assert r.status_code == 200
+    result = r.json()
+    assert _failed(result) == "bundle_format"
+    assert "duplicate object member 'envelope'" in result["checks"][0]["detail"]
+
+
+def test_a_lookup_answer_posted_whole_is_bound_to_its_isrc_and_answers_the_signed_disclosure(client, declared):
+    isrc = declared.statement["tracks"][0]["isrc"]
+    answer = client.get(f"/api/v1/recordings/{isrc}").json()
+    signed = answer["disclosure"]
+    # A hostile mirror rewrites the unsigned disclosure; the bundle still verifies, the disclosure is re-derived.
+    answer["disclosure"] = {**signed, "track": {**signed["track"], "contains_ai": "none"}}
+    result = _verify(client, answer)
+    assert result["valid"] is True
+    assert result["checks"][-1]["name"] == "identifier" and isrc in result["checks"][-1]["detail"]
+    assert result["disclosure"] == signed and result["disclosure"]["track"]["contains_ai"] == "all"
+
+
+def test_another_releases_bundle_fails_the_identifier_check(client, declared, label):
+    other = factories.declare(factories.make_release(label, tracks=1))
+    isrc = declared.statement["tracks"][0]["isrc"]
+    result = _verify(client, {"bundle": json.loads(other.bundle), "isrc": isrc})
+    assert _failed(result) == "identifier" and result["disclosure"] is None
+    assert f"ISRC {isrc} is not a track of release {other.release.upc}" in result["checks"][-1]["detail"]
+    by_upc = _verify(client, {"bundle": json.loads(other.bundle), "upc": declared.release.upc})
+    assert _failed(by_upc) == "identifier"
+    own = _verify(client, {"bundle": json.loads(other.bundle), "upc": other.release.upc})
+    assert own["valid"] is True and own["disclosure"]["release"]["upc"] == other.release.upc
+
+
+def test_without_isrc_or_upc_the_answer_is_as_before(client, declared):
+    result = _verify(client, json.loads(declared.bundle))
+    assert set(result) == {"valid", "checks"} and len(result["checks"]) == 8
+
+
+def test_a_malformed_isrc_or_upc_in_the_question_is_a_400(client, declared):
+    bundle = json.loads(declared.bundle)
+    for body, field in (({"bundle": bundle, "isrc": "nope"}, "isrc"), ({"bundle": bundle, "upc": 12}, "upc")):
+        r = post_json(client, "/api/v1/verify", body)
+        assert r.status_code == 400
+        assert field in error_of(r)["fields"]

@@ -60,3 +60,103 @@ def test_resign_issues_new_versions_for_revoked_keys(declared, keys):
     latest = Declaration.objects.filter(release=declared.release).order_by("-version").first()
     assert latest.version == 2 and latest.key.status == "active"
     assert latest.statement["tracks"] == declared.statement["tracks"]
+
+
+def test_rotating_the_checkpoint_key_bounds_the_old_key_to_the_log_size_it_retired_at(keys, label):
+    import json
+
+    from provenance import checkpoint as pcheckpoint
+    from provenance.bundle import Verifier
+    from registry.transparency.keys import key_rotate, keyset, load_private_key
+    from tests import factories
+
+    before = [factories.declare(factories.make_release(label, tracks=1)) for _ in range(2)]
+    old, new = key_rotate(purpose="checkpoint")
+    published = {k["kid"]: k for k in jwks()["keys"]}
+    assert published[old.kid]["status"] == "retired" and published[old.kid]["last_tree_size"] == 2
+    assert "last_tree_size" not in published[new.kid]
+    after = factories.declare(factories.make_release(label, tracks=1))
+    verifier = Verifier(keyset())
+    assert all(verifier.verify(json.loads(d.bundle)).valid for d in [*before, after])
+    assert new.kid in verifier.verify(json.loads(after.bundle)).checks[5].detail
+    # The retired key (stolen, say) signs the tree of size 3: a true root, but no key of the registry vouches for it.
+    forged = json.loads(after.bundle)
+    cp = pcheckpoint.parse_checkpoint(forged["log"]["checkpoint"])
+    forged["log"]["checkpoint"] = pcheckpoint.sign_checkpoint(cp.origin, cp.size, cp.root, load_private_key(old))
+    result = verifier.verify(forged)
+    assert result.failed.name == "checkpoint_signature"
+    assert (
+        f"checkpoint key {old.kid} (retired) signed trees up to size 2, not this one of size 3" in result.failed.detail
+    )
+
+
+def test_the_migration_stamps_keys_retired_before_it_with_the_largest_tree_they_signed(keys, label):
+    import importlib
+
+    from django.apps import apps
+
+    from tests import factories
+
+    migration = importlib.import_module("registry.transparency.migrations.0003_checkpoint_key_last_tree_size")
+    for _ in range(3):
+        factories.declare(factories.make_release(label, tracks=1))
+    old = SigningKey.objects.get(purpose="checkpoint", status="active")
+    SigningKey.objects.filter(pk=old.pk).update(status="retired")  # as an older rotation left it
+    migration.stamp_retired_checkpoint_keys(apps, None)
+    old.refresh_from_db()
+    assert old.last_tree_size == 3
+
+
+def test_rotate_key_moves_the_retired_private_key_out_of_the_key_directory(keys, label, tmp_path):
+    import json
+
+    from provenance.bundle import Verifier
+    from registry.errors import NotFound
+    from registry.transparency.keys import keyset, load_private_key
+    from tests import factories
+
+    declared = factories.declare(factories.make_release(label, tracks=1))
+    old = SigningKey.objects.get(purpose="statement", status="active")
+    archive = tmp_path / "offline"
+    out = io.StringIO()
+    call_command("rotate_key", purpose="statement", archive_dir=str(archive), stdout=out)
+    assert f"archived the private key of {old.kid} to {archive / old.key_file}" in out.getvalue()
+    assert not (settings.REGISTRY_KEY_DIR / old.key_file).exists()
+    assert (archive / old.key_file).stat().st_mode & 0o077 == 0
+    assert pkeys.load_private_key((archive / old.key_file).read_bytes(), settings.REGISTRY_KEY_PASSPHRASE.encode())
+    with pytest.raises(NotFound, match="missing"):  # not even this process's cache keeps it
+        load_private_key(SigningKey.objects.get(pk=old.pk))
+    # Nothing needed it: what it signed still verifies, and the new key signs.
+    newer = factories.declare(factories.make_release(label, tracks=1))
+    assert all(Verifier(keyset()).verify(json.loads(d.bundle)).valid for d in (declared, newer))
+    # Revoking it later works although its file is gone from the host.
+    call_command("revoke_key", old.kid, reason="audit", stdout=out)
+    assert "archived earlier" in out.getvalue()
+
+
+def test_rotate_key_without_an_archive_directory_says_what_the_operator_must_do(keys, settings):
+    settings.REGISTRY_KEY_ARCHIVE_DIR = None
+    old = SigningKey.objects.get(purpose="checkpoint", status="active")
+    err = io.StringIO()
+    call_command("rotate_key", purpose="checkpoint", stdout=io.StringIO(), stderr=err)
+    assert f"the private key of retired key {old.kid} is still" in err.getvalue()
+    assert "move it off this host" in err.getvalue()
+    assert (settings.REGISTRY_KEY_DIR / old.key_file).exists()
+
+
+def test_the_archive_directory_must_be_outside_the_key_directory(keys, settings):
+    settings.REGISTRY_KEY_ARCHIVE_DIR = settings.REGISTRY_KEY_DIR / "old"
+    with pytest.raises(CommandError, match="must be outside REGISTRY_KEY_DIR"):
+        call_command("rotate_key", purpose="statement", stdout=io.StringIO())
+    assert SigningKey.objects.filter(purpose="statement", status="retired").count() == 1  # rotated, not archived
+
+
+def test_a_process_drops_the_cached_private_key_a_new_active_key_replaces(keys, label):
+    from registry.transparency import keys as tkeys
+    from tests import factories
+
+    old = SigningKey.objects.get(purpose="statement", status="active")
+    factories.declare(factories.make_release(label, tracks=1))  # signs: the old key is cached
+    assert old.kid in tkeys._cache
+    tkeys.key_rotate(purpose="statement")
+    assert old.kid not in tkeys._cache

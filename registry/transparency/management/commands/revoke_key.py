@@ -1,4 +1,4 @@
-"""`python manage.py revoke_key KID --reason TEXT`: every signature by the key becomes invalid."""
+"""`python manage.py revoke_key KID --reason TEXT [--archive-dir DIR]`: every signature by the key becomes invalid."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from registry.errors import DomainError
 from registry.transparency.keys import key_revoke
+from registry.transparency.management.commands.rotate_key import ARCHIVE_HELP, archive_or_warn
 
 
 class Command(BaseCommand):
@@ -14,6 +15,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("kid")
         parser.add_argument("--reason", required=True)
+        parser.add_argument("--archive-dir", help=ARCHIVE_HELP)
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
         try:
@@ -21,6 +23,7 @@ class Command(BaseCommand):
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(f"revoked {key.purpose} key {key.kid}")
+        archive_or_warn(self, key, options["archive_dir"])
         if key.purpose == "statement":
             self.stdout.write(
                 "run `python manage.py resign_declarations` to re-sign current declarations with the active key"
