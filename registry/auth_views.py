@@ -16,9 +16,11 @@ from django.contrib.auth import views as auth_views
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 
+from registry.client_address import client_address
+
 
 def _keys(request: HttpRequest, username: str) -> list[str]:
-    ip = request.META.get("REMOTE_ADDR", "unknown")
+    ip = client_address(request)
     user = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
     return [f"login-fail:ip:{ip}", f"login-fail:user:{user}"]
 

@@ -168,6 +168,11 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
+# Reverse proxies in front of the app that append to X-Forwarded-For (registry/client_address.py).
+# 0: the header is ignored and the client is the TCP peer; set it only behind such proxies.
+REGISTRY_TRUSTED_PROXIES = envint("REGISTRY_TRUSTED_PROXIES", 0)
+if REGISTRY_TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured(f"REGISTRY_TRUSTED_PROXIES must be 0 or more, got {REGISTRY_TRUSTED_PROXIES}")
 
 # --- the registry -----------------------------------------------------------
 # Origin of the transparency log (PROTOCOL.md §4): one line, no spaces.
@@ -200,6 +205,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "registry.api.errors.exception_handler",
+    # DRF's own reading of X-Forwarded-For; the throttles call registry.client_address, which agrees.
+    "NUM_PROXIES": REGISTRY_TRUSTED_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
         "lookup_anon": env("THROTTLE_LOOKUP_ANON", "600/min"),
         "lookup_platform": env("THROTTLE_LOOKUP_PLATFORM", "60000/min"),

@@ -62,3 +62,8 @@ def test_a_missing_secret_file_is_named_in_the_error(tmp_path):
 def test_a_malformed_boolean_fails_loudly(tmp_path):
     done = _manage(["check"], {"REGISTRY_VAR_DIR": str(tmp_path), "DEBUG": "maybe"})
     assert done.returncode != 0 and "DEBUG must be a boolean" in done.stderr
+
+
+def test_a_negative_number_of_trusted_proxies_fails_loudly(tmp_path):
+    done = _manage(["check"], {"REGISTRY_VAR_DIR": str(tmp_path), "DEBUG": "1", "REGISTRY_TRUSTED_PROXIES": "-1"})
+    assert done.returncode != 0 and "REGISTRY_TRUSTED_PROXIES must be 0 or more" in done.stderr
