@@ -120,6 +120,22 @@ else:
     # Per process. Django's default of 300 entries thrashes on lookups; 5000 answers of
     # ~6 KB are ~30 MB per worker. Production shares one cache: set REDIS_URL.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 5000}}}
+# What every worker must see alike (sign-in throttling, registry/auth_views.py): Redis when
+# REDIS_URL is set, even with REGISTRY_CACHE=0; otherwise a table in the database, which
+# `migrate` creates (registry/labels/apps.py), so a fresh clone runs with no extra step.
+if REDIS_URL:
+    CACHES["shared"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": f"{env('CACHE_PREFIX', 'registry')}:shared",
+    }
+else:
+    # Entries are small; the high cap keeps a flood of new entries from culling live counters.
+    CACHES["shared"] = {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "registry_shared_cache",
+        "OPTIONS": {"MAX_ENTRIES": 200_000},
+    }
 
 # --- auth -------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

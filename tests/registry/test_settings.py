@@ -67,3 +67,25 @@ def test_a_malformed_boolean_fails_loudly(tmp_path):
 def test_a_negative_number_of_trusted_proxies_fails_loudly(tmp_path):
     done = _manage(["check"], {"REGISTRY_VAR_DIR": str(tmp_path), "DEBUG": "1", "REGISTRY_TRUSTED_PROXIES": "-1"})
     assert done.returncode != 0 and "REGISTRY_TRUSTED_PROXIES must be 0 or more" in done.stderr
+
+
+PRODUCTION_SECRETS = {
+    "SECRET_KEY": secrets.token_urlsafe(60),
+    "REGISTRY_KEY_PASSPHRASE": secrets.token_urlsafe(32),
+    "REGISTRY_TOKEN_PEPPER": secrets.token_urlsafe(32),
+}
+SHARED_STORE = "from django.core.cache import caches; s = caches['shared']; print(type(s).__name__)"
+
+
+def test_migrate_on_a_fresh_clone_creates_the_shared_store_in_the_database_without_redis(tmp_path):
+    env = {**PRODUCTION_SECRETS, "REGISTRY_VAR_DIR": str(tmp_path), "REDIS_URL": ""}
+    migrated = _manage(["migrate", "--noinput", "-v", "0"], env)
+    assert migrated.returncode == 0, migrated.stderr
+    done = _manage(["shell", "-v", "0", "-c", SHARED_STORE + "; s.set('k', 7); print(s.get('k'))"], env)
+    assert done.stdout.split() == ["DatabaseCache", "7"], done.stderr
+
+
+def test_the_shared_store_is_redis_when_redis_is_configured_even_with_the_lookup_cache_off(tmp_path):
+    env = {**PRODUCTION_SECRETS, "REGISTRY_VAR_DIR": str(tmp_path), "REDIS_URL": "redis://127.0.0.1:6379/3"}
+    done = _manage(["shell", "-v", "0", "-c", SHARED_STORE], {**env, "REGISTRY_CACHE": "0"})
+    assert done.stdout.split() == ["RedisCache"], done.stderr
