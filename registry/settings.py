@@ -52,6 +52,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "registry.middleware.SecurityHeadersMiddleware",
+    # Before anything reads a body (sessions, CSRF): oversized bodies answer 413 unread.
+    "registry.request_limits.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -166,8 +168,10 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# The largest body of any URL but the two that take files (registry/request_limits.py).
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR")  # where larger uploads are spooled; the system's temp dir
 
 # --- security (production sets REGISTRY_HTTPS=1 behind TLS) ------------------
 HTTPS = envbool("REGISTRY_HTTPS", False)
