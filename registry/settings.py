@@ -1,11 +1,15 @@
 """Settings, read from the environment. SQLite by default; DATABASE_URL switches to PostgreSQL.
 
 Secrets may be given directly or as ``*_FILE`` paths (e.g. Docker/Kubernetes
-secrets). With DEBUG off, SECRET_KEY and the key passphrase are required.
+secrets), or as files in ``var/`` (``make run`` writes them). With DEBUG off,
+SECRET_KEY, the key passphrase and a token pepper of its own are required; the
+key passphrase is required outside tests even with DEBUG on.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from pathlib import Path
 
 import dj_database_url
@@ -203,18 +207,37 @@ REGISTRY_KEY_PASSPHRASE = env("REGISTRY_KEY_PASSPHRASE")
 if not REGISTRY_KEY_PASSPHRASE and (VAR_DIR / "key_passphrase").exists():
     REGISTRY_KEY_PASSPHRASE = (VAR_DIR / "key_passphrase").read_text().strip()
 if not REGISTRY_KEY_PASSPHRASE:
-    if DEBUG or TESTING:
-        REGISTRY_KEY_PASSPHRASE = "development-only-key-passphrase"  # noqa: S105
+    # Only tests may use a passphrase everyone can read; DEBUG alone is not enough,
+    # since `make run` writes var/key_passphrase.
+    if TESTING:
+        REGISTRY_KEY_PASSPHRASE = "test-only-key-passphrase"  # noqa: S105
     else:
         raise ImproperlyConfigured(
-            "REGISTRY_KEY_PASSPHRASE (or REGISTRY_KEY_PASSPHRASE_FILE) is required when DEBUG is off"
+            "REGISTRY_KEY_PASSPHRASE (or REGISTRY_KEY_PASSPHRASE_FILE) is required "
+            f"(`make run` writes {VAR_DIR / 'key_passphrase'})"
         )
 REGISTRY_KEY_KDF_ROUNDS = envint("REGISTRY_KEY_KDF_ROUNDS", 100)
 REGISTRY_LOOKUP_MAX = 1000
 # Lookup answers kept in the cache (registry.declarations.cache); 0 switches it off (and is the test default).
 REGISTRY_LOOKUP_CACHE_SECONDS = envint("REGISTRY_LOOKUP_CACHE_SECONDS", 0 if TESTING else 30)
-# Platform API keys and label tokens are stored as HMAC-SHA256 under this pepper.
-REGISTRY_TOKEN_PEPPER = env("REGISTRY_TOKEN_PEPPER") or SECRET_KEY
+# Platform API keys and label tokens are stored as HMAC-SHA256 under this pepper: a secret of its
+# own, so a leaked SECRET_KEY (or one rotated) says nothing about, and changes nothing in, the tokens.
+REGISTRY_TOKEN_PEPPER = env("REGISTRY_TOKEN_PEPPER")
+if not REGISTRY_TOKEN_PEPPER and (VAR_DIR / "token_pepper").exists():
+    REGISTRY_TOKEN_PEPPER = (VAR_DIR / "token_pepper").read_text().strip()
+if not REGISTRY_TOKEN_PEPPER:
+    if DEBUG or TESTING:
+        REGISTRY_TOKEN_PEPPER = hmac.new(SECRET_KEY.encode(), b"registry token pepper", hashlib.sha256).hexdigest()
+    else:
+        raise ImproperlyConfigured(
+            "REGISTRY_TOKEN_PEPPER (or REGISTRY_TOKEN_PEPPER_FILE) is required when DEBUG is off "
+            f"(`make run` writes {VAR_DIR / 'token_pepper'}); see docs/operations.md to keep existing tokens"
+        )
+elif REGISTRY_TOKEN_PEPPER == SECRET_KEY and not (DEBUG or TESTING):
+    raise ImproperlyConfigured(
+        "REGISTRY_TOKEN_PEPPER must differ from SECRET_KEY; to keep existing tokens give Django a new "
+        "SECRET_KEY instead (docs/operations.md)"
+    )
 
 # --- API --------------------------------------------------------------------
 REST_FRAMEWORK = {
