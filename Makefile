@@ -24,7 +24,11 @@ $(VAR)/key_passphrase:
 	@mkdir -p $(VAR) && chmod 700 $(VAR)
 	@$(PY) -c "import secrets; print(secrets.token_urlsafe(32))" > $@ && chmod 600 $@
 
-migrate: install $(VAR)/secret_key $(VAR)/key_passphrase
+$(VAR)/token_pepper:
+	@mkdir -p $(VAR) && chmod 700 $(VAR)
+	@$(PY) -c "import secrets; print(secrets.token_urlsafe(32))" > $@ && chmod 600 $@
+
+migrate: install $(VAR)/secret_key $(VAR)/key_passphrase $(VAR)/token_pepper
 	$(PY) manage.py migrate --noinput
 
 run: migrate

@@ -86,6 +86,7 @@ class Env:
                 "DEBUG": "0",
                 "SECRET_KEY": secrets.token_urlsafe(50),
                 "REGISTRY_KEY_PASSPHRASE": secrets.token_urlsafe(32),
+                "REGISTRY_TOKEN_PEPPER": secrets.token_urlsafe(32),
                 "REGISTRY_VAR_DIR": str(tmp),
                 "REGISTRY_KEY_DIR": str(tmp / "keys"),
                 "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",

@@ -1,11 +1,15 @@
 """Settings, read from the environment. SQLite by default; DATABASE_URL switches to PostgreSQL.
 
 Secrets may be given directly or as ``*_FILE`` paths (e.g. Docker/Kubernetes
-secrets). With DEBUG off, SECRET_KEY and the key passphrase are required.
+secrets), or as files in ``var/`` (``make run`` writes them). With DEBUG off,
+SECRET_KEY, the key passphrase and a token pepper of its own are required; the
+key passphrase is required outside tests even with DEBUG on.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from pathlib import Path
 
 import dj_database_url
@@ -52,6 +56,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "registry.middleware.SecurityHeadersMiddleware",
+    # Before anything reads a body (sessions, CSRF): oversized bodies answer 413 unread.
+    "registry.request_limits.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -120,6 +126,22 @@ else:
     # Per process. Django's default of 300 entries thrashes on lookups; 5000 answers of
     # ~6 KB are ~30 MB per worker. Production shares one cache: set REDIS_URL.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 5000}}}
+# What every worker must see alike (sign-in throttling, registry/auth_views.py): Redis when
+# REDIS_URL is set, even with REGISTRY_CACHE=0; otherwise a table in the database, which
+# `migrate` creates (registry/labels/apps.py), so a fresh clone runs with no extra step.
+if REDIS_URL:
+    CACHES["shared"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": f"{env('CACHE_PREFIX', 'registry')}:shared",
+    }
+else:
+    # Entries are small; the high cap keeps a flood of new entries from culling live counters.
+    CACHES["shared"] = {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "registry_shared_cache",
+        "OPTIONS": {"MAX_ENTRIES": 200_000},
+    }
 
 # --- auth -------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -150,8 +172,10 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# The largest body of any URL but the two that take files (registry/request_limits.py).
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR")  # where larger uploads are spooled; the system's temp dir
 
 # --- security (production sets REGISTRY_HTTPS=1 behind TLS) ------------------
 HTTPS = envbool("REGISTRY_HTTPS", False)
@@ -168,6 +192,11 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
+# Reverse proxies in front of the app that append to X-Forwarded-For (registry/client_address.py).
+# 0: the header is ignored and the client is the TCP peer; set it only behind such proxies.
+REGISTRY_TRUSTED_PROXIES = envint("REGISTRY_TRUSTED_PROXIES", 0)
+if REGISTRY_TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured(f"REGISTRY_TRUSTED_PROXIES must be 0 or more, got {REGISTRY_TRUSTED_PROXIES}")
 
 # --- the registry -----------------------------------------------------------
 # Origin of the transparency log (PROTOCOL.md §4): one line, no spaces.
@@ -178,11 +207,14 @@ REGISTRY_KEY_PASSPHRASE = env("REGISTRY_KEY_PASSPHRASE")
 if not REGISTRY_KEY_PASSPHRASE and (VAR_DIR / "key_passphrase").exists():
     REGISTRY_KEY_PASSPHRASE = (VAR_DIR / "key_passphrase").read_text().strip()
 if not REGISTRY_KEY_PASSPHRASE:
-    if DEBUG or TESTING:
-        REGISTRY_KEY_PASSPHRASE = "development-only-key-passphrase"  # noqa: S105
+    # Only tests may use a passphrase everyone can read; DEBUG alone is not enough,
+    # since `make run` writes var/key_passphrase.
+    if TESTING:
+        REGISTRY_KEY_PASSPHRASE = "test-only-key-passphrase"  # noqa: S105
     else:
         raise ImproperlyConfigured(
-            "REGISTRY_KEY_PASSPHRASE (or REGISTRY_KEY_PASSPHRASE_FILE) is required when DEBUG is off"
+            "REGISTRY_KEY_PASSPHRASE (or REGISTRY_KEY_PASSPHRASE_FILE) is required "
+            f"(`make run` writes {VAR_DIR / 'key_passphrase'})"
         )
 REGISTRY_KEY_KDF_ROUNDS = envint("REGISTRY_KEY_KDF_ROUNDS", 100)
 # Where rotate_key/revoke_key move the private key file of a key that no longer signs (outside
@@ -191,8 +223,24 @@ REGISTRY_KEY_ARCHIVE_DIR = Path(env("REGISTRY_KEY_ARCHIVE_DIR")) if env("REGISTR
 REGISTRY_LOOKUP_MAX = 1000
 # Lookup answers kept in the cache (registry.declarations.cache); 0 switches it off (and is the test default).
 REGISTRY_LOOKUP_CACHE_SECONDS = envint("REGISTRY_LOOKUP_CACHE_SECONDS", 0 if TESTING else 30)
-# Platform API keys and label tokens are stored as HMAC-SHA256 under this pepper.
-REGISTRY_TOKEN_PEPPER = env("REGISTRY_TOKEN_PEPPER") or SECRET_KEY
+# Platform API keys and label tokens are stored as HMAC-SHA256 under this pepper: a secret of its
+# own, so a leaked SECRET_KEY (or one rotated) says nothing about, and changes nothing in, the tokens.
+REGISTRY_TOKEN_PEPPER = env("REGISTRY_TOKEN_PEPPER")
+if not REGISTRY_TOKEN_PEPPER and (VAR_DIR / "token_pepper").exists():
+    REGISTRY_TOKEN_PEPPER = (VAR_DIR / "token_pepper").read_text().strip()
+if not REGISTRY_TOKEN_PEPPER:
+    if DEBUG or TESTING:
+        REGISTRY_TOKEN_PEPPER = hmac.new(SECRET_KEY.encode(), b"registry token pepper", hashlib.sha256).hexdigest()
+    else:
+        raise ImproperlyConfigured(
+            "REGISTRY_TOKEN_PEPPER (or REGISTRY_TOKEN_PEPPER_FILE) is required when DEBUG is off "
+            f"(`make run` writes {VAR_DIR / 'token_pepper'}); see docs/operations.md to keep existing tokens"
+        )
+elif REGISTRY_TOKEN_PEPPER == SECRET_KEY and not (DEBUG or TESTING):
+    raise ImproperlyConfigured(
+        "REGISTRY_TOKEN_PEPPER must differ from SECRET_KEY; to keep existing tokens give Django a new "
+        "SECRET_KEY instead (docs/operations.md)"
+    )
 
 # --- API --------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -203,6 +251,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "registry.api.errors.exception_handler",
+    # DRF's own reading of X-Forwarded-For; the throttles call registry.client_address, which agrees.
+    "NUM_PROXIES": REGISTRY_TRUSTED_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
         "lookup_anon": env("THROTTLE_LOOKUP_ANON", "600/min"),
         "lookup_platform": env("THROTTLE_LOOKUP_PLATFORM", "60000/min"),

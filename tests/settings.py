@@ -12,6 +12,12 @@ from registry.settings import *  # noqa: E402,F403
 # Hashing passwords slowly protects production; in tests it only costs minutes.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 REGISTRY_THROTTLE = False
+# The shared store as it is without Redis (a database table): each test's writes roll back with
+# its transaction, and parallel runs never share counters through a Redis they both use.
+CACHES["shared"] = {  # noqa: F405
+    "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+    "LOCATION": "registry_shared_cache",
+}
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
     # One test database per process, so parallel runs (developers, CI, xdist) never collide.

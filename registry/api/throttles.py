@@ -1,4 +1,6 @@
-"""Per-client rate limits: anonymous lookups by IP, platform keys by key, label writes by token.
+"""Per-client rate limits: anonymous lookups by client address, platform keys by key, label writes by token.
+
+The client address is ``registry.client_address`` (X-Forwarded-For only behind trusted proxies).
 
 Switched off entirely by ``settings.REGISTRY_THROTTLE`` (the test settings do).
 Rates are read at request time so ``override_settings`` works in tests.
@@ -13,6 +15,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from registry.api.models import LabelToken, PlatformKey
+from registry.client_address import client_address
 
 
 class _Switchable(SimpleRateThrottle):
@@ -32,6 +35,10 @@ class _Switchable(SimpleRateThrottle):
 
     def scope_for(self, request: Any) -> str:
         raise NotImplementedError
+
+    def get_ident(self, request: Any) -> str:
+        # X-Forwarded-For only as far as REGISTRY_TRUSTED_PROXIES says; never the whole header.
+        return client_address(request)
 
 
 class LookupThrottle(_Switchable):

@@ -25,6 +25,7 @@ from registry.labels.forms import EditTrackFormSet, NewArtistFormSet, ReleaseEdi
 from registry.labels.views.access import label_view, release_of
 from registry.labels.views.declarations import live_draft
 from registry.labels.views.releases import NO_ARTIST, add_row, form_context, map_domain_error
+from registry.request_limits import accepts_files
 
 
 def _initial(catalog: drafts.CatalogEdit) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
@@ -59,6 +60,7 @@ def _render(
     return render(request, "labels/release_form.html", {**context, **extra})
 
 
+@accepts_files(max_bytes=services.AUDIO_HASH_MAX_BYTES)
 @label_view()
 @require_http_methods(["GET", "POST"])
 def release_edit(request: HttpRequest, label: Label, upc: str) -> HttpResponse:

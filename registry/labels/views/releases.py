@@ -30,6 +30,7 @@ from registry.labels.forms import (
 )
 from registry.labels.views.access import label_view, release_of
 from registry.labels.views.declarations import live_draft
+from registry.request_limits import accepts_files
 
 PAGE_SIZE = 25
 IMPORT_KEY = "labels:import"
@@ -147,6 +148,7 @@ def _import_initial(data: dict[str, Any], label: Label) -> tuple[dict[str, Any],
     return release_initial, new, tracks
 
 
+@accepts_files(max_bytes=services.AUDIO_HASH_MAX_BYTES)
 @label_view()
 @require_http_methods(["GET", "POST"])
 def release_new(request: HttpRequest, label: Label) -> HttpResponse:
@@ -215,6 +217,7 @@ def form_context(label: Label, form: Any, artists: Any, tracks: Any, **extra: An
     return {"label": label, "form": form, "artists": artists, "tracks": tracks, **extra}
 
 
+@accepts_files(max_bytes=ern.MAX_BYTES)
 @label_view()
 @require_http_methods(["GET", "POST"])
 def release_import(request: HttpRequest, label: Label) -> HttpResponse:

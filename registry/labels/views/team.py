@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from registry.api.models import LabelToken
@@ -17,7 +18,6 @@ from registry.labels.forms import InviteForm, TokenForm
 from registry.labels.models import Invitation
 from registry.labels.views.access import label_view
 
-JUST_CREATED_KEY = "labels:new-token"
 NEW_INVITE_KEY = "labels:new-invite"
 
 
@@ -25,20 +25,22 @@ NEW_INVITE_KEY = "labels:new-invite"
 @require_http_methods(["GET", "POST"])
 def tokens(request: HttpRequest, label: Label) -> HttpResponse:
     form = TokenForm(request.POST or None)
+    new = None
     if request.method == "POST" and form.is_valid():
         try:
             row, plaintext = label_token_create(label=label, name=form.cleaned_data["name"], created_by=request.user)
         except DomainError as exc:
             form.add_error("name", exc.message)
         else:
-            # Post/redirect/get; the plaintext survives exactly one page view in the session.
-            request.session[JUST_CREATED_KEY] = {"label": label.pk, "id": row.pk, "token": plaintext}
-            return redirect("labels:tokens", label_id=label.pk)
-    new = request.session.pop(JUST_CREATED_KEY, None)
-    if new and new.get("label") != label.pk:
-        new = None
+            # Shown in this response only: never put in the session (a database row until the
+            # next page view) or in any cache. Reloading asks the browser to post again.
+            new = {"id": row.pk, "token": plaintext}
+            form = TokenForm()
     rows = LabelToken.objects.filter(label=label).select_related("created_by")
-    return render(request, "labels/tokens.html", {"label": label, "form": form, "tokens": rows, "new": new})
+    response = render(request, "labels/tokens.html", {"label": label, "form": form, "tokens": rows, "new": new})
+    if new:
+        add_never_cache_headers(response)  # Cache-Control: no-store, for browsers and proxies alike
+    return response
 
 
 @label_view(owner=True)

@@ -33,6 +33,32 @@ def test_anonymous_lookups_are_limited_per_client(client, keys, throttled):
     assert other.status_code == 200
 
 
+def test_rotating_x_forwarded_for_does_not_escape_the_anonymous_limit(client, keys, throttled):
+    codes = [client.get("/.well-known/jwks.json", HTTP_X_FORWARDED_FOR=f"198.51.100.{i}").status_code for i in range(3)]
+    assert codes == [200, 200, 429]
+
+
+def test_a_forged_x_forwarded_for_does_not_spend_another_clients_quota(client, keys, throttled):
+    for _ in range(3):
+        client.get("/.well-known/jwks.json", REMOTE_ADDR="203.0.113.66", HTTP_X_FORWARDED_FOR="192.0.2.7")
+    victim = client.get("/.well-known/jwks.json", REMOTE_ADDR="192.0.2.7")
+    assert victim.status_code == 200
+
+
+def test_behind_trusted_proxies_the_client_is_the_address_the_first_of_them_saw(client, keys, throttled):
+    # The client wrote the left-most entry itself; the two proxies appended the rest.
+    with override_settings(REGISTRY_TRUSTED_PROXIES=2):  # nested inside throttled's override, undone first
+        codes = [
+            client.get(
+                "/.well-known/jwks.json", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=f"1.1.1.{i}, 192.0.2.7, 10.0.0.1"
+            ).status_code
+            for i in range(3)
+        ]
+        assert codes == [200, 200, 429]
+        other = client.get("/.well-known/jwks.json", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="192.0.2.8, 10.0.0.1")
+        assert other.status_code == 200
+
+
 def test_a_platform_key_gets_the_higher_limit_on_its_own_counter(client, keys, platform_key, throttled):
     for _ in range(2):
         client.get("/.well-known/jwks.json")
