@@ -18,7 +18,6 @@ from registry.labels.forms import InviteForm, TokenForm
 from registry.labels.models import Invitation
 from registry.labels.views.access import label_view
 
-NEW_INVITE_KEY = "labels:new-invite"
 
 
 @label_view(owner=True)
@@ -59,6 +58,7 @@ def token_revoke(request: HttpRequest, label: Label, token_id: int) -> HttpRespo
 @require_http_methods(["GET", "POST"])
 def members(request: HttpRequest, label: Label) -> HttpResponse:
     form = InviteForm(request.POST or None)
+    new = None
     if request.method == "POST" and form.is_valid():
         try:
             invitation, token = services.invitation_create(
@@ -67,14 +67,12 @@ def members(request: HttpRequest, label: Label) -> HttpResponse:
         except DomainError as exc:
             form.add_error("email" if "email" in exc.fields else None, exc.message)
         else:
+            # Shown in this response only, like a new token: never kept in the session or a cache.
             link = request.build_absolute_uri(reverse("labels:invitation", args=[token]))
-            request.session[NEW_INVITE_KEY] = {"label": label.pk, "email": invitation.email, "link": link}
-            return redirect("labels:members", label_id=label.pk)
-    new = request.session.pop(NEW_INVITE_KEY, None)
-    if new and new.get("label") != label.pk:
-        new = None
+            new = {"email": invitation.email, "link": link}
+            form = InviteForm()
     memberships = list(Membership.objects.filter(label=label).select_related("user").order_by("user__username"))
-    return render(
+    response = render(
         request,
         "labels/members.html",
         {
@@ -86,6 +84,9 @@ def members(request: HttpRequest, label: Label) -> HttpResponse:
             "invitations": Invitation.objects.filter(label=label, accepted_at__isnull=True, revoked_at__isnull=True),
         },
     )
+    if new:
+        add_never_cache_headers(response)
+    return response
 
 
 @label_view(owner=True)

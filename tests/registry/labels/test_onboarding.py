@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
 from django.core import mail
 from django.test import Client
 
@@ -98,8 +99,8 @@ def test_an_owner_of_another_label_cannot_take_over_a_label_before_it_is_approve
 ):
     """The review's account takeover: invite the victim's address, accept it signed out, wait for approval."""
     with django_capture_on_commit_callbacks(execute=True):
-        owner_client.post(f"/label/{label.pk}/members/", {"email": "mia@moss.example", "role": "submitter"})
-    html = owner_client.get(f"/label/{label.pk}/members/").content.decode()
+        r = owner_client.post(f"/label/{label.pk}/members/", {"email": "mia@moss.example", "role": "submitter"})
+    html = r.content.decode()
     invite_path = _path(re.search(r'value="(http://testserver/label/invite/[^"]+/)"', html).group(1))
     attacker = Client()
     with django_capture_on_commit_callbacks(execute=True):
@@ -180,11 +181,13 @@ def test_owners_invite_and_the_invitee_signs_up_then_confirms_the_address(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         response = owner_client.post(f"/label/{label.pk}/members/", {"email": "nia@example.com", "role": "submitter"})
-    assert response.status_code == 302
-    html = owner_client.get(f"/label/{label.pk}/members/").content.decode()
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    html = response.content.decode()
     link = re.search(r'value="(http://testserver/label/invite/[^"]+/)"', html).group(1)
     assert link.split("/")[-2] in mail.outbox[0].body
     assert link not in owner_client.get(f"/label/{label.pk}/members/").content.decode()  # shown once
+    for session in Session.objects.all():  # never kept server-side (the token alone lets anyone join)
+        assert link.split("/")[-2] not in str(session.get_decoded())
     invite = Invitation.objects.get()
     assert invite.token_hash not in link and not invite.proves_email
     client = Client()
