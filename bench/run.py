@@ -287,7 +287,6 @@ def main() -> None:
         results: dict[str, float] = {}
         for label, extra in (
             ("db", {}),
-            ("locmem", {"REGISTRY_LOOKUP_CACHE_SECONDS": "30"}),
             (
                 "redis",
                 {"REGISTRY_LOOKUP_CACHE_SECONDS": "30", "REDIS_URL": REDIS, "CACHE_PREFIX": f"bench{os.getpid()}"},
@@ -312,16 +311,6 @@ def main() -> None:
                 results["db"],
                 "req/s",
                 results["base-db"],
-                0.9,
-                True,
-            )
-        )
-        rows.append(
-            row(
-                "1b. same, lookup cache on (LocMemCache, per worker)",
-                results["locmem"],
-                "req/s",
-                results["base-locmem"],
                 0.9,
                 True,
             )

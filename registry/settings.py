@@ -123,8 +123,8 @@ if REDIS_URL and envbool("REGISTRY_CACHE", True):
         }
     }
 else:
-    # Per process. Django's default of 300 entries thrashes on lookups; 5000 answers of
-    # ~6 KB are ~30 MB per worker. Production shares one cache: set REDIS_URL.
+    # Per process, so it never holds lookup answers (see REGISTRY_LOOKUP_CACHE_SECONDS below);
+    # what every worker must agree on lives in CACHES["shared"]. Production sets REDIS_URL.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 5000}}}
 # What every worker must see alike (sign-in throttling, registry/auth_views.py): Redis when
 # REDIS_URL is set, even with REGISTRY_CACHE=0; otherwise a table in the database, which
@@ -221,8 +221,17 @@ REGISTRY_KEY_KDF_ROUNDS = envint("REGISTRY_KEY_KDF_ROUNDS", 100)
 # REGISTRY_KEY_DIR; mount it from offline storage, or empty it off the host). Unset: the file stays.
 REGISTRY_KEY_ARCHIVE_DIR = Path(env("REGISTRY_KEY_ARCHIVE_DIR")) if env("REGISTRY_KEY_ARCHIVE_DIR") else None
 REGISTRY_LOOKUP_MAX = 1000
-# Lookup answers kept in the cache (registry.declarations.cache); 0 switches it off (and is the test default).
-REGISTRY_LOOKUP_CACHE_SECONDS = envint("REGISTRY_LOOKUP_CACHE_SECONDS", 0 if TESTING else 30)
+# Lookup answers kept in the cache (registry.declarations.cache); 0 switches it off (and is the test
+# default). Only a cache every worker shares may hold them: in a per-process cache, a withdrawal
+# would keep answering the old version on the other workers until the entry expired.
+_SHARED_DEFAULT_CACHE = CACHES["default"]["BACKEND"].endswith("RedisCache")
+REGISTRY_LOOKUP_CACHE_SECONDS = envint(
+    "REGISTRY_LOOKUP_CACHE_SECONDS", 30 if _SHARED_DEFAULT_CACHE and not TESTING else 0
+)
+if REGISTRY_LOOKUP_CACHE_SECONDS > 0 and not _SHARED_DEFAULT_CACHE:
+    raise ImproperlyConfigured(
+        "REGISTRY_LOOKUP_CACHE_SECONDS needs a cache every worker shares: set REDIS_URL (or set it to 0)"
+    )
 # Platform API keys and label tokens are stored as HMAC-SHA256 under this pepper: a secret of its
 # own, so a leaked SECRET_KEY (or one rotated) says nothing about, and changes nothing in, the tokens.
 REGISTRY_TOKEN_PEPPER = env("REGISTRY_TOKEN_PEPPER")

@@ -45,7 +45,7 @@ def registry_env() -> dict[str, str]:
 
 
 class Gunicorn:
-    def __init__(self, workers: int = 3, threads: int = 2) -> None:
+    def __init__(self, workers: int = 3, threads: int = 2, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
@@ -54,6 +54,7 @@ class Gunicorn:
             "WEB_CONCURRENCY": str(workers),
             "GUNICORN_THREADS": str(threads),
             "ACCESS_LOG": "",
+            **(env or {}),
         }
         self.proc = subprocess.Popen(
             [
