@@ -2,15 +2,44 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import ValidationError
 
 from registry.catalog.models import Artist, Label, Membership, Recording, Release, ReleaseArtist, Track
+
+
+class CheckedAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete widget, re-rendering a refused form without querying values that are not ids.
+
+    Django's widget looks the submitted values up to show them again; a value such
+    as "a" where an id belongs raised ValueError in that query: a 500 instead of the
+    form's own "Select a valid choice" error.
+    """
+
+    def optgroups(self, name: str, value: list[Any], attr: dict | None = None) -> list:
+        target = self.field.remote_field.model._meta.get_field(self.field.remote_field.field_name)
+        valid = []
+        for v in value:
+            try:
+                target.to_python(v)
+            except ValidationError:
+                continue
+            valid.append(v)
+        return super().optgroups(name, valid, attr)
 
 
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
+
+    def formfield_for_foreignkey(self, db_field: Any, request: Any, **kwargs: Any) -> Any:
+        if db_field.name in self.autocomplete_fields:
+            kwargs["widget"] = CheckedAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(Label)
