@@ -9,6 +9,7 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 
 from registry.catalog.models import Artist, Label, Membership, Recording, Release, ReleaseArtist, Track
+from registry.text_input import AllowedCharactersAdminMixin
 
 
 class CheckedAutocompleteSelect(AutocompleteSelect):
@@ -43,7 +44,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Label)
-class LabelAdmin(admin.ModelAdmin):
+class LabelAdmin(AllowedCharactersAdminMixin, admin.ModelAdmin):
     list_display = ["name", "dpid", "verified", "is_demo", "created_at"]
     list_filter = ["verified", "is_demo"]
     search_fields = ["name", "dpid"]
@@ -51,7 +52,7 @@ class LabelAdmin(admin.ModelAdmin):
 
 
 @admin.register(Artist)
-class ArtistAdmin(admin.ModelAdmin):
+class ArtistAdmin(AllowedCharactersAdminMixin, admin.ModelAdmin):
     list_display = ["name", "persona", "isni", "label"]
     list_filter = ["persona"]
     search_fields = ["name", "isni"]
@@ -71,7 +72,7 @@ class TrackInline(admin.TabularInline):
 
 
 @admin.register(Release)
-class ReleaseAdmin(admin.ModelAdmin):
+class ReleaseAdmin(AllowedCharactersAdminMixin, admin.ModelAdmin):
     list_display = ["title", "upc", "label", "release_date", "current_declaration"]
     search_fields = ["title", "upc"]
     list_select_related = ["label", "current_declaration"]
@@ -81,7 +82,7 @@ class ReleaseAdmin(admin.ModelAdmin):
 
 
 @admin.register(Recording)
-class RecordingAdmin(admin.ModelAdmin):
+class RecordingAdmin(AllowedCharactersAdminMixin, admin.ModelAdmin):
     list_display = ["title", "isrc", "label", "duration"]
     readonly_fields = ["isrc", "label"]
     search_fields = ["title", "isrc"]

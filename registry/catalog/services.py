@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 
 from provenance import identifiers, vocabulary
 from provenance.errors import IdentifierError
+from provenance.text import refusal
 from registry.catalog.models import Artist, Label, Membership, Recording, Release, ReleaseArtist, Track
 from registry.errors import Conflict, ValidationFailed
 
@@ -37,10 +38,9 @@ def _text(value: Any, field: str, max_len: int) -> str:
     value = value.strip()
     if len(value) > max_len:
         raise ValidationFailed(f"{field} is too long", fields={field: [f"At most {max_len} characters."]})
-    if any(ord(c) < 32 for c in value):
-        raise ValidationFailed(
-            f"{field} contains control characters", fields={field: ["Control characters are not allowed."]}
-        )
+    refused = refusal(value)
+    if refused is not None:
+        raise ValidationFailed(f"{field}: {refused}", fields={field: [refused]})
     return value
 
 

@@ -14,6 +14,7 @@ from provenance.errors import IdentifierError
 from registry.catalog.models import LEVEL_CHOICES, PERSONA_CHOICES, Artist, Label, Membership
 from registry.labels import services
 from registry.labels.models import LabelApplication
+from registry.text_input import MultilineTextField, TextField
 
 LEVEL_RADIO_CHOICES = [(lv, vocabulary.LEVEL_LABELS[lv]) for lv in vocabulary.LEVELS]
 
@@ -62,6 +63,7 @@ class ApplicationForm(AccessibleErrorsMixin, forms.ModelForm):
             "or a label email address we can write to. Staff review every application.",
         }
         widgets = {"evidence": forms.Textarea(attrs={"rows": 4})}
+        field_classes = {"label_name": TextField, "contact_name": TextField, "evidence": MultilineTextField}
 
     def clean_dpid(self) -> str | None:
         value = (self.cleaned_data.get("dpid") or "").strip()
@@ -74,7 +76,7 @@ class ApplicationForm(AccessibleErrorsMixin, forms.ModelForm):
 
 
 class RejectApplicationForm(forms.Form):
-    reason = forms.CharField(
+    reason = MultilineTextField(
         widget=forms.Textarea(attrs={"rows": 4}), help_text="Sent to the applicant. Say what evidence was missing."
     )
 
@@ -84,7 +86,7 @@ class RejectApplicationForm(forms.Form):
 
 class ReleaseForm(AccessibleErrorsMixin, forms.Form):
     upc = forms.CharField(label="UPC / EAN", max_length=32, help_text="12 or 13 digits, as on the barcode.")
-    title = forms.CharField(max_length=500)
+    title = TextField(max_length=500)
     release_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     artwork_ai = forms.ChoiceField(
         label="AI in the artwork", choices=LEVEL_CHOICES, initial=vocabulary.NONE, widget=forms.RadioSelect
@@ -105,7 +107,7 @@ class ReleaseForm(AccessibleErrorsMixin, forms.Form):
 
 
 class NewArtistForm(AccessibleErrorsMixin, forms.Form):
-    name = forms.CharField(max_length=255, required=False)
+    name = TextField(max_length=255, required=False)
     persona = forms.ChoiceField(choices=PERSONA_CHOICES, initial=vocabulary.HUMAN)
     isni = forms.CharField(label="ISNI", max_length=32, required=False)
 
@@ -125,7 +127,7 @@ NewArtistFormSet = forms.formset_factory(NewArtistForm, extra=0, min_num=1, max_
 
 class TrackForm(AccessibleErrorsMixin, forms.Form):
     isrc = forms.CharField(label="ISRC", max_length=32, help_text="Like US-SKG-19-12345.")
-    title = forms.CharField(max_length=500)
+    title = TextField(max_length=500)
     position = forms.IntegerField(min_value=1, max_value=999)
     duration = forms.CharField(max_length=16, required=False, help_text="3:21 or 201 (seconds).")
     audio_sha256 = forms.CharField(
@@ -294,7 +296,7 @@ class DeclareForm(AccessibleErrorsMixin, forms.Form):
                     widget=forms.RadioSelect,
                     error_messages={"required": f"Choose a level for {vocabulary.PART_LABELS[part].lower()}."},
                 )
-            self.fields[field_name(i, "tools")] = forms.CharField(
+            self.fields[field_name(i, "tools")] = MultilineTextField(
                 label="AI tools used",
                 required=False,
                 max_length=2000,
@@ -304,14 +306,14 @@ class DeclareForm(AccessibleErrorsMixin, forms.Form):
             self.fields[field_name(i, "imitates")] = forms.BooleanField(
                 label="The voice imitates a real person", required=False
             )
-            self.fields[field_name(i, "consent")] = forms.CharField(
+            self.fields[field_name(i, "consent")] = TextField(
                 label="Consent reference",
                 required=False,
                 max_length=500,
                 help_text="Required if the voice imitates a real person: a contract or licence reference.",
             )
         if amend:
-            self.fields["reason"] = forms.CharField(
+            self.fields["reason"] = MultilineTextField(
                 label="Reason for this new version",
                 max_length=2000,
                 widget=forms.Textarea(attrs={"rows": 3}),
@@ -407,7 +409,7 @@ def apply_shortcut(data: Mapping[str, Any], shortcut: str, n_tracks: int) -> dic
 
 
 class ReasonForm(AccessibleErrorsMixin, forms.Form):
-    reason = forms.CharField(
+    reason = MultilineTextField(
         label="Reason",
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -419,7 +421,7 @@ class ReasonForm(AccessibleErrorsMixin, forms.Form):
 
 
 class TokenForm(AccessibleErrorsMixin, forms.Form):
-    name = forms.CharField(max_length=100, help_text="What uses this token, e.g. “Distributor sync”.")
+    name = TextField(max_length=100, help_text="What uses this token, e.g. “Distributor sync”.")
 
 
 class InviteForm(AccessibleErrorsMixin, forms.Form):
