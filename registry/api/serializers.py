@@ -6,6 +6,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from provenance import vocabulary
+from registry.catalog.services import RELEASE_MAX_TRACKS
 from registry.text_input import AllowedCharactersValidator
 
 LEVELS = list(vocabulary.LEVELS)
@@ -64,7 +65,7 @@ class ReleaseCreateIn(serializers.Serializer):
     release_date = serializers.DateField(required=False, allow_null=True)
     artwork = serializers.ChoiceField(choices=LEVELS, default=vocabulary.NONE)
     artists = ArtistIn(many=True, max_length=50)
-    tracks = TrackIn(many=True, max_length=500)
+    tracks = TrackIn(many=True, max_length=RELEASE_MAX_TRACKS)
 
 
 class AmendIn(serializers.Serializer):
@@ -75,7 +76,7 @@ class AmendIn(serializers.Serializer):
     release_date = serializers.DateField(required=False)
     artwork = serializers.ChoiceField(choices=LEVELS, required=False)
     artists = ArtistIn(many=True, required=False, max_length=50)
-    tracks = AmendTrackIn(many=True, required=False, max_length=500)
+    tracks = AmendTrackIn(many=True, required=False, max_length=RELEASE_MAX_TRACKS)
 
 
 class WithdrawIn(serializers.Serializer):

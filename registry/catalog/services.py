@@ -18,6 +18,9 @@ from provenance.text import refusal
 from registry.catalog.models import Artist, Label, Membership, Recording, Release, ReleaseArtist, Track
 from registry.errors import Conflict, ValidationFailed
 
+# The most tracks a release may have, at every door: the services, the API, the forms and the ERN import.
+RELEASE_MAX_TRACKS = 500
+
 
 def _normalize(func: Any, value: Any, field: str) -> str:
     try:
@@ -117,6 +120,11 @@ def resolve_artists(
 def _clean_tracks(tracks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     if not tracks:
         raise ValidationFailed("a release needs at least one track", fields={"tracks": ["Add at least one track."]})
+    if len(tracks) > RELEASE_MAX_TRACKS:
+        raise ValidationFailed(
+            f"a release may have at most {RELEASE_MAX_TRACKS} tracks",
+            fields={"tracks": [f"At most {RELEASE_MAX_TRACKS} tracks."]},
+        )
     cleaned: list[dict[str, Any]] = []
     seen_isrc: set[str] = set()
     seen_pos: set[int] = set()
@@ -162,8 +170,6 @@ def _clean_tracks(tracks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 "artists": t.get("artists") or [],
             }
         )
-    if len(cleaned) > 500:
-        raise ValidationFailed("a release may have at most 500 tracks", fields={"tracks": ["At most 500 tracks."]})
     return cleaned
 
 

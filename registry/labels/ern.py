@@ -27,6 +27,7 @@ from defusedxml.ElementTree import fromstring
 from provenance import identifiers, vocabulary
 from provenance.errors import IdentifierError
 from provenance.text import refusal
+from registry.catalog.services import RELEASE_MAX_TRACKS
 from registry.errors import ValidationFailed
 
 ERN_NAMESPACES = {
@@ -196,7 +197,8 @@ def parse_ern(data: bytes) -> dict[str, Any]:
 
     Raises :class:`registry.errors.ValidationFailed` (``fields={"file": [...]}``)
     with a message saying what is wrong: hostile constructs, not XML, not an
-    ERN 4.3.x NewReleaseMessage, no release or no sound recordings, a name or
+    ERN 4.3.x NewReleaseMessage, no release, no sound recordings or more than
+    ``RELEASE_MAX_TRACKS``, a name or
     title with a character ``provenance.text.refusal`` refuses.
     """
     root = _parse_xml(data)
@@ -240,8 +242,15 @@ def parse_ern(data: bytes) -> dict[str, Any]:
             positions[ref] = int(seq)
 
     resource_list = _child(root, "ResourceList")
+    recordings = _children(resource_list, "SoundRecording")
+    if len(recordings) > RELEASE_MAX_TRACKS:
+        # Refused before reading them: the form page for thousands of rows was megabytes and seconds to build.
+        raise _fail(
+            f"The message has {len(recordings)} sound recordings; a release has at most {RELEASE_MAX_TRACKS} "
+            "tracks. Split it into several releases."
+        )
     tracks: list[dict[str, Any]] = []
-    for n, sr in enumerate(_children(resource_list, "SoundRecording"), start=1):
+    for n, sr in enumerate(recordings, start=1):
         ref = _text(sr, "ResourceReference")
         isrc = _text(sr, "SoundRecordingEdition", "ResourceId", "ISRC") or _text(sr, "ResourceId", "ISRC")
         try:

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from provenance import identifiers, vocabulary
 from provenance.errors import IdentifierError
 from registry.catalog.models import LEVEL_CHOICES, PERSONA_CHOICES, Artist, Label, Membership
+from registry.catalog.services import RELEASE_MAX_TRACKS
 from registry.labels import services
 from registry.labels.models import LabelApplication
 from registry.text_input import MultilineTextField, TextField
@@ -182,7 +183,7 @@ class TrackForm(AccessibleErrorsMixin, forms.Form):
 class BaseTrackFormSet(forms.BaseFormSet):
     default_error_messages = {
         "too_few_forms": "A release needs at least one track.",
-        "too_many_forms": "At most 500 tracks.",
+        "too_many_forms": f"At most {RELEASE_MAX_TRACKS} tracks.",
     }
 
     def add_fields(self, form: forms.Form, index: int | None) -> None:
@@ -216,8 +217,16 @@ class BaseTrackFormSet(forms.BaseFormSet):
             seen_pos.setdefault(pos, i)
 
 
+# absolute_max: a posted TOTAL_FORMS of 10**9 builds (and re-renders) at most this many rows, not max_num + 1000.
 TrackFormSet = forms.formset_factory(
-    TrackForm, formset=BaseTrackFormSet, extra=0, min_num=1, validate_min=True, max_num=500, validate_max=True
+    TrackForm,
+    formset=BaseTrackFormSet,
+    extra=0,
+    min_num=1,
+    validate_min=True,
+    max_num=RELEASE_MAX_TRACKS,
+    validate_max=True,
+    absolute_max=RELEASE_MAX_TRACKS,
 )
 # Editing a release: the same rows, each with a "remove this track" box.
 EditTrackFormSet = forms.formset_factory(
@@ -226,8 +235,9 @@ EditTrackFormSet = forms.formset_factory(
     extra=0,
     min_num=1,
     validate_min=True,
-    max_num=500,
+    max_num=RELEASE_MAX_TRACKS,
     validate_max=True,
+    absolute_max=RELEASE_MAX_TRACKS,
     can_delete=True,
 )
 

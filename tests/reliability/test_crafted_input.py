@@ -269,7 +269,8 @@ def test_a_crafted_value_in_any_form_field_is_never_a_5xx(world, owner, staff, p
     failures = []
     for form in parser.forms:
         for name in form:
-            # A huge TOTAL_FORMS is capped by the formset's absolute_max (tested in tests/registry/labels/).
+            # A huge TOTAL_FORMS is capped by the formsets' absolute_max (tests/registry/labels/test_release_form.py
+            # ::test_a_huge_total_forms_builds_at_most_the_track_cap_of_rows); here it would only be slow.
             if name == "csrfmiddlewaretoken" or (value == HUGE and name.endswith("_FORMS")):
                 continue
             response = client.post(path, {**form, name: value})

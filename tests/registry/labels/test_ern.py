@@ -90,3 +90,12 @@ def test_an_import_without_a_file_says_so(client, owner, label):
     r = client.post(f"/label/{label.pk}/releases/import/", {})
     assert r.status_code == 200
     assert "This field is required" in r.content.decode()
+
+
+def test_a_message_over_the_track_cap_is_refused_with_the_count():
+    from registry.catalog.services import RELEASE_MAX_TRACKS
+    from tests.registry.labels.test_release_form import ern_with_recordings
+
+    with pytest.raises(ValidationFailed, match=f"has {RELEASE_MAX_TRACKS + 1} sound recordings; a release has at most"):
+        parse_ern(ern_with_recordings(RELEASE_MAX_TRACKS + 1))
+    assert len(parse_ern(ern_with_recordings(RELEASE_MAX_TRACKS))["tracks"]) == RELEASE_MAX_TRACKS
