@@ -16,8 +16,9 @@ class CheckedAutocompleteSelect(AutocompleteSelect):
     """Django's autocomplete widget, re-rendering a refused form without querying values that are not ids.
 
     Django's widget looks the submitted values up to show them again; a value such
-    as "a" where an id belongs raised ValueError in that query: a 500 instead of the
-    form's own "Select a valid choice" error.
+    as "a" where an id belongs raised ValueError in that query (and on SQLite a
+    20-digit one OverflowError): a 500 instead of the form's own "Select a valid
+    choice" error.
     """
 
     def optgroups(self, name: str, value: list[Any], attr: dict | None = None) -> list:
@@ -25,7 +26,7 @@ class CheckedAutocompleteSelect(AutocompleteSelect):
         valid = []
         for v in value:
             try:
-                target.to_python(v)
+                target.run_validators(target.to_python(v))  # the validators bound it to the database's range
             except ValidationError:
                 continue
             valid.append(v)

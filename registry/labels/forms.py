@@ -85,6 +85,26 @@ class RejectApplicationForm(forms.Form):
 # --- releases ---------------------------------------------------------------
 
 
+class ArtistChoiceField(forms.ModelMultipleChoiceField):
+    """Artists picked by id; an id beyond the id column's range is "not one of the choices".
+
+    Django's field looks the ids up with ``pk__in``, which on SQLite raised
+    OverflowError (a 500) for a 20-digit id; the pk field's own range validators
+    refuse it first.
+    """
+
+    def _check_values(self, value: Any) -> Any:
+        pk = self.queryset.model._meta.pk
+        for v in value:
+            try:
+                pk.run_validators(pk.to_python(v))
+            except ValidationError:
+                raise ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": v}
+                ) from None
+        return super()._check_values(value)
+
+
 class ReleaseForm(AccessibleErrorsMixin, forms.Form):
     upc = forms.CharField(label="UPC / EAN", max_length=32, help_text="12 or 13 digits, as on the barcode.")
     title = TextField(max_length=500)
@@ -92,7 +112,7 @@ class ReleaseForm(AccessibleErrorsMixin, forms.Form):
     artwork_ai = forms.ChoiceField(
         label="AI in the artwork", choices=LEVEL_CHOICES, initial=vocabulary.NONE, widget=forms.RadioSelect
     )
-    existing_artists = forms.ModelMultipleChoiceField(
+    existing_artists = ArtistChoiceField(
         label="Artists already in your catalog",
         queryset=Artist.objects.none(),
         required=False,
