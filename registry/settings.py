@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "registry.middleware.SecurityHeadersMiddleware",
     # Before anything reads a body (sessions, CSRF): oversized bodies answer 413 unread.
     "registry.request_limits.RequestBodyLimitMiddleware",
+    "registry.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -6,12 +6,22 @@ from django.conf import settings
 from rest_framework import serializers
 
 from provenance import vocabulary
+from registry.catalog.services import RELEASE_MAX_TRACKS
+from registry.text_input import AllowedCharactersValidator
 
 LEVELS = list(vocabulary.LEVELS)
 
 
+class Text(serializers.CharField):
+    """A name, title or reason: also refuses what ``provenance.text.refusal`` refuses (controls, U+FFFF …)."""
+
+    def __init__(self, *, multiline: bool = False, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.validators.append(AllowedCharactersValidator(multiline=multiline))
+
+
 class ArtistIn(serializers.Serializer):
-    name = serializers.CharField(max_length=255)
+    name = Text(max_length=255)
     isni = serializers.CharField(max_length=32, required=False, allow_null=True, allow_blank=True)
     persona = serializers.ChoiceField(choices=list(vocabulary.PERSONAS), default=vocabulary.HUMAN)
 
@@ -26,20 +36,18 @@ class PartsIn(serializers.Serializer):
 
 class VoiceLikenessIn(serializers.Serializer):
     imitates_real_person = serializers.BooleanField(default=False)
-    consent_reference = serializers.CharField(max_length=500, required=False, allow_null=True, allow_blank=True)
+    consent_reference = Text(max_length=500, required=False, allow_null=True, allow_blank=True)
 
 
 class TrackAIIn(serializers.Serializer):
     parts = PartsIn()
-    tools = serializers.ListField(
-        child=serializers.CharField(max_length=200), max_length=50, required=False, default=list
-    )
+    tools = serializers.ListField(child=Text(max_length=200), max_length=50, required=False, default=list)
     voice_likeness = VoiceLikenessIn(required=False)
 
 
 class TrackIn(serializers.Serializer):
     isrc = serializers.CharField(max_length=32)
-    title = serializers.CharField(max_length=500)
+    title = Text(max_length=500)
     position = serializers.IntegerField(min_value=1, max_value=999, required=False)
     duration = serializers.IntegerField(min_value=0, max_value=86400, required=False, allow_null=True)
     audio_sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$", required=False, allow_null=True)
@@ -53,26 +61,26 @@ class AmendTrackIn(TrackIn):
 
 class ReleaseCreateIn(serializers.Serializer):
     upc = serializers.CharField(max_length=32)
-    title = serializers.CharField(max_length=500)
+    title = Text(max_length=500)
     release_date = serializers.DateField(required=False, allow_null=True)
     artwork = serializers.ChoiceField(choices=LEVELS, default=vocabulary.NONE)
     artists = ArtistIn(many=True, max_length=50)
-    tracks = TrackIn(many=True, max_length=500)
+    tracks = TrackIn(many=True, max_length=RELEASE_MAX_TRACKS)
 
 
 class AmendIn(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
+    reason = Text(max_length=2000, multiline=True)
     expected_version = serializers.IntegerField(min_value=1, required=False)
     ai = serializers.DictField(child=TrackAIIn(), required=False)
-    title = serializers.CharField(max_length=500, required=False)
+    title = Text(max_length=500, required=False)
     release_date = serializers.DateField(required=False)
     artwork = serializers.ChoiceField(choices=LEVELS, required=False)
     artists = ArtistIn(many=True, required=False, max_length=50)
-    tracks = AmendTrackIn(many=True, required=False, max_length=500)
+    tracks = AmendTrackIn(many=True, required=False, max_length=RELEASE_MAX_TRACKS)
 
 
 class WithdrawIn(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
+    reason = Text(max_length=2000, multiline=True)
     expected_version = serializers.IntegerField(min_value=1, required=False)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from provenance.text import refusal
 from registry.api.models import LabelToken, PlatformKey
 from registry.catalog.models import Label
 from registry.errors import NotFound, ValidationFailed
@@ -40,6 +41,9 @@ def label_token_create(*, label: Label, name: str, created_by: Any = None) -> tu
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise ValidationFailed("a token needs a name (at most 100 characters)", fields={"name": ["Name the token."]})
+    refused = refusal(name)
+    if refused is not None:
+        raise ValidationFailed(f"name: {refused}", fields={"name": [refused]})
     public_id, token = _new_secret(LABEL_PREFIX)
     row = LabelToken.objects.create(
         label=label, name=name, public_id=public_id, digest=_digest(token), created_by=created_by

@@ -17,8 +17,12 @@ from django.db.models import Q
 
 from provenance import identifiers, vocabulary
 from provenance.errors import IdentifierError
+from provenance.text import refusal
 from registry.catalog.models import Artist, Label, Membership, Recording, Release, ReleaseArtist, Track
 from registry.errors import Conflict, ValidationFailed
+
+# The most tracks a release may have, at every door: the services, the API, the forms and the ERN import.
+RELEASE_MAX_TRACKS = 500
 
 
 def _normalize(func: Any, value: Any, field: str) -> str:
@@ -40,10 +44,9 @@ def _text(value: Any, field: str, max_len: int) -> str:
     value = value.strip()
     if len(value) > max_len:
         raise ValidationFailed(f"{field} is too long", fields={field: [f"At most {max_len} characters."]})
-    if any(ord(c) < 32 for c in value):
-        raise ValidationFailed(
-            f"{field} contains control characters", fields={field: ["Control characters are not allowed."]}
-        )
+    refused = refusal(value)
+    if refused is not None:
+        raise ValidationFailed(f"{field}: {refused}", fields={field: [refused]})
     return value
 
 
@@ -120,6 +123,11 @@ def resolve_artists(
 def _clean_tracks(tracks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     if not tracks:
         raise ValidationFailed("a release needs at least one track", fields={"tracks": ["Add at least one track."]})
+    if len(tracks) > RELEASE_MAX_TRACKS:
+        raise ValidationFailed(
+            f"a release may have at most {RELEASE_MAX_TRACKS} tracks",
+            fields={"tracks": [f"At most {RELEASE_MAX_TRACKS} tracks."]},
+        )
     cleaned: list[dict[str, Any]] = []
     seen_isrc: set[str] = set()
     seen_pos: set[int] = set()
@@ -165,8 +173,6 @@ def _clean_tracks(tracks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 "artists": t.get("artists") or [],
             }
         )
-    if len(cleaned) > 500:
-        raise ValidationFailed("a release may have at most 500 tracks", fields={"tracks": ["At most 500 tracks."]})
     return cleaned
 
 

@@ -21,6 +21,7 @@ from provenance import bundle as pbundle
 from provenance import dsse, jcs, statement, vocabulary
 from provenance.disclosure import summary_text
 from provenance.errors import StatementError
+from provenance.text import refusal
 from registry.catalog.models import Release
 from registry.declarations import cache as lookup_cache
 from registry.declarations.models import Declaration, DeclaredRecording, IdentifierClaim
@@ -30,11 +31,6 @@ from registry.transparency.keys import active_key, load_private_key
 from registry.transparency.models import SigningKey
 
 TrackAI = Mapping[str, Any]  # {"parts": {...}, "voice_likeness": {...}, "tools": [...]}
-
-
-def _has_control(text: str) -> bool:
-    """Control characters (C0, DEL, C1) have no place in a tool name or a consent reference."""
-    return any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in text)
 
 
 def _clean_ai(isrc: str, ai: TrackAI | None) -> dict[str, Any]:
@@ -71,10 +67,15 @@ def _clean_ai(isrc: str, ai: TrackAI | None) -> dict[str, Any]:
             fields={f"ai.{isrc}.voice_likeness": ["true or false."]},
         )
     consent = likeness.get("consent_reference") or None
-    if consent is not None and (not isinstance(consent, str) or len(consent) > 500 or _has_control(consent)):
+    if consent is not None and (not isinstance(consent, str) or len(consent) > 500):
         raise ValidationFailed(
             f"track {isrc}: consent_reference must be text",
             fields={f"ai.{isrc}.voice_likeness": ["Text, at most 500 characters."]},
+        )
+    refused = refusal(consent) if consent else None
+    if refused is not None:
+        raise ValidationFailed(
+            f"track {isrc}: consent_reference: {refused}", fields={f"ai.{isrc}.voice_likeness": [refused]}
         )
     if imitates and not (consent and consent.strip()):
         raise ValidationFailed(
@@ -85,11 +86,14 @@ def _clean_ai(isrc: str, ai: TrackAI | None) -> dict[str, Any]:
     if (
         not isinstance(tools, list)
         or len(tools) > 50
-        or not all(isinstance(t, str) and t.strip() and len(t) <= 200 and not _has_control(t) for t in tools)
+        or not all(isinstance(t, str) and t.strip() and len(t) <= 200 for t in tools)
     ):
         raise ValidationFailed(
             f"track {isrc}: tools must be a list of names", fields={f"ai.{isrc}.tools": ["A list of tool names."]}
         )
+    refused = next((r for r in map(refusal, tools) if r is not None), None)
+    if refused is not None:
+        raise ValidationFailed(f"track {isrc}: a tool name: {refused}", fields={f"ai.{isrc}.tools": [refused]})
     return {
         "parts": clean_parts,
         "voice_likeness": {"imitates_real_person": imitates, "consent_reference": consent.strip() if consent else None},
@@ -309,6 +313,9 @@ def _reason(reason: str | None) -> str:
         )
     if len(reason) > 2000:
         raise ValidationFailed("the reason is too long", fields={"reason": ["At most 2000 characters."]})
+    refused = refusal(reason, multiline=True)
+    if refused is not None:
+        raise ValidationFailed(f"reason: {refused}", fields={"reason": [refused]})
     return reason.strip()
 
 

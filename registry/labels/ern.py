@@ -26,6 +26,8 @@ from defusedxml.ElementTree import fromstring
 
 from provenance import identifiers, vocabulary
 from provenance.errors import IdentifierError
+from provenance.text import refusal
+from registry.catalog.services import RELEASE_MAX_TRACKS
 from registry.errors import ValidationFailed
 
 ERN_NAMESPACES = {
@@ -158,6 +160,19 @@ def _parse_xml(data: bytes) -> Element:
         raise _fail(f"This is not well-formed XML: {exc}") from None
 
 
+def _refuse_forbidden_characters(title: str, artists: list[dict], tracks: list[dict]) -> None:
+    """The characters the catalog refuses (XML 1.0 allows C1 controls) are refused here, naming where they are."""
+    texts = [("The release title", title)]
+    texts += [(f"Artist {a['name']!r}", a["name"]) for a in artists]
+    for t in tracks:
+        texts.append((f"The title of sound recording {t['isrc']}", t["title"]))
+        texts += [(f"A tool of sound recording {t['isrc']}", tool) for tool in t["tools"]]
+    for where, value in texts:
+        refused = refusal(value)
+        if refused is not None:
+            raise _fail(f"{where}: {refused}")
+
+
 def parse_ern(data: bytes) -> dict[str, Any]:
     """Parse an ERN ``NewReleaseMessage`` (bytes) into a release for the label forms.
 
@@ -182,7 +197,9 @@ def parse_ern(data: bytes) -> dict[str, Any]:
 
     Raises :class:`registry.errors.ValidationFailed` (``fields={"file": [...]}``)
     with a message saying what is wrong: hostile constructs, not XML, not an
-    ERN 4.3.x NewReleaseMessage, no release or no sound recordings.
+    ERN 4.3.x NewReleaseMessage, no release, no sound recordings or more than
+    ``RELEASE_MAX_TRACKS``, a name or
+    title with a character ``provenance.text.refusal`` refuses.
     """
     root = _parse_xml(data)
     ns = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
@@ -225,8 +242,15 @@ def parse_ern(data: bytes) -> dict[str, Any]:
             positions[ref] = int(seq)
 
     resource_list = _child(root, "ResourceList")
+    recordings = _children(resource_list, "SoundRecording")
+    if len(recordings) > RELEASE_MAX_TRACKS:
+        # Refused before reading them: the form page for thousands of rows was megabytes and seconds to build.
+        raise _fail(
+            f"The message has {len(recordings)} sound recordings; a release has at most {RELEASE_MAX_TRACKS} "
+            "tracks. Split it into several releases."
+        )
     tracks: list[dict[str, Any]] = []
-    for n, sr in enumerate(_children(resource_list, "SoundRecording"), start=1):
+    for n, sr in enumerate(recordings, start=1):
         ref = _text(sr, "ResourceReference")
         isrc = _text(sr, "SoundRecordingEdition", "ResourceId", "ISRC") or _text(sr, "ResourceId", "ISRC")
         try:
@@ -276,6 +300,7 @@ def parse_ern(data: bytes) -> dict[str, Any]:
     if not tracks:
         raise _fail("The message has no <ResourceList><SoundRecording>: there is nothing to declare.")
     tracks.sort(key=lambda t: t["position"])
+    _refuse_forbidden_characters(title, artists, tracks)
 
     artwork = vocabulary.NONE
     for image in _children(resource_list, "Image"):

@@ -12,8 +12,10 @@ from django.core.exceptions import ValidationError
 from provenance import identifiers, vocabulary
 from provenance.errors import IdentifierError
 from registry.catalog.models import LEVEL_CHOICES, PERSONA_CHOICES, Artist, Label, Membership
+from registry.catalog.services import RELEASE_MAX_TRACKS
 from registry.labels import services
 from registry.labels.models import LabelApplication
+from registry.text_input import MultilineTextField, TextField
 
 LEVEL_RADIO_CHOICES = [(lv, vocabulary.LEVEL_LABELS[lv]) for lv in vocabulary.LEVELS]
 
@@ -62,6 +64,7 @@ class ApplicationForm(AccessibleErrorsMixin, forms.ModelForm):
             "or a label email address we can write to. Staff review every application.",
         }
         widgets = {"evidence": forms.Textarea(attrs={"rows": 4})}
+        field_classes = {"label_name": TextField, "contact_name": TextField, "evidence": MultilineTextField}
 
     def clean_dpid(self) -> str | None:
         value = (self.cleaned_data.get("dpid") or "").strip()
@@ -74,7 +77,7 @@ class ApplicationForm(AccessibleErrorsMixin, forms.ModelForm):
 
 
 class RejectApplicationForm(forms.Form):
-    reason = forms.CharField(
+    reason = MultilineTextField(
         widget=forms.Textarea(attrs={"rows": 4}), help_text="Sent to the applicant. Say what evidence was missing."
     )
 
@@ -82,14 +85,34 @@ class RejectApplicationForm(forms.Form):
 # --- releases ---------------------------------------------------------------
 
 
+class ArtistChoiceField(forms.ModelMultipleChoiceField):
+    """Artists picked by id; an id beyond the id column's range is "not one of the choices".
+
+    Django's field looks the ids up with ``pk__in``, which on SQLite raised
+    OverflowError (a 500) for a 20-digit id; the pk field's own range validators
+    refuse it first.
+    """
+
+    def _check_values(self, value: Any) -> Any:
+        pk = self.queryset.model._meta.pk
+        for v in value:
+            try:
+                pk.run_validators(pk.to_python(v))
+            except ValidationError:
+                raise ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": v}
+                ) from None
+        return super()._check_values(value)
+
+
 class ReleaseForm(AccessibleErrorsMixin, forms.Form):
     upc = forms.CharField(label="UPC / EAN", max_length=32, help_text="12 or 13 digits, as on the barcode.")
-    title = forms.CharField(max_length=500)
+    title = TextField(max_length=500)
     release_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     artwork_ai = forms.ChoiceField(
         label="AI in the artwork", choices=LEVEL_CHOICES, initial=vocabulary.NONE, widget=forms.RadioSelect
     )
-    existing_artists = forms.ModelMultipleChoiceField(
+    existing_artists = ArtistChoiceField(
         label="Artists already in your catalog",
         queryset=Artist.objects.none(),
         required=False,
@@ -105,7 +128,7 @@ class ReleaseForm(AccessibleErrorsMixin, forms.Form):
 
 
 class NewArtistForm(AccessibleErrorsMixin, forms.Form):
-    name = forms.CharField(max_length=255, required=False)
+    name = TextField(max_length=255, required=False)
     persona = forms.ChoiceField(choices=PERSONA_CHOICES, initial=vocabulary.HUMAN)
     isni = forms.CharField(label="ISNI", max_length=32, required=False)
 
@@ -125,7 +148,7 @@ NewArtistFormSet = forms.formset_factory(NewArtistForm, extra=0, min_num=1, max_
 
 class TrackForm(AccessibleErrorsMixin, forms.Form):
     isrc = forms.CharField(label="ISRC", max_length=32, help_text="Like US-SKG-19-12345.")
-    title = forms.CharField(max_length=500)
+    title = TextField(max_length=500)
     position = forms.IntegerField(min_value=1, max_value=999)
     duration = forms.CharField(max_length=16, required=False, help_text="3:21 or 201 (seconds).")
     audio_sha256 = forms.CharField(
@@ -180,7 +203,7 @@ class TrackForm(AccessibleErrorsMixin, forms.Form):
 class BaseTrackFormSet(forms.BaseFormSet):
     default_error_messages = {
         "too_few_forms": "A release needs at least one track.",
-        "too_many_forms": "At most 500 tracks.",
+        "too_many_forms": f"At most {RELEASE_MAX_TRACKS} tracks.",
     }
 
     def add_fields(self, form: forms.Form, index: int | None) -> None:
@@ -214,8 +237,16 @@ class BaseTrackFormSet(forms.BaseFormSet):
             seen_pos.setdefault(pos, i)
 
 
+# absolute_max: a posted TOTAL_FORMS of 10**9 builds (and re-renders) at most this many rows, not max_num + 1000.
 TrackFormSet = forms.formset_factory(
-    TrackForm, formset=BaseTrackFormSet, extra=0, min_num=1, validate_min=True, max_num=500, validate_max=True
+    TrackForm,
+    formset=BaseTrackFormSet,
+    extra=0,
+    min_num=1,
+    validate_min=True,
+    max_num=RELEASE_MAX_TRACKS,
+    validate_max=True,
+    absolute_max=RELEASE_MAX_TRACKS,
 )
 # Editing a release: the same rows, each with a "remove this track" box.
 EditTrackFormSet = forms.formset_factory(
@@ -224,8 +255,9 @@ EditTrackFormSet = forms.formset_factory(
     extra=0,
     min_num=1,
     validate_min=True,
-    max_num=500,
+    max_num=RELEASE_MAX_TRACKS,
     validate_max=True,
+    absolute_max=RELEASE_MAX_TRACKS,
     can_delete=True,
 )
 
@@ -294,7 +326,7 @@ class DeclareForm(AccessibleErrorsMixin, forms.Form):
                     widget=forms.RadioSelect,
                     error_messages={"required": f"Choose a level for {vocabulary.PART_LABELS[part].lower()}."},
                 )
-            self.fields[field_name(i, "tools")] = forms.CharField(
+            self.fields[field_name(i, "tools")] = MultilineTextField(
                 label="AI tools used",
                 required=False,
                 max_length=2000,
@@ -304,14 +336,14 @@ class DeclareForm(AccessibleErrorsMixin, forms.Form):
             self.fields[field_name(i, "imitates")] = forms.BooleanField(
                 label="The voice imitates a real person", required=False
             )
-            self.fields[field_name(i, "consent")] = forms.CharField(
+            self.fields[field_name(i, "consent")] = TextField(
                 label="Consent reference",
                 required=False,
                 max_length=500,
                 help_text="Required if the voice imitates a real person: a contract or licence reference.",
             )
         if amend:
-            self.fields["reason"] = forms.CharField(
+            self.fields["reason"] = MultilineTextField(
                 label="Reason for this new version",
                 max_length=2000,
                 widget=forms.Textarea(attrs={"rows": 3}),
@@ -407,7 +439,7 @@ def apply_shortcut(data: Mapping[str, Any], shortcut: str, n_tracks: int) -> dic
 
 
 class ReasonForm(AccessibleErrorsMixin, forms.Form):
-    reason = forms.CharField(
+    reason = MultilineTextField(
         label="Reason",
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -419,7 +451,7 @@ class ReasonForm(AccessibleErrorsMixin, forms.Form):
 
 
 class TokenForm(AccessibleErrorsMixin, forms.Form):
-    name = forms.CharField(max_length=100, help_text="What uses this token, e.g. “Distributor sync”.")
+    name = TextField(max_length=100, help_text="What uses this token, e.g. “Distributor sync”.")
 
 
 class InviteForm(AccessibleErrorsMixin, forms.Form):

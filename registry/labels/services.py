@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from provenance import identifiers
 from provenance.errors import IdentifierError
+from provenance.text import refusal
 from registry.catalog.models import Label, Membership
 from registry.catalog.services import label_create, membership_add
 from registry.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -49,6 +50,14 @@ def application_submit(
     dpid: str | None = None,
     website: str = "",
 ) -> LabelApplication:
+    for field, value, multiline in (
+        ("label_name", label_name, False),
+        ("contact_name", contact_name, False),
+        ("evidence", evidence, True),
+    ):
+        refused = refusal(value, multiline=multiline)
+        if refused is not None:
+            raise ValidationFailed(f"{field}: {refused}", fields={field: [refused]})
     if dpid:
         try:
             dpid = identifiers.normalize_dpid(dpid)

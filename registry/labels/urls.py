@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from registry import converters  # noqa: F401  (registers <id:…>)
 from registry.labels.views import declarations, onboarding, release_edit, releases, team
 
 app_name = "labels"
@@ -15,20 +16,20 @@ urlpatterns = [
     path("welcome/<uidb64>/<token>/", onboarding.WelcomeView.as_view(), name="welcome"),
     path("invite/<str:token>/", onboarding.invitation, name="invitation"),
     path("email/<str:token>/", onboarding.email_confirm, name="email_confirm"),
-    path("<int:label_id>/", releases.dashboard, name="dashboard"),
-    path("<int:label_id>/releases/new/", releases.release_new, name="release_new"),
-    path("<int:label_id>/releases/import/", releases.release_import, name="release_import"),
-    path("<int:label_id>/releases/<str:upc>/", releases.release_detail, name="release"),
-    path("<int:label_id>/releases/<str:upc>/edit/", release_edit.release_edit, name="release_edit"),
-    path("<int:label_id>/releases/<str:upc>/delete/", release_edit.release_delete, name="release_delete"),
-    path("<int:label_id>/releases/<str:upc>/declare/", declarations.declare, name="declare"),
-    path("<int:label_id>/releases/<str:upc>/review/", declarations.review, name="review"),
-    path("<int:label_id>/releases/<str:upc>/signed/<int:version>/", declarations.signed, name="signed"),
-    path("<int:label_id>/releases/<str:upc>/withdraw/", declarations.withdraw, name="withdraw"),
-    path("<int:label_id>/tokens/", team.tokens, name="tokens"),
-    path("<int:label_id>/tokens/<int:token_id>/revoke/", team.token_revoke, name="token_revoke"),
-    path("<int:label_id>/members/", team.members, name="members"),
-    path("<int:label_id>/members/<int:membership_id>/role/", team.member_role, name="member_role"),
-    path("<int:label_id>/members/<int:membership_id>/remove/", team.member_remove, name="member_remove"),
-    path("<int:label_id>/invitations/<int:invitation_id>/revoke/", team.invitation_revoke, name="invitation_revoke"),
+    path("<id:label_id>/", releases.dashboard, name="dashboard"),
+    path("<id:label_id>/releases/new/", releases.release_new, name="release_new"),
+    path("<id:label_id>/releases/import/", releases.release_import, name="release_import"),
+    path("<id:label_id>/releases/<str:upc>/", releases.release_detail, name="release"),
+    path("<id:label_id>/releases/<str:upc>/edit/", release_edit.release_edit, name="release_edit"),
+    path("<id:label_id>/releases/<str:upc>/delete/", release_edit.release_delete, name="release_delete"),
+    path("<id:label_id>/releases/<str:upc>/declare/", declarations.declare, name="declare"),
+    path("<id:label_id>/releases/<str:upc>/review/", declarations.review, name="review"),
+    path("<id:label_id>/releases/<str:upc>/signed/<id:version>/", declarations.signed, name="signed"),
+    path("<id:label_id>/releases/<str:upc>/withdraw/", declarations.withdraw, name="withdraw"),
+    path("<id:label_id>/tokens/", team.tokens, name="tokens"),
+    path("<id:label_id>/tokens/<id:token_id>/revoke/", team.token_revoke, name="token_revoke"),
+    path("<id:label_id>/members/", team.members, name="members"),
+    path("<id:label_id>/members/<id:membership_id>/role/", team.member_role, name="member_role"),
+    path("<id:label_id>/members/<id:membership_id>/remove/", team.member_remove, name="member_remove"),
+    path("<id:label_id>/invitations/<id:invitation_id>/revoke/", team.invitation_revoke, name="invitation_revoke"),
 ]

@@ -1,7 +1,8 @@
 """Small SVG badges a label or a journalist can embed: what a release or a recording declares.
 
 Built with ElementTree, so any text (a release title in the tooltip) is
-escaped. Accessible: ``role="img"``, an ``aria-label`` and a ``<title>``.
+escaped, and serialized by ``registry.public.xml_output``, so a code point
+XML 1.0 forbids becomes U+FFFD instead of an ill-formed SVG. Accessible: ``role="img"``, an ``aria-label`` and a ``<title>``.
 The words carry the meaning; colour only repeats it.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from provenance import vocabulary
+from registry.public import xml_output
 
 SVG_NS = "http://www.w3.org/2000/svg"
 
@@ -86,4 +88,4 @@ def render_badge(state: str, subject: str | None = None) -> bytes:
     )
     ET.SubElement(group, f"{{{SVG_NS}}}text", {"x": str(left_w // 2), "y": "14"}).text = LEFT_TEXT
     ET.SubElement(group, f"{{{SVG_NS}}}text", {"x": str(left_w + right_w // 2), "y": "14"}).text = words
-    return ET.tostring(svg, encoding="utf-8", xml_declaration=False)
+    return xml_output.tostring(svg, xml_declaration=False)

@@ -1,7 +1,9 @@
 """A release's declared AI facts as a DDEX ERN 4.3.2 ``NewReleaseMessage``.
 
 Built from the signed statement (not the editable catalog), with
-``xml.etree.ElementTree`` so every piece of label-supplied text is escaped.
+``xml.etree.ElementTree`` so every piece of label-supplied text is escaped,
+and serialized by ``registry.public.xml_output`` so no code point XML 1.0
+forbids is ever written (such a character becomes U+FFFD).
 DDEX's XSDs are under DDEX's licence and are not part of this repository;
 tests check the structure instead.
 
@@ -33,6 +35,7 @@ from typing import Any
 from django.conf import settings
 
 from provenance import vocabulary
+from registry.public import xml_output
 
 NS = vocabulary.DDEX_ERN_NAMESPACE
 SCHEMA_VERSION = "ern/432"
@@ -214,4 +217,4 @@ def build_ern(statement: Mapping[str, Any], *, is_demo: bool = False) -> ET.Elem
 def export_ern(statement: Mapping[str, Any], *, is_demo: bool = False) -> bytes:
     root = build_ern(statement, is_demo=is_demo)
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return xml_output.tostring(root, xml_declaration=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from registry import converters  # noqa: F401  (registers <id:…>)
 from registry.public import views
 
 app_name = "public"
@@ -16,7 +17,7 @@ urlpatterns = [
     path("releases/<str:upc>/badge.svg", views.release_badge, name="release-badge"),
     path("recordings/<str:isrc>/", views.recording_detail, name="recording"),
     path("recordings/<str:isrc>/badge.svg", views.recording_badge, name="recording-badge"),
-    path("artists/<int:artist_id>/", views.artist_detail, name="artist"),
-    path("labels/<int:label_id>/", views.label_detail, name="label"),
+    path("artists/<id:artist_id>/", views.artist_detail, name="artist"),
+    path("labels/<id:label_id>/", views.label_detail, name="label"),
     path("transparency/", views.transparency, name="transparency"),
 ]

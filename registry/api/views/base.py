@@ -14,7 +14,7 @@ from registry.api.parsers import SafeJSONParser
 from registry.api.throttles import LookupThrottle, WriteThrottle
 from registry.errors import ValidationFailed
 
-_INT = re.compile(r"^-?[0-9]{1,18}$")
+_INT = re.compile(r"-?[0-9]{1,18}")
 
 
 class FirstRenderer(BaseContentNegotiation):
@@ -55,7 +55,7 @@ def int_param(
         if default is None:
             raise ValidationFailed(f"{name} is required", fields={name: ["This parameter is required."]})
         return default
-    if not _INT.match(raw):
+    if not _INT.fullmatch(raw):  # fullmatch: "$" would let a trailing newline through
         raise ValidationFailed(f"{name} must be a whole number", fields={name: ["Must be a whole number."]})
     value = int(raw)
     if value < minimum:

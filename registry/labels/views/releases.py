@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 from registry.catalog.access import memberships_of
 from registry.catalog.models import Label, Membership, Track
 from registry.catalog.selectors import release_status, releases_of_label
-from registry.catalog.services import release_create
+from registry.catalog.services import RELEASE_MAX_TRACKS, release_create
 from registry.declarations.models import DeclaredRecording
 from registry.declarations.selectors import diff_statements, history
 from registry.errors import DomainError, ValidationFailed
@@ -111,7 +111,7 @@ def add_row(data: Any) -> bool:
         return False
     key = "tracks-TOTAL_FORMS" if "add_track" in data else "artists-TOTAL_FORMS"
     try:
-        data[key] = str(min(int(data.get(key, "1")) + 1, 500))
+        data[key] = str(min(int(data.get(key, "1")) + 1, RELEASE_MAX_TRACKS))
     except ValueError:
         data[key] = "1"
     return True

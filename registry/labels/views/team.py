@@ -19,7 +19,6 @@ from registry.labels.models import Invitation
 from registry.labels.views.access import label_view
 
 
-
 @label_view(owner=True)
 @require_http_methods(["GET", "POST"])
 def tokens(request: HttpRequest, label: Label) -> HttpResponse:

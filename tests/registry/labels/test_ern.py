@@ -113,3 +113,12 @@ def test_an_imported_message_is_a_server_side_draft_not_session_data(owner, labe
     other = Client()
     other.force_login(owner)
     assert title in other.get(f"/label/{label.pk}/releases/new/?import=1").content.decode()
+
+
+def test_a_message_over_the_track_cap_is_refused_with_the_count():
+    from registry.catalog.services import RELEASE_MAX_TRACKS
+    from tests.registry.labels.test_release_form import ern_with_recordings
+
+    with pytest.raises(ValidationFailed, match=f"has {RELEASE_MAX_TRACKS + 1} sound recordings; a release has at most"):
+        parse_ern(ern_with_recordings(RELEASE_MAX_TRACKS + 1))
+    assert len(parse_ern(ern_with_recordings(RELEASE_MAX_TRACKS))["tracks"]) == RELEASE_MAX_TRACKS

@@ -10,6 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from registry.catalog.models import Artist, Release, Track
+from registry.catalog.services import RELEASE_MAX_TRACKS
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -235,3 +236,46 @@ def test_pressing_enter_in_the_release_form_saves_rather_than_adding_a_row(clien
     first_submit = re.search(r'<button type="submit"[^>]*>', form).group(0)
     # The first submit button is the one Enter uses: it must not add rows (any POST without add_* saves).
     assert "add_artist" not in first_submit and "add_track" not in first_submit and "implicit-submit" in first_submit
+
+
+def ern_with_recordings(n: int) -> bytes:
+    """An ERN 4.3.2 message with ``n`` sound recordings (the security review's over-cap file had 5,000)."""
+    recordings = "".join(
+        f"<SoundRecording><ResourceReference>A{i}</ResourceReference><SoundRecordingEdition><ResourceId>"
+        f"<ISRC>{factories.isrc(i)}</ISRC></ResourceId></SoundRecordingEdition>"
+        f"<DisplayTitleText>Song {i}</DisplayTitleText><ContainsAI>None</ContainsAI></SoundRecording>"
+        for i in range(1, n + 1)
+    )
+    return (
+        '<ern:NewReleaseMessage xmlns:ern="http://ddex.net/xml/ern/432"><ResourceList>'
+        f"{recordings}</ResourceList><ReleaseList><Release><ReleaseId><ICPN>036000291452</ICPN></ReleaseId>"
+        "<DisplayTitleText>Too Many</DisplayTitleText></Release></ReleaseList></ern:NewReleaseMessage>"
+    ).encode()
+
+
+@pytest.mark.parametrize("n", [RELEASE_MAX_TRACKS + 1, 5000])
+def test_an_ern_file_over_the_track_cap_is_refused_before_the_page_is_built(owner_client, label, n):
+    upload = SimpleUploadedFile("big.xml", ern_with_recordings(n), content_type="text/xml")
+    response = owner_client.post(f"/label/{label.pk}/releases/import/", {"file": upload})
+    html = response.content.decode()
+    assert response.status_code == 200 and "error-summary" in html
+    assert f"The message has {n} sound recordings; a release has at most {RELEASE_MAX_TRACKS} tracks." in html
+    assert len(response.content) < 100_000  # the import form with its error, not thousands of track rows
+    assert not any(k.startswith("labels:import") for k in owner_client.session.keys())
+
+
+def test_an_ern_file_at_the_track_cap_is_read(owner_client, label):
+    upload = SimpleUploadedFile("full.xml", ern_with_recordings(RELEASE_MAX_TRACKS), content_type="text/xml")
+    response = owner_client.post(f"/label/{label.pk}/releases/import/", {"file": upload})
+    assert response.status_code == 302
+    assert len(owner_client.session[f"labels:import:{label.pk}"]["tracks"]) == RELEASE_MAX_TRACKS
+
+
+def test_a_huge_total_forms_builds_at_most_the_track_cap_of_rows(owner_client, label):
+    data = form_data(1)
+    data["tracks-TOTAL_FORMS"] = "99999999999999999999"
+    response = owner_client.post(new_url(label), data)
+    html = response.content.decode()
+    assert response.status_code == 200 and f"At most {RELEASE_MAX_TRACKS} tracks." in html
+    assert f'name="tracks-{RELEASE_MAX_TRACKS}-isrc"' not in html
+    assert Release.objects.count() == 0
