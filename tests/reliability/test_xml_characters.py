@@ -17,7 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from registry.api.tokens import label_token_create
-from registry.catalog.models import Artist, Label, Recording, Release
+from registry.catalog.models import Artist, Label, Release, Track
 from registry.declarations.services import declaration_create
 from tests import factories
 from tests.registry.api.conftest import release_payload
@@ -191,7 +191,7 @@ def stored_badly(keys: Any, label: Any) -> Release:
     Label.objects.filter(pk=label.pk).update(name="Label\x01Name")
     Release.objects.filter(pk=release.pk).update(title="Title\uffffEnd")
     Artist.objects.filter(label=label).update(name="Artist\ufffeName")
-    Recording.objects.filter(label=label).update(title="Track\x0bTab\x1f")
+    Track.objects.filter(release__label=label).update(title="Track\x0bTab\x1f")
     release.refresh_from_db()
     ai = {t.recording.isrc: factories.track_ai("partly") for t in release.tracks.select_related("recording")}
     declaration_create(release=Release.objects.get(pk=release.pk), ai=ai, via="web")
