@@ -4,7 +4,7 @@ PIP := .venv/bin/pip
 VAR := var
 CODE := provenance registry tests bench manage.py
 
-.PHONY: install run test lint format bench bench-large migrate demo clean
+.PHONY: install run test test-quick lint format bench bench-large migrate clean
 
 .venv/.installed: requirements.txt requirements-dev.txt
 	python3 -m venv .venv
@@ -39,6 +39,10 @@ run: migrate
 
 test: install
 	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+# For the edit-test loop: everything but the slow and browser runs (CI runs `make test`).
+test-quick: install
+	$(PY) -m pytest -p no:cacheprovider -m "not slow and not browser" $(PYTEST_ARGS)
 
 lint: install
 	.venv/bin/ruff check $(CODE)

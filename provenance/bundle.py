@@ -1,4 +1,4 @@
-"""Bundles (PROTOCOL.md §6) and their offline verification, check by check."""
+"""Bundles (docs/protocol.md §7) and their offline verification, check by check."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from provenance.statement import parse_statement, parse_timestamp
 
 MEDIA_TYPE = "application/vnd.ai-disclosure.bundle.v1+json"
 
-# The checks, in the order they run (PROTOCOL.md §2 and §6).
+# The checks, in the order they run (docs/protocol.md §3 and §7).
 CHECKS = (
     "bundle_format",
     "statement_signature",
@@ -27,7 +27,7 @@ CHECKS = (
     "checkpoint_size",
     "inclusion_proof",
 )
-# The ninth check, run only when the caller asks about an identifier (PROTOCOL.md §7).
+# The ninth check, run only when the caller asks about an identifier (docs/protocol.md §7.1).
 IDENTIFIER = "identifier"
 
 
@@ -48,7 +48,7 @@ def make_bundle(
 
 
 def loads(data: bytes | str) -> Any:
-    """Parse bundle text strictly (PROTOCOL.md §2): no duplicate members, no floats.
+    """Parse bundle text strictly (docs/protocol.md §2): no duplicate members, no floats.
 
     A duplicated member is how a hostile mirror shows two parsers two different
     bundles (Python's json keeps the last ``envelope``, a first-wins parser the
@@ -158,7 +158,7 @@ class Verifier:
         return result
 
     def verify(self, bundle: Any, *, isrc: str | None = None, upc: str | None = None) -> Result:
-        """Run the checks of PROTOCOL.md §7 in order, stopping at the first failure.
+        """Run the checks of docs/protocol.md §7 in order, stopping at the first failure.
 
         ``bundle`` is the bundle's raw JSON (``bytes``), parsed strictly here,
         or an already parsed value. Prefer the bytes: a parsed dict has already

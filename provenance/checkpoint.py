@@ -120,7 +120,7 @@ def verify_checkpoint(cp: Checkpoint, keys: KeySet) -> PublicKey:
     """The JWKS checkpoint key that signed ``cp`` and may vouch for its size, or VerificationError.
 
     Revoked keys count for nothing; a key's signature counts only for trees
-    within its window (:meth:`PublicKey.checkpoint_refusal`, PROTOCOL.md §4).
+    within its window (:meth:`PublicKey.checkpoint_refusal`, docs/protocol.md §4).
     Bundle verification and the monitor share this rule.
     """
     problems = []

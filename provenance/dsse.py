@@ -49,7 +49,7 @@ def check_envelope_shape(envelope: Any) -> None:
 def verify_envelope(envelope: Any, keys: KeySet, *, purpose: str = "statement") -> tuple[bytes, PublicKey]:
     """Verify the signature over PAE with a non-revoked key of ``purpose``; return (payload, key).
 
-    The payloadType is *not* checked here: PROTOCOL.md §2 orders the checks
+    The payloadType is *not* checked here: docs/protocol.md §3 orders the checks
     signature first, then type, so callers check it next.
     """
     check_envelope_shape(envelope)

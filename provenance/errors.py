@@ -12,7 +12,7 @@ class IdentifierError(ProvenanceError):
 
 
 class StatementError(ProvenanceError):
-    """A statement does not follow PROTOCOL.md §1."""
+    """A statement does not follow docs/protocol.md §1."""
 
     def __init__(self, message: str, path: str = "") -> None:
         self.path = path

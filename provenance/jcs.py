@@ -1,6 +1,6 @@
 """RFC 8785 JSON Canonicalization Scheme for the values the protocol uses.
 
-The protocol never uses floats (PROTOCOL.md §1), so this canonicalizer accepts
+The protocol never uses floats (docs/protocol.md §1), so this canonicalizer accepts
 only dict, list, str, int (within the IEEE-754 exact range), bool and None.
 That restriction makes canonical form reachable with the C-accelerated string
 escaper of the standard library, several times faster than the general

@@ -103,7 +103,7 @@ class PublicKey:
         return f"[{start}, {end}]"
 
     def checkpoint_refusal(self, size: int) -> str | None:
-        """Why this checkpoint key may not vouch for a tree of ``size``, or None (PROTOCOL.md §4).
+        """Why this checkpoint key may not vouch for a tree of ``size``, or None (docs/protocol.md §4).
 
         A checkpoint carries no time, so a checkpoint key's window is counted
         in tree sizes: a retired key signed trees up to its ``last_tree_size``

@@ -110,7 +110,7 @@ class Monitor:
 
 
 class HttpRegistry:
-    """The three endpoints a monitor needs (PROTOCOL.md §7), over plain HTTP(S) with urllib."""
+    """The three endpoints a monitor needs (docs/protocol.md §12), over plain HTTP(S) with urllib."""
 
     def __init__(self, base_url: str, timeout: float = 20.0) -> None:
         if not base_url.startswith(("http://", "https://")):

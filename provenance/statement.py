@@ -1,4 +1,4 @@
-"""Build, validate and parse the signed statement of PROTOCOL.md §1.
+"""Build, validate and parse the signed statement of docs/protocol.md §1.
 
 A statement is plain JSON data (dicts, lists, str, int, bool, None). The
 registry builds it with :func:`build_statement`; anyone parses and checks a
@@ -102,7 +102,7 @@ def _list(value: Any, path: str, *, max_len: int) -> Sequence[Any]:
 
 
 def validate_statement(statement: Any) -> dict[str, Any]:
-    """Check ``statement`` against PROTOCOL.md §1; return it or raise :class:`StatementError`."""
+    """Check ``statement`` against docs/protocol.md §1; return it or raise :class:`StatementError`."""
     st = _obj(statement, "statement")
     if _member(st, "schema", "statement") != SCHEMA:
         raise StatementError(f"must be {SCHEMA!r}", "schema")
@@ -306,7 +306,7 @@ def parse_statement(data: bytes, *, canonical: bool = False) -> dict[str, Any]:
     """Parse statement bytes strictly (no floats, no duplicate members) and validate them.
 
     With ``canonical``, also require that ``data`` be exactly the RFC 8785
-    form of what it parses to (PROTOCOL.md §2), as signed payloads must be:
+    form of what it parses to (docs/protocol.md §2), as signed payloads must be:
     pretty-printing, a BOM, ``\\u`` escapes, reordered members or trailing
     whitespace parse to the same value from different bytes.
     """

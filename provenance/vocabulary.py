@@ -1,7 +1,7 @@
 """The disclosure vocabulary and its mappings to industry standards.
 
 Levels are DDEX ERN 4.3.2 ``ContainsAI`` values (None / Partly / All),
-lower-cased on the wire (PROTOCOL.md §1). The derivation rules below are the
+lower-cased on the wire (docs/protocol.md §1). The derivation rules below are the
 single definition the registry, the API summary and offline verifiers share.
 """
 

@@ -200,7 +200,7 @@ if REGISTRY_TRUSTED_PROXIES < 0:
     raise ImproperlyConfigured(f"REGISTRY_TRUSTED_PROXIES must be 0 or more, got {REGISTRY_TRUSTED_PROXIES}")
 
 # --- the registry -----------------------------------------------------------
-# Origin of the transparency log (PROTOCOL.md §4): one line, no spaces.
+# Origin of the transparency log (docs/protocol.md §5): one line, no spaces.
 REGISTRY_LOG_ORIGIN = env("REGISTRY_LOG_ORIGIN", "registry.example.org/log")
 # Private signing keys live in files here, never in the database.
 REGISTRY_KEY_DIR = Path(env("REGISTRY_KEY_DIR") or VAR_DIR / "keys")

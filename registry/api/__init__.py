@@ -1,1 +1,1 @@
-"""Platform REST API (PROTOCOL.md §7) and label write API."""
+"""Platform REST API (docs/protocol.md §12) and label write API."""

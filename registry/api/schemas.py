@@ -18,7 +18,7 @@ class ErrorOut(serializers.Serializer):
 
 
 class BundleField(serializers.JSONField):
-    """A bundle (PROTOCOL.md §6), exactly as signed and logged."""
+    """A bundle (docs/protocol.md §7), exactly as signed and logged."""
 
 
 class RecordingOut(serializers.Serializer):

@@ -1,4 +1,4 @@
-"""URLs of the API, mounted at the site root: full paths, PROTOCOL.md §7 plus the label API and docs."""
+"""URLs of the API, mounted at the site root: full paths, docs/protocol.md §12 plus the label API and docs."""
 
 from __future__ import annotations
 

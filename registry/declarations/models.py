@@ -38,7 +38,7 @@ class Declaration(models.Model):
     statement = models.JSONField()
     leaf = models.OneToOneField(LogLeaf, on_delete=models.PROTECT, related_name="declaration")
     key = models.ForeignKey(SigningKey, on_delete=models.PROTECT, related_name="declarations")
-    # The bundle (PROTOCOL.md §6) as issued when the leaf was logged: canonical JSON bytes,
+    # The bundle (docs/protocol.md §7) as issued when the leaf was logged: canonical JSON bytes,
     # served as stored so that lookups never re-serialize and ETags stay stable.
     bundle = models.TextField()
     # The release's disclosure summary (provenance.disclosure.summary_text), derived from the signed

@@ -1,7 +1,7 @@
 """Reads of declarations, shared by the API and the public pages, in a constant number of queries.
 
 A release answers its current (newest) version. A recording answers the
-newest current declaration among the releases that hold it (PROTOCOL.md §7),
+newest current declaration among the releases that hold it (docs/protocol.md §12),
 and lists the other releases' UPCs in ``also_in``.
 """
 

@@ -134,7 +134,7 @@ def key_rotate(*, purpose: str) -> tuple[SigningKey | None, SigningKey]:
 
 
 def key_revoke(*, kid: str, reason: str) -> SigningKey:
-    """Revoke a key: every signature it made becomes invalid (PROTOCOL.md §3)."""
+    """Revoke a key: every signature it made becomes invalid (docs/protocol.md §4)."""
     if not reason.strip():
         raise ValidationFailed("a revocation reason is required")
     with transaction.atomic():
@@ -161,7 +161,7 @@ def archive_dir(option: str | Path | None = None) -> Path | None:
 def key_archive(*, key: SigningKey, to: Path) -> Path:
     """Move the private key file of a retired or revoked key out of REGISTRY_KEY_DIR into ``to``; return its path.
 
-    Nothing signs with such a key again (PROTOCOL.md §4: verifying needs only
+    Nothing signs with such a key again (docs/protocol.md §4: verifying needs only
     its public half, which stays in the database and the JWKS), so the serving
     host need not hold it: a stolen key directory then yields only the active
     keys. ``to`` should be offline storage (a mount that is taken away after the

@@ -32,7 +32,7 @@ class SigningKey(models.Model):
     not_before = models.DateTimeField()
     not_after = models.DateTimeField(null=True, blank=True)
     # Checkpoint keys: the log's size when the key retired, stamped under the log lock; it signed no
-    # larger tree, and verifiers accept none of it (PROTOCOL.md §4: checkpoints carry no time).
+    # larger tree, and verifiers accept none of it (docs/protocol.md §4: checkpoints carry no time).
     last_tree_size = models.BigIntegerField(null=True, blank=True)
     revocation_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,7 +1,7 @@
 """Go's golang.org/x/mod/sumdb note and tlog packages accept the registry's checkpoints and proofs.
 
-These are the tools platforms already run (PROTOCOL.md: "checkpoints that Go's
-sumdb/note verifies"). The Go program is built from Debian's golang-go and
+These are the tools platforms already run (docs/protocol.md §6: a checkpoint is a
+C2SP signed note, and Go's sumdb/note verifier key format is given there). The Go program is built from Debian's golang-go and
 golang-golang-x-mod-dev, which .ci/run installs.
 """
 

@@ -1,4 +1,4 @@
-"""The statement of PROTOCOL.md §1: building, parsing, and every rejection the schema makes."""
+"""The statement of docs/protocol.md §1: building, parsing, and every rejection the schema makes."""
 
 from __future__ import annotations
 

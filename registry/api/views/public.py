@@ -1,4 +1,4 @@
-"""The platform surface (PROTOCOL.md §7): lookups, feed, log proofs, keys, verification. Public, throttled."""
+"""The platform surface (docs/protocol.md §12): lookups, feed, log proofs, keys, verification. Public, throttled."""
 
 from __future__ import annotations
 
@@ -272,7 +272,7 @@ class ConsistencyView(PublicView):
 class JwksView(PublicView):
     @extend_schema(
         tags=["keys"],
-        summary="The registry's public keys (JWKS, PROTOCOL.md §3)",
+        summary="The registry's public keys (JWKS, docs/protocol.md §4)",
         description="Cached for 5 minutes (`Cache-Control: public, max-age=300`), so a revocation reaches "
         "platforms within minutes.",
         responses={200: s.JwksOut},
@@ -287,7 +287,7 @@ class VerifyView(PublicView):
     @extend_schema(
         tags=["verify"],
         summary="Verify a bundle with the registry's JWKS, and that it answers your ISRC or UPC",
-        description="Runs the offline checks of PROTOCOL.md §7 in order and stops at the first failure. "
+        description="Runs the offline checks of docs/protocol.md §7 in order and stops at the first failure. "
         'The body is a bundle, or `{"bundle": …, "isrc": …, "upc": …}` (a whole lookup answer '
         "will do). With `isrc` and/or `upc` a ninth check, `identifier`, requires the signed statement to "
         "cover it (a track with that ISRC, the release with that UPC), and `disclosure` is derived from "

@@ -275,7 +275,7 @@ def release_detail(request: HttpRequest, label: Label, upc: str) -> HttpResponse
 
 
 def _disagreements(release: Any, tracks: list[Track]) -> list[str]:
-    """PROTOCOL.md §7: warn when another active declaration says something else about a recording."""
+    """docs/protocol.md §12: warn when another active declaration says something else about a recording."""
     current = release.current_declaration
     if current is None or current.status != "active":
         return []
