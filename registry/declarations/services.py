@@ -1,34 +1,34 @@
-"""Declare, amend, withdraw: the one place where statements are signed and logged.
+"""Declare, amend, withdraw: how every version of a declaration is built, previewed and signed.
 
-Each version is built from the catalog plus the AI facts per track, signed
-into a DSSE envelope, appended to the log and stored, all in one
-transaction: a declaration is either signed and logged, or does not exist.
-Per release, the release row lock orders concurrent versions (no duplicate
-version numbers); the log lock is always taken after it, so no deadlock.
+``version_sign`` is the one write path for a new active version (the web forms,
+the API, the DDEX import and batches call it); ``version_preview`` is the same
+code in dry-run mode. Each version is built from the catalog plus the AI facts
+per track and handed to ``signing.sign_and_log``, all in one transaction: a
+declaration is either signed and logged, or does not exist. Per release, the
+release row lock orders concurrent versions (no duplicate version numbers); the
+log lock is always taken after it, so no deadlock.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from provenance import bundle as pbundle
-from provenance import dsse, jcs, statement, vocabulary
-from provenance.disclosure import summary_text
+from provenance import statement, vocabulary
 from provenance.errors import StatementError
 from provenance.text import refusal
-from registry.catalog.models import Release
-from registry.declarations import cache as lookup_cache
-from registry.declarations.models import Declaration, DeclaredRecording, IdentifierClaim
+from registry.catalog.models import Artist, Release
+from registry.catalog.services import release_update
+from registry.declarations import signing
+from registry.declarations.models import Declaration
 from registry.errors import Conflict, ValidationFailed
-from registry.transparency import log
-from registry.transparency.keys import active_key, load_private_key
-from registry.transparency.models import SigningKey
 
 TrackAI = Mapping[str, Any]  # {"parts": {...}, "voice_likeness": {...}, "tools": [...]}
 
@@ -139,131 +139,6 @@ def _catalog_statement_input(release: Release, ai: Mapping[str, TrackAI]) -> dic
     }
 
 
-def _statement_key() -> tuple[SigningKey, Any]:
-    """The active statement key, row-locked until commit, so a rotation cannot retire it while we sign.
-
-    key_rotate() locks the same row before it stamps the old key's not_after, so it waits for signers
-    holding the key, and its not_after falls after their declared_at. A signer that waited for a rotation
-    finds the row no longer active (PostgreSQL re-checks it on unlock) and reads again: the new key.
-    Without this, a statement dated after a retired key's not_after would be signed by it: invalid.
-    """
-    for _ in range(3):
-        key = (
-            SigningKey.objects.select_for_update(no_key=True)
-            .filter(purpose=SigningKey.STATEMENT, status=SigningKey.ACTIVE)
-            .first()
-        )
-        if key is not None:
-            return key, load_private_key(key)
-    return active_key(SigningKey.STATEMENT)  # none active: the usual clear error
-
-
-def _held_elsewhere(release: Release, st: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The statement's identifiers that another label holds (it signed them first)."""
-    wanted = [(IdentifierClaim.UPC, release.upc)] + [(IdentifierClaim.ISRC, t["isrc"]) for t in st["tracks"]]
-    values = {v for _, v in wanted}
-    held = {
-        (kind, value)
-        for kind, value in IdentifierClaim.objects.filter(value__in=values)
-        .exclude(label_id=release.label_id)
-        .values_list("kind", "value")
-    }
-    return [w for w in wanted if w in held]
-
-
-def _refuse_held(release: Release, taken: list[tuple[str, str]]) -> None:
-    if not taken:
-        return
-    fields: dict[str, list[str]] = {}
-    names = []
-    for kind, value in taken:
-        name = f"{'UPC' if kind == IdentifierClaim.UPC else 'ISRC'} {value}"
-        names.append(name)
-        field = "upc" if kind == IdentifierClaim.UPC else f"isrc.{value}"
-        fields.setdefault(field, []).append(f"{name} belongs to another label, which declared it first.")
-    if len(names) == 1:
-        raise Conflict(f"{names[0]} belongs to another label, which declared it first", fields=fields)
-    raise Conflict(f"{', '.join(names)} belong to another label, which declared them first", fields=fields)
-
-
-def _claim(release: Release, st: Mapping[str, Any], declaration: Declaration) -> None:
-    """Hold the statement's identifiers for the label; refuse (rolling the whole version back) if another does.
-
-    Inserted with ON CONFLICT DO NOTHING, then read back: a label that signed the same
-    identifier a moment earlier wins, and this transaction (leaf included) is undone.
-    """
-    wanted = [(IdentifierClaim.UPC, release.upc)] + [(IdentifierClaim.ISRC, t["isrc"]) for t in st["tracks"]]
-    IdentifierClaim.objects.bulk_create(
-        [IdentifierClaim(kind=k, value=v, label_id=release.label_id, declaration=declaration) for k, v in wanted],
-        ignore_conflicts=True,
-    )
-    _refuse_held(release, _held_elsewhere(release, st))
-
-
-def _sign_and_log(
-    *,
-    release: Release,
-    st: dict[str, Any],
-    actor: Any,
-    via: str,
-) -> Declaration:
-    """The only place that signs a statement and appends it to the log."""
-    _refuse_held(release, _held_elsewhere(release, st))  # before signing: the usual case costs no leaf
-    key, private = _statement_key()
-    # Dated now, under the key's lock: inside the key's validity window however long we waited for it.
-    st["declaration"]["declared_at"] = statement.format_timestamp(timezone.now())
-    envelope = dsse.sign_envelope(statement.statement_bytes(st), private)
-    leaf_data = jcs.canonicalize(envelope).decode("ascii")
-    # Everything derived from the statement is computed before the log lock is taken:
-    # appends are serialized, so work under the lock caps the registry's write rate.
-    release_summary = summary_text(st)
-    track_summaries = {t["isrc"]: summary_text(st, t["isrc"]) for t in st["tracks"]}
-    appended = log.append_one(leaf_data)
-    bundle = pbundle.make_bundle(
-        envelope,
-        origin=settings.REGISTRY_LOG_ORIGIN,
-        index=appended.index,
-        tree_size=appended.tree_size,
-        proof=appended.inclusion_proof,
-        checkpoint=appended.checkpoint,
-    )
-    decl = st["declaration"]
-    declaration = Declaration.objects.create(
-        uid=decl["id"],
-        release=release,
-        version=decl["version"],
-        status=decl["status"],
-        reason=decl["reason"] or "",
-        supersedes=decl["supersedes"],
-        declared_at=statement.parse_timestamp(decl["declared_at"]),
-        declared_by=actor if getattr(actor, "is_authenticated", False) else None,
-        via=via,
-        contains_ai=st["release"]["contains_ai"],
-        statement=st,
-        leaf_id=appended.index,
-        key=key,
-        bundle=jcs.canonicalize(bundle).decode("utf-8"),
-        summary=release_summary,
-    )
-    DeclaredRecording.objects.bulk_create(
-        [
-            DeclaredRecording(
-                declaration=declaration,
-                isrc=t["isrc"],
-                position=t["position"],
-                contains_ai=t["contains_ai"],
-                summary=track_summaries[t["isrc"]],
-            )
-            for t in st["tracks"]
-        ]
-    )
-    _claim(release, st, declaration)
-    lookup_cache.invalidate_on_commit(upc=release.upc, statement=st, previous_id=release.current_declaration_id)
-    release.current_declaration = declaration
-    release.save(update_fields=["current_declaration"])
-    return declaration
-
-
 def _build(
     release: Release,
     *,
@@ -300,10 +175,17 @@ def _locked(release: Release) -> tuple[Release, Declaration | None]:
     return locked, current
 
 
+class StaleVersion(Conflict):
+    """A version was signed after the caller read the one it builds on (``expected_version``)."""
+
+
 def _check_expected(current: Declaration | None, expected_version: int | None) -> None:
     have = current.version if current else 0
     if expected_version is not None and expected_version != have:
-        raise Conflict(f"the declaration is at version {have}, not {expected_version}; reload and try again")
+        raise StaleVersion(
+            f"the declaration is at version {have}, not {expected_version}: someone else signed version {have} "
+            "while you were reviewing; start again from the current version"
+        )
 
 
 def _reason(reason: str | None) -> str:
@@ -319,24 +201,103 @@ def _reason(reason: str | None) -> str:
     return reason.strip()
 
 
+@dataclass(frozen=True)
+class CatalogChange:
+    """Catalog details a version changes: ``catalog.services.release_update``'s arguments (None: unchanged)."""
+
+    title: str | None = None
+    release_date: date | None = None
+    clear_release_date: bool = False
+    artwork_ai: str | None = None
+    artists: Sequence[Artist | Mapping[str, Any]] | None = None
+    tracks: Sequence[Mapping[str, Any]] | None = None
+
+
+@dataclass(frozen=True)
+class NextVersion:
+    """What the next active version says, relative to the current one.
+
+    ``ai``: facts per ISRC; on an amendment, tracks not named keep their previous facts.
+    ``catalog``: catalog details changed in the same transaction as the signature.
+    ``expected_version``: the version the caller read (0: none yet); None skips the check.
+    """
+
+    ai: Mapping[str, TrackAI] = field(default_factory=dict)
+    reason: str | None = None
+    catalog: CatalogChange | None = None
+    expected_version: int | None = None
+
+
+FIRST, AMEND, EITHER = "first", "amend", "either"
+
+
+def _next_statement(release: Release, change: NextVersion, *, kind: str) -> tuple[Release, dict[str, Any]]:
+    """Lock, check the version, apply the catalog change, merge, build: the statement the next version signs.
+
+    The one path of every door (web forms, the API, the DDEX import, batches): ``version_sign``
+    signs what this returns, ``version_preview`` shows it and rolls the catalog change back.
+    """
+    release, current = _locked(release)
+    if kind == FIRST and current is not None:
+        raise Conflict(f"release {release.upc} is declared already (version {current.version}); amend it instead")
+    if kind == AMEND and current is None:
+        raise Conflict(f"release {release.upc} has no declaration to amend; declare it first")
+    _check_expected(current, change.expected_version)
+    if change.catalog is not None:
+        release_update(release=release, **asdict(change.catalog))
+    if current is None:
+        st = _build(
+            release,
+            version=1,
+            status=Declaration.ACTIVE,
+            supersedes=None,
+            reason=None,
+            uid=str(uuid.uuid4()),
+            content=_catalog_statement_input(release, change.ai),
+        )
+    else:
+        st = _build(
+            release,
+            version=current.version + 1,
+            status=Declaration.ACTIVE,
+            supersedes=current.leaf_hash_hex,
+            reason=_reason(change.reason),
+            uid=str(current.uid),
+            content=_catalog_statement_input(release, _merged_ai(release, current, change.ai)),
+        )
+    signing.refuse_held(release, st)
+    return release, st
+
+
 @transaction.atomic
+def version_sign(
+    *, release: Release, change: NextVersion, actor: Any = None, via: str = "web", kind: str = EITHER
+) -> Declaration:
+    """Sign the next active version of ``release`` (the first, or an amendment), catalog change included.
+
+    One transaction: if anything fails, the catalog change is not kept either.
+    """
+    release, st = _next_statement(release, change, kind=kind)
+    return signing.sign_and_log(release=release, st=st, actor=actor, via=via)
+
+
+def version_preview(*, release: Release, change: NextVersion, kind: str = EITHER) -> dict[str, Any]:
+    """The statement ``version_sign`` would sign now, built by the same code; nothing is kept.
+
+    For review pages: every fact is as it will be signed; the declaration id of a first
+    version and the timestamp are placeholders until signing.
+    """
+    with transaction.atomic():
+        _, st = _next_statement(release, change, kind=kind)
+        transaction.set_rollback(True)
+    return st
+
+
 def declaration_create(
     *, release: Release, ai: Mapping[str, TrackAI], actor: Any = None, via: str = "web"
 ) -> Declaration:
     """Version 1 of a release's declaration."""
-    release, current = _locked(release)
-    if current is not None:
-        raise Conflict(f"release {release.upc} is declared already (version {current.version}); amend it instead")
-    st = _build(
-        release,
-        version=1,
-        status=Declaration.ACTIVE,
-        supersedes=None,
-        reason=None,
-        uid=str(uuid.uuid4()),
-        content=_catalog_statement_input(release, ai),
-    )
-    return _sign_and_log(release=release, st=st, actor=actor, via=via)
+    return version_sign(release=release, change=NextVersion(ai=ai), actor=actor, via=via, kind=FIRST)
 
 
 def _merged_ai(release: Release, current: Declaration, ai: Mapping[str, TrackAI] | None) -> dict[str, Any]:
@@ -355,30 +316,6 @@ def _merged_ai(release: Release, current: Declaration, ai: Mapping[str, TrackAI]
     return {isrc: facts for isrc, facts in merged.items() if isrc in isrcs}
 
 
-def statement_preview(
-    *, release: Release, ai: Mapping[str, TrackAI], reason: str | None = None, artwork: str | None = None
-) -> dict[str, Any]:
-    """The statement the next active version of ``release`` would sign, built by the signing code.
-
-    For review pages: every fact is as it will be signed; the declaration id of a
-    first version and the timestamp are placeholders until signing. ``artwork``
-    previews a change of the artwork level before it is saved.
-    """
-    current = Declaration.objects.filter(pk=release.current_declaration_id).select_related("leaf").first()
-    content = _catalog_statement_input(release, _merged_ai(release, current, ai) if current else ai)
-    if artwork is not None:
-        content["release"]["artwork"] = artwork
-    return _build(
-        release,
-        version=current.version + 1 if current else 1,
-        status=Declaration.ACTIVE,
-        supersedes=current.leaf_hash_hex if current else None,
-        reason=reason,
-        uid=str(current.uid) if current else str(uuid.uuid4()),
-        content=content,
-    )
-
-
 def previous_ai(current: Declaration) -> dict[str, dict[str, Any]]:
     """The AI facts per ISRC of a signed version, to carry into the next one."""
     return {
@@ -387,7 +324,6 @@ def previous_ai(current: Declaration) -> dict[str, dict[str, Any]]:
     }
 
 
-@transaction.atomic
 def declaration_amend(
     *,
     release: Release,
@@ -398,22 +334,8 @@ def declaration_amend(
     expected_version: int | None = None,
 ) -> Declaration:
     """A new active version; tracks not named in ``ai`` keep their previous facts."""
-    reason = _reason(reason)
-    release, current = _locked(release)
-    if current is None:
-        raise Conflict(f"release {release.upc} has no declaration to amend; declare it first")
-    _check_expected(current, expected_version)
-    merged = _merged_ai(release, current, ai)
-    st = _build(
-        release,
-        version=current.version + 1,
-        status=Declaration.ACTIVE,
-        supersedes=current.leaf_hash_hex,
-        reason=reason,
-        uid=str(current.uid),
-        content=_catalog_statement_input(release, merged),
-    )
-    return _sign_and_log(release=release, st=st, actor=actor, via=via)
+    change = NextVersion(ai=ai or {}, reason=reason, expected_version=expected_version)
+    return version_sign(release=release, change=change, actor=actor, via=via, kind=AMEND)
 
 
 @transaction.atomic
@@ -448,7 +370,7 @@ def declaration_withdraw(
             "tracks": prev["tracks"],
         },
     )
-    return _sign_and_log(release=release, st=st, actor=actor, via=via)
+    return signing.sign_and_log(release=release, st=st, actor=actor, via=via)
 
 
 @transaction.atomic
@@ -473,4 +395,4 @@ def declaration_resign(*, release: Release, reason: str, actor: Any = None, via:
             "tracks": prev["tracks"],
         },
     )
-    return _sign_and_log(release=release, st=st, actor=actor, via=via)
+    return signing.sign_and_log(release=release, st=st, actor=actor, via=via)

@@ -1,16 +1,18 @@
-"""Drafts of a release's next signed version, kept in the session until the label confirms.
+"""Drafts of a release's next signed version: their stored form, and that form as the signing service's input.
 
-A draft holds the AI answers per ISRC and, when the catalog details of a
-declared release are being edited, the pending catalog edit. The signed facts
-only change with a new signed version, so a declared release's catalog changes
-only in the transaction that signs that version: an abandoned edit leaves the
-catalog exactly as the signed declaration describes it.
+A draft (kept in the server-side draft store, ``registry.labels.draft_store``)
+holds the AI answers per ISRC and, when the catalog details of a declared
+release are being edited, the pending catalog edit. This module only
+(de)serializes: the rules live in ``catalog.services`` and
+``declarations.services.version_sign``, which applies the edit and signs in one
+transaction, so an abandoned edit leaves the catalog exactly as the signed
+declaration describes it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from dataclasses import asdict, replace
 from datetime import date
 from typing import Any
 
@@ -19,8 +21,8 @@ from django.db import transaction
 from registry.catalog.models import Artist, Recording, Release, Track
 from registry.catalog.services import release_update
 from registry.declarations.models import Declaration
-from registry.declarations.services import declaration_amend, declaration_create, statement_preview
-from registry.errors import Conflict, ValidationFailed
+from registry.declarations.services import CatalogChange, NextVersion, StaleVersion, version_preview, version_sign
+from registry.errors import ValidationFailed
 
 # {"mode", "artwork", "reason", "expected_version", "ai": {isrc: TrackAI}, "catalog": CatalogEdit (optional)}
 Draft = Mapping[str, Any]
@@ -30,8 +32,8 @@ Draft = Mapping[str, Any]
 CatalogEdit = Mapping[str, Any]
 
 
-class StaleDraft(Conflict):
-    """Someone signed a version after this draft was started: it describes an older version."""
+# Someone signed a version after this draft was started: it describes an older version.
+StaleDraft = StaleVersion
 
 
 def session_key(release: Release) -> str:
@@ -101,7 +103,8 @@ def catalog_unchanged(release: Release, catalog: CatalogEdit) -> bool:
     return {**catalog, "tracks": tracks} == now
 
 
-def _apply_catalog(release: Release, catalog: CatalogEdit) -> None:
+def catalog_change(release: Release, catalog: CatalogEdit) -> CatalogChange:
+    """A stored catalog edit as the catalog service's arguments (artists picked by id looked up again)."""
     picked = [a["id"] for a in catalog["artists"] if "id" in a]
     known = Artist.objects.filter(label_id=release.label_id).in_bulk(picked)
     artists: list[Artist | Mapping[str, Any]] = []
@@ -115,8 +118,7 @@ def _apply_catalog(release: Release, catalog: CatalogEdit) -> None:
                 "an artist you picked is no longer in the catalog", fields={"artists": ["Pick the artists again."]}
             )
     when = catalog.get("release_date")
-    release_update(
-        release=release,
+    return CatalogChange(
         title=catalog["title"],
         release_date=date.fromisoformat(when) if when else None,
         clear_release_date=not when,
@@ -126,26 +128,12 @@ def _apply_catalog(release: Release, catalog: CatalogEdit) -> None:
     )
 
 
-@contextmanager
-def _rolled_back() -> Iterator[None]:
-    """Run catalog writes whose effects are only looked at, never kept: they are rolled back on the way out.
-
-    The catalog services are then the one place that validates and resolves an edit (conflicts,
-    reused artists and recordings), and the preview is what confirming will sign.
-    """
-    with transaction.atomic():
-        yield
-        transaction.set_rollback(True)
-
-
-def _fresh(release: Release) -> Release:
-    return Release.objects.select_related("label", "current_declaration").get(pk=release.pk)
-
-
 def catalog_check(*, release: Release, catalog: CatalogEdit) -> None:
-    """Raise the DomainError that saving ``catalog`` would raise; change nothing."""
-    with _rolled_back():
-        _apply_catalog(_fresh(release), catalog)
+    """Raise the DomainError that saving ``catalog`` would raise; change nothing (the catalog service validates)."""
+    with transaction.atomic():
+        locked = Release.objects.select_related("label").get(pk=release.pk)
+        release_update(release=locked, **asdict(catalog_change(locked, catalog)))
+        transaction.set_rollback(True)
 
 
 @transaction.atomic
@@ -156,7 +144,7 @@ def release_edit(*, release: Release, catalog: CatalogEdit) -> Release:
         raise StaleDraft(
             f"release {locked.upc} was declared meanwhile; its details now change with a new signed version"
         )
-    _apply_catalog(locked, catalog)
+    release_update(release=locked, **asdict(catalog_change(locked, catalog)))
     return locked
 
 
@@ -168,52 +156,33 @@ def pending_tracks(catalog: CatalogEdit) -> list[Track]:
     ]
 
 
-# --- preview and signing ----------------------------------------------------
+# --- the draft as the one signing service's input ---------------------------------
 
 
-def _statement(release: Release, draft: Draft) -> dict[str, Any]:
-    # The declaration services build the preview: what is reviewed is what gets signed.
+def next_version(release: Release, draft: Draft) -> NextVersion:
+    """A reviewed draft as what the next version says (``declarations.services.NextVersion``)."""
     try:
-        ai = draft["ai"]
+        ai = {isrc: dict(facts) for isrc, facts in draft["ai"].items()}
         artwork = draft["artwork"]
     except KeyError as exc:
         raise ValidationFailed(f"the draft cannot be signed: missing {exc}") from exc
-    return statement_preview(release=release, ai=ai, reason=draft.get("reason") or None, artwork=artwork)
+    if draft.get("catalog") is not None:
+        catalog = replace(catalog_change(release, draft["catalog"]), artwork_ai=artwork)
+    else:
+        catalog = CatalogChange(artwork_ai=artwork)
+    return NextVersion(
+        ai=ai,
+        reason=draft.get("reason") or None,
+        catalog=catalog,
+        expected_version=draft.get("expected_version", 0),
+    )
 
 
 def preview_statement(release: Release, draft: Draft) -> dict[str, Any]:
-    """The statement that confirming ``draft`` would sign, built the way the declaration services build it.
-
-    The id, timestamp and leaf hash are placeholders until signing; every fact is as it will be
-    signed, including a pending catalog edit (applied, looked at, rolled back).
-    """
-    if draft.get("catalog") is None:
-        return _statement(release, draft)
-    with _rolled_back():
-        edited = _fresh(release)
-        _apply_catalog(edited, draft["catalog"])
-        return _statement(edited, draft)
+    """The statement that confirming ``draft`` would sign (the signing service in dry-run mode)."""
+    return version_preview(release=release, change=next_version(release, draft))
 
 
-@transaction.atomic
 def declaration_sign_draft(*, release: Release, draft: Draft, actor: Any) -> Declaration:
-    """Sign a reviewed draft: apply a pending catalog edit and the artwork level, then declare or amend.
-
-    One transaction: if signing fails, the catalog edit is not kept either.
-    """
-    current = Release.objects.select_for_update().select_related("label").get(pk=release.pk)
-    have = current.current_declaration.version if current.current_declaration_id else 0
-    if draft.get("expected_version", 0) != have:
-        raise StaleDraft(
-            f"someone else signed version {have} while you were reviewing; start again from the current version"
-        )
-    if draft.get("catalog") is not None:
-        _apply_catalog(current, draft["catalog"])
-    if draft["artwork"] != current.artwork_ai:
-        release_update(release=current, artwork_ai=draft["artwork"])
-    ai = {isrc: dict(facts) for isrc, facts in draft["ai"].items()}
-    if have == 0:
-        return declaration_create(release=current, ai=ai, actor=actor, via="web")
-    return declaration_amend(
-        release=current, reason=draft.get("reason") or "", ai=ai, actor=actor, via="web", expected_version=have
-    )
+    """Sign a reviewed draft: its catalog edit, artwork level and AI facts, in one transaction."""
+    return version_sign(release=release, change=next_version(release, draft), actor=actor, via="web")

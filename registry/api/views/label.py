@@ -19,9 +19,16 @@ from registry.api.serializers import AmendIn, ReleaseCreateIn, WithdrawIn
 from registry.api.views.base import LabelView
 from registry.catalog.access import access_release
 from registry.catalog.models import Label, Release
-from registry.catalog.services import release_create, release_update
+from registry.catalog.services import release_create
 from registry.declarations.models import Declaration
-from registry.declarations.services import declaration_amend, declaration_create, declaration_withdraw
+from registry.declarations.services import (
+    AMEND,
+    CatalogChange,
+    NextVersion,
+    declaration_create,
+    declaration_withdraw,
+    version_sign,
+)
 from registry.errors import ValidationFailed
 
 TAG = ["label"]
@@ -144,30 +151,19 @@ class ReleaseAmendView(LabelView):
         tracks = data.get("tracks")
 
         def action() -> tuple[int, str]:
-            release_update(
-                release=release,
-                title=data.get("title"),
-                release_date=data.get("release_date"),
-                artwork_ai=data.get("artwork"),
-                artists=data.get("artists"),
-                tracks=_catalog_tracks(tracks) if tracks is not None else None,
-            )
-            ai = _ai_by_isrc(tracks or [], data.get("ai"))
-            # declaration_amend ignores facts for ISRCs that are not on the release; a label naming one
-            # has made a mistake, and silently signing without it would hide that.
-            on_release = set(release.tracks.values_list("recording__isrc", flat=True))
-            stray = sorted(set(ai) - on_release)
-            if stray:
-                raise ValidationFailed(
-                    f"not on this release: {', '.join(stray)}", fields={"ai": [f"Unknown ISRC {i}." for i in stray]}
-                )
-            decl = declaration_amend(
-                release=release,
+            change = NextVersion(
+                ai=_ai_by_isrc(tracks or [], data.get("ai")),
                 reason=data["reason"],
-                ai=ai,
-                via="api",
+                catalog=CatalogChange(
+                    title=data.get("title"),
+                    release_date=data.get("release_date"),
+                    artwork_ai=data.get("artwork"),
+                    artists=data.get("artists"),
+                    tracks=_catalog_tracks(tracks) if tracks is not None else None,
+                ),
                 expected_version=data.get("expected_version"),
             )
+            decl = version_sign(release=release, change=change, via="api", kind=AMEND)
             return _write_answer(200, decl)
 
         return _respond(request, label, action)

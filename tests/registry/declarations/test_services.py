@@ -216,3 +216,29 @@ def test_control_characters_in_tools_or_consent_are_refused(release, field):
     with pytest.raises(ValidationFailed):
         declaration_create(release=release, ai=ai)
     assert not Declaration.objects.exists()
+
+
+def test_the_preview_is_the_signing_service_in_dry_run_and_changes_nothing(keys, label):
+    from registry.declarations.services import CatalogChange, NextVersion, version_preview, version_sign
+
+    release = factories.make_release(label, tracks=2, title="Before")
+    v1 = factories.declare(release)
+    isrcs = [t.recording.isrc for t in release.tracks.order_by("position")]
+    change = NextVersion(
+        ai={isrcs[0]: factories.track_ai("all")},
+        reason="Retitled, and track 1 is AI",
+        catalog=CatalogChange(title="After"),
+        expected_version=1,
+    )
+    leaves = LogLeaf.objects.count()
+    preview = version_preview(release=release, change=change)
+    release.refresh_from_db()
+    assert release.title == "Before" and LogLeaf.objects.count() == leaves  # the dry run kept nothing
+    signed = version_sign(release=release, change=change).statement
+    for st in (preview, signed):
+        st["declaration"].pop("declared_at")
+    assert preview == signed and signed["release"]["title"] == "After"
+    assert signed["declaration"]["supersedes"] == v1.leaf_hash_hex
+    # A stale expected version is refused by both, naming the race.
+    with pytest.raises(Conflict, match="someone else signed version 2"):
+        version_preview(release=release, change=change)

@@ -1,0 +1,157 @@
+"""The one place that signs a statement and appends it to the log, and claims its identifiers.
+
+``sign_and_log`` runs inside the transaction of the service that built the
+statement (``registry.declarations.services``): the key row lock, the log lock
+(``registry.transparency.log``) and the identifier claims all commit together,
+or nothing does. Lock order: the release row (taken by the caller), then the
+statement key row, then the log; never the other way round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from provenance import bundle as pbundle
+from provenance import dsse, jcs, statement
+from provenance.disclosure import summary_text
+from registry.catalog.models import Release
+from registry.declarations import cache as lookup_cache
+from registry.declarations.models import Declaration, DeclaredRecording, IdentifierClaim
+from registry.errors import Conflict
+from registry.transparency import log
+from registry.transparency.keys import active_key, load_private_key
+from registry.transparency.models import SigningKey
+
+
+def _statement_key() -> tuple[SigningKey, Any]:
+    """The active statement key, row-locked until commit, so a rotation cannot retire it while we sign.
+
+    key_rotate() locks the same row before it stamps the old key's not_after, so it waits for signers
+    holding the key, and its not_after falls after their declared_at. A signer that waited for a rotation
+    finds the row no longer active (PostgreSQL re-checks it on unlock) and reads again: the new key.
+    Without this, a statement dated after a retired key's not_after would be signed by it: invalid.
+    """
+    for _ in range(3):
+        key = (
+            SigningKey.objects.select_for_update(no_key=True)
+            .filter(purpose=SigningKey.STATEMENT, status=SigningKey.ACTIVE)
+            .first()
+        )
+        if key is not None:
+            return key, load_private_key(key)
+    return active_key(SigningKey.STATEMENT)  # none active: the usual clear error
+
+
+def _held_elsewhere(release: Release, st: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The statement's identifiers that another label holds (it signed them first)."""
+    wanted = [(IdentifierClaim.UPC, release.upc)] + [(IdentifierClaim.ISRC, t["isrc"]) for t in st["tracks"]]
+    values = {v for _, v in wanted}
+    held = {
+        (kind, value)
+        for kind, value in IdentifierClaim.objects.filter(value__in=values)
+        .exclude(label_id=release.label_id)
+        .values_list("kind", "value")
+    }
+    return [w for w in wanted if w in held]
+
+
+def refuse_held(release: Release, st: Mapping[str, Any]) -> None:
+    """Conflict when another label holds one of the statement's identifiers (it signed it first)."""
+    _refuse(release, _held_elsewhere(release, st))
+
+
+def _refuse(release: Release, taken: list[tuple[str, str]]) -> None:
+    if not taken:
+        return
+    fields: dict[str, list[str]] = {}
+    names = []
+    for kind, value in taken:
+        name = f"{'UPC' if kind == IdentifierClaim.UPC else 'ISRC'} {value}"
+        names.append(name)
+        field = "upc" if kind == IdentifierClaim.UPC else f"isrc.{value}"
+        fields.setdefault(field, []).append(f"{name} belongs to another label, which declared it first.")
+    if len(names) == 1:
+        raise Conflict(f"{names[0]} belongs to another label, which declared it first", fields=fields)
+    raise Conflict(f"{', '.join(names)} belong to another label, which declared them first", fields=fields)
+
+
+def _claim(release: Release, st: Mapping[str, Any], declaration: Declaration) -> None:
+    """Hold the statement's identifiers for the label; refuse (rolling the whole version back) if another does.
+
+    Inserted with ON CONFLICT DO NOTHING, then read back: a label that signed the same
+    identifier a moment earlier wins, and this transaction (leaf included) is undone.
+    """
+    wanted = [(IdentifierClaim.UPC, release.upc)] + [(IdentifierClaim.ISRC, t["isrc"]) for t in st["tracks"]]
+    IdentifierClaim.objects.bulk_create(
+        [IdentifierClaim(kind=k, value=v, label_id=release.label_id, declaration=declaration) for k, v in wanted],
+        ignore_conflicts=True,
+    )
+    _refuse(release, _held_elsewhere(release, st))
+
+
+def sign_and_log(
+    *,
+    release: Release,
+    st: dict[str, Any],
+    actor: Any,
+    via: str,
+) -> Declaration:
+    """The only place that signs a statement and appends it to the log (inside the caller's transaction)."""
+    refuse_held(release, st)  # before signing: the usual case costs no leaf
+    key, private = _statement_key()
+    # Dated now, under the key's lock: inside the key's validity window however long we waited for it.
+    st["declaration"]["declared_at"] = statement.format_timestamp(timezone.now())
+    envelope = dsse.sign_envelope(statement.statement_bytes(st), private)
+    leaf_data = jcs.canonicalize(envelope).decode("ascii")
+    # Everything derived from the statement is computed before the log lock is taken:
+    # appends are serialized, so work under the lock caps the registry's write rate.
+    release_summary = summary_text(st)
+    track_summaries = {t["isrc"]: summary_text(st, t["isrc"]) for t in st["tracks"]}
+    appended = log.append_one(leaf_data)
+    bundle = pbundle.make_bundle(
+        envelope,
+        origin=settings.REGISTRY_LOG_ORIGIN,
+        index=appended.index,
+        tree_size=appended.tree_size,
+        proof=appended.inclusion_proof,
+        checkpoint=appended.checkpoint,
+    )
+    decl = st["declaration"]
+    declaration = Declaration.objects.create(
+        uid=decl["id"],
+        release=release,
+        version=decl["version"],
+        status=decl["status"],
+        reason=decl["reason"] or "",
+        supersedes=decl["supersedes"],
+        declared_at=statement.parse_timestamp(decl["declared_at"]),
+        declared_by=actor if getattr(actor, "is_authenticated", False) else None,
+        via=via,
+        contains_ai=st["release"]["contains_ai"],
+        statement=st,
+        leaf_id=appended.index,
+        key=key,
+        bundle=jcs.canonicalize(bundle).decode("utf-8"),
+        summary=release_summary,
+    )
+    DeclaredRecording.objects.bulk_create(
+        [
+            DeclaredRecording(
+                declaration=declaration,
+                isrc=t["isrc"],
+                position=t["position"],
+                contains_ai=t["contains_ai"],
+                summary=track_summaries[t["isrc"]],
+            )
+            for t in st["tracks"]
+        ]
+    )
+    _claim(release, st, declaration)
+    lookup_cache.invalidate_on_commit(upc=release.upc, statement=st, previous_id=release.current_declaration_id)
+    release.current_declaration = declaration
+    release.save(update_fields=["current_declaration"])
+    return declaration
