@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from rest_framework import serializers
 
-from provenance import vocabulary
+from provenance import limits, vocabulary
 from registry.catalog.services import RELEASE_MAX_TRACKS
 from registry.text_input import AllowedCharactersValidator
 
@@ -36,22 +36,24 @@ class PartsIn(serializers.Serializer):
 
 class VoiceLikenessIn(serializers.Serializer):
     imitates_real_person = serializers.BooleanField(default=False)
-    consent_reference = Text(max_length=500, required=False, allow_null=True, allow_blank=True)
+    consent_reference = Text(max_length=limits.CONSENT_REFERENCE_MAX, required=False, allow_null=True, allow_blank=True)
 
 
 class TrackAIIn(serializers.Serializer):
     parts = PartsIn()
-    tools = serializers.ListField(child=Text(max_length=200), max_length=50, required=False, default=list)
+    tools = serializers.ListField(
+        child=Text(max_length=limits.TOOL_MAX), max_length=limits.TOOLS_MAX, required=False, default=list
+    )
     voice_likeness = VoiceLikenessIn(required=False)
 
 
 class TrackIn(serializers.Serializer):
     isrc = serializers.CharField(max_length=32)
-    title = Text(max_length=500)
+    title = Text(max_length=limits.TITLE_MAX)
     position = serializers.IntegerField(min_value=1, max_value=999, required=False)
     duration = serializers.IntegerField(min_value=0, max_value=86400, required=False, allow_null=True)
     audio_sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$", required=False, allow_null=True)
-    artists = ArtistIn(many=True, required=False, max_length=50)
+    artists = ArtistIn(many=True, required=False, max_length=limits.RELEASE_ARTISTS_MAX)
     ai = TrackAIIn()
 
 
@@ -61,26 +63,26 @@ class AmendTrackIn(TrackIn):
 
 class ReleaseCreateIn(serializers.Serializer):
     upc = serializers.CharField(max_length=32)
-    title = Text(max_length=500)
+    title = Text(max_length=limits.TITLE_MAX)
     release_date = serializers.DateField(required=False, allow_null=True)
     artwork = serializers.ChoiceField(choices=LEVELS, default=vocabulary.NONE)
-    artists = ArtistIn(many=True, max_length=50)
+    artists = ArtistIn(many=True, max_length=limits.RELEASE_ARTISTS_MAX)
     tracks = TrackIn(many=True, max_length=RELEASE_MAX_TRACKS)
 
 
 class AmendIn(serializers.Serializer):
-    reason = Text(max_length=2000, multiline=True)
+    reason = Text(max_length=limits.REASON_MAX, multiline=True)
     expected_version = serializers.IntegerField(min_value=1, required=False)
     ai = serializers.DictField(child=TrackAIIn(), required=False)
-    title = Text(max_length=500, required=False)
+    title = Text(max_length=limits.TITLE_MAX, required=False)
     release_date = serializers.DateField(required=False)
     artwork = serializers.ChoiceField(choices=LEVELS, required=False)
-    artists = ArtistIn(many=True, required=False, max_length=50)
+    artists = ArtistIn(many=True, required=False, max_length=limits.RELEASE_ARTISTS_MAX)
     tracks = AmendTrackIn(many=True, required=False, max_length=RELEASE_MAX_TRACKS)
 
 
 class WithdrawIn(serializers.Serializer):
-    reason = Text(max_length=2000, multiline=True)
+    reason = Text(max_length=limits.REASON_MAX, multiline=True)
     expected_version = serializers.IntegerField(min_value=1, required=False)
 
 

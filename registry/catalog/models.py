@@ -16,7 +16,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from provenance import vocabulary
+from provenance import limits, vocabulary
 
 LEVEL_CHOICES = [(level, vocabulary.LEVEL_LABELS[level]) for level in vocabulary.LEVELS]
 PERSONA_CHOICES = [(p, vocabulary.PERSONA_LABELS[p]) for p in vocabulary.PERSONAS]
@@ -77,7 +77,7 @@ class Artist(models.Model):
 class Release(models.Model):
     label = models.ForeignKey(Label, on_delete=models.PROTECT, related_name="releases")
     upc = models.CharField("UPC/EAN", max_length=14, db_index=True)
-    title = models.CharField(max_length=500)
+    title = models.CharField(max_length=limits.TITLE_MAX)
     release_date = models.DateField(null=True, blank=True)
     artwork_ai = models.CharField("artwork AI level", max_length=8, choices=LEVEL_CHOICES, default=vocabulary.NONE)
     artists = models.ManyToManyField(Artist, through="ReleaseArtist", related_name="releases")
@@ -127,7 +127,7 @@ class Track(models.Model):
     release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="tracks")
     recording = models.ForeignKey(Recording, on_delete=models.PROTECT, related_name="tracks")
     position = models.PositiveSmallIntegerField()
-    title = models.CharField(max_length=500)
+    title = models.CharField(max_length=limits.TITLE_MAX)
     duration = models.PositiveIntegerField("duration (seconds)", null=True, blank=True)
     audio_sha256 = models.CharField(max_length=64, null=True, blank=True)
     artists = models.ManyToManyField(Artist, blank=True, related_name="tracks")

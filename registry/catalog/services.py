@@ -15,14 +15,14 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from provenance import identifiers, vocabulary
+from provenance import identifiers, limits, vocabulary
 from provenance.errors import IdentifierError
 from provenance.text import refusal
 from registry.catalog.models import Artist, Label, Membership, Recording, Release, ReleaseArtist, Track
 from registry.errors import Conflict, ValidationFailed
 
 # The most tracks a release may have, at every door: the services, the API, the forms and the ERN import.
-RELEASE_MAX_TRACKS = 500
+RELEASE_MAX_TRACKS = limits.RELEASE_TRACKS_MAX
 
 
 def _normalize(func: Any, value: Any, field: str) -> str:
@@ -166,7 +166,7 @@ def _clean_tracks(tracks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         cleaned.append(
             {
                 "isrc": isrc,
-                "title": _text(t.get("title"), f"{f}.title", 500),
+                "title": _text(t.get("title"), f"{f}.title", limits.TITLE_MAX),
                 "position": position,
                 "duration": duration,
                 "audio_sha256": sha,
@@ -258,7 +258,7 @@ def release_create(
     tracks: Sequence[Mapping[str, Any]],
 ) -> Release:
     upc = _normalize(identifiers.normalize_gtin, upc, "upc")
-    title = _text(title, "title", 500)
+    title = _text(title, "title", limits.TITLE_MAX)
     artwork_ai = _level(artwork_ai, "artwork_ai")
     if not artists:
         raise ValidationFailed("a release needs at least one artist", fields={"artists": ["Add at least one artist."]})
@@ -305,7 +305,7 @@ def release_update(
         )
     fields = []
     if title is not None:
-        release.title = _text(title, "title", 500)
+        release.title = _text(title, "title", limits.TITLE_MAX)
         fields.append("title")
     if release_date is not None or clear_release_date:
         release.release_date = release_date

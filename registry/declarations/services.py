@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from provenance import statement, vocabulary
+from provenance import limits, statement, vocabulary
 from provenance.errors import StatementError
 from provenance.text import refusal
 from registry.catalog.models import Artist, Release
@@ -67,10 +67,10 @@ def _clean_ai(isrc: str, ai: TrackAI | None) -> dict[str, Any]:
             fields={f"ai.{isrc}.voice_likeness": ["true or false."]},
         )
     consent = likeness.get("consent_reference") or None
-    if consent is not None and (not isinstance(consent, str) or len(consent) > 500):
+    if consent is not None and (not isinstance(consent, str) or len(consent) > limits.CONSENT_REFERENCE_MAX):
         raise ValidationFailed(
             f"track {isrc}: consent_reference must be text",
-            fields={f"ai.{isrc}.voice_likeness": ["Text, at most 500 characters."]},
+            fields={f"ai.{isrc}.voice_likeness": [f"Text, at most {limits.CONSENT_REFERENCE_MAX} characters."]},
         )
     refused = refusal(consent) if consent else None
     if refused is not None:
@@ -85,8 +85,8 @@ def _clean_ai(isrc: str, ai: TrackAI | None) -> dict[str, Any]:
     tools = ai.get("tools") or []
     if (
         not isinstance(tools, list)
-        or len(tools) > 50
-        or not all(isinstance(t, str) and t.strip() and len(t) <= 200 for t in tools)
+        or len(tools) > limits.TOOLS_MAX
+        or not all(isinstance(t, str) and t.strip() and len(t) <= limits.TOOL_MAX for t in tools)
     ):
         raise ValidationFailed(
             f"track {isrc}: tools must be a list of names", fields={f"ai.{isrc}.tools": ["A list of tool names."]}
@@ -193,8 +193,10 @@ def _reason(reason: str | None) -> str:
         raise ValidationFailed(
             "a reason is required", fields={"reason": ["Say why this version replaces the last one."]}
         )
-    if len(reason) > 2000:
-        raise ValidationFailed("the reason is too long", fields={"reason": ["At most 2000 characters."]})
+    if len(reason) > limits.REASON_MAX:
+        raise ValidationFailed(
+            "the reason is too long", fields={"reason": [f"At most {limits.REASON_MAX} characters."]}
+        )
     refused = refusal(reason, multiline=True)
     if refused is not None:
         raise ValidationFailed(f"reason: {refused}", fields={"reason": [refused]})

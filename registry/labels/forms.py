@@ -9,7 +9,7 @@ from django import forms
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
 
-from provenance import identifiers, vocabulary
+from provenance import identifiers, limits, vocabulary
 from provenance.errors import IdentifierError
 from registry.catalog.models import LEVEL_CHOICES, PERSONA_CHOICES, Artist, Label, Membership
 from registry.catalog.services import RELEASE_MAX_TRACKS
@@ -107,7 +107,7 @@ class ArtistChoiceField(forms.ModelMultipleChoiceField):
 
 class ReleaseForm(AccessibleErrorsMixin, forms.Form):
     upc = forms.CharField(label="UPC / EAN", max_length=32, help_text="12 or 13 digits, as on the barcode.")
-    title = TextField(max_length=500)
+    title = TextField(max_length=limits.TITLE_MAX)
     release_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     artwork_ai = forms.ChoiceField(
         label="AI in the artwork", choices=LEVEL_CHOICES, initial=vocabulary.NONE, widget=forms.RadioSelect
@@ -143,12 +143,12 @@ class NewArtistForm(AccessibleErrorsMixin, forms.Form):
         return data
 
 
-NewArtistFormSet = forms.formset_factory(NewArtistForm, extra=0, min_num=1, max_num=50)
+NewArtistFormSet = forms.formset_factory(NewArtistForm, extra=0, min_num=1, max_num=limits.RELEASE_ARTISTS_MAX)
 
 
 class TrackForm(AccessibleErrorsMixin, forms.Form):
     isrc = forms.CharField(label="ISRC", max_length=32, help_text="Like US-SKG-19-12345.")
-    title = TextField(max_length=500)
+    title = TextField(max_length=limits.TITLE_MAX)
     position = forms.IntegerField(min_value=1, max_value=999)
     duration = forms.CharField(max_length=16, required=False, help_text="3:21 or 201 (seconds).")
     audio_sha256 = forms.CharField(
@@ -329,7 +329,7 @@ class DeclareForm(AccessibleErrorsMixin, forms.Form):
             self.fields[field_name(i, "tools")] = MultilineTextField(
                 label="AI tools used",
                 required=False,
-                max_length=2000,
+                max_length=limits.TOOLS_MAX * (limits.TOOL_MAX + 2),  # the names and their separators
                 widget=forms.Textarea(attrs={"rows": 2}),
                 help_text="Comma-separated or one per line, e.g. Suno v4, iZotope Ozone 11.",
             )
@@ -339,13 +339,13 @@ class DeclareForm(AccessibleErrorsMixin, forms.Form):
             self.fields[field_name(i, "consent")] = TextField(
                 label="Consent reference",
                 required=False,
-                max_length=500,
+                max_length=limits.CONSENT_REFERENCE_MAX,
                 help_text="Required if the voice imitates a real person: a contract or licence reference.",
             )
         if amend:
             self.fields["reason"] = MultilineTextField(
                 label="Reason for this new version",
-                max_length=2000,
+                max_length=limits.REASON_MAX,
                 widget=forms.Textarea(attrs={"rows": 3}),
                 help_text="Published with the declaration, e.g. “Vocals on track 2 were AI, not human.”",
             )
@@ -354,8 +354,11 @@ class DeclareForm(AccessibleErrorsMixin, forms.Form):
         data = super().clean()
         for i, _track in enumerate(self.tracks):
             tools = services.parse_tools(data.get(field_name(i, "tools"), ""))
-            if len(tools) > 50 or any(len(t) > 200 for t in tools):
-                self.add_error(field_name(i, "tools"), "At most 50 tools, each at most 200 characters.")
+            if len(tools) > limits.TOOLS_MAX or any(len(t) > limits.TOOL_MAX for t in tools):
+                self.add_error(
+                    field_name(i, "tools"),
+                    f"At most {limits.TOOLS_MAX} tools, each at most {limits.TOOL_MAX} characters.",
+                )
             data[field_name(i, "tools")] = tools
             consent = (data.get(field_name(i, "consent")) or "").strip()
             if data.get(field_name(i, "imitates")) and not consent:
@@ -441,7 +444,7 @@ def apply_shortcut(data: Mapping[str, Any], shortcut: str, n_tracks: int) -> dic
 class ReasonForm(AccessibleErrorsMixin, forms.Form):
     reason = MultilineTextField(
         label="Reason",
-        max_length=2000,
+        max_length=limits.REASON_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Published with the signed version.",
     )

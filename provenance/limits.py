@@ -1,0 +1,21 @@
+"""The protocol's size limits (docs/protocol.md §1), named once: the verifier, the registry's services,
+its API serializers and its forms all read these.
+
+A registry may accept less than a verifier does (``RELEASE_TRACKS_MAX`` below the
+statement's ``TRACKS_MAX``), never more.
+"""
+
+from __future__ import annotations
+
+TITLE_MAX = 500  # release and track titles
+TEXT_MAX = 1000  # any other text member of a statement (names, the label's name)
+REASON_MAX = 2000  # declaration.reason
+TOOLS_MAX = 50  # tools per track
+TOOL_MAX = 200  # characters per tool name
+CONSENT_REFERENCE_MAX = 500  # voice_likeness.consent_reference
+ARTISTS_MAX = 200  # artists per release or track in a statement
+TRACKS_MAX = 1000  # tracks per statement
+
+# What the registry accepts from labels (at most the statement's limits).
+RELEASE_TRACKS_MAX = 500
+RELEASE_ARTISTS_MAX = 50
