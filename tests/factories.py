@@ -55,3 +55,11 @@ def declare(release: Any, level: str = "none", actor: Any = None, via: str = "we
 
     ai = {t.recording.isrc: track_ai(level, **overrides) for t in release.tracks.select_related("recording")}
     return declaration_create(release=release, ai=ai, actor=actor, via=via)
+
+
+def stored_root(size: int) -> bytes:
+    """The log's root at ``size``, from the subtree nodes the database stores (as proofs read them)."""
+    from provenance import merkle
+    from registry.transparency import log
+
+    return merkle.tree_root(size, log._nodes_getter(None))

@@ -43,7 +43,7 @@ class Declaration(models.Model):
     bundle = models.TextField()
     # The release's disclosure summary (provenance.disclosure.summary_text), derived from the signed
     # statement when it is logged, so lookups splice text instead of decoding JSON.
-    # audit_log checks it against the statement. Empty for rows logged before it existed.
+    # audit_log checks it against the statement (migration 0005 derived it for rows logged before it existed).
     summary = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -7,7 +7,6 @@ and lists the other releases' UPCs in ``also_in``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 from django.db import connections, router
 
 from provenance import vocabulary
-from provenance.disclosure import summary_of, summary_text
+from provenance.disclosure import summary_of
 from registry.catalog.models import Release
 from registry.declarations.models import Declaration, DeclaredRecording
 
@@ -121,10 +120,6 @@ def _bytes(value: Any) -> bytes:
     return value.encode("utf-8") if isinstance(value, str) else bytes(value)
 
 
-def _statement(value: Any) -> Mapping[str, Any]:
-    return json.loads(value) if isinstance(value, str | bytes) else value
-
-
 def recording_answers(isrcs: Iterable[str]) -> dict[str, StoredAnswer]:
     """ISRC → the newest current declaration holding it, as stored texts, plus the other UPCs (1 query)."""
     wanted = sorted(set(isrcs))
@@ -134,24 +129,22 @@ def recording_answers(isrcs: Iterable[str]) -> dict[str, StoredAnswer]:
     where, params = _in_clause(DeclaredRecording, "dr.isrc", wanted)
     rows = _rows(
         DeclaredRecording,
-        f"SELECT dr.isrc, d.leaf_id, r.upc, d.id, dr.summary, d.bundle, "  # noqa: S608 - table names from models, values bound
-        f"CASE WHEN dr.summary = '' THEN d.statement END "
+        f"SELECT dr.isrc, d.leaf_id, r.upc, d.id, dr.summary, d.bundle "  # noqa: S608 - table names from models, values bound
         f"FROM {dr} dr JOIN {d} d ON d.id = dr.declaration_id JOIN {r} r ON r.current_declaration_id = d.id "
         f"WHERE {where}",
         params,
     )
-    best: dict[str, tuple[int, str, int, Any, Any, Any]] = {}
+    best: dict[str, tuple[int, str, int, Any, Any]] = {}
     upcs: dict[str, list[tuple[int, str]]] = {}
-    for raw_isrc, leaf, raw_upc, decl_id, summary, bundle, statement in rows:
+    for raw_isrc, leaf, raw_upc, decl_id, summary, bundle in rows:
         isrc, upc = _text(raw_isrc), _text(raw_upc)
         if isrc not in best or leaf > best[isrc][0]:
-            best[isrc] = (leaf, upc, decl_id, summary, bundle, statement)
+            best[isrc] = (leaf, upc, decl_id, summary, bundle)
         upcs.setdefault(isrc, []).append((leaf, upc))
     out = {}
-    for isrc, (_, upc, decl_id, summary, bundle, statement) in best.items():
+    for isrc, (_, upc, decl_id, summary, bundle) in best.items():
         others = tuple(u for _, u in sorted(upcs[isrc], reverse=True) if u != upc)
-        text = _bytes(summary) or summary_text(_statement(statement), isrc).encode()
-        out[isrc] = StoredAnswer(upc, decl_id, text, _bytes(bundle), others)
+        out[isrc] = StoredAnswer(upc, decl_id, _bytes(summary), _bytes(bundle), others)
     return out
 
 
@@ -164,16 +157,13 @@ def release_answers(upcs: Iterable[str]) -> dict[str, StoredAnswer]:
     where, params = _in_clause(Release, "r.upc", wanted)
     rows = _rows(
         Release,
-        f"SELECT r.upc, d.id, d.summary, d.bundle, "  # noqa: S608 - table names from models, values bound
-        f"CASE WHEN d.summary = '' THEN d.statement END "
+        f"SELECT r.upc, d.id, d.summary, d.bundle "  # noqa: S608 - table names from models, values bound
         f"FROM {r} r JOIN {d} d ON d.id = r.current_declaration_id WHERE {where}",
         params,
     )
     return {
-        _text(upc): StoredAnswer(
-            _text(upc), decl_id, _bytes(summary) or summary_text(_statement(statement)).encode(), _bytes(bundle)
-        )
-        for upc, decl_id, summary, bundle, statement in rows
+        _text(upc): StoredAnswer(_text(upc), decl_id, _bytes(summary), _bytes(bundle))
+        for upc, decl_id, summary, bundle in rows
     }
 
 

@@ -100,10 +100,6 @@ class TrackView:
         minutes, seconds = divmod(self.duration, 60)
         return f"{minutes}:{seconds:02d}"
 
-    @property
-    def ai_parts(self) -> list[PartView]:
-        return [p for p in self.parts if p.level.code != vocabulary.NONE]
-
 
 @dataclass
 class StatementView:

@@ -190,13 +190,13 @@ def _audit_declarations(report: AuditReport, keys: KeySet, using: str) -> None:
         ):
             raise AuditFailure(f"{where}: the stored columns differ from the signed statement")
         # Lookups serve these derived texts: they must say exactly what was signed.
-        if decl.summary and decl.summary != summary_text(signed):
+        if decl.summary != summary_text(signed):
             raise AuditFailure(f"{where}: the stored disclosure summary differs from the signed statement")
         indexed = {rec.isrc: rec for rec in decl.recordings.all()}
         if set(indexed) != {t["isrc"] for t in signed["tracks"]}:
             raise AuditFailure(f"{where}: the ISRC index differs from the signed tracks")
         for isrc, rec in indexed.items():
-            if rec.summary and rec.summary != summary_text(signed, isrc):
+            if rec.summary != summary_text(signed, isrc):
                 raise AuditFailure(f"{where}: the stored summary of {isrc} differs from the signed statement")
         prev = previous.get(decl.release_id)
         if decl.version != (prev[0] + 1 if prev else 1):

@@ -149,7 +149,3 @@ def inclusion_proof(index: int, size: int, using: str | None = None) -> list[byt
 
 def consistency_proof(first: int, second: int, using: str | None = None) -> list[bytes]:
     return merkle.consistency_proof(first, second, _nodes_getter(using))
-
-
-def root_at(size: int, using: str | None = None) -> bytes:
-    return merkle.tree_root(size, _nodes_getter(using))

@@ -64,7 +64,7 @@ def test_go_note_opens_every_checkpoint_the_registry_signed(goverify, logged):
     assert [r["ok"] for r in results] == [True] * len(notes), results
     assert results[-1]["origin"] == settings.REGISTRY_LOG_ORIGIN
     assert results[-1]["size"] == 11
-    assert results[-1]["root"] == _b64(log.root_at(11))
+    assert results[-1]["root"] == _b64(factories.stored_root(11))
 
 
 def test_go_tlog_checks_inclusion_and_consistency_proofs_from_the_registry(goverify, logged):
@@ -75,7 +75,7 @@ def test_go_tlog_checks_inclusion_and_consistency_proofs_from_the_registry(gover
             "size": n,
             "data": _b64(leaves[i].encode()),
             "proof": [_b64(h) for h in log.inclusion_proof(i, n)],
-            "root": _b64(log.root_at(n)),
+            "root": _b64(factories.stored_root(n)),
         }
         for n in (1, 2, 5, 8, 11)
         for i in range(n)
@@ -84,8 +84,8 @@ def test_go_tlog_checks_inclusion_and_consistency_proofs_from_the_registry(gover
         {
             "first": m,
             "second": n,
-            "first_root": _b64(log.root_at(m)),
-            "second_root": _b64(log.root_at(n)),
+            "first_root": _b64(factories.stored_root(m)),
+            "second_root": _b64(factories.stored_root(n)),
             "proof": [_b64(h) for h in log.consistency_proof(m, n)],
         }
         for n in (2, 7, 8, 11)
@@ -110,15 +110,21 @@ def test_go_rejects_a_tampered_checkpoint_and_tampered_proofs(goverify, logged):
             "verifier_key": logged,
             "notes": [forged_size],
             "inclusion": [
-                {"index": 3, "size": 11, "data": _b64(leaf), "proof": proof_bad, "root": _b64(log.root_at(11))},
-                {"index": 4, "size": 11, "data": _b64(leaf), "proof": proof, "root": _b64(log.root_at(11))},
+                {
+                    "index": 3,
+                    "size": 11,
+                    "data": _b64(leaf),
+                    "proof": proof_bad,
+                    "root": _b64(factories.stored_root(11)),
+                },
+                {"index": 4, "size": 11, "data": _b64(leaf), "proof": proof, "root": _b64(factories.stored_root(11))},
             ],
             "consistency": [
                 {
                     "first": 5,
                     "second": 11,
-                    "first_root": _b64(log.root_at(6)),
-                    "second_root": _b64(log.root_at(11)),
+                    "first_root": _b64(factories.stored_root(6)),
+                    "second_root": _b64(factories.stored_root(11)),
                     "proof": [_b64(h) for h in log.consistency_proof(5, 11)],
                 }
             ],

@@ -1,0 +1,44 @@
+"""Migration 0005: rows logged before stored summaries existed get them derived, so lookups need no fallback."""
+
+from __future__ import annotations
+
+import importlib
+
+from django.apps import apps
+from django.db import connection
+
+from provenance.disclosure import summary_text
+from registry.declarations.models import Declaration, DeclaredRecording
+from registry.transparency.audit import audit_log
+from tests import factories
+
+backfill = importlib.import_module("registry.declarations.migrations.0005_backfill_summaries").backfill
+
+
+def _blank_summaries() -> None:
+    """Make the rows look as if logged before migration 0002 (the triggers refuse it: switch them off)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("ALTER TABLE declarations_declaration DISABLE TRIGGER USER")
+            cursor.execute("ALTER TABLE declarations_declaredrecording DISABLE TRIGGER USER")
+        cursor.execute("UPDATE declarations_declaration SET summary = ''")
+        cursor.execute("UPDATE declarations_declaredrecording SET summary = ''")
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE declarations_declaration ENABLE TRIGGER USER")
+            cursor.execute("ALTER TABLE declarations_declaredrecording ENABLE TRIGGER USER")
+
+
+def test_the_backfill_derives_every_missing_summary_from_the_signed_statement(keys, label, client):
+    release = factories.make_release(label, tracks=2)
+    decl = factories.declare(release, "partly")
+    _blank_summaries()
+    isrc = release.tracks.first().recording.isrc
+    with connection.schema_editor() as editor:
+        backfill(apps, editor)
+    decl.refresh_from_db()
+    assert decl.summary == summary_text(decl.statement)
+    for rec in DeclaredRecording.objects.filter(declaration=decl):
+        assert rec.summary == summary_text(decl.statement, rec.isrc)
+    assert client.get(f"/api/v1/recordings/{isrc}").json()["disclosure"]["status"] == "active"
+    assert audit_log().declarations == Declaration.objects.count()
