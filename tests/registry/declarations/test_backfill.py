@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 
+import pytest
+
 from django.apps import apps
 from django.db import connection
 
@@ -29,6 +31,7 @@ def _blank_summaries() -> None:
             cursor.execute("ALTER TABLE declarations_declaredrecording ENABLE TRIGGER USER")
 
 
+@pytest.mark.postgres  # the append-only triggers it switches off are PostgreSQL's (and SQLite's schema editor refuses a test transaction)
 def test_the_backfill_derives_every_missing_summary_from_the_signed_statement(keys, label, client):
     release = factories.make_release(label, tracks=2)
     decl = factories.declare(release, "partly")
