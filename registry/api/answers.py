@@ -8,7 +8,6 @@ signed and logged, and ETags stay stable.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -21,6 +20,7 @@ from registry.declarations import cache as lookup_cache
 from registry.declarations import selectors
 from registry.declarations.models import Declaration
 from registry.errors import ValidationFailed
+from registry.etags import etag_of, if_none_match
 
 JSON = "application/json"
 # Lookups may change when a label amends: a minute of staleness, revalidated cheaply with the ETag.
@@ -152,18 +152,6 @@ def write_body(decl: Declaration) -> str:
 # --- HTTP -----------------------------------------------------------------------------
 
 
-def etag_of(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
-
-
-def _matches(header: str, etag: str) -> bool:
-    if header.strip() == "*":
-        return True
-    # If-None-Match uses the weak comparison (RFC 9110 §13.1.2): W/ prefixes are ignored.
-    candidates = [c.strip().removeprefix("W/") for c in header.split(",")]
-    return etag in candidates
-
-
 def conditional(
     request: HttpRequest,
     body: str | bytes,
@@ -177,7 +165,7 @@ def conditional(
     data = body.encode("utf-8") if isinstance(body, str) else body
     etag = etag or etag_of(data)
     header = request.META.get("HTTP_IF_NONE_MATCH")
-    if status == 200 and header and _matches(header, etag):
+    if status == 200 and header and if_none_match(header, etag):
         response = HttpResponse(status=304)
     else:
         response = HttpResponse(data, status=status, content_type=content_type)

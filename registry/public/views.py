@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -17,6 +16,7 @@ from provenance import identifiers
 from provenance.disclosure import track_in
 from provenance.errors import IdentifierError
 from registry.declarations import selectors as decl_selectors
+from registry.etags import etag_of
 from registry.public import badges, presenters
 from registry.public import selectors as public_selectors
 from registry.public.ern_export import export_ern
@@ -27,10 +27,6 @@ PAGE_MAX_AGE = 60
 BADGE_MAX_AGE = 300
 
 View = Callable[..., HttpResponse]
-
-
-def _etag(content: bytes) -> str:
-    return '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
 
 
 def cached(max_age: int) -> Callable[[View], View]:
@@ -51,7 +47,7 @@ def cached(max_age: int) -> Callable[[View], View]:
             if response.status_code != 200:
                 return response
             if not response.has_header("ETag"):
-                response["ETag"] = _etag(response.content)
+                response["ETag"] = etag_of(response.content)
             return get_conditional_response(request, etag=response["ETag"], response=response) or response
 
         return wrapper
