@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from provenance import disclosure, jcs, merkle
 from provenance.checkpoint import Checkpoint, parse_checkpoint, verify_checkpoint
 from provenance.dsse import PAYLOAD_TYPE, check_envelope_shape, verify_envelope
-from provenance.encoding import b64decode, b64encode
+from provenance.encoding import b64decode
 from provenance.errors import ProvenanceError
 from provenance.keys import KeySet, PublicKey
 from provenance.statement import parse_statement, parse_timestamp
@@ -29,22 +28,6 @@ CHECKS = (
 )
 # The ninth check, run only when the caller asks about an identifier (docs/protocol.md §7.1).
 IDENTIFIER = "identifier"
-
-
-def make_bundle(
-    envelope: dict[str, Any], *, origin: str, index: int, tree_size: int, proof: Sequence[bytes], checkpoint: str
-) -> dict[str, Any]:
-    return {
-        "mediaType": MEDIA_TYPE,
-        "envelope": envelope,
-        "log": {
-            "origin": origin,
-            "index": index,
-            "tree_size": tree_size,
-            "inclusion_proof": [b64encode(h) for h in proof],
-            "checkpoint": checkpoint,
-        },
-    }
 
 
 def loads(data: bytes | str) -> Any:
