@@ -7,6 +7,9 @@ Any range hash a proof needs decomposes into O(log n) such subtrees, so a
 database that stores every complete subtree answers any proof for any earlier
 tree size with O(log n) reads in one batch (:func:`plan_nodes` says which).
 :class:`MemoryTree` is the in-memory store used by tests and tools.
+
+Appending goes through :class:`CompactRange`, which holds only the right edge
+of the tree; :func:`node_id` is how a store keys the nodes it keeps.
 """
 
 from __future__ import annotations
@@ -132,24 +135,93 @@ def tree_root(size: int, get_nodes: NodeGetter) -> bytes:
     return hashes_for_ranges([(0, size)], get_nodes)[0]
 
 
-def nodes_completed_by_append(index: int, leaf: bytes, get_nodes: NodeGetter) -> dict[Node, bytes]:
-    """Nodes that become complete when leaf ``index`` is appended: (0, index) and its full ancestors.
+# --- node ids and the compact range ------------------------------------------
 
-    Reads at most log2(index) existing nodes (the left siblings), in one batch.
+NODE_INDEX_BITS = 48  # 2^48 leaves: far beyond any catalog; the level takes the bits above
+_INDEX_MASK = (1 << NODE_INDEX_BITS) - 1
+
+
+def node_id(level: int, index: int) -> int:
+    """One integer naming node ``(level, index)``, the key a store files it under (``LogNode.id``)."""
+    return (level << NODE_INDEX_BITS) | index
+
+
+def node_level(nid: int) -> int:
+    return nid >> NODE_INDEX_BITS
+
+
+def node_index(nid: int) -> int:
+    return nid & _INDEX_MASK
+
+
+def right_edge(size: int) -> list[Node]:
+    """The compact range of ``[0, size)``: one complete subtree per set bit of ``size``, the largest first.
+
+    A tree grows only from these nodes: appending leaf ``size`` hashes it into
+    the smallest ones (as many as ``size`` has trailing one bits), and the root
+    of the tree of ``size`` is their hashes folded from the right.
     """
-    new: dict[Node, bytes] = {(0, index): leaf}
-    needed: list[Node] = []
-    level, i = 0, index
-    while i % 2 == 1:
-        needed.append((level, i - 1))
-        level, i = level + 1, i // 2
-    siblings = get_nodes(needed) if needed else {}
-    current, level, i = leaf, 0, index
-    while i % 2 == 1:
-        current = node_hash(siblings[(level, i - 1)], current)
-        level, i = level + 1, i // 2
-        new[(level, i)] = current
-    return new
+    nodes: list[Node] = []
+    start = 0
+    for level in range(size.bit_length() - 1, -1, -1):
+        if size >> level & 1:
+            nodes.append((level, start >> level))
+            start += 1 << level
+    return nodes
+
+
+class CompactRange:
+    """A growing tree held as the hashes of its :func:`right_edge` only: O(log n) memory at any size.
+
+    The one implementation of "complete subtrees on the right edge" (as
+    transparency-dev/merkle's compact.Range from leaf 0): the registry's log
+    appends through it, its audit recomputes every stored node and checkpoint
+    root through it in one streaming pass over the leaves, and the bench writes
+    a synthetic log's nodes with it. It relies on one invariant of the store,
+    that every complete subtree is stored under :func:`node_id` as soon as its
+    last leaf is appended; the audit (registry/transparency/audit.py) checks it.
+    """
+
+    def __init__(self, size: int = 0, hashes: Sequence[bytes] = ()) -> None:
+        if size < 0 or len(hashes) != size.bit_count():
+            raise ProofError(
+                f"a tree of size {size} has {max(size, 0).bit_count()} right-edge nodes, not {len(hashes)}"
+            )
+        self.size = size
+        self._hashes = list(hashes)  # the hashes of right_edge(size), in its order
+
+    @classmethod
+    def at(cls, size: int, get_nodes: NodeGetter) -> CompactRange:
+        """The range of a stored tree of ``size`` leaves, read in one batch."""
+        nodes = right_edge(size)
+        found = get_nodes(nodes) if nodes else {}
+        try:
+            return cls(size, [found[n] for n in nodes])
+        except KeyError as exc:
+            raise ProofError(f"the store has no node {exc.args[0]}") from exc
+
+    def append(self, leaf: bytes) -> list[tuple[Node, bytes]]:
+        """Append leaf hash ``leaf`` at index ``size``; return the nodes it completes, itself first, the largest last."""
+        index = self.size
+        hashes = self._hashes
+        completed = [((0, index), leaf)]
+        h, level, i = leaf, 0, index
+        while i & 1:  # one merge per trailing one bit: with the left sibling that waited on the edge
+            h = node_hash(hashes.pop(), h)
+            level, i = level + 1, i >> 1
+            completed.append(((level, i), h))
+        hashes.append(h)
+        self.size = index + 1
+        return completed
+
+    def root(self) -> bytes:
+        """MTH of the tree so far (RFC 9162 §2.1.1)."""
+        if not self._hashes:
+            return EMPTY_ROOT
+        current = self._hashes[-1]
+        for h in reversed(self._hashes[:-1]):
+            current = node_hash(h, current)
+        return current
 
 
 class MemoryTree:
@@ -158,6 +230,7 @@ class MemoryTree:
     def __init__(self, leaf_data: Iterable[bytes] = ()) -> None:
         self.nodes: dict[Node, bytes] = {}
         self.size = 0
+        self._edge = CompactRange()
         for data in leaf_data:
             self.append(data)
 
@@ -169,7 +242,7 @@ class MemoryTree:
 
     def append_hash(self, leaf: bytes) -> int:
         index = self.size
-        self.nodes.update(nodes_completed_by_append(index, leaf, self.get_nodes))
+        self.nodes.update(self._edge.append(leaf))
         self.size += 1
         return index
 

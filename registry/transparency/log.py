@@ -19,8 +19,9 @@ from django.db.models import Max
 from provenance import merkle
 from provenance.issue import tree
 from provenance.issue.sign import sign_checkpoint
+from provenance.issue.tree import node_id
 from registry.transparency.keys import active_key
-from registry.transparency.models import Checkpoint, LogLeaf, LogNode, SigningKey, node_id
+from registry.transparency.models import Checkpoint, LogLeaf, LogNode, SigningKey
 
 # Any constant: the advisory lock id of "the log head".
 LOG_LOCK_ID = 0x41494C4F47  # "AILOG"
@@ -66,12 +67,7 @@ class Appended:
 
 def _stored_nodes_needed(start: int, size: int) -> list[tree.Node]:
     """Nodes complete before ``start`` that appending leaves ``start..size-1`` and proving them against ``size`` read."""
-    wanted: list[tree.Node] = []
-    for index in range(start, size):  # left siblings hashed into the new nodes (as nodes_completed_by_append)
-        level, i = 0, index
-        while i % 2 == 1:
-            wanted.append((level, i - 1))
-            level, i = level + 1, i // 2
+    wanted = tree.right_edge(start)  # what the new leaves are hashed into (tree.CompactRange)
     ranges = [(0, size)] + [r for index in range(start, size) for r in tree.inclusion_ranges(index, size)]
     wanted += tree.plan_nodes(ranges)
     # Only nodes whose leaves all precede ``start`` are stored already; the rest are computed by this append.
@@ -110,17 +106,17 @@ def append(leaf_data: Sequence[str]) -> list[Appended]:
             found.update(get_stored(missing))
         return found
 
+    edge = tree.CompactRange.at(start, get_nodes)  # the stored tree's right edge, read with the rest above
     leaves = []
     for offset, (data, leaf) in enumerate(zip(leaf_data, hashes, strict=True)):
-        index = start + offset
-        new = tree.nodes_completed_by_append(index, leaf, get_nodes)
+        leaves.append(LogLeaf(index=start + offset, leaf_hash=leaf, data=data))
+        new = edge.append(leaf)
         pending.update(new)
         known.update(new)
-        leaves.append(LogLeaf(index=index, leaf_hash=leaf, data=data))
     LogLeaf.objects.using(using).bulk_create(leaves)
     LogNode.objects.using(using).bulk_create([LogNode(id=node_id(*n), hash=h) for n, h in pending.items()])
 
-    root = tree.tree_root(size, get_nodes)
+    root = edge.root()
     note = sign_checkpoint(settings.REGISTRY_LOG_ORIGIN, size, root, private)
     Checkpoint.objects.using(using).create(tree_size=size, root_hash=root, note=note, key=key)
     return [

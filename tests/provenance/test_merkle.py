@@ -228,31 +228,6 @@ def test_a_single_leaf_tree_needs_an_empty_proof_and_32_byte_hashes() -> None:
         merkle.verify_inclusion(0, 1, leaf, [leaf], leaf)
 
 
-def test_generation_refuses_impossible_requests(tree: MemoryTree) -> None:
-    with pytest.raises(ProofError):
-        tree.inclusion_proof(5, 5)
-    with pytest.raises(ProofError):
-        tree.consistency_proof(6, 5)
-    with pytest.raises(ProofError, match="no node"):
-        tree.inclusion_proof(0, N + 1)
-
-
-def test_plan_nodes_asks_only_for_complete_aligned_subtrees_and_few_of_them() -> None:
-    for size in range(1, 200):
-        for index in (0, size // 2, size - 1):
-            nodes = gen.plan_nodes(gen.inclusion_ranges(index, size))
-            assert len(nodes) <= 2 * size.bit_length()
-            for level, i in nodes:
-                assert (i + 1) << level <= size
-
-
-def test_appending_completes_exactly_the_full_ancestors() -> None:
-    t = MemoryTree(DATA[:7])
-    new = gen.nodes_completed_by_append(7, merkle.leaf_hash(DATA[7]), t.get_nodes)
-    assert sorted(new) == [(0, 7), (1, 3), (2, 1), (3, 0)]
-    assert new[(3, 0)] == MemoryTree(DATA[:8]).root()
-
-
 # --- pymerkle 7, an independent implementation (1-based leaf indices) -----------
 
 
