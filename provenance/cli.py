@@ -133,4 +133,5 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("--interval", type=float, default=60.0, help="seconds between observations")
     m.set_defaults(func=cmd_monitor)
     args = parser.parse_args(argv)
-    return args.func(args)
+    code: int = args.func(args)
+    return code

@@ -17,7 +17,8 @@ def pae(payload_type: str, payload: bytes) -> bytes:
     return b"DSSEv1 %d %b %d %b" % (len(type_bytes), type_bytes, len(payload), payload)
 
 
-def check_envelope_shape(envelope: Any) -> None:
+def check_envelope_shape(envelope: Any) -> dict[str, Any]:
+    """``envelope`` if it has the shape of a DSSE envelope, else :class:`VerificationError` saying why."""
     if not isinstance(envelope, dict):
         raise VerificationError("the envelope must be an object")
     for member in ("payloadType", "payload", "signatures"):
@@ -33,6 +34,7 @@ def check_envelope_shape(envelope: Any) -> None:
             raise VerificationError("each signature must be an object with a base64 'sig'")
         if "keyid" in sig and not isinstance(sig["keyid"], str):
             raise VerificationError("a signature's keyid must be a string")
+    return envelope
 
 
 def verify_envelope(envelope: Any, keys: KeySet, *, purpose: str = "statement") -> tuple[bytes, PublicKey]:

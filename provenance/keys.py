@@ -8,7 +8,7 @@ issuer's: provenance/issue/keys.py.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -194,7 +194,7 @@ class KeySet:
     def of_purpose(self, purpose: str) -> list[PublicKey]:
         return [k for k in self._by_kid.values() if k.purpose == purpose]
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[PublicKey]:
         return iter(self._by_kid.values())
 
     def __len__(self) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -44,7 +44,7 @@ def parse_timestamp(text: str) -> datetime:
 # --- validation helpers --------------------------------------------------------
 
 
-def _obj(value: Any, path: str) -> Mapping[str, Any]:
+def _obj(value: Any, path: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise StatementError("must be an object", path)
     return value
@@ -78,12 +78,12 @@ def _int(value: Any, path: str, *, minimum: int) -> int:
 
 
 def _level(value: Any, path: str) -> str:
-    if value not in vocabulary.LEVELS:
+    if not isinstance(value, str) or value not in vocabulary.LEVELS:
         raise StatementError(f"unknown AI level {value!r} (expected one of: none, partly, all)", path)
     return value
 
 
-def _ident(func: Any, value: Any, path: str) -> str:
+def _ident(func: Callable[[object], str], value: Any, path: str) -> str:
     try:
         normalized = func(value)
     except IdentifierError as exc:
@@ -177,12 +177,12 @@ def validate_statement(statement: Any) -> dict[str, Any]:
         raise StatementError(
             f"is {release_level!r} but its tracks and artwork give {derived_release!r}", "release.contains_ai"
         )
-    return st  # type: ignore[return-value]
+    return st
 
 
 _MISSING = object()  # a member that is absent: not a value of any type a rule accepts
 # Every combination of the five part levels, with the track level vocabulary derives for it.
-_TRACK_LEVEL = {
+_TRACK_LEVEL: dict[tuple[object, ...], str] = {
     combo: vocabulary.track_contains_ai(dict(zip(vocabulary.PARTS, combo, strict=True)))
     for combo in itertools.product(vocabulary.LEVELS, repeat=len(vocabulary.PARTS))
 }
