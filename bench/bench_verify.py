@@ -12,12 +12,12 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from provenance import identifiers, jcs, merkle  # noqa: E402
-from provenance.bundle import Verifier, make_bundle  # noqa: E402
-from provenance.checkpoint import sign_checkpoint  # noqa: E402
-from provenance.dsse import pae, sign_envelope  # noqa: E402
+from provenance import identifiers, jcs  # noqa: E402
+from provenance.bundle import Verifier  # noqa: E402
+from provenance.dsse import pae  # noqa: E402
 from provenance.encoding import b64decode  # noqa: E402
-from provenance.keys import KeySet, generate_private_key, parse_jwk, public_bytes, public_jwk  # noqa: E402
+from provenance.issue import MemoryTree, generate_private_key, make_bundle, public_bytes, sign_checkpoint, sign_envelope  # noqa: E402
+from provenance.keys import KeySet, parse_jwk, public_jwk  # noqa: E402
 from provenance.statement import build_statement, statement_bytes  # noqa: E402
 
 ORIGIN = "registry.example.org/log"
@@ -73,7 +73,7 @@ def build(n_bundles: int = 200, tracks: int = TRACKS) -> tuple[KeySet, list[dict
             parse_jwk(public_jwk(public_bytes(checkpoint_key), purpose="checkpoint")),
         ]
     )
-    tree = merkle.MemoryTree()
+    tree = MemoryTree()
     envelopes = []
     for n in range(1, n_bundles + 1):
         envelope = sign_envelope(statement_bytes(_release(n, tracks)), statement_key)

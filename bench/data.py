@@ -14,7 +14,7 @@ from typing import Any
 
 from provenance import identifiers, statement, vocabulary
 from provenance.disclosure import summary_text
-from registry.transparency.models import node_id
+from provenance.issue.tree import CompactRange, node_id
 
 B36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 ORIGIN = "registry.example.org/log"
@@ -48,18 +48,11 @@ def track_facts(isrcs: list[str]) -> dict[str, Any]:
 
 def log_node_lines(size: int) -> Iterator[str]:
     """COPY text lines of every complete subtree of a ``size``-leaf tree, leaves being random-looking hashes."""
-    stack: list[tuple[int, int, bytes]] = []  # (level, index, hash) of the right edge
+    edge = CompactRange()
     sha = hashlib.sha256
     for i in range(size):
-        h = sha(i.to_bytes(8, "big")).digest()
-        level, index = 0, i
-        yield f"{index}\t\\\\x{h.hex()}\n"
-        while stack and stack[-1][0] == level:
-            _, left_index, left = stack.pop()
-            h = sha(b"\x01" + left + h).digest()
-            level, index = level + 1, left_index // 2
+        for (level, index), h in edge.append(sha(i.to_bytes(8, "big")).digest()):
             yield f"{node_id(level, index)}\t\\\\x{h.hex()}\n"
-        stack.append((level, index, h))
 
 
 # --- a catalog -----------------------------------------------------------------------------------------

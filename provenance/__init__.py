@@ -1,15 +1,64 @@
 """provenance: offline verification of AI-disclosure declarations (pure Python, no Django).
 
-A platform installs this package alone to check what the registry hands out:
-DSSE envelopes (Ed25519), RFC 8785 canonical JSON, an RFC 9162 Merkle log with
-C2SP signed-note checkpoints, and JWKS keys with RFC 7638 thumbprint ids.
-The wire format is described in docs/protocol.md.
+This module is the front door for a platform: it exports everything needed to
+check what the registry hands out (docs/protocol.md), and nothing that signs::
+
+    from pathlib import Path
+    import provenance
+    verifier = provenance.Verifier(provenance.KeySet.from_json(Path("jwks.json").read_bytes()))
+    result = verifier.verify(Path("bundle.json").read_bytes(), isrc="GBXYZ2500001")
+    print(result.summary())  # "VALID: …" or "INVALID <check>: <detail>"; display result.disclosure
+
+:class:`Verifier` runs the checks of docs/protocol.md §7 in order (DSSE
+envelopes signed with Ed25519, RFC 8785 canonical JSON, an RFC 9162 inclusion
+proof, a C2SP signed-note checkpoint, JWKS keys with RFC 7638 ids) and returns
+a :class:`Result` holding one :class:`Check` per check run. A monitor verifies checkpoints and
+consistency proofs with :func:`verify_checkpoint` and :func:`verify_consistency`.
+
+The issuing side (key generation and storage, signing, proof generation) is
+:mod:`provenance.issue`, which verifying never imports.
 """
 
 from __future__ import annotations
 
+from provenance.bundle import CHECKS, IDENTIFIER, MEDIA_TYPE, Check, Result, Verifier, verify_bundle
+from provenance.checkpoint import Checkpoint, parse_checkpoint, verify_checkpoint
+from provenance.errors import (
+    CanonicalizationError,
+    IdentifierError,
+    ProofError,
+    ProvenanceError,
+    StatementError,
+    VerificationError,
+)
+from provenance.keys import KeySet, PublicKey
+from provenance.merkle import root_from_inclusion_proof, verify_consistency, verify_inclusion
+from provenance.statement import parse_statement
+
 __version__ = "1.0.0"
 
-from provenance.errors import ProvenanceError, VerificationError  # noqa: E402
-
-__all__ = ["ProvenanceError", "VerificationError", "__version__"]
+__all__ = [
+    "CHECKS",
+    "IDENTIFIER",
+    "MEDIA_TYPE",
+    "CanonicalizationError",
+    "Check",
+    "Checkpoint",
+    "IdentifierError",
+    "KeySet",
+    "ProofError",
+    "ProvenanceError",
+    "PublicKey",
+    "Result",
+    "StatementError",
+    "VerificationError",
+    "Verifier",
+    "__version__",
+    "parse_checkpoint",
+    "parse_statement",
+    "root_from_inclusion_proof",
+    "verify_bundle",
+    "verify_checkpoint",
+    "verify_consistency",
+    "verify_inclusion",
+]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from provenance import disclosure, jcs, merkle
 from provenance.checkpoint import Checkpoint, parse_checkpoint, verify_checkpoint
 from provenance.dsse import PAYLOAD_TYPE, check_envelope_shape, verify_envelope
-from provenance.encoding import b64decode, b64encode
+from provenance.encoding import b64decode
 from provenance.errors import ProvenanceError
 from provenance.keys import KeySet, PublicKey
 from provenance.statement import parse_statement, parse_timestamp
@@ -29,22 +28,6 @@ CHECKS = (
 )
 # The ninth check, run only when the caller asks about an identifier (docs/protocol.md §7.1).
 IDENTIFIER = "identifier"
-
-
-def make_bundle(
-    envelope: dict[str, Any], *, origin: str, index: int, tree_size: int, proof: Sequence[bytes], checkpoint: str
-) -> dict[str, Any]:
-    return {
-        "mediaType": MEDIA_TYPE,
-        "envelope": envelope,
-        "log": {
-            "origin": origin,
-            "index": index,
-            "tree_size": tree_size,
-            "inclusion_proof": [b64encode(h) for h in proof],
-            "checkpoint": checkpoint,
-        },
-    }
 
 
 def loads(data: bytes | str) -> Any:
@@ -193,17 +176,13 @@ class Verifier:
                 raise ProvenanceError("the bundle must be a JSON object")
             if bundle.get("mediaType") != MEDIA_TYPE:
                 raise ProvenanceError(f"mediaType must be {MEDIA_TYPE}")
-            envelope, log = bundle.get("envelope"), bundle.get("log")
-            check_envelope_shape(envelope)
+            envelope, log = check_envelope_shape(bundle.get("envelope")), bundle.get("log")
             if not isinstance(log, dict):
                 raise ProvenanceError("the bundle has no log object")
-            origin, index, size = log.get("origin"), log.get("index"), log.get("tree_size")
-            proof_text, cp_text = log.get("inclusion_proof"), log.get("checkpoint")
+            origin, proof_text, cp_text = log.get("origin"), log.get("inclusion_proof"), log.get("checkpoint")
             if not isinstance(origin, str) or not isinstance(cp_text, str):
                 raise ProvenanceError("log.origin and log.checkpoint must be strings")
-            for name, v in (("index", index), ("tree_size", size)):
-                if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-                    raise ProvenanceError(f"log.{name} must be a non-negative integer")
+            index, size = _count(log, "index"), _count(log, "tree_size")
             if not isinstance(proof_text, list) or len(proof_text) > 64:
                 raise ProvenanceError("log.inclusion_proof must be a list of at most 64 hashes")
             proof = [b64decode(h, "inclusion proof hash") for h in proof_text]
@@ -295,6 +274,13 @@ class Verifier:
             add(Check("inclusion_proof", False, str(exc)))
             return
         add(Check("inclusion_proof", True, f"leaf {index} is in the tree of size {size} (leaf hash {leaf.hex()})"))
+
+
+def _count(log: dict[str, Any], name: str) -> int:
+    value = log.get(name)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ProvenanceError(f"log.{name} must be a non-negative integer")
+    return value
 
 
 def verify_bundle(bundle: Any, jwks: Any, *, isrc: str | None = None, upc: str | None = None) -> Result:

@@ -1,9 +1,10 @@
-"""C2SP tlog-checkpoint bodies in C2SP signed notes (what Go's sumdb/note verifies).
+"""C2SP tlog-checkpoint bodies in C2SP signed notes (what Go's sumdb/note verifies): parsing and verification.
 
 Note text: ``<origin>\\n<size>\\n<base64 root>\\n`` (optionally followed by
 extension lines), a blank line, then one line per signature:
 ``— <key name> <base64(key_hash[4] ‖ sig[64])>\\n`` with U+2014 as the dash.
 key_hash = SHA-256(name ‖ 0x0A ‖ 0x01 ‖ pubkey)[:4] (0x01 = Ed25519).
+Signing a note is the issuer's: provenance/issue/sign.py.
 """
 
 from __future__ import annotations
@@ -12,11 +13,9 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from provenance.encoding import b64decode, b64encode
 from provenance.errors import VerificationError
-from provenance.keys import KeySet, PublicKey, public_bytes
+from provenance.keys import KeySet, PublicKey
 
 ALG_ED25519 = 0x01
 DASH = "\u2014"
@@ -40,13 +39,6 @@ def _check_origin(origin: str) -> None:
 def checkpoint_body(origin: str, size: int, root: bytes, extensions: tuple[str, ...] = ()) -> str:
     _check_origin(origin)
     return f"{origin}\n{size}\n{b64encode(root)}\n" + "".join(f"{line}\n" for line in extensions)
-
-
-def sign_checkpoint(origin: str, size: int, root: bytes, key: Ed25519PrivateKey) -> str:
-    """The full signed note text for a tree of ``size`` with ``root``."""
-    body = checkpoint_body(origin, size, root)
-    signature = key.sign(body.encode("utf-8"))
-    return f"{body}\n{DASH} {origin} {b64encode(key_hash(origin, public_bytes(key)) + signature)}\n"
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,9 @@ def summary_of(statement: Mapping[str, Any], isrc: str | None = None) -> dict[st
     return summary
 
 
-def answer(statement: Mapping[str, Any], *, isrc: str | None = None, upc: str | None = None) -> tuple[str, dict]:
+def answer(
+    statement: Mapping[str, Any], *, isrc: str | None = None, upc: str | None = None
+) -> tuple[str, dict[str, Any]]:
     """Check that a verified statement answers a question about ``isrc`` and/or ``upc``; return (detail, disclosure).
 
     A valid bundle proves what was signed, not that it is about what the

@@ -1,14 +1,12 @@
-"""DSSE envelopes (secure-systems-lab/dsse protocol.md) signed with Ed25519."""
+"""DSSE envelopes (docs/protocol.md §3) with Ed25519 signatures: PAE and verification (signing: provenance/issue/sign.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-from provenance.encoding import b64decode, b64encode
+from provenance.encoding import b64decode
 from provenance.errors import VerificationError
-from provenance.keys import KeySet, PublicKey, public_bytes, thumbprint
+from provenance.keys import KeySet, PublicKey
 
 PAYLOAD_TYPE = "application/vnd.ai-disclosure.statement.v1+json"
 
@@ -19,16 +17,8 @@ def pae(payload_type: str, payload: bytes) -> bytes:
     return b"DSSEv1 %d %b %d %b" % (len(type_bytes), type_bytes, len(payload), payload)
 
 
-def sign_envelope(payload: bytes, key: Ed25519PrivateKey, *, payload_type: str = PAYLOAD_TYPE) -> dict[str, Any]:
-    signature = key.sign(pae(payload_type, payload))
-    return {
-        "payloadType": payload_type,
-        "payload": b64encode(payload),
-        "signatures": [{"keyid": thumbprint(public_bytes(key)), "sig": b64encode(signature)}],
-    }
-
-
-def check_envelope_shape(envelope: Any) -> None:
+def check_envelope_shape(envelope: Any) -> dict[str, Any]:
+    """``envelope`` if it has the shape of a DSSE envelope, else :class:`VerificationError` saying why."""
     if not isinstance(envelope, dict):
         raise VerificationError("the envelope must be an object")
     for member in ("payloadType", "payload", "signatures"):
@@ -44,6 +34,7 @@ def check_envelope_shape(envelope: Any) -> None:
             raise VerificationError("each signature must be an object with a base64 'sig'")
         if "keyid" in sig and not isinstance(sig["keyid"], str):
             raise VerificationError("a signature's keyid must be a string")
+    return envelope
 
 
 def verify_envelope(envelope: Any, keys: KeySet, *, purpose: str = "statement") -> tuple[bytes, PublicKey]:

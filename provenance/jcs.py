@@ -22,7 +22,7 @@ from provenance.errors import CanonicalizationError
 # encode_basestring (not the ASCII variant) escapes exactly what ES6
 # JSON.stringify escapes: '"', '\\', and control characters below U+0020,
 # using \b \f \n \r \t and lower-case \u00xx for the rest.
-_escape = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_escape = json.encoder.encode_basestring
 _MAX_SAFE_INT = 2**53 - 1
 
 

@@ -1,66 +1,28 @@
-"""Ed25519 keys: generation, encrypted storage, JWK/JWKS (RFC 7517, 8037) and RFC 7638 key ids.
+"""Ed25519 public keys: JWK/JWKS (RFC 7517, 8037) with RFC 7638 key ids, and the rules of docs/protocol.md §4.
 
-Private keys are stored as OpenSSH-format PEM encrypted with bcrypt-pbkdf and
-a configurable round count (:data:`DEFAULT_KDF_ROUNDS`). We avoid
-``BestAvailableEncryption`` for PKCS#8 because cryptography uses only 2048
-PBKDF2 iterations there; see "Protecting production signing keys" in docs/protocol.md.
-Unencrypted and PKCS#8 PEM keys still load, for keys handed over by a KMS.
+What a verifier holds: public keys, each with a purpose, a status and a
+validity window. Private keys (generation, encrypted storage) are the
+issuer's: provenance/issue/keys.py.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from provenance import jcs
 from provenance.encoding import b64url_decode, b64url_encode
 from provenance.errors import ProvenanceError, VerificationError
 from provenance.statement import format_timestamp, parse_timestamp
 
-DEFAULT_KDF_ROUNDS = 100  # bcrypt-pbkdf rounds; OpenSSH's ssh-keygen default is 16
 PURPOSES = ("statement", "checkpoint")
 KEY_STATUSES = ("active", "retired", "revoked")
-
-
-def generate_private_key() -> Ed25519PrivateKey:
-    return Ed25519PrivateKey.generate()
-
-
-def private_key_to_pem(key: Ed25519PrivateKey, passphrase: bytes | None, *, rounds: int = DEFAULT_KDF_ROUNDS) -> bytes:
-    """Serialize for storage on disk; ``passphrase=None`` writes an unencrypted key (tests only)."""
-    if passphrase is None:
-        encryption: serialization.KeySerializationEncryption = serialization.NoEncryption()
-    else:
-        if not passphrase:
-            raise ProvenanceError("the key passphrase must not be empty")
-        encryption = serialization.PrivateFormat.OpenSSH.encryption_builder().kdf_rounds(rounds).build(passphrase)
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, encryption)
-
-
-def load_private_key(data: bytes, passphrase: bytes | None) -> Ed25519PrivateKey:
-    try:
-        if b"OPENSSH PRIVATE KEY" in data:
-            key = serialization.load_ssh_private_key(data, passphrase)
-        else:
-            key = serialization.load_pem_private_key(data, passphrase)
-    except (ValueError, TypeError) as exc:
-        raise ProvenanceError(f"cannot load the private key (wrong passphrase or not a key): {exc}") from exc
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ProvenanceError("the private key is not an Ed25519 key")
-    return key
-
-
-def public_bytes(key: Ed25519PublicKey | Ed25519PrivateKey) -> bytes:
-    if isinstance(key, Ed25519PrivateKey):
-        key = key.public_key()
-    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
 def thumbprint(public_key: bytes) -> str:
@@ -232,7 +194,7 @@ class KeySet:
     def of_purpose(self, purpose: str) -> list[PublicKey]:
         return [k for k in self._by_kid.values() if k.purpose == purpose]
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[PublicKey]:
         return iter(self._by_kid.values())
 
     def __len__(self) -> int:

@@ -121,11 +121,13 @@ class HttpRegistry:
     def _get(self, path: str) -> bytes:
         try:
             with urllib.request.urlopen(self.base + path, timeout=self.timeout) as resp:  # noqa: S310 - scheme checked above
-                return resp.read(10_000_000)
+                data: bytes = resp.read(10_000_000)
+                return data
         except (urllib.error.URLError, OSError) as exc:
             raise ProvenanceError(f"cannot fetch {path}: {exc}") from exc
 
-    def jwks(self) -> dict[str, Any]:
+    def jwks(self) -> Any:
+        """The JWKS as parsed, unchecked: :meth:`provenance.keys.KeySet.from_jwks` checks its shape."""
         try:
             return jcs.loads(self._get("/.well-known/jwks.json"))  # strict: a duplicated member is refused
         except ProvenanceError as exc:
@@ -147,9 +149,10 @@ def load_state(path: str | Path) -> dict[str, Any]:
     if not p.exists():
         return {}
     try:
-        return json.loads(p.read_text())
+        state: dict[str, Any] = json.loads(p.read_text())  # written by write_state
     except ValueError as exc:
         raise ProvenanceError(f"the state file {p} is not JSON: {exc}") from exc
+    return state
 
 
 def write_state(path: str | Path, state: dict[str, Any]) -> None:

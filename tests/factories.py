@@ -59,7 +59,7 @@ def declare(release: Any, level: str = "none", actor: Any = None, via: str = "we
 
 def stored_root(size: int) -> bytes:
     """The log's root at ``size``, from the subtree nodes the database stores (as proofs read them)."""
-    from provenance import merkle
+    from provenance.issue import tree
     from registry.transparency import log
 
-    return merkle.tree_root(size, log._nodes_getter(None))
+    return tree.tree_root(size, log._nodes_getter(None))

@@ -15,9 +15,9 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from provenance import bundle as pbundle
-from provenance import dsse, jcs, statement
+from provenance import jcs, statement
 from provenance.disclosure import summary_text
+from provenance.issue.sign import make_bundle, sign_envelope
 from registry.catalog.models import Release
 from registry.declarations import cache as lookup_cache
 from registry.declarations.models import Declaration, DeclaredRecording, IdentifierClaim
@@ -105,14 +105,14 @@ def sign_and_log(
     key, private = _statement_key()
     # Dated now, under the key's lock: inside the key's validity window however long we waited for it.
     st["declaration"]["declared_at"] = statement.format_timestamp(timezone.now())
-    envelope = dsse.sign_envelope(statement.statement_bytes(st), private)
+    envelope = sign_envelope(statement.statement_bytes(st), private)
     leaf_data = jcs.canonicalize(envelope).decode("ascii")
     # Everything derived from the statement is computed before the log lock is taken:
     # appends are serialized, so work under the lock caps the registry's write rate.
     release_summary = summary_text(st)
     track_summaries = {t["isrc"]: summary_text(st, t["isrc"]) for t in st["tracks"]}
     appended = log.append_one(leaf_data)
-    bundle = pbundle.make_bundle(
+    bundle = make_bundle(
         envelope,
         origin=settings.REGISTRY_LOG_ORIGIN,
         index=appended.index,

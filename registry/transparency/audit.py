@@ -18,10 +18,11 @@ from provenance import checkpoint as pcheckpoint
 from provenance import dsse, merkle, statement
 from provenance.disclosure import summary_text
 from provenance.errors import ProvenanceError
+from provenance.issue.tree import CompactRange, node_id, node_index, node_level
 from provenance.keys import KeySet, parse_jwk
 from registry.declarations.models import Declaration
 from registry.transparency.keys import jwk
-from registry.transparency.models import Checkpoint, LogLeaf, LogNode, SigningKey, node_id
+from registry.transparency.models import Checkpoint, LogLeaf, LogNode, SigningKey
 
 CHUNK = 2000
 
@@ -46,32 +47,6 @@ class AuditReport:
         )
 
 
-class _Stack:
-    """Complete subtrees on the right edge, as (level, index, hash)."""
-
-    def __init__(self) -> None:
-        self.items: list[tuple[int, int, bytes]] = []
-
-    def push(self, index: int, leaf: bytes) -> list[tuple[int, int, bytes]]:
-        completed = [(0, index, leaf)]
-        self.items.append((0, index, leaf))
-        while len(self.items) >= 2 and self.items[-1][0] == self.items[-2][0]:
-            level, _, right = self.items.pop()
-            _, left_index, left = self.items.pop()
-            merged = (level + 1, left_index // 2, merkle.node_hash(left, right))
-            self.items.append(merged)
-            completed.append(merged)
-        return completed
-
-    def root(self) -> bytes:
-        if not self.items:
-            return merkle.EMPTY_ROOT
-        current = self.items[-1][2]
-        for _, _, h in reversed(self.items[:-1]):
-            current = merkle.node_hash(h, current)
-        return current
-
-
 def audit_log(using: str = "default") -> AuditReport:
     """Verify everything; raise :class:`AuditFailure` at the first discrepancy."""
     report = AuditReport()
@@ -85,7 +60,7 @@ def audit_log(using: str = "default") -> AuditReport:
         Checkpoint.objects.using(using).order_by("tree_size").values_list("tree_size", "root_hash", "note", "key_id")
     )
     cp_pos = 0
-    stack = _Stack()
+    edge = CompactRange()  # the tree recomputed from the leaves, its right edge only
 
     def check_checkpoints_at(size: int) -> None:
         nonlocal cp_pos
@@ -93,7 +68,7 @@ def audit_log(using: str = "default") -> AuditReport:
             cp_size, root_hash, note, key_pk = checkpoints[cp_pos]
             if cp_size < size:
                 raise AuditFailure(f"checkpoint at size {cp_size} could not be checked")
-            root = stack.root()
+            root = edge.root()
             if bytes(root_hash) != root:
                 raise AuditFailure(
                     f"checkpoint at size {cp_size}: stored root {bytes(root_hash).hex()} != recomputed {root.hex()}"
@@ -135,13 +110,13 @@ def audit_log(using: str = "default") -> AuditReport:
                 raise AuditFailure(
                     f"leaf {index}: stored hash {bytes(stored_hash).hex()} is not SHA-256(0x00 || data) {leaf.hex()}"
                 )
-            for level, i, h in stack.push(index, leaf):
+            for (level, i), h in edge.append(leaf):
                 completed[node_id(level, i)] = h
             expected += 1
             check_checkpoints_at(expected)
         stored = dict(LogNode.objects.using(using).filter(id__in=list(completed)).values_list("id", "hash"))
-        for nid in sorted(completed, key=lambda n: (n & ((1 << 48) - 1)) << (n >> 48)):
-            where = f"node (level {nid >> 48}, index {nid & ((1 << 48) - 1)})"
+        for nid in sorted(completed, key=lambda n: node_index(n) << node_level(n)):
+            where = f"node (level {node_level(nid)}, index {node_index(nid)})"
             if nid not in stored:
                 raise AuditFailure(f"{where} is missing")
             if bytes(stored[nid]) != completed[nid]:
@@ -149,7 +124,7 @@ def audit_log(using: str = "default") -> AuditReport:
         report.nodes += len(completed)
         last = chunk[-1][0]
     report.leaves = expected
-    report.root = stack.root()
+    report.root = edge.root()
     if cp_pos < len(checkpoints):
         raise AuditFailure(f"checkpoint at size {checkpoints[cp_pos][0]} is beyond the log's {expected} leaves")
     extra_nodes = LogNode.objects.using(using).count() - report.nodes

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from provenance import keys as pkeys
+from provenance.issue import keys as ikeys
 from registry.errors import Conflict, NotFound, ValidationFailed
 from registry.transparency.models import SigningKey
 
@@ -72,8 +73,8 @@ def load_private_key(key: SigningKey) -> Ed25519PrivateKey:
         pem = (_key_dir() / key.key_file).read_bytes()
     except OSError as exc:
         raise NotFound(f"the private key file for {key.kid} is missing: {exc.strerror}") from exc
-    private = pkeys.load_private_key(pem, _passphrase())
-    if pkeys.thumbprint(pkeys.public_bytes(private)) != key.kid:
+    private = ikeys.load_private_key(pem, _passphrase())
+    if pkeys.thumbprint(ikeys.public_bytes(private)) != key.kid:
         raise Conflict(f"the key file {key.key_file} does not hold key {key.kid}")
     _remember(key, private)
     return private
@@ -91,14 +92,14 @@ def key_create(*, purpose: str) -> SigningKey:
     """Create a new active key of ``purpose``; fails if one is already active (use rotate)."""
     if purpose not in pkeys.PURPOSES:
         raise ValidationFailed(f"purpose must be one of {', '.join(pkeys.PURPOSES)}")
-    private = pkeys.generate_private_key()
-    raw = pkeys.public_bytes(private)
+    private = ikeys.generate_private_key()
+    raw = ikeys.public_bytes(private)
     kid = pkeys.thumbprint(raw)
     name = f"{purpose}-{kid}.pem"
     with transaction.atomic():
         if SigningKey.objects.filter(purpose=purpose, status=SigningKey.ACTIVE).exists():
             raise Conflict(f"an active {purpose} key exists already; rotate it instead")
-        _write_key_file(name, pkeys.private_key_to_pem(private, _passphrase(), rounds=settings.REGISTRY_KEY_KDF_ROUNDS))
+        _write_key_file(name, ikeys.private_key_to_pem(private, _passphrase(), rounds=settings.REGISTRY_KEY_KDF_ROUNDS))
         key = SigningKey.objects.create(
             kid=kid, purpose=purpose, public_key=raw, key_file=name, not_before=timezone.now()
         )

@@ -16,20 +16,22 @@ from django.conf import settings
 from django.db import connections
 from django.db.models import Max
 
-from provenance import checkpoint as pcheckpoint
 from provenance import merkle
+from provenance.issue import tree
+from provenance.issue.sign import sign_checkpoint
+from provenance.issue.tree import node_id
 from registry.transparency.keys import active_key
-from registry.transparency.models import Checkpoint, LogLeaf, LogNode, SigningKey, node_id
+from registry.transparency.models import Checkpoint, LogLeaf, LogNode, SigningKey
 
 # Any constant: the advisory lock id of "the log head".
 LOG_LOCK_ID = 0x41494C4F47  # "AILOG"
 
 
-def _nodes_getter(using: str | None) -> merkle.NodeGetter:
+def _nodes_getter(using: str | None) -> tree.NodeGetter:
     """Fetch stored nodes in one query; ``using=None`` lets the router pick (replicas for reads)."""
     manager = LogNode.objects if using is None else LogNode.objects.using(using)
 
-    def get_nodes(wanted: Sequence[merkle.Node]) -> Mapping[merkle.Node, bytes]:
+    def get_nodes(wanted: Sequence[tree.Node]) -> Mapping[tree.Node, bytes]:
         if not wanted:
             return {}
         ids = {node_id(level, index): (level, index) for level, index in wanted}
@@ -63,16 +65,11 @@ class Appended:
     checkpoint: str
 
 
-def _stored_nodes_needed(start: int, size: int) -> list[merkle.Node]:
+def _stored_nodes_needed(start: int, size: int) -> list[tree.Node]:
     """Nodes complete before ``start`` that appending leaves ``start..size-1`` and proving them against ``size`` read."""
-    wanted: list[merkle.Node] = []
-    for index in range(start, size):  # left siblings hashed into the new nodes (as nodes_completed_by_append)
-        level, i = 0, index
-        while i % 2 == 1:
-            wanted.append((level, i - 1))
-            level, i = level + 1, i // 2
-    ranges = [(0, size)] + [r for index in range(start, size) for r in merkle.inclusion_ranges(index, size)]
-    wanted += merkle.plan_nodes(ranges)
+    wanted = tree.right_edge(start)  # what the new leaves are hashed into (tree.CompactRange)
+    ranges = [(0, size)] + [r for index in range(start, size) for r in tree.inclusion_ranges(index, size)]
+    wanted += tree.plan_nodes(ranges)
     # Only nodes whose leaves all precede ``start`` are stored already; the rest are computed by this append.
     return [(level, i) for level, i in dict.fromkeys(wanted) if (i + 1) << level <= start]
 
@@ -99,35 +96,35 @@ def append(leaf_data: Sequence[str]) -> list[Appended]:
     get_stored = _nodes_getter(using)
     start = tree_size(using)
     size = start + len(leaf_data)
-    known: dict[merkle.Node, bytes] = dict(get_stored(_stored_nodes_needed(start, size)))
-    pending: dict[merkle.Node, bytes] = {}
+    known: dict[tree.Node, bytes] = dict(get_stored(_stored_nodes_needed(start, size)))
+    pending: dict[tree.Node, bytes] = {}
 
-    def get_nodes(wanted: Sequence[merkle.Node]) -> Mapping[merkle.Node, bytes]:
+    def get_nodes(wanted: Sequence[tree.Node]) -> Mapping[tree.Node, bytes]:
         found = {n: known[n] for n in wanted if n in known}
         missing = [n for n in wanted if n not in known]
         if missing:  # not planned for: read them rather than fail (costs a query, never correctness)
             found.update(get_stored(missing))
         return found
 
+    edge = tree.CompactRange.at(start, get_nodes)  # the stored tree's right edge, read with the rest above
     leaves = []
     for offset, (data, leaf) in enumerate(zip(leaf_data, hashes, strict=True)):
-        index = start + offset
-        new = merkle.nodes_completed_by_append(index, leaf, get_nodes)
+        leaves.append(LogLeaf(index=start + offset, leaf_hash=leaf, data=data))
+        new = edge.append(leaf)
         pending.update(new)
         known.update(new)
-        leaves.append(LogLeaf(index=index, leaf_hash=leaf, data=data))
     LogLeaf.objects.using(using).bulk_create(leaves)
     LogNode.objects.using(using).bulk_create([LogNode(id=node_id(*n), hash=h) for n, h in pending.items()])
 
-    root = merkle.tree_root(size, get_nodes)
-    note = pcheckpoint.sign_checkpoint(settings.REGISTRY_LOG_ORIGIN, size, root, private)
+    root = edge.root()
+    note = sign_checkpoint(settings.REGISTRY_LOG_ORIGIN, size, root, private)
     Checkpoint.objects.using(using).create(tree_size=size, root_hash=root, note=note, key=key)
     return [
         Appended(
             index=leaf.index,
             leaf_hash=bytes(leaf.leaf_hash),
             tree_size=size,
-            inclusion_proof=merkle.inclusion_proof(leaf.index, size, get_nodes),
+            inclusion_proof=tree.inclusion_proof(leaf.index, size, get_nodes),
             checkpoint=note,
         )
         for leaf in leaves
@@ -144,8 +141,8 @@ def latest_checkpoint(using: str | None = None) -> Checkpoint | None:
 
 
 def inclusion_proof(index: int, size: int, using: str | None = None) -> list[bytes]:
-    return merkle.inclusion_proof(index, size, _nodes_getter(using))
+    return tree.inclusion_proof(index, size, _nodes_getter(using))
 
 
 def consistency_proof(first: int, second: int, using: str | None = None) -> list[bytes]:
-    return merkle.consistency_proof(first, second, _nodes_getter(using))
+    return tree.consistency_proof(first, second, _nodes_getter(using))

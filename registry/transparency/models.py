@@ -2,7 +2,7 @@
 
 Every complete subtree hash is stored in :class:`LogNode`, keyed by
 ``node_id(level, index)``, so appending and proving need O(log n) reads
-(see ``provenance.merkle``). Leaves, nodes and checkpoints are append-only;
+(see provenance/issue/tree.py). Leaves, nodes and checkpoints are append-only;
 on PostgreSQL a trigger refuses UPDATE and DELETE on them (migration 0002).
 """
 
@@ -10,11 +10,7 @@ from __future__ import annotations
 
 from django.db import models
 
-NODE_INDEX_BITS = 48  # up to 2^48 leaves: far beyond any catalog
-
-
-def node_id(level: int, index: int) -> int:
-    return (level << NODE_INDEX_BITS) | index
+from provenance.issue.tree import node_index, node_level
 
 
 class SigningKey(models.Model):
@@ -69,7 +65,7 @@ class LogNode(models.Model):
     hash = models.BinaryField(max_length=32)
 
     def __str__(self) -> str:
-        return f"node {self.id >> NODE_INDEX_BITS}/{self.id & ((1 << NODE_INDEX_BITS) - 1)}"
+        return f"node {node_level(self.id)}/{node_index(self.id)}"
 
 
 class Checkpoint(models.Model):

@@ -10,11 +10,12 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from provenance import identifiers, jcs, merkle
-from provenance.bundle import envelope_leaf_hash, make_bundle
-from provenance.checkpoint import sign_checkpoint
-from provenance.dsse import sign_envelope
-from provenance.keys import KeySet, generate_private_key, parse_jwk, public_bytes, public_jwk, thumbprint
+from provenance import identifiers, jcs
+from provenance.bundle import envelope_leaf_hash
+from provenance.issue.keys import generate_private_key, public_bytes
+from provenance.issue.sign import make_bundle, sign_checkpoint, sign_envelope
+from provenance.issue.tree import MemoryTree
+from provenance.keys import KeySet, parse_jwk, public_jwk, thumbprint
 from provenance.statement import build_statement, statement_bytes
 
 ORIGIN = "registry.example.org/log"
@@ -76,7 +77,7 @@ class Registry:
     origin: str = ORIGIN
     statement_key: Ed25519PrivateKey = field(default_factory=generate_private_key)
     checkpoint_key: Ed25519PrivateKey = field(default_factory=generate_private_key)
-    tree: merkle.MemoryTree = field(default_factory=merkle.MemoryTree)
+    tree: MemoryTree = field(default_factory=MemoryTree)
     envelopes: list[dict[str, Any]] = field(default_factory=list)
     extra_jwks: list[dict[str, Any]] = field(default_factory=list)
     statement_key_status: str = "active"

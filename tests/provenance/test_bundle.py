@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 
 from provenance import bundle as b
-from provenance.checkpoint import sign_checkpoint
 from provenance.disclosure import summary_of
-from provenance.dsse import sign_envelope
 from provenance.encoding import b64decode, b64encode
 from provenance.errors import VerificationError
-from provenance.keys import generate_private_key, public_bytes, public_jwk
+from provenance.issue.keys import generate_private_key, public_bytes
+from provenance.issue.sign import make_bundle, sign_checkpoint, sign_envelope
+from provenance.keys import public_jwk
 from provenance.statement import statement_bytes
 from tests.provenance import factory
 
@@ -362,7 +362,7 @@ def test_a_bundle_with_a_duplicated_member_fails_the_bundle_format(reg: factory.
 
 def test_bundles_from_make_bundle_carry_the_media_type_and_base64_proof(reg: factory.Registry) -> None:
     envelope = sign_envelope(statement_bytes(factory.statement()), reg.statement_key)
-    made = b.make_bundle(envelope, origin="o", index=0, tree_size=1, proof=[b"\x00" * 32], checkpoint="c")
+    made = make_bundle(envelope, origin="o", index=0, tree_size=1, proof=[b"\x00" * 32], checkpoint="c")
     assert made["mediaType"] == b.MEDIA_TYPE == "application/vnd.ai-disclosure.bundle.v1+json"
     assert made["log"]["inclusion_proof"] == ["A" * 43 + "="]
 

@@ -9,7 +9,9 @@ import pytest
 
 from provenance import checkpoint as cp
 from provenance.errors import VerificationError
-from provenance.keys import generate_private_key, parse_jwk, public_bytes, public_jwk
+from provenance.issue.keys import generate_private_key, public_bytes
+from provenance.issue.sign import sign_checkpoint
+from provenance.keys import parse_jwk, public_jwk
 
 ORIGIN = "registry.example.org/log"
 ROOT = hashlib.sha256(b"root").digest()
@@ -21,7 +23,7 @@ def _public(private, purpose: str = "checkpoint"):  # type: ignore[no-untyped-de
 
 def test_the_signed_note_has_the_exact_c2sp_layout() -> None:
     key = generate_private_key()
-    note = cp.sign_checkpoint(ORIGIN, 42, ROOT, key)
+    note = sign_checkpoint(ORIGIN, 42, ROOT, key)
     body = f"{ORIGIN}\n42\n{base64.b64encode(ROOT).decode()}\n"
     assert note.startswith(body + "\n\u2014 " + ORIGIN + " ")
     assert note.endswith("\n") and note.count("\n") == 5
@@ -43,7 +45,7 @@ def test_the_verifier_key_is_gos_note_format() -> None:
 
 def test_a_checkpoint_parses_and_verifies_with_its_key() -> None:
     key = generate_private_key()
-    parsed = cp.parse_checkpoint(cp.sign_checkpoint(ORIGIN, 7, ROOT, key))
+    parsed = cp.parse_checkpoint(sign_checkpoint(ORIGIN, 7, ROOT, key))
     assert (parsed.origin, parsed.size, parsed.root, parsed.extensions) == (ORIGIN, 7, ROOT, ())
     parsed.verify(_public(key))
 
@@ -58,14 +60,14 @@ def test_extension_lines_are_kept_and_signed() -> None:
 
 
 def test_a_note_signed_by_another_key_does_not_verify() -> None:
-    note = cp.sign_checkpoint(ORIGIN, 7, ROOT, generate_private_key())
+    note = sign_checkpoint(ORIGIN, 7, ROOT, generate_private_key())
     with pytest.raises(VerificationError, match="has no signature by key"):
         cp.parse_checkpoint(note).verify(_public(generate_private_key()))
 
 
 def test_a_note_with_a_matching_key_hash_but_a_forged_signature_does_not_verify() -> None:
     key = generate_private_key()
-    note = cp.sign_checkpoint(ORIGIN, 7, ROOT, key)
+    note = sign_checkpoint(ORIGIN, 7, ROOT, key)
     body, _, sig_line = note.rpartition("\n\n")
     blob = base64.b64decode(sig_line.split(" ")[2])
     forged = blob[:4] + bytes([blob[4] ^ 1]) + blob[5:]
@@ -77,14 +79,14 @@ def test_a_note_with_a_matching_key_hash_but_a_forged_signature_does_not_verify(
 @pytest.mark.parametrize(("old", "new"), [("\n7\n", "\n8\n"), (ORIGIN + "\n", "registry.example.org/other\n")])
 def test_a_tampered_body_does_not_verify(old: str, new: str) -> None:
     key = generate_private_key()
-    note = cp.sign_checkpoint(ORIGIN, 7, ROOT, key).replace(old, new, 1)
+    note = sign_checkpoint(ORIGIN, 7, ROOT, key).replace(old, new, 1)
     with pytest.raises(VerificationError):
         cp.parse_checkpoint(note).verify(_public(key))
 
 
 def test_a_tampered_root_does_not_verify() -> None:
     key = generate_private_key()
-    note = cp.sign_checkpoint(ORIGIN, 7, ROOT, key)
+    note = sign_checkpoint(ORIGIN, 7, ROOT, key)
     other = base64.b64encode(hashlib.sha256(b"other").digest()).decode()
     note = note.replace(base64.b64encode(ROOT).decode(), other)
     with pytest.raises(VerificationError, match="does not verify"):
@@ -93,7 +95,7 @@ def test_a_tampered_root_does_not_verify() -> None:
 
 def _note(size: str = "7", root: str | None = None, sig: str | None = None, sep: str = "\n\n") -> str:
     key = generate_private_key()
-    good = cp.sign_checkpoint(ORIGIN, 7, ROOT, key)
+    good = sign_checkpoint(ORIGIN, 7, ROOT, key)
     body, _, sig_line = good.rpartition("\n\n")
     lines = body.split("\n")
     lines[1] = size
@@ -130,7 +132,7 @@ def test_malformed_notes_are_refused(text: object, message: str) -> None:
 
 def test_a_note_with_several_signatures_verifies_with_the_one_that_matches() -> None:
     mine, witness = generate_private_key(), generate_private_key()
-    note = cp.sign_checkpoint(ORIGIN, 7, ROOT, mine)
+    note = sign_checkpoint(ORIGIN, 7, ROOT, mine)
     body = note[: note.index("\n\n") + 1]
     witness_sig = cp.key_hash("witness.example", public_bytes(witness)) + witness.sign(body.encode())
     note = note + f"\u2014 witness.example {base64.b64encode(witness_sig).decode()}\n"

@@ -11,7 +11,9 @@ from securesystemslib.signer import CryptoSigner, SSlibKey
 from provenance import dsse
 from provenance.encoding import b64decode, b64encode
 from provenance.errors import VerificationError
-from provenance.keys import KeySet, generate_private_key, parse_jwk, public_bytes, public_jwk, thumbprint
+from provenance.issue.keys import generate_private_key, public_bytes
+from provenance.issue.sign import sign_envelope
+from provenance.keys import KeySet, parse_jwk, public_jwk, thumbprint
 
 
 def test_pae_matches_the_dsse_specification_vector() -> None:
@@ -32,7 +34,7 @@ def _keyset(*entries: tuple[object, str, str]) -> KeySet:
 
 def test_a_signed_envelope_verifies_and_returns_the_payload_and_key() -> None:
     key = generate_private_key()
-    env = dsse.sign_envelope(b'{"a":1}', key)
+    env = sign_envelope(b'{"a":1}', key)
     assert env["payloadType"] == dsse.PAYLOAD_TYPE
     assert env["signatures"][0]["keyid"] == thumbprint(public_bytes(key))
     payload, used = dsse.verify_envelope(env, _keyset((key, "statement", "active")))
@@ -41,7 +43,7 @@ def test_a_signed_envelope_verifies_and_returns_the_payload_and_key() -> None:
 
 def test_a_signature_without_keyid_is_tried_against_every_key_of_the_purpose() -> None:
     key, other = generate_private_key(), generate_private_key()
-    env = dsse.sign_envelope(b"x", key)
+    env = sign_envelope(b"x", key)
     del env["signatures"][0]["keyid"]
     payload, used = dsse.verify_envelope(env, _keyset((other, "statement", "active"), (key, "statement", "active")))
     assert used.raw == public_bytes(key)
@@ -60,7 +62,7 @@ def test_a_signature_without_keyid_is_tried_against_every_key_of_the_purpose() -
 )
 def test_verification_fails(tamper, status: str, purpose: str, message: str) -> None:
     key = generate_private_key()
-    env = dsse.sign_envelope(b"x", key)
+    env = sign_envelope(b"x", key)
     tamper(env)
     with pytest.raises(VerificationError, match=message):
         dsse.verify_envelope(env, _keyset((key, purpose, status)))
@@ -68,13 +70,13 @@ def test_verification_fails(tamper, status: str, purpose: str, message: str) -> 
 
 def test_a_retired_key_still_verifies_signatures() -> None:
     key = generate_private_key()
-    dsse.verify_envelope(dsse.sign_envelope(b"x", key), _keyset((key, "statement", "retired")))
+    dsse.verify_envelope(sign_envelope(b"x", key), _keyset((key, "statement", "retired")))
 
 
 def test_one_good_signature_among_bad_ones_is_enough() -> None:
     key, stranger = generate_private_key(), generate_private_key()
-    env = dsse.sign_envelope(b"x", key)
-    env["signatures"].insert(0, dsse.sign_envelope(b"x", stranger)["signatures"][0])
+    env = sign_envelope(b"x", key)
+    env["signatures"].insert(0, sign_envelope(b"x", stranger)["signatures"][0])
     dsse.verify_envelope(env, _keyset((key, "statement", "active")))
 
 
@@ -97,7 +99,7 @@ def test_malformed_envelopes_are_refused(envelope: object) -> None:
 
 def test_a_non_base64_payload_is_refused() -> None:
     key = generate_private_key()
-    env = dsse.sign_envelope(b"x", key)
+    env = sign_envelope(b"x", key)
     env["payload"] = "not base64!"
     with pytest.raises(VerificationError, match="payload is not valid base64"):
         dsse.verify_envelope(env, _keyset((key, "statement", "active")))
@@ -109,7 +111,7 @@ def _sslib_key(private) -> SSlibKey:  # type: ignore[no-untyped-def]
 
 def test_securesystemslib_computes_the_same_pae_and_verifies_our_envelopes() -> None:
     key = generate_private_key()
-    env = dsse.sign_envelope(b'{"statement":true}', key)
+    env = sign_envelope(b'{"statement":true}', key)
     theirs = Envelope.from_dict(copy.deepcopy(env))
     assert theirs.pae() == dsse.pae(env["payloadType"], b64decode(env["payload"]))
     assert list(theirs.verify([_sslib_key(key)], 1)) == [thumbprint(public_bytes(key))]
@@ -131,7 +133,7 @@ def test_securesystemslib_rejects_what_we_reject() -> None:
     from securesystemslib.exceptions import VerificationError as TheirError
 
     key = generate_private_key()
-    env = dsse.sign_envelope(b"x", key)
+    env = sign_envelope(b"x", key)
     env["payload"] = b64encode(b"y")
     with pytest.raises(TheirError):
         Envelope.from_dict(copy.deepcopy(env)).verify([_sslib_key(key)], 1)

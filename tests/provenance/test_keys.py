@@ -1,18 +1,16 @@
-"""Ed25519 keys: RFC 8037 thumbprints, encrypted storage, JWK/JWKS parsing and key sets."""
+"""Ed25519 public keys: RFC 8037 thumbprints, JWK/JWKS parsing and key sets."""
 
 from __future__ import annotations
 
-import base64
 import json
-import struct
 from datetime import UTC, datetime
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 
 from provenance import keys
 from provenance.encoding import b64url_decode, b64url_encode
 from provenance.errors import ProvenanceError, VerificationError
+from provenance.issue.keys import generate_private_key, public_bytes
 
 RFC8037_X = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
 RFC8037_KID = "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
@@ -36,74 +34,8 @@ def test_parse_jwk_accepts_the_rfc_8037_key_with_its_thumbprint_as_kid() -> None
     assert key.not_before is None and key.not_after is None
 
 
-def test_an_encrypted_openssh_key_round_trips_and_names_its_kdf() -> None:
-    private = keys.generate_private_key()
-    pem = keys.private_key_to_pem(private, b"correct horse battery staple", rounds=4)
-    assert pem.startswith(b"-----BEGIN OPENSSH PRIVATE KEY-----")
-    loaded = keys.load_private_key(pem, b"correct horse battery staple")
-    assert keys.public_bytes(loaded) == keys.public_bytes(private)
-    # The key body names bcrypt and aes256-ctr (OpenSSH's format); the raw key bytes do not appear.
-    raw = private.private_bytes(
-        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
-    )
-    body = b"".join(pem.splitlines()[1:-1])
-    blob = base64.b64decode(body)
-    assert b"bcrypt" in blob and b"aes256-ctr" in blob and raw not in blob
-
-
-def test_the_default_kdf_round_count_is_written_into_the_key() -> None:
-    pem = keys.private_key_to_pem(keys.generate_private_key(), b"pw")
-    blob = base64.b64decode(b"".join(pem.splitlines()[1:-1]))
-    # openssh-key-v1\0, cipher, kdfname, kdfoptions = string(salt) uint32(rounds)
-    i = len(b"openssh-key-v1\0")
-    for _ in range(2):
-        (n,) = struct.unpack(">I", blob[i : i + 4])
-        i += 4 + n
-    (opts_len,) = struct.unpack(">I", blob[i : i + 4])
-    opts = blob[i + 4 : i + 4 + opts_len]
-    (salt_len,) = struct.unpack(">I", opts[:4])
-    (rounds,) = struct.unpack(">I", opts[4 + salt_len : 8 + salt_len])
-    assert rounds == keys.DEFAULT_KDF_ROUNDS == 100
-
-
-def test_a_wrong_passphrase_raises_a_provenance_error() -> None:
-    pem = keys.private_key_to_pem(keys.generate_private_key(), b"right", rounds=2)
-    with pytest.raises(ProvenanceError, match="wrong passphrase"):
-        keys.load_private_key(pem, b"wrong")
-    with pytest.raises(ProvenanceError):
-        keys.load_private_key(pem, None)
-    with pytest.raises(ProvenanceError):
-        keys.load_private_key(b"not a key", b"right")
-
-
-def test_an_empty_passphrase_is_refused() -> None:
-    with pytest.raises(ProvenanceError, match="must not be empty"):
-        keys.private_key_to_pem(keys.generate_private_key(), b"")
-
-
-def test_unencrypted_and_pkcs8_keys_still_load() -> None:
-    private = keys.generate_private_key()
-    assert keys.public_bytes(keys.load_private_key(keys.private_key_to_pem(private, None), None)) == keys.public_bytes(
-        private
-    )
-    pkcs8 = private.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b"pw")
-    )
-    assert keys.public_bytes(keys.load_private_key(pkcs8, b"pw")) == keys.public_bytes(private)
-
-
-def test_a_non_ed25519_key_is_refused() -> None:
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    with pytest.raises(ProvenanceError, match="not an Ed25519 key"):
-        keys.load_private_key(pem, None)
-
-
 def test_a_jwk_round_trips_with_its_purpose_status_and_validity() -> None:
-    raw = keys.public_bytes(keys.generate_private_key())
+    raw = public_bytes(generate_private_key())
     nb, na = datetime(2024, 1, 1, tzinfo=UTC), datetime(2025, 6, 30, 12, tzinfo=UTC)
     jwk = keys.public_jwk(raw, purpose="checkpoint", status="retired", not_before=nb, not_after=na)
     assert jwk == {
@@ -126,7 +58,7 @@ def test_a_jwk_round_trips_with_its_purpose_status_and_validity() -> None:
 
 
 def _jwk(**changes: object) -> dict:
-    jwk = keys.public_jwk(keys.public_bytes(keys.generate_private_key()), purpose="statement")
+    jwk = keys.public_jwk(public_bytes(generate_private_key()), purpose="statement")
     jwk.update(changes)
     return jwk
 
@@ -162,7 +94,7 @@ def test_parse_jwk_rejects_non_objects_and_unknown_purposes_on_creation() -> Non
 
 
 def test_a_key_set_finds_keys_by_kid_and_purpose_and_round_trips_as_jwks() -> None:
-    a, b = (keys.public_bytes(keys.generate_private_key()) for _ in range(2))
+    a, b = (public_bytes(generate_private_key()) for _ in range(2))
     jwks = {
         "keys": [keys.public_jwk(a, purpose="statement"), keys.public_jwk(b, purpose="checkpoint", status="revoked")]
     }
@@ -182,8 +114,8 @@ def test_a_key_set_refuses_what_is_not_a_jwks(jwks: object) -> None:
 
 
 def test_a_public_key_verifies_only_its_own_signatures() -> None:
-    private, other = keys.generate_private_key(), keys.generate_private_key()
-    key = keys.parse_jwk(keys.public_jwk(keys.public_bytes(private), purpose="statement"))
+    private, other = generate_private_key(), generate_private_key()
+    key = keys.parse_jwk(keys.public_jwk(public_bytes(private), purpose="statement"))
     assert key.verify(private.sign(b"m"), b"m")
     assert not key.verify(private.sign(b"m"), b"n")
     assert not key.verify(other.sign(b"m"), b"m")
@@ -191,7 +123,7 @@ def test_a_public_key_verifies_only_its_own_signatures() -> None:
 
 
 def test_a_key_set_read_from_json_refuses_a_duplicated_member() -> None:
-    a, b = (keys.public_jwk(keys.public_bytes(keys.generate_private_key()), purpose="statement") for _ in range(2))
+    a, b = (keys.public_jwk(public_bytes(generate_private_key()), purpose="statement") for _ in range(2))
     text = f'{{"keys":{json.dumps([a])},"keys":{json.dumps([b])}}}'
     with pytest.raises(VerificationError, match="duplicate object member 'keys'"):
         keys.KeySet.from_json(text.encode())
@@ -199,7 +131,7 @@ def test_a_key_set_read_from_json_refuses_a_duplicated_member() -> None:
 
 
 def test_a_checkpoint_keys_last_tree_size_round_trips_and_is_written_only_where_it_applies() -> None:
-    raw = keys.public_bytes(keys.generate_private_key())
+    raw = public_bytes(generate_private_key())
     jwk = keys.public_jwk(raw, purpose="checkpoint", status="retired", last_tree_size=41)
     assert jwk["last_tree_size"] == 41 and keys.parse_jwk(jwk).last_tree_size == 41
     assert "last_tree_size" not in keys.public_jwk(raw, purpose="checkpoint")
@@ -208,6 +140,6 @@ def test_a_checkpoint_keys_last_tree_size_round_trips_and_is_written_only_where_
 
 @pytest.mark.parametrize("bad", [-1, True, "41", 4.0])
 def test_a_malformed_last_tree_size_is_refused(bad: object) -> None:
-    jwk = keys.public_jwk(keys.public_bytes(keys.generate_private_key()), purpose="checkpoint", status="retired")
+    jwk = keys.public_jwk(public_bytes(generate_private_key()), purpose="checkpoint", status="retired")
     with pytest.raises(VerificationError, match="last_tree_size must be a non-negative integer"):
         keys.parse_jwk({**jwk, "last_tree_size": bad})

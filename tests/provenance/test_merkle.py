@@ -10,6 +10,8 @@ from pymerkle import InmemoryTree
 
 from provenance import merkle
 from provenance.errors import ProofError
+from provenance.issue import tree as gen
+from provenance.issue.tree import MemoryTree
 
 # The RFC 6962 test tree of transparency-dev/merkle (testonly/constants.go).
 LEAVES = [
@@ -63,8 +65,8 @@ DATA = [b"leaf %d" % i for i in range(N)]
 
 
 @pytest.fixture(scope="module")
-def tree() -> merkle.MemoryTree:
-    return merkle.MemoryTree(DATA)
+def tree() -> MemoryTree:
+    return MemoryTree(DATA)
 
 
 def _h(values: Sequence[str]) -> list[bytes]:
@@ -78,24 +80,24 @@ def test_hashes_are_domain_separated_as_rfc_9162_says() -> None:
 
 
 def test_the_roots_of_the_reference_tree_match_transparency_dev_for_every_size() -> None:
-    t = merkle.MemoryTree(LEAVES)
+    t = MemoryTree(LEAVES)
     hashes = [merkle.leaf_hash(d) for d in LEAVES]
     for size in range(len(LEAVES) + 1):
         assert t.root(size).hex() == ROOTS[size]
-        assert merkle.root_from_leaf_hashes(hashes[:size]).hex() == ROOTS[size]
+        assert gen.root_from_leaf_hashes(hashes[:size]).hex() == ROOTS[size]
     assert t.root().hex() == "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"
 
 
 @pytest.mark.parametrize(("index", "size", "proof"), INCLUSION)
 def test_the_reference_inclusion_proofs_are_generated_and_verified(index: int, size: int, proof: list[str]) -> None:
-    t = merkle.MemoryTree(LEAVES)
+    t = MemoryTree(LEAVES)
     assert t.inclusion_proof(index, size) == _h(proof)
     merkle.verify_inclusion(index, size, merkle.leaf_hash(LEAVES[index]), _h(proof), bytes.fromhex(ROOTS[size]))
 
 
 @pytest.mark.parametrize(("first", "second", "proof"), CONSISTENCY)
 def test_the_reference_consistency_proofs_are_generated_and_verified(first: int, second: int, proof: list[str]) -> None:
-    t = merkle.MemoryTree(LEAVES)
+    t = MemoryTree(LEAVES)
     assert t.consistency_proof(first, second) == _h(proof)
     merkle.verify_consistency(first, second, bytes.fromhex(ROOTS[first]), bytes.fromhex(ROOTS[second]), _h(proof))
 
@@ -168,7 +170,7 @@ def consistency_mutations(first: int, second: int, r1: bytes, r2: bytes, proof: 
         yield f"flipped bit 4 of proof[{i}]", (first, second, r1, r2, _flip(proof, i, 16))
 
 
-def test_every_inclusion_proof_up_to_64_leaves_verifies_and_every_mutation_fails(tree: merkle.MemoryTree) -> None:
+def test_every_inclusion_proof_up_to_64_leaves_verifies_and_every_mutation_fails(tree: MemoryTree) -> None:
     checked = 0
     for size in range(1, N + 1):
         root = tree.root(size)
@@ -183,7 +185,7 @@ def test_every_inclusion_proof_up_to_64_leaves_verifies_and_every_mutation_fails
     assert checked > 20_000
 
 
-def test_every_consistency_proof_up_to_64_leaves_verifies_and_every_mutation_fails(tree: merkle.MemoryTree) -> None:
+def test_every_consistency_proof_up_to_64_leaves_verifies_and_every_mutation_fails(tree: MemoryTree) -> None:
     roots = [tree.root(n) for n in range(N + 1)]
     for second in range(N + 1):
         for first in range(second + 1):
@@ -226,31 +228,6 @@ def test_a_single_leaf_tree_needs_an_empty_proof_and_32_byte_hashes() -> None:
         merkle.verify_inclusion(0, 1, leaf, [leaf], leaf)
 
 
-def test_generation_refuses_impossible_requests(tree: merkle.MemoryTree) -> None:
-    with pytest.raises(ProofError):
-        tree.inclusion_proof(5, 5)
-    with pytest.raises(ProofError):
-        tree.consistency_proof(6, 5)
-    with pytest.raises(ProofError, match="no node"):
-        tree.inclusion_proof(0, N + 1)
-
-
-def test_plan_nodes_asks_only_for_complete_aligned_subtrees_and_few_of_them() -> None:
-    for size in range(1, 200):
-        for index in (0, size // 2, size - 1):
-            nodes = merkle.plan_nodes(merkle.inclusion_ranges(index, size))
-            assert len(nodes) <= 2 * size.bit_length()
-            for level, i in nodes:
-                assert (i + 1) << level <= size
-
-
-def test_appending_completes_exactly_the_full_ancestors() -> None:
-    t = merkle.MemoryTree(DATA[:7])
-    new = merkle.nodes_completed_by_append(7, merkle.leaf_hash(DATA[7]), t.get_nodes)
-    assert sorted(new) == [(0, 7), (1, 3), (2, 1), (3, 0)]
-    assert new[(3, 0)] == merkle.MemoryTree(DATA[:8]).root()
-
-
 # --- pymerkle 7, an independent implementation (1-based leaf indices) -----------
 
 
@@ -263,7 +240,7 @@ def pm_tree() -> InmemoryTree:
     return t
 
 
-def test_pymerkle_computes_the_same_roots_for_every_size(pm_tree: InmemoryTree, tree: merkle.MemoryTree) -> None:
+def test_pymerkle_computes_the_same_roots_for_every_size(pm_tree: InmemoryTree, tree: MemoryTree) -> None:
     for size in range(1, N + 1):
         assert pm_tree.get_root(size) == tree.root(size)
     assert pm_tree.get_leaf(1) == merkle.leaf_hash(DATA[0])
@@ -279,9 +256,7 @@ def test_pymerkle_inclusion_proofs_verify_with_ours(pm_tree: InmemoryTree) -> No
             merkle.verify_inclusion(index, size, proof.path[0], proof.path[1:], root)
 
 
-def test_pymerkle_consistency_proofs_agree_with_our_roots_and_proofs(
-    pm_tree: InmemoryTree, tree: merkle.MemoryTree
-) -> None:
+def test_pymerkle_consistency_proofs_agree_with_our_roots_and_proofs(pm_tree: InmemoryTree, tree: MemoryTree) -> None:
     from pymerkle import verify_consistency
     from pymerkle.proof import InvalidProof
 
@@ -298,15 +273,13 @@ def test_pymerkle_consistency_proofs_agree_with_our_roots_and_proofs(
             # when it lies inside the prior tree (the subtrees both proofs start from).
             ours = tree.consistency_proof(first, second)
             prior = [
-                h
-                for h, (start, end) in zip(ours, merkle.consistency_ranges(first, second), strict=True)
-                if end <= first
+                h for h, (start, end) in zip(ours, gen.consistency_ranges(first, second), strict=True) if end <= first
             ]
             assert all(h in theirs.path for h in prior)
             merkle.verify_consistency(first, second, tree.root(first), tree.root(second), ours)
 
 
-def test_pymerkle_verifies_our_inclusion_proofs(pm_tree: InmemoryTree, tree: merkle.MemoryTree) -> None:
+def test_pymerkle_verifies_our_inclusion_proofs(pm_tree: InmemoryTree, tree: MemoryTree) -> None:
     from pymerkle import verify_inclusion
 
     for size in range(1, N + 1):

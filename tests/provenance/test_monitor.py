@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from provenance import merkle
-from provenance.checkpoint import sign_checkpoint
-from provenance.keys import KeySet, generate_private_key, public_bytes, public_jwk
+from provenance.issue.keys import generate_private_key, public_bytes
+from provenance.issue.sign import sign_checkpoint
+from provenance.issue.tree import MemoryTree
+from provenance.keys import KeySet, public_jwk
 from provenance.monitor import Alarm, Monitor
 from tests.provenance import factory
 
@@ -25,7 +26,7 @@ def _keys(old: object, new: object, last_tree_size: int) -> KeySet:
 
 
 def test_a_checkpoint_by_a_retired_key_beyond_its_last_tree_size_is_an_alarm(tmp_path: Path) -> None:
-    tree = merkle.MemoryTree([b"a", b"b", b"c", b"d"])
+    tree = MemoryTree([b"a", b"b", b"c", b"d"])
     old, new = generate_private_key(), generate_private_key()
     monitor = Monitor(tmp_path / "state.json", _keys(old, new, last_tree_size=3), factory.ORIGIN)
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from provenance import checkpoint as pcheckpoint
-from provenance import merkle
 from provenance.encoding import b64encode
+from provenance.issue.sign import sign_checkpoint
+from provenance.issue.tree import MemoryTree
 from registry.transparency.keys import active_key
 from registry.transparency.models import LogLeaf
 from tests import factories
@@ -38,7 +38,7 @@ class ForgedLog:
     """A second log server, signed with the registry's (stolen) checkpoint key, that serves a forked history."""
 
     def __init__(self, leaves: list[bytes], jwks: dict) -> None:
-        self.tree = merkle.MemoryTree(leaves)
+        self.tree = MemoryTree(leaves)
         _, private = active_key("checkpoint")
         self.private = private
         self.size = self.tree.size
@@ -53,7 +53,7 @@ class ForgedLog:
                 url = urllib.parse.urlparse(self.path)
                 query = dict(urllib.parse.parse_qsl(url.query))
                 if url.path == "/api/v1/log/checkpoint":
-                    body = pcheckpoint.sign_checkpoint(
+                    body = sign_checkpoint(
                         settings.REGISTRY_LOG_ORIGIN, forged.size, forged.tree.root(forged.size), forged.private
                     ).encode()
                     kind = "text/plain; charset=utf-8"
@@ -135,7 +135,7 @@ def test_the_monitor_refuses_a_checkpoint_signed_by_another_key(live_server, key
     assert monitor(live_server.url, state).returncode == 0
     jwks = json.loads(state.read_text())["jwks"]
     impostor = ForgedLog([b"a", b"b", b"c"], jwks)
-    from provenance.keys import generate_private_key
+    from provenance.issue.keys import generate_private_key
 
     impostor.private = generate_private_key()
     try:

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from provenance import vocabulary
-from provenance.cli import describe_statement
+from provenance.describe import describe_statement
 from registry.catalog.models import Label, Release
 from registry.declarations.models import Declaration
 from registry.declarations.selectors import diff_statements

@@ -11,6 +11,7 @@ from django.core.management.base import CommandError
 
 from provenance import keys as pkeys
 from provenance.errors import ProvenanceError
+from provenance.issue import keys as ikeys
 from registry.transparency.keys import jwks
 from registry.transparency.models import SigningKey
 
@@ -20,9 +21,9 @@ def test_private_keys_live_encrypted_in_files_not_in_the_database(keys):
         pem = (settings.REGISTRY_KEY_DIR / key.key_file).read_bytes()
         assert b"OPENSSH PRIVATE KEY" in pem
         with pytest.raises(ProvenanceError):
-            pkeys.load_private_key(pem, b"wrong passphrase")
-        loaded = pkeys.load_private_key(pem, settings.REGISTRY_KEY_PASSPHRASE.encode())
-        assert pkeys.thumbprint(pkeys.public_bytes(loaded)) == key.kid
+            ikeys.load_private_key(pem, b"wrong passphrase")
+        loaded = ikeys.load_private_key(pem, settings.REGISTRY_KEY_PASSPHRASE.encode())
+        assert pkeys.thumbprint(ikeys.public_bytes(loaded)) == key.kid
         assert (settings.REGISTRY_KEY_DIR / key.key_file).stat().st_mode & 0o077 == 0
     fields = {f.name for f in SigningKey._meta.get_fields()}
     assert "private_key" not in fields
@@ -67,6 +68,7 @@ def test_rotating_the_checkpoint_key_bounds_the_old_key_to_the_log_size_it_retir
 
     from provenance import checkpoint as pcheckpoint
     from provenance.bundle import Verifier
+    from provenance.issue.sign import sign_checkpoint
     from registry.transparency.keys import key_rotate, keyset, load_private_key
     from tests import factories
 
@@ -82,7 +84,7 @@ def test_rotating_the_checkpoint_key_bounds_the_old_key_to_the_log_size_it_retir
     # The retired key (stolen, say) signs the tree of size 3: a true root, but no key of the registry vouches for it.
     forged = json.loads(after.bundle)
     cp = pcheckpoint.parse_checkpoint(forged["log"]["checkpoint"])
-    forged["log"]["checkpoint"] = pcheckpoint.sign_checkpoint(cp.origin, cp.size, cp.root, load_private_key(old))
+    forged["log"]["checkpoint"] = sign_checkpoint(cp.origin, cp.size, cp.root, load_private_key(old))
     result = verifier.verify(forged)
     assert result.failed.name == "checkpoint_signature"
     assert (
@@ -123,7 +125,7 @@ def test_rotate_key_moves_the_retired_private_key_out_of_the_key_directory(keys,
     assert f"archived the private key of {old.kid} to {archive / old.key_file}" in out.getvalue()
     assert not (settings.REGISTRY_KEY_DIR / old.key_file).exists()
     assert (archive / old.key_file).stat().st_mode & 0o077 == 0
-    assert pkeys.load_private_key((archive / old.key_file).read_bytes(), settings.REGISTRY_KEY_PASSPHRASE.encode())
+    assert ikeys.load_private_key((archive / old.key_file).read_bytes(), settings.REGISTRY_KEY_PASSPHRASE.encode())
     with pytest.raises(NotFound, match="missing"):  # not even this process's cache keeps it
         load_private_key(SigningKey.objects.get(pk=old.pk))
     # Nothing needed it: what it signed still verifies, and the new key signs.

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from provenance import merkle
 from provenance.checkpoint import parse_checkpoint
+from provenance.issue.tree import MemoryTree
 from provenance.keys import KeySet
 from registry.transparency import log
 from registry.transparency.models import Checkpoint, LogNode
@@ -25,7 +25,7 @@ def test_appends_get_contiguous_indexes_and_a_signed_checkpoint_each(keys):
     data = _append(13)
     assert log.tree_size() == 13
     assert list(Checkpoint.objects.values_list("tree_size", flat=True)) == list(range(1, 14))
-    reference = merkle.MemoryTree(d.encode() for d in data)
+    reference = MemoryTree(d.encode() for d in data)
     cp = parse_checkpoint(log.latest_checkpoint().note)
     assert cp.size == 13 and cp.root == reference.root()
     cp.verify(KeySet.from_jwks(keys).of_purpose("checkpoint")[0])
@@ -33,7 +33,7 @@ def test_appends_get_contiguous_indexes_and_a_signed_checkpoint_each(keys):
 
 def test_proofs_for_every_earlier_size_match_an_in_memory_tree(keys):
     data = _append(21)
-    reference = merkle.MemoryTree(d.encode() for d in data)
+    reference = MemoryTree(d.encode() for d in data)
     for size in range(1, 22):
         assert factories.stored_root(size) == reference.root(size)
         for index in range(size):

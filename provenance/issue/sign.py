@@ -1,0 +1,52 @@
+"""Signing: DSSE envelopes (docs/protocol.md §3), checkpoints (§6) and the bundles that carry them (§7).
+
+Each function is the inverse of one verifier step, and uses the verifier's own
+encoding (``pae``, ``checkpoint_body``, ``key_hash``) so that what is signed is
+byte for byte what is checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from provenance.bundle import MEDIA_TYPE
+from provenance.checkpoint import DASH, checkpoint_body, key_hash
+from provenance.dsse import PAYLOAD_TYPE, pae
+from provenance.encoding import b64encode
+from provenance.issue.keys import public_bytes
+from provenance.keys import thumbprint
+
+
+def sign_envelope(payload: bytes, key: Ed25519PrivateKey, *, payload_type: str = PAYLOAD_TYPE) -> dict[str, Any]:
+    signature = key.sign(pae(payload_type, payload))
+    return {
+        "payloadType": payload_type,
+        "payload": b64encode(payload),
+        "signatures": [{"keyid": thumbprint(public_bytes(key)), "sig": b64encode(signature)}],
+    }
+
+
+def sign_checkpoint(origin: str, size: int, root: bytes, key: Ed25519PrivateKey) -> str:
+    """The full signed note text for a tree of ``size`` with ``root``."""
+    body = checkpoint_body(origin, size, root)
+    signature = key.sign(body.encode("utf-8"))
+    return f"{body}\n{DASH} {origin} {b64encode(key_hash(origin, public_bytes(key)) + signature)}\n"
+
+
+def make_bundle(
+    envelope: dict[str, Any], *, origin: str, index: int, tree_size: int, proof: Sequence[bytes], checkpoint: str
+) -> dict[str, Any]:
+    return {
+        "mediaType": MEDIA_TYPE,
+        "envelope": envelope,
+        "log": {
+            "origin": origin,
+            "index": index,
+            "tree_size": tree_size,
+            "inclusion_proof": [b64encode(h) for h in proof],
+            "checkpoint": checkpoint,
+        },
+    }
