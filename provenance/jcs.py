@@ -15,6 +15,7 @@ against U+E000..U+FFFF; sorting by the UTF-16-BE encoding gives exactly that.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from provenance.errors import CanonicalizationError
@@ -114,8 +115,36 @@ def canonicalize_envelope(envelope: Any) -> bytes:
     return canonicalize(envelope)
 
 
+# UTF-8 lead bytes of U+E000 and above: only where these occur can code-point order (the C
+# encoder's) differ from UTF-16 order (RFC 8785's).
+_ORDER_SENSITIVE = re.compile(rb"[\xee-\xff]")
+
+
+def is_canonical(data: bytes, value: Any) -> bool:
+    """Whether ``data`` is exactly ``canonicalize(value)``, where ``value`` was parsed from it by :func:`loads`.
+
+    Parsed protocol JSON has no floats and only exact-range integers (:func:`loads` refuses
+    both), so when no character of ``data`` could make member order differ, the standard
+    library's sorted compact C encoder writes the same bytes RFC 8785 does (as for envelopes
+    above); otherwise the general path decides. tests/provenance/test_jcs.py checks the two agree.
+    """
+    if _ORDER_SENSITIVE.search(data) is None:
+        try:
+            return bool(_c_dumps(value).encode("utf-8") == data)
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: the general path raises the clear error
+    return canonicalize(value) == data
+
+
 def _reject_float(text: str) -> Any:
     raise CanonicalizationError(f"floats are not allowed in protocol JSON: {text}")
+
+
+def _exact_int(text: str) -> int:
+    value = int(text)
+    if -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT:
+        return value
+    raise CanonicalizationError(f"integers beyond ±(2**53 - 1) are not allowed in protocol JSON: {text[:30]}")
 
 
 def _reject_constant(text: str) -> Any:
@@ -134,11 +163,12 @@ def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def loads(data: bytes | str) -> Any:
-    """Parse protocol JSON strictly: no floats, no NaN, no duplicate members."""
+    """Parse protocol JSON strictly: no floats, no NaN, no integer beyond the exact range, no duplicate members."""
     try:
         return json.loads(
             data,
             parse_float=_reject_float,
+            parse_int=_exact_int,
             parse_constant=_reject_constant,
             object_pairs_hook=_unique_object,
         )

@@ -309,7 +309,8 @@ def parse_statement(data: bytes, *, canonical: bool = False) -> dict[str, Any]:
         raise StatementError(f"statement is not valid protocol JSON: {exc}") from exc
     if canonical:
         try:
-            expected = jcs.canonicalize(value)
+            same = jcs.is_canonical(data, value)
+            expected = data if same else jcs.canonicalize(value)
         except ValueError as exc:
             raise StatementError(f"statement has no RFC 8785 canonical form: {exc}") from exc
         if expected != data:

@@ -199,3 +199,57 @@ def test_other_envelope_shapes_take_the_general_path(envelope: dict) -> None:
 def test_the_envelope_fast_path_rejects_lone_surrogates() -> None:
     with pytest.raises(CanonicalizationError, match="lone surrogate"):
         jcs.canonicalize_envelope({"payload": "\ud800", "payloadType": "t", "signatures": []})
+
+
+def _canonical_by_general_path(data: bytes, value: object) -> bool:
+    try:
+        return jcs.canonicalize(value) == data
+    except ValueError:
+        return False
+
+
+@given(JSON_VALUES, st.sampled_from(["canonical", "reencoded", "spaced"]))
+@settings(max_examples=400)
+def test_is_canonical_agrees_with_the_general_path(value: object, form: str) -> None:
+    """The C-encoder shortcut decides exactly as comparing with canonicalize() does, on canonical and other bytes."""
+    if form == "canonical":
+        data = jcs.canonicalize(value)
+    elif form == "reencoded":
+        data = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode(
+            "utf-8", "surrogatepass"
+        )
+    else:
+        data = json.dumps(value, ensure_ascii=True, indent=1).encode()
+    try:
+        parsed = jcs.loads(data)
+    except ValueError:
+        return
+    try:
+        decided = jcs.is_canonical(data, parsed)
+    except ValueError:
+        decided = False
+    assert decided == _canonical_by_general_path(data, parsed)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"\\ue000":1,"\\ud800\\udc00":2}',  # escaped: not canonical either way
+        json.dumps({"\ue000": 1, "\U00010000": 2}, ensure_ascii=False, separators=(",", ":")).encode(),  # UTF-16 order
+        json.dumps({"\U00010000": 2, "\ue000": 1}, ensure_ascii=False, separators=(",", ":")).encode(),  # code points
+        b'{"n":9007199254740991}',  # the largest exact integer
+    ],
+)
+def test_is_canonical_takes_the_general_path_where_order_or_range_matter(data: bytes) -> None:
+    parsed = jcs.loads(data)
+    try:
+        decided = jcs.is_canonical(data, parsed)
+    except ValueError:
+        decided = False
+    assert decided == _canonical_by_general_path(data, parsed)
+
+
+def test_loads_refuses_integers_beyond_the_exact_range() -> None:
+    """They have no RFC 8785 form; refusing them at parse time lets is_canonical trust the C encoder."""
+    with pytest.raises(CanonicalizationError, match="beyond"):
+        jcs.loads(b'{"n":9007199254740993}')
