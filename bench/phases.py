@@ -303,6 +303,39 @@ def catalog(tracks: int, samples: int = 1000, per_release: int = 10) -> None:
     )
 
 
+def bundles(out: str, releases: int = 200, tracks: int = 12) -> None:
+    """Declare ``releases`` releases through the services and write the JWKS and their stored bundles (row 7).
+
+    Each declaration is its own append, so each bundle carries the checkpoint of its
+    own tree size, as the registry serves them. The data is as rich as a label's:
+    DDEX party id, ISNI, audio fingerprints.
+    """
+    keys.ensure_keys()
+    label = label_create(name="Northern Lights Records", dpid="PADPIDA3897722461G", verified=True)
+    served = []
+    for n in range(releases):
+        release = release_create(
+            label=label,
+            upc=data.upc(4_000_000 + n),
+            title=f"Album {n}",
+            artists=[{"name": "The Lanterns", "isni": "000000012146438X", "persona": "ai_assisted"}],
+            tracks=[
+                {
+                    "isrc": data.isrc((4_000_000 + n) * 100 + i),
+                    "title": f"Track {i} of release {n}",
+                    "position": i,
+                    "duration": 150 + 7 * i,
+                    "audio_sha256": f"{n:032x}{i:032x}",
+                }
+                for i in range(1, tracks + 1)
+            ],
+        )
+        served.append(_declare(release).bundle)
+    assert len({json.loads(b)["log"]["checkpoint"] for b in served}) == releases, "bundles share a checkpoint"
+    Path(out).write_text(json.dumps({"jwks": keys.jwks(), "bundles": served}))
+    result({"bundles": len(served), "tracks": tracks})
+
+
 PHASES = {
     "seed": seed,
     "bulk": bulk,
@@ -310,6 +343,7 @@ PHASES = {
     "concurrent": concurrent,
     "proofs": proofs,
     "catalog": catalog,
+    "bundles": bundles,
 }
 
 
