@@ -1,4 +1,4 @@
-"""Synthetic data for the bench: valid identifiers, AI facts, and COPY lines for large logs and catalogs."""
+"""Synthetic data for the bench: valid identifiers, AI facts, API bodies, and COPY lines for logs and catalogs."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from provenance import checkpoint, dsse, identifiers, jcs, statement, vocabulary
 from provenance.bundle import make_bundle
 from provenance.disclosure import summary_text
 from provenance.encoding import b64encode
-from registry.transparency.models import node_id
 
 B36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 ORIGIN = "registry.example.org/log"
@@ -42,11 +41,29 @@ def track_facts(isrcs: list[str]) -> dict[str, Any]:
     return facts
 
 
+def release_body(n: int, tracks: int) -> bytes:
+    """The POST /api/v1/releases body of release ``n``, as bench.phases' releases: ``tracks`` tracks with AI facts."""
+    codes = [isrc(n * 100 + t) for t in range(1, tracks + 1)]
+    facts = track_facts(codes)
+    body = {
+        "upc": upc(n),
+        "title": f"Bench release {n}",
+        "artists": [{"name": "The Bench Ensemble", "persona": "ai_assisted"}],
+        "tracks": [
+            {"isrc": code, "title": f"Track {t}", "position": t, "duration": 180 + t, "ai": facts[code]}
+            for t, code in enumerate(codes, start=1)
+        ],
+    }
+    return json.dumps(body).encode()
+
+
 # --- the log --------------------------------------------------------------------------------------------
 
 
 def log_node_lines(size: int) -> Iterator[str]:
     """COPY text lines of every complete subtree of a ``size``-leaf tree, leaves being random-looking hashes."""
+    from registry.transparency.models import node_id  # here, so that bench.run imports this module without Django
+
     stack: list[tuple[int, int, bytes]] = []  # (level, index, hash) of the right edge
     sha = hashlib.sha256
     for i in range(size):

@@ -28,6 +28,7 @@ from django.test import Client  # noqa: E402
 from bench import data  # noqa: E402
 from provenance import dsse, statement  # noqa: E402
 from provenance.encoding import b64encode  # noqa: E402
+from registry.api.tokens import label_token_create, platform_key_create  # noqa: E402
 from registry.catalog.services import label_create, release_create  # noqa: E402
 from registry.declarations import selectors  # noqa: E402
 from registry.declarations.services import declaration_create  # noqa: E402
@@ -167,10 +168,10 @@ def declare(count: int = 150, tracks: int = 20) -> None:
     )
 
 
-def _writer(n: int, per_writer: int, tracks: int, barrier: Any, out: Any) -> None:
+def _writer(n: int, per_writer: int, tracks: int, base: int, barrier: Any, out: Any) -> None:
     connections.close_all()  # never share the parent's socket
     label = _label(f"Bench Writer {n}")
-    releases = [_release(label, i, tracks, base=3_000_000 + n * 10_000) for i in range(per_writer)]
+    releases = [_release(label, i, tracks, base=base + n * 10_000) for i in range(per_writer)]
     barrier.wait()
     start = time.time()
     latencies = []
@@ -182,13 +183,13 @@ def _writer(n: int, per_writer: int, tracks: int, barrier: Any, out: Any) -> Non
     connections.close_all()
 
 
-def concurrent(writers: int = 8, per_writer: int = 75, tracks: int = 12) -> None:
-    """``writers`` processes declaring at once through the services, each its own releases."""
+def concurrent(writers: int = 8, per_writer: int = 75, tracks: int = 12, base: int = 3_000_000) -> None:
+    """``writers`` processes declaring at once through the services, each its own releases (UPCs from ``base``)."""
     keys.active_key(SigningKey.STATEMENT), keys.active_key(SigningKey.CHECKPOINT)  # children inherit loaded keys
     connections.close_all()
     ctx = multiprocessing.get_context("fork")
     barrier, out = ctx.Barrier(writers), ctx.Queue()
-    procs = [ctx.Process(target=_writer, args=(n, per_writer, tracks, barrier, out)) for n in range(writers)]
+    procs = [ctx.Process(target=_writer, args=(n, per_writer, tracks, base, barrier, out)) for n in range(writers)]
     for p in procs:
         p.start()
     reports = [out.get(timeout=600) for _ in procs]
@@ -254,7 +255,7 @@ def proofs(size: int, samples: int = 2000) -> None:
 
 
 def catalog(tracks: int, samples: int = 1000, per_release: int = 10) -> None:
-    """Bulk-load a catalog of ``tracks`` declared tracks (COPY), then time lookups of random ISRCs."""
+    """Bulk-load a catalog of ``tracks`` declared tracks (COPY), then time lookups of random ISRCs (none if 0)."""
     keys.ensure_keys()
     key_id = SigningKey.objects.get(purpose=SigningKey.STATEMENT, status=SigningKey.ACTIVE).pk
     releases = tracks // per_release
@@ -275,6 +276,9 @@ def catalog(tracks: int, samples: int = 1000, per_release: int = 10) -> None:
         cur.execute("ANALYZE")
     connection.connection.commit()
     progress(f"catalog of {tracks:,} tracks loaded in {time.perf_counter() - t:.0f}s")
+    if not samples:
+        result({"tracks": tracks})
+        return
     rng = random.Random(tracks)
 
     def draw(n: int) -> list[str]:
@@ -336,6 +340,14 @@ def bundles(out: str, releases: int = 200, tracks: int = 12) -> None:
     result({"bundles": len(served), "tracks": tracks})
 
 
+def credentials(out: str, platforms: int = 8, labels: int = 8) -> None:
+    """Platform keys and label tokens (one label each) for the HTTP rows, written to ``out``: only HMACs are stored."""
+    platform_keys = [platform_key_create(name=f"Bench Platform {n}")[1] for n in range(platforms)]
+    label_tokens = [label_token_create(label=_label(f"Bench HTTP Writer {n}"), name="bench")[1] for n in range(labels)]
+    Path(out).write_text(json.dumps({"platform_keys": platform_keys, "label_tokens": label_tokens}))
+    result({"platform_keys": platforms, "label_tokens": labels})
+
+
 PHASES = {
     "seed": seed,
     "bulk": bulk,
@@ -344,6 +356,7 @@ PHASES = {
     "proofs": proofs,
     "catalog": catalog,
     "bundles": bundles,
+    "credentials": credentials,
 }
 
 
