@@ -318,9 +318,13 @@ def rates(runs: list[Run]) -> list[float]:
     return [r.rate for r in runs]
 
 
+def hit_rates(runs: list[Run]) -> list[float]:
+    return [r.hit_rate for r in runs if r.hit_rate is not None]
+
+
 def hit_rate(runs: list[Run]) -> str:
-    found = [r.hit_rate for r in runs if r.hit_rate is not None]
-    return f"{statistics.median(found):.0%}" if found else "not measured (shared Redis)"
+    found = hit_rates(runs)
+    return f"{statistics.median(found):.1%}" if found else "not measured (shared Redis)"
 
 
 def interleaved(measures: dict[str, Callable[[], Run]], reps: int) -> dict[str, list[Run]]:

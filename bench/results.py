@@ -2,7 +2,7 @@
 
 A row measured several times (the HTTP rows) carries its runs; its value and
 baseline are their medians, its ratio median / median, and the table shows the
-spread (min–max) of both.
+spread (min–max) of both and of the ratios of runs made side by side.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import re
 import statistics
 
 HEADERS = ("figure", "value", "unit", "baseline", "ratio", "goal", "met")
-RUNS = "runs: value; baseline (min–max)"
+RUNS = "runs: value; baseline; paired ratios (min–max)"
 
 
 def _round(x: float) -> float:
@@ -52,6 +52,9 @@ def row(
     if base_runs:
         out["baseline_runs"] = [_round(x) for x in base_runs]
         out["baseline_spread"] = spread(base_runs)
+    if runs and base_runs and len(runs) == len(base_runs):
+        # Interleaved runs pair up: round i of the figure ran next to round i of its baseline.
+        out["paired_ratios"] = [round(v / b, 3) for v, b in zip(runs, base_runs, strict=True)]
     return out
 
 
@@ -68,5 +71,7 @@ def table(rows: list[dict]) -> str:
         runs = f"{len(r['runs'])}× {r['spread']}" if "runs" in r else ""
         if "baseline_runs" in r:
             runs += f"; {r['baseline_spread']}"
+        if "paired_ratios" in r:
+            runs += f"; paired ratios {min(r['paired_ratios'])}–{max(r['paired_ratios'])}"
         lines.append("| " + " | ".join([*cells, runs]) + " |")
     return "\n".join(lines)

@@ -267,16 +267,17 @@ class Bench:
         finally:
             server.stop()
         hits = f"hit rate {load.hit_rate(runs['ours'])} (baseline {load.hit_rate(runs['baseline'])})"
-        self.rows.append(
-            row(
-                f"{label}. lookup cache on (Redis, {CACHE_SECONDS} s), {draw}, baseline cached alike; {hits}",
-                load.rates(runs["ours"]),
-                "req/s",
-                load.rates(runs["baseline"]),
-                0.9,
-                True,
-            )
+        fig = row(
+            f"{label}. lookup cache on (Redis, {CACHE_SECONDS} s), {draw}, baseline cached alike; {hits}",
+            load.rates(runs["ours"]),
+            "req/s",
+            load.rates(runs["baseline"]),
+            0.9,
+            True,
         )
+        fig["hit_rates"] = [round(x, 4) for x in load.hit_rates(runs["ours"])]
+        fig["baseline_hit_rates"] = [round(x, 4) for x in load.hit_rates(runs["baseline"])]
+        self.rows.append(fig)
         say(f"  {self.rows[-1]['figure']}: {self.rows[-1]['value']} vs {self.rows[-1]['baseline']} req/s")
 
     def bulk(self) -> None:
