@@ -54,12 +54,15 @@ format: install
 	.venv/bin/ruff format $(CODE)
 	.venv/bin/ruff check --fix $(CODE)
 
+# The HTTP rows drive gunicorn with wrk; say so before installing it.
+WRK := command -v wrk >/dev/null || { echo "make bench: installing wrk (the HTTP load generator of the lookup rows) with apt-get"; apt-get install -y wrk; }
+
 bench: install
-	@command -v wrk >/dev/null || apt-get install -y wrk
+	@$(WRK)
 	$(PY) -m bench.run
 
 bench-large: install
-	@command -v wrk >/dev/null || apt-get install -y wrk
+	@$(WRK)
 	$(PY) -m bench.run --large
 
 clean:

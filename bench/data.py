@@ -1,19 +1,18 @@
-"""Synthetic data for the bench: valid identifiers, AI facts, and COPY lines for large logs and catalogs."""
+"""Synthetic data for the bench: valid identifiers, AI facts, API bodies, and COPY lines for logs and catalogs."""
 
 from __future__ import annotations
 
-import base64
-import copy
 import hashlib
 import json
-import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from provenance import identifiers, statement, vocabulary
+from provenance import checkpoint, dsse, identifiers, jcs, statement, vocabulary
 from provenance.disclosure import summary_text
+from provenance.encoding import b64encode
+from provenance.issue import make_bundle
 from provenance.issue.tree import CompactRange, node_id
 
 B36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -41,6 +40,22 @@ def track_facts(isrcs: list[str]) -> dict[str, Any]:
             parts.update(vocals="all", production="partly")
         facts[code] = {"parts": parts, "tools": ["Suno v4"] if i % 3 == 2 else []}
     return facts
+
+
+def release_body(n: int, tracks: int) -> bytes:
+    """The POST /api/v1/releases body of release ``n``, as bench.phases' releases: ``tracks`` tracks with AI facts."""
+    codes = [isrc(n * 100 + t) for t in range(1, tracks + 1)]
+    facts = track_facts(codes)
+    body = {
+        "upc": upc(n),
+        "title": f"Bench release {n}",
+        "artists": [{"name": "The Bench Ensemble", "persona": "ai_assisted"}],
+        "tracks": [
+            {"isrc": code, "title": f"Track {t}", "position": t, "duration": 180 + t, "ai": facts[code]}
+            for t, code in enumerate(codes, start=1)
+        ],
+    }
+    return json.dumps(body).encode()
 
 
 # --- the log --------------------------------------------------------------------------------------------
@@ -83,38 +98,72 @@ def _copy_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
 
 
-def _retarget(template: dict[str, Any], r: int) -> dict[str, Any]:
-    st = copy.deepcopy(template)
-    st["declaration"]["id"] = str(uuid.UUID(int=r + 1))
-    st["release"]["upc"] = upc(r)
-    st["release"]["title"] = f"Bench release {r}"
-    for t, track in enumerate(st["tracks"], start=1):
-        track["isrc"] = isrc(r * 100 + t)
-    return st
+def _filler(r: int, n: int, what: bytes) -> bytes:
+    """``n`` bytes that look random (hashes, signatures), distinct per row ``r``: filler nothing verifies."""
+    out = b""
+    while len(out) < n:
+        out += hashlib.sha256(b"%s:%d:%d" % (what, r, len(out))).digest()
+    return out[:n]
+
+
+class _Retarget:
+    """The texts of release 0 with its identifiers swapped for those of release ``r``.
+
+    Identifiers are replaced in their quoted form; none is a substring of another
+    (ISRCs start with QZ, UPCs are digits, the title and declaration id are unique).
+    """
+
+    def __init__(self, per_release: int) -> None:
+        self.per_release = per_release
+        self.pairs0 = self._pairs(0)
+
+    def _pairs(self, r: int) -> list[str]:
+        tracks = [f'"{isrc(r * 100 + t)}"' for t in range(1, self.per_release + 1)]
+        return [f'"{upc(r)}"', f'"Bench release {r}"', f'"{uuid.UUID(int=r + 1)}"', *tracks]
+
+    def __call__(self, text: str, r: int) -> str:
+        for old, new in zip(self.pairs0, self._pairs(r), strict=True):
+            text = text.replace(old, new)
+        return text
 
 
 def catalog_tables(releases: int, per_release: int, key_id: int) -> Iterator[tuple[str, str, Iterator[str]]]:
     """(table, columns, COPY lines) for ``releases`` declared releases of ``per_release`` tracks each.
 
     Release r (0-based) has id r+1, declaration r+1 on log leaf r, and tracks
-    t = 1..per_release with ISRC ``isrc(r·100 + t)``. Bundles are unsigned
-    filler of a real bundle's size: lookups splice them, they never parse them.
+    t = 1..per_release with ISRC ``isrc(r·100 + t)``. Every text is release 0's
+    real one (statement, summaries, and a bundle built by ``make_bundle`` as the
+    registry builds it: its own checkpoint, an inclusion proof as long as at its
+    append) with the identifiers of release r swapped in, so rows have a real
+    bundle's size and compressibility in TOAST. Signatures, hashes and proofs are
+    per-row filler: lookups splice bundles, they never verify them.
     """
-    template = _template(per_release)
-    # Lookups splice the stored summaries: load real ones. Summaries of release 0 are
-    # computed once and re-targeted per release by replacing its (quoted) identifiers.
-    first = _retarget(template, 0)
+    swap = _Retarget(per_release)
+    first = _template(per_release)  # release 0: its identifiers are those _Retarget swaps
+    statement_json = json.dumps(first, separators=(",", ":"))
+    statement_text = statement.statement_bytes(first).decode("utf-8")
     release_summary0 = summary_text(first)
     track_summaries0 = [summary_text(first, t["isrc"]) for t in first["tracks"]]
-
-    def swap(text: str, r: int) -> str:
-        text = text.replace(f'"{upc(0)}"', f'"{upc(r)}"').replace('"Bench release 0"', f'"Bench release {r}"')
-        for t in range(1, per_release + 1):
-            text = text.replace(f'"{isrc(t)}"', f'"{isrc(r * 100 + t)}"')
-        return _copy_escape(text)
-
-    pool = [base64.b64encode(os.urandom(2400)).decode() for _ in range(64)]
+    contains = [t["contains_ai"] for t in first["tracks"]]
+    keyid = b64encode(_filler(0, 32, b"kid"))
+    note_key = _filler(0, 4, b"note key")
     now = "2025-03-01 00:00:00+00"
+
+    def envelope(r: int) -> dict[str, Any]:
+        payload = swap(statement_text, r).encode("utf-8")
+        return {
+            "payload": b64encode(payload),
+            "payloadType": dsse.PAYLOAD_TYPE,
+            "signatures": [{"keyid": keyid, "sig": b64encode(_filler(r, 64, b"sig"))}],
+        }
+
+    def bundle(r: int, env: dict[str, Any]) -> str:
+        size = r + 1  # appended one at a time: each bundle proves its leaf against the size of its own append
+        note = checkpoint.checkpoint_body(ORIGIN, size, _filler(r, 32, b"root"))
+        note += f"\n{checkpoint.DASH} {ORIGIN} {b64encode(note_key + _filler(r, 64, b'note'))}\n"
+        proof = [_filler(r, 32, b"proof%d" % j) for j in range(r.bit_count())]  # RFC 9162: leaf size-1 of size
+        made = make_bundle(env, origin=ORIGIN, index=r, tree_size=size, proof=proof, checkpoint=note)
+        return jcs.canonicalize(made).decode("utf-8")
 
     def releases_() -> Iterator[str]:
         for r in range(releases):
@@ -134,27 +183,24 @@ def catalog_tables(releases: int, per_release: int, key_id: int) -> Iterator[tup
 
     def leaves() -> Iterator[str]:
         for r in range(releases):
-            yield f"{r}\t\\\\x{hashlib.sha256(r.to_bytes(8, 'big')).hexdigest()}\t{{}}\t{now}\n"
+            data = jcs.canonicalize_envelope(envelope(r)).decode("ascii")  # a leaf's data is its envelope
+            yield f"{r}\t\\\\x{hashlib.sha256(r.to_bytes(8, 'big')).hexdigest()}\t{data}\t{now}\n"
 
     def declarations() -> Iterator[str]:
         for r in range(releases):
-            st = _retarget(template, r)
-            bundle = (
-                '{"envelope":{"payload":"' + pool[r % 64] + '","payloadType":"application/vnd.ai-disclosure.'
-                'statement.v1+json","signatures":[]},"log":{"index":' + str(r) + "},"
-                '"mediaType":"application/vnd.ai-disclosure.bundle.v1+json"}'
-            )
+            text = _copy_escape(bundle(r, envelope(r)))
             yield (
-                f"{r + 1}\t{uuid.UUID(int=r + 1)}\t{r + 1}\t1\tactive\t\t\\N\t{now}\tapi\t{st['release']['contains_ai']}"
-                f"\t{json.dumps(st, separators=(',', ':'))}\t{r}\t{key_id}\t{bundle}\t{now}\t{swap(release_summary0, r)}\n"
+                f"{r + 1}\t{uuid.UUID(int=r + 1)}\t{r + 1}\t1\tactive\t\t\\N\t{now}\tapi\t{first['release']['contains_ai']}"
+                f"\t{_copy_escape(swap(statement_json, r))}\t{r}\t{key_id}\t{text}\t{now}"
+                f"\t{_copy_escape(swap(release_summary0, r))}\n"
             )
 
     def declared() -> Iterator[str]:
-        contains = [t["contains_ai"] for t in template["tracks"]]
         for r in range(releases):
             base = r * per_release
             for t in range(1, per_release + 1):
-                yield f"{base + t}\t{r + 1}\t{isrc(r * 100 + t)}\t{t}\t{contains[t - 1]}\t{swap(track_summaries0[t - 1], r)}\n"
+                summary = _copy_escape(swap(track_summaries0[t - 1], r))
+                yield f"{base + t}\t{r + 1}\t{isrc(r * 100 + t)}\t{t}\t{contains[t - 1]}\t{summary}\n"
 
     yield (
         "catalog_release",

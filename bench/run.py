@@ -1,9 +1,15 @@
 """`make bench`: every performance figure next to its baseline, measured in the same run.
 
-Creates its own PostgreSQL databases (dropped and recreated per run) and key
-directory, runs the Django-side phases as child processes (bench/phases.py),
-drives gunicorn with wrk from a second process over loopback, and writes
-bench/results.json and bench/results.md. ``--large`` adds the 10M rows.
+Creates its own PostgreSQL databases (dropped and recreated per run), key
+directory and, when redis-server is installed, its own Redis; runs the
+Django-side phases as child processes (bench/phases.py), drives gunicorn with
+wrk from a second process over loopback (bench/load.py), and writes
+bench/results.json and bench/results.md (bench/results.py). ``--large`` adds
+the 10M rows.
+
+Each HTTP row is measured ``--reps`` times, interleaved with its baseline; the
+row gives the median and the spread (min–max) of both, and the ratio is
+median / median.
 """
 
 from __future__ import annotations
@@ -13,27 +19,29 @@ import atexit
 import json
 import os
 import platform
-import re
 import secrets
 import shutil
 import signal
-import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
+
+from bench import data, load
+from bench.results import order, row, spread, table
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
-REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/0")
-PREFIX = "registry_bench"
-HEADERS = ("figure", "value", "unit", "baseline", "ratio", "goal", "met")
+PREFIX = os.environ.get("BENCH_DB_PREFIX", "registry_bench")
+PLATFORM_KEYS = 8  # platforms the keyed lookups are spread over, each under its quota (row 1)
+WRITERS = 8  # concurrent writers of row 4: processes in-process, label tokens over HTTP
+WRITE_RATE = 600  # THROTTLE_WRITE's default per label token and minute (registry/settings.py)
+CACHE_SECONDS = "30"  # REGISTRY_LOOKUP_CACHE_SECONDS's production default
 
-_children: list[subprocess.Popen] = []
 _t0 = time.monotonic()
 
 
@@ -41,20 +49,7 @@ def say(message: str) -> None:
     print(f"[{time.monotonic() - _t0:6.0f}s] {message}", flush=True)
 
 
-def _cleanup() -> None:
-    for proc in _children:
-        if proc.poll() is None:
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)  # the process group we started, by id
-                proc.wait(timeout=20)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-
-
-atexit.register(_cleanup)
+atexit.register(load.stop_all)
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
@@ -75,7 +70,7 @@ def fresh_db(name: str, template: str | None = None) -> str:
 
 
 class Env:
-    """Environment of every child: the bench settings, a temp var/key dir, DEBUG off, throttles off."""
+    """Environment of every child: the bench settings, a temp var/key dir, DEBUG off, throttles off unless asked."""
 
     def __init__(self, tmp: Path) -> None:
         self.base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_"))}
@@ -103,15 +98,9 @@ class Env:
 
 def phase(env: dict[str, str], *args: Any, timeout: float = 3600) -> dict[str, Any]:
     """Run ``python -m bench.phases ARGS`` and return its RESULT."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.phases", *map(str, args)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
+    proc = load.start(
+        [sys.executable, "-m", "bench.phases", *map(str, args)], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
     )
-    _children.append(proc)
     out, _ = proc.communicate(timeout=timeout)
     if proc.returncode != 0:
         raise RuntimeError(f"phase {args} failed with exit code {proc.returncode}")
@@ -125,102 +114,7 @@ def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     )
 
 
-# --- HTTP load --------------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Gunicorn:
-    """`make run`'s server: gunicorn with registry/gunicorn.conf.py (2×cores workers × 4 threads)."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "registry.wsgi:application", "--config", "registry/gunicorn.conf.py"],
-            cwd=ROOT,
-            env={**env, "BIND": f"127.0.0.1:{self.port}"},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-        _children.append(self.proc)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(self.url + "/.well-known/jwks.json", timeout=2)  # noqa: S310
-                return
-            except OSError:
-                if self.proc.poll() is not None:
-                    break
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"gunicorn did not start: {self.proc.stderr.read().decode(errors='replace')[-2000:]}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-
-
-WRK_LUA = """
-local paths = {%s}
-local i = 0
-request = function()
-  i = i + 1
-  return wrk.format("GET", paths[(i %% #paths) + 1])
-end
-"""
-
-
-def wrk(url: str, prefix: str, isrcs: list[str], tmp: Path, seconds: int) -> float:
-    """Requests/s over ``seconds`` with 2 threads, 32 connections, rotating over ``isrcs``; all must be 200."""
-    script = tmp / f"wrk-{abs(hash(prefix))}.lua"
-    script.write_text(WRK_LUA % ",".join(f'"{prefix}{i}"' for i in isrcs))
-    out = subprocess.run(
-        ["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency", "-s", str(script), url],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    if "Non-2xx" in out:
-        raise RuntimeError(f"wrk saw errors for {prefix}:\n{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-
-
-# --- results -------------------------------------------------------------------------------------------------
-
-
-def row(figure: str, value: float, unit: str, baseline: float, goal: float, higher_is_better: bool) -> dict:
-    ratio = value / baseline if baseline else float("inf")
-    met = ratio >= goal if higher_is_better else ratio <= goal
-    return {
-        "figure": figure,
-        "value": round(value, 3 if value < 10 else 1),
-        "unit": unit,
-        "baseline": round(baseline, 3 if baseline < 10 else 1),
-        "ratio": round(ratio, 3),
-        "goal": ("≥ " if higher_is_better else "≤ ") + f"{goal}",
-        "met": bool(met),
-    }
-
-
-def table(rows: list[dict]) -> str:
-    lines = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
-    for r in rows:
-        cells = [str(r[h]) if h != "met" else ("yes" if r[h] else "**no**") for h in HEADERS]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def machine() -> str:
+def machine(redis: load.Redis | None) -> str:
     cpu = next(
         (
             line.split(":", 1)[1].strip()
@@ -233,193 +127,366 @@ def machine() -> str:
         line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
     )
     pg = psql("SHOW server_version")
+    cache = f", Redis {redis.version} ({'the bench’s own' if redis.own else redis.url})" if redis else ""
     return (
         f"{os.cpu_count()} cores ({cpu}), {int(mem) / 1024**2:.0f} GiB RAM, PostgreSQL {pg} "
-        f"(shared_buffers {psql('SHOW shared_buffers')}), Python {platform.python_version()}, {platform.platform()}"
+        f"(shared_buffers {psql('SHOW shared_buffers')}){cache}, Python {platform.python_version()}, "
+        f"{platform.platform()}"
     )
 
 
-# --- the run ---------------------------------------------------------------------------------------------------
+def loadavg() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--large", action="store_true", help="10M leaves and 10M tracks (long)")
-    parser.add_argument("--quick", action="store_true", help="small sizes, to check the bench itself")
-    parser.add_argument("--keep", action="store_true", help="keep the bench databases afterwards")
-    parser.add_argument("--only", default="", help="comma-separated rows to run, e.g. 1,3")
-    opts = parser.parse_args()
-    only = {int(x) for x in opts.only.split(",") if x}
+# --- the rows ------------------------------------------------------------------------------------------------
 
-    def wanted(n: int) -> bool:
-        return not only or n in only
 
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is not installed: apt-get install -y wrk")
-    quick = opts.quick
-    secs = 3 if quick else 10
-    log_sizes = (1_000, 10_000 if quick else 10_000_000 if opts.large else 1_000_000)
-    cat_sizes = (10_000 if quick else 100_000, 20_000 if quick else 10_000_000 if opts.large else 1_000_000)
+class Bench:
+    """One run: its databases, servers' environment and rows. A method per group of rows, run in order."""
 
-    tmp = Path(tempfile.mkdtemp(prefix="registry-bench-"))
-    atexit.register(shutil.rmtree, tmp, True)
-    env = Env(tmp)
-    say(f"machine: {machine()}")
-    rows: list[dict] = []
-    dbs: list[str] = []
+    def __init__(self, opts: argparse.Namespace, tmp: Path) -> None:
+        self.opts, self.tmp, self.env = opts, tmp, Env(tmp)
+        self.quick = opts.quick
+        self.secs = opts.seconds or (3 if self.quick else 6)
+        self.reps = opts.reps or (2 if self.quick else 5)
+        self.only = {int(x) for x in opts.rows.split(",") if x}
+        self.rows: list[dict] = []
+        self.dbs: list[str] = []
+        self.redis: load.Redis | None = None
+        if self.wanted(1) or self.wanted(4):
+            # Our own redis-server when installed, so that its command counts (the hit rates) are ours alone.
+            url = os.environ.get("BENCH_REDIS") or (None if load.Redis.available() else "redis://127.0.0.1:6379/0")
+            self.redis = load.Redis(tmp, url)
+            if not self.redis.own:
+                say(f"using the Redis at {self.redis.url}: others may share it, so the hit rates are not measured")
 
-    # An empty migrated database with keys, cloned for every other one.
-    template = fresh_db(f"{PREFIX}_template")
-    dbs.append(template)
-    res = manage(env(template), "migrate", "--noinput", "-v", "0")
-    if res.returncode:
-        raise SystemExit(res.stderr)
-    manage(env(template), "ensure_keys")
-    main_db = fresh_db(PREFIX, template)
-    dbs.append(main_db)
+    def wanted(self, n: int) -> bool:
+        return not self.only or n in self.only
 
-    if wanted(1) or wanted(2):
-        say("seeding 100 declared 12-track releases through the services")
-        phase(env(main_db), "seed", tmp / "isrcs.json", 100, 12)
-        isrcs = json.loads((tmp / "isrcs.json").read_text())["isrcs"]
+    def db(self, name: str) -> str:
+        """A fresh database cloned from the migrated template, dropped at the end (unless --keep)."""
+        self.dbs.append(fresh_db(f"{PREFIX}_{name}", self.template))
+        return self.dbs[-1]
 
-    if wanted(1):
-        results: dict[str, float] = {}
-        for label, extra in (
-            ("db", {}),
-            (
-                "redis",
-                {"REGISTRY_LOOKUP_CACHE_SECONDS": "30", "REDIS_URL": REDIS, "CACHE_PREFIX": f"bench{os.getpid()}"},
-            ),
-        ):
-            say(f"row 1: gunicorn ({label}), wrk -t2 -c32 -d{secs}s over {len(isrcs)} ISRCs")
-            server = Gunicorn(env(main_db, **extra))
-            try:
-                wrk(server.url, "/api/v1/recordings/", isrcs, tmp, 2)  # warm up every worker
-                wrk(server.url, "/bench/baseline/recordings/", isrcs, tmp, 2)
-                for _ in range(2):  # interleaved, best of two each
-                    api = wrk(server.url, "/api/v1/recordings/", isrcs, tmp, secs)
-                    base = wrk(server.url, "/bench/baseline/recordings/", isrcs, tmp, secs)
-                    results[label] = max(results.get(label, 0), api)
-                    results[f"base-{label}"] = max(results.get(f"base-{label}", 0), base)
-            finally:
-                server.stop()
-            say(f"  {label}: {results[label]:.0f} req/s, baseline {results[f'base-{label}']:.0f} req/s")
-        rows.append(
+    def drop(self, db: str) -> None:
+        if not self.opts.keep:
+            psql(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+
+    def server(self, db: str, name: str, **extra: str) -> load.Gunicorn:
+        """gunicorn as production runs it: with Redis (the default and shared caches, the throttle counters)."""
+        return load.Gunicorn(self.env(db, REDIS_URL=self.redis.url, CACHE_PREFIX=self.cache_prefix(name), **extra))
+
+    def cache_prefix(self, name: str) -> str:
+        return f"bench{os.getpid()}{name}"
+
+    def setup(self) -> None:
+        # An empty migrated database with keys, cloned for every other one.
+        self.template = fresh_db(f"{PREFIX}_template")
+        self.dbs.append(self.template)
+        res = manage(self.env(self.template), "migrate", "--noinput", "-v", "0")
+        if res.returncode:
+            raise SystemExit(res.stderr)
+        manage(self.env(self.template), "ensure_keys")
+        self.main = self.db("main")
+        if self.wanted(1) or self.wanted(2):
+            say("seeding 100 declared 12-track releases through the services")
+            phase(self.env(self.main), "seed", self.tmp / "isrcs.json", 100, 12)
+            self.isrcs = json.loads((self.tmp / "isrcs.json").read_text())["isrcs"]
+        if self.wanted(1) or self.wanted(4):
+            phase(self.env(self.main), "credentials", self.tmp / "credentials.json", PLATFORM_KEYS, WRITERS)
+            self.credentials = json.loads((self.tmp / "credentials.json").read_text())
+
+    def lookups(self) -> None:
+        """Rows 1, 1a (a platform key with throttles on; anonymous, throttles off) and 1c (cache, hot set)."""
+        isrcs, tmp, secs = self.isrcs, self.tmp, self.secs
+        say(f"row 1: gunicorn, {self.reps}× interleaved wrk -t2 -c32 -d{secs}s over {len(isrcs)} ISRCs")
+        api = load.rotating([f"/api/v1/recordings/{i}" for i in isrcs])
+        keyed = load.rotating([f"/api/v1/recordings/{i}" for i in isrcs], self.credentials["platform_keys"])
+        base = load.rotating([f"/bench/baseline/recordings/{i}" for i in isrcs])
+        plain = self.server(self.main, "a")
+        throttled = self.server(self.main, "k", REGISTRY_THROTTLE="1")
+        try:
+            on_plain = load.Lookups(plain, tmp, secs, self.redis)
+            on_throttled = load.Lookups(throttled, tmp, secs, self.redis)
+            on_plain.warm(api, "api"), on_plain.warm(base, "base"), on_throttled.warm(keyed, "keyed")
+            runs = load.interleaved(
+                {
+                    "baseline": on_plain.measure(base, "base"),
+                    "anonymous": on_plain.measure(api, "api"),
+                    "platform": on_throttled.measure(keyed, "keyed"),
+                },
+                self.reps,
+            )
+        finally:
+            plain.stop(), throttled.stop()
+        for name, found in runs.items():
+            say(f"  {name}: median {statistics.median(load.rates(found)):.0f} req/s ({spread(load.rates(found))})")
+        # Every answer was 2xx (load.wrk), so no key met its quota; say how far below it each stayed.
+        per_key = max(load.rates(runs["platform"])) * 60 / PLATFORM_KEYS
+        say(f"  each platform key: at most {per_key:,.0f} lookups/min (THROTTLE_LOOKUP_PLATFORM 60000/min)")
+        self.rows.append(
             row(
-                "1. lookup by ISRC over HTTP, cache off (gunicorn, PostgreSQL)",
-                results["db"],
+                f"1. lookup by ISRC over HTTP as platforms call it: platform key, throttles on "
+                f"({PLATFORM_KEYS} keys in turn, each under its quota), cache off",
+                load.rates(runs["platform"]),
                 "req/s",
-                results["base-db"],
+                load.rates(runs["baseline"]),
                 0.9,
                 True,
             )
         )
-        rows.append(
-            row("1c. same, lookup cache on (Redis)", results["redis"], "req/s", results["base-redis"], 0.9, True)
+        self.rows.append(
+            row(
+                "1a. same, anonymous, throttles off",
+                load.rates(runs["anonymous"]),
+                "req/s",
+                load.rates(runs["baseline"]),
+                0.9,
+                True,
+            )
         )
+        say(f"row 1c: lookup cache on (Redis), the {len(isrcs)} seeded ISRCs in turn")
+        cached_base = load.rotating([f"/bench/baseline-cached/recordings/{i}" for i in isrcs])
+        self.cached("1c", self.main, api, cached_base, f"{len(isrcs):,} hot ISRCs in turn")
 
-    if wanted(2):
+    def cached(self, label: str, db: str, ours: str, base: str, draw: str) -> None:
+        """A lookup-cache row: ours and the baseline view behind the same Redis cache and TTL, with hit rates."""
+        server = self.server(db, label, REGISTRY_LOOKUP_CACHE_SECONDS=CACHE_SECONDS)
+        try:
+            on = load.Lookups(server, self.tmp, self.secs, self.redis, self.cache_prefix(label))
+            # Long enough for the 1c walk to cover its hot set once before the clock starts.
+            on.warm(ours, f"api-{label}", 4), on.warm(base, f"base-{label}", 4)
+            runs = load.interleaved(
+                {
+                    "baseline": on.measure(base, f"base-{label}", "baseline"),
+                    "ours": on.measure(ours, f"api-{label}", "product"),
+                },
+                self.reps,
+            )
+        finally:
+            server.stop()
+        hits = f"hit rate {load.hit_rate(runs['ours'])} (baseline {load.hit_rate(runs['baseline'])})"
+        fig = row(
+            f"{label}. lookup cache on (Redis, {CACHE_SECONDS} s), {draw}, baseline cached alike; {hits}",
+            load.rates(runs["ours"]),
+            "req/s",
+            load.rates(runs["baseline"]),
+            0.9,
+            True,
+        )
+        fig["hit_rates"] = [round(x, 4) for x in load.hit_rates(runs["ours"])]
+        fig["baseline_hit_rates"] = [round(x, 4) for x in load.hit_rates(runs["baseline"])]
+        self.rows.append(fig)
+        say(f"  {self.rows[-1]['figure']}: {self.rows[-1]['value']} vs {self.rows[-1]['baseline']} req/s")
+
+    def bulk(self) -> None:
         say("row 2: bulk lookup of 1000 ISRCs, in-process, median of 30")
-        r = phase(env(main_db), "bulk", tmp / "isrcs.json", 1000, 30)
-        rows.append(row("2. bulk lookup, 1000 ISRCs (server time)", r["ours_ms"], "ms", r["baseline_ms"], 2, False))
+        r = phase(self.env(self.main), "bulk", self.tmp / "isrcs.json", 1000, 30)
+        self.rows.append(
+            row("2. bulk lookup, 1000 ISRCs (server time)", r["ours_ms"], "ms", r["baseline_ms"], 2, False)
+        )
 
-    if wanted(3):
-        n = 40 if quick else 150
+    def declare(self) -> None:
+        n = 40 if self.quick else 150
         say(f"row 3: declare {n} 20-track releases one by one")
-        r = phase(env(main_db), "declare", n, 20)
-        rows.append(row("3. declare a 20-track release, p50", r["p50_ms"], "ms", r["base_p50_ms"], 3, False))
-        rows.append(row("3b. declare a 20-track release, p99", r["p99_ms"], "ms", r["base_p99_ms"], 3, False))
+        r = phase(self.env(self.main), "declare", n, 20)
+        self.rows.append(row("3. declare a 20-track release, p50", r["p50_ms"], "ms", r["base_p50_ms"], 3, False))
+        self.rows.append(row("3b. declare a 20-track release, p99", r["p99_ms"], "ms", r["base_p99_ms"], 3, False))
 
-    if wanted(4):
-        per = 20 if quick else 75
-        say(f"row 4: 8 writer processes, {per} 12-track declarations each")
-        r = phase(env(main_db), "concurrent", 8, per, 12)
-        say(f"  {r['per_second']:.1f}/s, p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms; auditing the log")
-        audit = manage(env(main_db), "audit_log")
-        audit_ok = audit.returncode == 0
-        say(f"  audit_log: {'pass' if audit_ok else 'FAIL'}: {(audit.stdout + audit.stderr).strip()[-300:]}")
-        fig = row("4. concurrent declarations, 8 writers (12 tracks)", r["per_second"], "decl/s", 100, 1.0, True)
-        fig["figure"] += f"; audit_log {'pass' if audit_ok else 'FAIL'}"
-        fig["met"] = fig["met"] and audit_ok
-        rows.append(fig)
+    def writes(self) -> None:
+        """Rows 4 (writer processes through the services) and 4b (label tokens through the API), interleaved."""
+        per, reps = (20, 1) if self.quick else (75, 3)
+        say(f"row 4: {WRITERS} writers × {per} 12-track declarations, in-process and over HTTP, {reps}× each")
+        server = self.server(self.main, "w", REGISTRY_THROTTLE="1")
+        in_process: list[float] = []
+        over_http: list[float] = []
+        latencies: list[float] = []
 
-    if wanted(5):
-        small, big = log_sizes
+        def services(rep: int) -> None:
+            r = phase(self.env(self.main), "concurrent", WRITERS, per, 12, 3_000_000 + rep * 100_000)
+            in_process.append(r["per_second"])
+
+        def http(rep: int, count: int = per) -> None:
+            first = 5_000_000 + rep * 100_000
+            jobs = [
+                (token, [data.release_body(first + n * 10_000 + i, 12) for i in range(count)])
+                for n, token in enumerate(self.credentials["label_tokens"])
+            ]
+            w = load.post_writers(server.url, jobs)
+            over_http.append(w.per_second)
+            latencies.extend(w.latencies)
+
+        try:
+            # Untimed: each gunicorn worker loads the signing keys (KDF) on its first declaration, as
+            # the in-process writers do before their clock starts.
+            http(reps, 2)
+            over_http.clear(), latencies.clear()
+            for rep in range(reps):
+                for step in (services, http) if rep % 2 == 0 else (http, services):
+                    step(rep)
+                say(f"  run {rep + 1}: in-process {in_process[-1]:.1f}/s, HTTP {over_http[-1]:.1f}/s")
+        finally:
+            server.stop()
+        latencies.sort()
+        p50, p99 = latencies[len(latencies) // 2] * 1e3, latencies[int(0.99 * len(latencies))] * 1e3
+        say(f"  HTTP p50 {p50:.0f} ms, p99 {p99:.0f} ms; auditing the log")
+        audit = manage(self.env(self.main), "audit_log")
+        ok = audit.returncode == 0
+        say(f"  audit_log: {'pass' if ok else 'FAIL'}: {(audit.stdout + audit.stderr).strip()[-300:]}")
+        verdict = f"; audit_log {'pass' if ok else 'FAIL'}"
+        sustained = WRITERS * WRITE_RATE // 60
+        figures = (
+            row(
+                f"4. concurrent declarations, {WRITERS} writer processes (12 tracks), services in-process{verdict}",
+                in_process,
+                "decl/s",
+                100,
+                1.0,
+                True,
+            ),
+            row(
+                f"4b. same over HTTP: {WRITERS} label tokens POST /api/v1/releases, throttles on (each token "
+                f"under its {WRITE_RATE}/min; sustained, {WRITERS} tokens may write {sustained}/s){verdict}",
+                over_http,
+                "decl/s",
+                100,
+                1.0,
+                True,
+            ),
+        )
+        for fig in figures:
+            fig["met"] = fig["met"] and ok
+            self.rows.append(fig)
+
+    def proofs(self, sizes: tuple[int, int], at_10m: str) -> None:
+        small, big = sizes
         out = {}
-        for size in log_sizes:
+        for size in sizes:
             say(f"row 5: proofs in a log of {size:,} leaves")
-            db = fresh_db(f"{PREFIX}_log_{size}", template)
-            dbs.append(db)
-            out[size] = phase(env(db), "proofs", size, 2000)
-            if not opts.keep and size != small:
-                psql(f"DROP DATABASE {db} WITH (FORCE)")
-        rows.append(
-            row(
-                f"5. inclusion proof at {big:,} leaves (baseline {small:,})",
-                out[big]["inclusion_ms"],
-                "ms",
-                out[small]["inclusion_ms"],
-                1.5,
-                False,
+            db = self.db(f"log_{size}")
+            out[size] = phase(self.env(db), "proofs", size, 2000)
+            if size != small:
+                self.drop(db)
+        for key, label in (("inclusion_ms", "5. inclusion"), ("consistency_ms", "5b. consistency")):
+            self.rows.append(
+                row(
+                    f"{label} proof at {big:,} leaves (baseline {small:,}{at_10m})",
+                    out[big][key],
+                    "ms",
+                    out[small][key],
+                    1.5,
+                    False,
+                )
             )
-        )
-        rows.append(
-            row(
-                f"5b. consistency proof at {big:,} leaves (baseline {small:,})",
-                out[big]["consistency_ms"],
-                "ms",
-                out[small]["consistency_ms"],
-                1.5,
-                False,
-            )
-        )
 
-    if wanted(6):
-        small, big = cat_sizes
+    def catalogs(self, sizes: tuple[int, int], at_10m: str) -> None:
+        """Rows 6, 6b (lookups in a small and a large catalog) and 1d (the cache over the large one)."""
+        small, big = sizes
         out = {}
-        for size in cat_sizes:
-            say(f"row 6: lookups in a catalog of {size:,} declared tracks")
-            db = fresh_db(f"{PREFIX}_catalog_{size}", template)
-            dbs.append(db)
-            out[size] = phase(env(db), "catalog", size, 1000)
-            if not opts.keep:
-                psql(f"DROP DATABASE {db} WITH (FORCE)")
-        rows.append(
-            row(
-                f"6. lookup latency at {big:,} tracks (baseline {small:,}), view in-process",
-                out[big]["view_ms"],
-                "ms",
-                out[small]["view_ms"],
-                1.2,
-                False,
+        for size in sizes if self.wanted(6) else (big,):
+            say(f"catalog of {size:,} declared tracks (rows 6{' and 1d' if size == big and self.wanted(1) else ''})")
+            db = self.db(f"catalog_{size}")
+            out[size] = phase(self.env(db), "catalog", size, 1000 if self.wanted(6) else 0)
+            if size == big and self.wanted(1):  # after row 6, which reads the catalog as loaded
+                say(f"row 1d: lookup cache on (Redis), ISRCs drawn uniformly from the {size:,} tracks")
+                self.cached(
+                    "1d",
+                    db,
+                    load.uniform("/api/v1/recordings/", size // 10, 10),
+                    load.uniform("/bench/baseline-cached/recordings/", size // 10, 10),
+                    f"ISRCs drawn uniformly from {size:,} tracks",
+                )
+            self.drop(db)
+        if self.wanted(6):
+            self.rows.append(
+                row(
+                    f"6. lookup latency at {big:,} tracks (baseline {small:,}{at_10m}), view in-process",
+                    out[big]["view_ms"],
+                    "ms",
+                    out[small]["view_ms"],
+                    1.2,
+                    False,
+                )
             )
-        )
-        rows.append(
-            row(
-                f"6b. selector only at {big:,} tracks (baseline {small:,})",
-                out[big]["selector_ms"],
-                "ms",
-                out[small]["selector_ms"],
-                1.2,
-                False,
+            self.rows.append(
+                row(
+                    f"6b. selector only, other ISRCs, at {big:,} tracks (baseline {small:,})",
+                    out[big]["selector_ms"],
+                    "ms",
+                    out[small]["selector_ms"],
+                    1.2,
+                    False,
+                )
             )
-        )
 
-    if wanted(7):
-        say("row 7: offline verification (provenance) against raw Ed25519")
+    def verify(self) -> None:
+        say("row 7: offline verification (provenance) of bundles the registry signed, against raw Ed25519")
         from bench import bench_verify
 
-        for tracks in (12, 1):
-            for r in bench_verify.run(tracks=tracks)[:1]:
-                rows.append(row(f"7. {r['figure']}", r["value"], r["unit"], r["baseline"], 0.75, True))
+        for tracks, label in ((12, "7"), (1, "7b")):
+            db = self.db(f"verify_{tracks}")
+            exported = self.tmp / f"bundles-{tracks}.json"
+            phase(self.env(db), "bundles", exported, 50 if self.quick else 200, tracks)
+            keys, bundles = bench_verify.load(exported)
+            r = bench_verify.run(keys, bundles)[0]
+            self.rows.append(row(f"{label}. {r['figure']}", r["value"], r["unit"], r["baseline"], 0.75, True))
 
-    if not opts.keep:
-        for db in dbs:
-            psql(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+    def close(self) -> None:
+        for db in self.dbs:
+            self.drop(db)
+        if self.redis:
+            self.redis.stop()
 
-    md = f"Machine: {machine()}\n\n{table(rows)}\n"
-    (BENCH / "results.json").write_text(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--large", action="store_true", help="10M leaves and 10M tracks (long)")
+    parser.add_argument("--quick", action="store_true", help="small sizes and short runs, to check the bench itself")
+    parser.add_argument("--keep", action="store_true", help="keep the bench databases afterwards")
+    parser.add_argument("--rows", "--only", dest="rows", default="", help="comma-separated rows to run, e.g. 1,4")
+    parser.add_argument("--reps", type=int, help="runs of each HTTP row (default 5, --quick 2)")
+    parser.add_argument("--seconds", type=int, help="seconds of each wrk run (default 6, --quick 3)")
+    opts = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (make bench installs it): apt-get install -y wrk")
+    quick = opts.quick
+    log_sizes = (1_000, 10_000 if quick else 10_000_000 if opts.large else 1_000_000)
+    cat_sizes = (10_000 if quick else 100_000, 20_000 if quick else 10_000_000 if opts.large else 1_000_000)
+    at_10m = "" if opts.large or quick else "; its goal is set for 10M: make bench-large"
+
+    tmp = Path(tempfile.mkdtemp(prefix="registry-bench-"))
+    atexit.register(shutil.rmtree, tmp, True)
+    bench = Bench(opts, tmp)
+    started = loadavg()
+    say(f"machine: {machine(bench.redis)}; load average {started}")
+    try:
+        bench.setup()
+        if bench.wanted(1):
+            bench.lookups()
+        if bench.wanted(2):
+            bench.bulk()
+        if bench.wanted(3):
+            bench.declare()
+        if bench.wanted(4):
+            bench.writes()
+        if bench.wanted(5):
+            bench.proofs(log_sizes, at_10m)
+        if bench.wanted(6) or bench.wanted(1):
+            bench.catalogs(cat_sizes, at_10m)
+        if bench.wanted(7):
+            bench.verify()
+    finally:
+        bench.close()
+
+    md = (
+        f"Machine: {machine(bench.redis)}\n\n"
+        f"Load average (1, 5, 15 min) at the start: {started}; at the end: {loadavg()}. "
+        f"HTTP rows: {bench.reps} interleaved runs of {bench.secs} s each; value and baseline are medians, "
+        f"the ratio median / median.\n\n{table(bench.rows)}\n"
+    )
+    bench.rows.sort(key=order)
+    (BENCH / "results.json").write_text(json.dumps(bench.rows, indent=2, ensure_ascii=False) + "\n")
     (BENCH / "results.md").write_text(md)
     print("\n" + md)
     say("done: bench/results.json, bench/results.md")
