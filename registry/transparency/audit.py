@@ -8,23 +8,30 @@ signature, statement, version chain and stored bundle.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from provenance import bundle as pbundle
 from provenance import checkpoint as pcheckpoint
-from provenance import dsse, merkle, statement
-from provenance.disclosure import summary_text
+from provenance import merkle
 from provenance.errors import ProvenanceError
 from provenance.issue.tree import CompactRange, node_id, node_index, node_level
 from provenance.keys import KeySet, parse_jwk
-from registry.declarations.models import Declaration
 from registry.transparency.keys import jwk
 from registry.transparency.models import Checkpoint, LogLeaf, LogNode, SigningKey
 
 CHUNK = 2000
+
+# Checks of what the leaves hold, registered by the apps that write them (the declarations
+# app registers its own in its AppConfig.ready), so this module never imports them.
+EntryCheck = Callable[["AuditReport", KeySet, str], None]
+_ENTRY_CHECKS: list[EntryCheck] = []
+
+
+def register_entry_check(check: EntryCheck) -> None:
+    if check not in _ENTRY_CHECKS:
+        _ENTRY_CHECKS.append(check)
 
 
 class AuditFailure(Exception):
@@ -130,82 +137,6 @@ def audit_log(using: str = "default") -> AuditReport:
     extra_nodes = LogNode.objects.using(using).count() - report.nodes
     if extra_nodes:
         raise AuditFailure(f"{extra_nodes} stored node(s) do not belong to the tree")
-    _audit_declarations(report, all_keys, using)
+    for check in _ENTRY_CHECKS:  # what each kind of log entry must also satisfy (registered by its app)
+        check(report, all_keys, using)
     return report
-
-
-def _audit_declarations(report: AuditReport, keys: KeySet, using: str) -> None:
-    verifier = pbundle.Verifier(keys)
-    previous: dict[int, tuple[int, str]] = {}  # release id -> (version, leaf hash hex)
-    declared_leaves = 0
-    qs = (
-        Declaration.objects.using(using)
-        .select_related("leaf", "key")
-        .prefetch_related("recordings")
-        .order_by("release_id", "version")
-    )
-    for decl in qs.iterator(chunk_size=CHUNK):
-        where = f"declaration of release {decl.statement.get('release', {}).get('upc')} v{decl.version}"
-        try:
-            envelope = json.loads(decl.leaf.data)
-            payload, key = dsse.verify_envelope(envelope, keys)
-            signed = statement.parse_statement(payload)
-        except (ProvenanceError, ValueError) as exc:
-            raise AuditFailure(f"{where} (leaf {decl.leaf_id}): {exc}") from exc
-        if key.kid != decl.key.kid:
-            raise AuditFailure(f"{where}: signed by {key.kid}, recorded as {decl.key.kid}")
-        if signed != decl.statement:
-            raise AuditFailure(f"{where}: the stored statement differs from the signed one")
-        d = signed["declaration"]
-        if (d["version"], d["status"], d["supersedes"], d["reason"] or "") != (
-            decl.version,
-            decl.status,
-            decl.supersedes,
-            decl.reason,
-        ):
-            raise AuditFailure(f"{where}: the stored columns differ from the signed statement")
-        # Lookups serve these derived texts: they must say exactly what was signed.
-        if decl.summary != summary_text(signed):
-            raise AuditFailure(f"{where}: the stored disclosure summary differs from the signed statement")
-        indexed = {rec.isrc: rec for rec in decl.recordings.all()}
-        if set(indexed) != {t["isrc"] for t in signed["tracks"]}:
-            raise AuditFailure(f"{where}: the ISRC index differs from the signed tracks")
-        for isrc, rec in indexed.items():
-            if rec.summary != summary_text(signed, isrc):
-                raise AuditFailure(f"{where}: the stored summary of {isrc} differs from the signed statement")
-        prev = previous.get(decl.release_id)
-        if decl.version != (prev[0] + 1 if prev else 1):
-            raise AuditFailure(f"{where}: the version chain has a gap")
-        if prev and d["supersedes"] != prev[1]:
-            raise AuditFailure(f"{where}: supersedes {d['supersedes']} but the previous version is leaf {prev[1]}")
-        leaf_hex = bytes(decl.leaf.leaf_hash).hex()
-        previous[decl.release_id] = (decl.version, leaf_hex)
-        result = verifier.verify(json.loads(decl.bundle))
-        if not result.valid:
-            failed = result.failed
-            raise AuditFailure(
-                f"{where}: stored bundle fails {failed.name if failed else '?'}: {failed.detail if failed else ''}"
-            )
-        if json.loads(decl.bundle)["envelope"] != envelope:
-            raise AuditFailure(f"{where}: the stored bundle holds a different envelope than leaf {decl.leaf_id}")
-        if decl.key.status == SigningKey.REVOKED:
-            report.warnings.append(f"{where} is signed by revoked key {decl.key.kid}")
-        report.declarations += 1
-        declared_leaves += 1
-    # Lookups answer Release.current_declaration: it must be the newest version, or a
-    # stale (say, pre-withdrawal) answer could be served while the log looks fine.
-    from registry.catalog.models import Release
-
-    newest = {release_id: version for release_id, (version, _) in previous.items()}
-    pointers = Release.objects.using(using).filter(current_declaration__isnull=False)
-    for release_id, upc, version in pointers.values_list("id", "upc", "current_declaration__version").iterator():
-        if newest.get(release_id) != version:
-            raise AuditFailure(
-                f"release {upc} answers version {version}, but its newest version is {newest.get(release_id)}"
-            )
-    missing = set(newest) - set(pointers.values_list("id", flat=True))
-    if missing:
-        upcs = ", ".join(Release.objects.using(using).filter(id__in=missing).values_list("upc", flat=True)[:5])
-        raise AuditFailure(f"declared release(s) {upcs} answer no declaration at all")
-    if declared_leaves != report.leaves:
-        raise AuditFailure(f"{report.leaves - declared_leaves} leaf/leaves carry no declaration")

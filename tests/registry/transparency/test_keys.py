@@ -42,10 +42,10 @@ def test_rotate_and_revoke_commands_show_in_the_jwks(keys):
     assert f"retired statement key {old.kid}" in out.getvalue()
     statuses = {k["kid"]: k for k in jwks()["keys"]}
     assert statuses[old.kid]["status"] == "retired" and statuses[old.kid]["not_after"]
-    call_command("revoke_key", old.kid, reason="laptop stolen", stdout=out)
+    call_command("revoke_key", kid=old.kid, reason="laptop stolen", stdout=out)
     assert {k["kid"]: k["status"] for k in jwks()["keys"]}[old.kid] == "revoked"
     with pytest.raises(CommandError, match="already revoked"):
-        call_command("revoke_key", old.kid, reason="again")
+        call_command("revoke_key", kid=old.kid, reason="again")
     with pytest.raises(CommandError, match="rotate it instead"):
         call_command("create_key", purpose="statement")
 
@@ -54,7 +54,7 @@ def test_resign_issues_new_versions_for_revoked_keys(declared, keys):
     from registry.declarations.models import Declaration
 
     call_command("rotate_key", purpose="statement", stdout=io.StringIO())
-    call_command("revoke_key", declared.key.kid, reason="compromise", stdout=io.StringIO())
+    call_command("revoke_key", kid=declared.key.kid, reason="compromise", stdout=io.StringIO())
     out = io.StringIO()
     call_command("resign_declarations", stdout=out)
     assert "re-signed 1" in out.getvalue()
@@ -132,7 +132,7 @@ def test_rotate_key_moves_the_retired_private_key_out_of_the_key_directory(keys,
     newer = factories.declare(factories.make_release(label, tracks=1))
     assert all(Verifier(keyset()).verify(json.loads(d.bundle)).valid for d in (declared, newer))
     # Revoking it later works although its file is gone from the host.
-    call_command("revoke_key", old.kid, reason="audit", stdout=out)
+    call_command("revoke_key", kid=old.kid, reason="audit", stdout=out)
     assert "archived earlier" in out.getvalue()
 
 
@@ -162,3 +162,13 @@ def test_a_process_drops_the_cached_private_key_a_new_active_key_replaces(keys, 
     assert old.kid in tkeys._cache
     tkeys.key_rotate(purpose="statement")
     assert old.kid not in tkeys._cache
+
+
+def test_revoke_key_takes_a_key_id_that_starts_with_a_dash_after_a_double_dash(keys):
+    """Key ids are base64url: about one in 32 starts with "-", which argparse would read as an option."""
+    from registry.transparency.models import SigningKey
+
+    key = SigningKey.objects.filter(purpose="statement").first()
+    SigningKey.objects.filter(pk=key.pk).update(kid="-" + key.kid[1:])
+    call_command("revoke_key", "--reason", "test", "--", "-" + key.kid[1:], stdout=io.StringIO())
+    assert SigningKey.objects.get(pk=key.pk).status == SigningKey.REVOKED
