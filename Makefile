@@ -47,7 +47,7 @@ test-quick: install
 lint: install
 	.venv/bin/ruff check $(CODE)
 	.venv/bin/ruff format --check $(CODE)
-	.venv/bin/mypy provenance
+	.venv/bin/mypy  # provenance strictly, registry gradually (pyproject.toml)
 	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
 
 format: install

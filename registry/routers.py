@@ -21,7 +21,7 @@ class ReplicaRouter:
     def _replicas(self) -> list[str]:
         return [alias for alias in settings.DATABASES if alias.startswith("replica")]
 
-    def db_for_read(self, model: type, **hints: Any) -> str | None:
+    def db_for_read(self, model: Any, **hints: Any) -> str | None:
         replicas = self._replicas()
         if not replicas or model._meta.app_label not in REPLICA_APPS:
             return "default"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -115,6 +116,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache ------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
+CACHES: dict[str, dict[str, Any]]
 if REDIS_URL and envbool("REGISTRY_CACHE", True):
     CACHES = {
         "default": {
@@ -220,12 +222,13 @@ if not REGISTRY_KEY_PASSPHRASE:
 REGISTRY_KEY_KDF_ROUNDS = envint("REGISTRY_KEY_KDF_ROUNDS", 100)
 # Where rotate_key/revoke_key move the private key file of a key that no longer signs (outside
 # REGISTRY_KEY_DIR; mount it from offline storage, or empty it off the host). Unset: the file stays.
-REGISTRY_KEY_ARCHIVE_DIR = Path(env("REGISTRY_KEY_ARCHIVE_DIR")) if env("REGISTRY_KEY_ARCHIVE_DIR") else None
+_ARCHIVE_DIR = env("REGISTRY_KEY_ARCHIVE_DIR")
+REGISTRY_KEY_ARCHIVE_DIR = Path(_ARCHIVE_DIR) if _ARCHIVE_DIR else None
 REGISTRY_LOOKUP_MAX = 1000
 # Lookup answers kept in the cache (registry.declarations.cache); 0 switches it off (and is the test
 # default). Only a cache every worker shares may hold them: in a per-process cache, a withdrawal
 # would keep answering the old version on the other workers until the entry expired.
-_SHARED_DEFAULT_CACHE = CACHES["default"]["BACKEND"].endswith("RedisCache")
+_SHARED_DEFAULT_CACHE = str(CACHES["default"]["BACKEND"]).endswith("RedisCache")
 REGISTRY_LOOKUP_CACHE_SECONDS = envint(
     "REGISTRY_LOOKUP_CACHE_SECONDS", 30 if _SHARED_DEFAULT_CACHE and not TESTING else 0
 )

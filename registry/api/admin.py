@@ -9,7 +9,7 @@ from registry.api.models import LabelToken, PlatformKey
 
 
 @admin.action(description="Revoke the selected credentials")
-def revoke(modeladmin, request, queryset):  # type: ignore[no-untyped-def]
+def revoke(modeladmin, request, queryset):
     count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
     messages.success(request, f"Revoked {count} credential(s).")
 
@@ -18,7 +18,7 @@ class CredentialAdmin(admin.ModelAdmin):
     actions = [revoke]
     readonly_fields = ["public_id", "digest", "created_at", "revoked_at"]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False  # created by `manage.py create_platform_key` or the label pages, shown once
 
 

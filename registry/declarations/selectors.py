@@ -111,7 +111,7 @@ except ImportError:  # psycopg is only needed with PostgreSQL
 
 
 def _text(value: Any) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes | memoryview) else value
+    return bytes(value).decode("utf-8") if isinstance(value, bytes | memoryview) else value
 
 
 def _bytes(value: Any) -> bytes:

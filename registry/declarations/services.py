@@ -312,7 +312,7 @@ def _merged_ai(release: Release, current: Declaration, ai: Mapping[str, TrackAI]
             f"not on this release: {', '.join(sorted(unknown))}",
             fields={"ai": [f"Unknown ISRC {i}." for i in sorted(unknown)]},
         )
-    merged = previous_ai(current)
+    merged: dict[str, Any] = previous_ai(current)
     merged.update(ai or {})
     # Tracks removed from the release since the last version drop out with their facts.
     return {isrc: facts for isrc, facts in merged.items() if isrc in isrcs}

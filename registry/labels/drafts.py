@@ -11,7 +11,7 @@ declaration describes it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, replace
 from datetime import date
 from typing import Any
@@ -52,8 +52,8 @@ def catalog_edit(
     title: str,
     release_date: date | None,
     artwork_ai: str,
-    artists: list[Artist | Mapping[str, Any]],
-    tracks: list[Mapping[str, Any]],
+    artists: Sequence[Artist | Mapping[str, Any]],
+    tracks: Sequence[Mapping[str, Any]],
 ) -> dict[str, Any]:
     """A catalog edit as it is kept in the session (JSON: dates as text, picked artists by id)."""
     return {

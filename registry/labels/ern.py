@@ -304,9 +304,9 @@ def parse_ern(data: bytes) -> dict[str, Any]:
 
     artwork = vocabulary.NONE
     for image in _children(resource_list, "Image"):
-        level = _level(_text(image, "ContainsAI"), f"Image {_text(image, 'ResourceReference')}")
-        if level is not None:
-            artwork = level
+        image_level = _level(_text(image, "ContainsAI"), f"Image {_text(image, 'ResourceReference')}")
+        if image_level is not None:
+            artwork = image_level
             break
 
     return {

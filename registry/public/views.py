@@ -78,12 +78,13 @@ def bad_identifier(request: HttpRequest, *, kind: str, value: str, problem: str)
     )
 
 
-def _normalize(request: HttpRequest, kind: str, value: str) -> tuple[str | None, HttpResponse | None]:
+def _normalize(request: HttpRequest, kind: str, value: str) -> str | HttpResponse:
+    """The identifier's compact form, or the 400 page that says what is wrong with it."""
     normalize = identifiers.normalize_isrc if kind == "ISRC" else identifiers.normalize_gtin
     try:
-        return normalize(value), None
+        return normalize(value)
     except IdentifierError as exc:
-        return None, bad_identifier(request, kind=kind, value=value, problem=str(exc))
+        return bad_identifier(request, kind=kind, value=value, problem=str(exc))
 
 
 # --- pages ---------------------------------------------------------------------------------
@@ -124,9 +125,9 @@ def _release_context(decl: Any) -> dict[str, Any]:
 @require_safe
 @cached(PAGE_MAX_AGE)
 def release_detail(request: HttpRequest, upc: str) -> HttpResponse:
-    canonical, error = _normalize(request, "UPC/EAN", upc)
-    if error:
-        return error
+    canonical = _normalize(request, "UPC/EAN", upc)
+    if isinstance(canonical, HttpResponse):
+        return canonical
     if canonical != upc:
         return HttpResponseRedirect(f"/releases/{canonical}/", status=301)
     decl = decl_selectors.release_by_upc(canonical)
@@ -142,9 +143,9 @@ def release_detail(request: HttpRequest, upc: str) -> HttpResponse:
 @require_safe
 @cached(PAGE_MAX_AGE)
 def recording_detail(request: HttpRequest, isrc: str) -> HttpResponse:
-    canonical, error = _normalize(request, "ISRC", isrc)
-    if error:
-        return error
+    canonical = _normalize(request, "ISRC", isrc)
+    if isinstance(canonical, HttpResponse):
+        return canonical
     if canonical != isrc:
         return HttpResponseRedirect(f"/recordings/{canonical}/", status=301)
     answer = decl_selectors.recording_by_isrc(canonical)
@@ -205,9 +206,9 @@ def transparency(request: HttpRequest) -> HttpResponse:
 @require_safe
 @cached(PAGE_MAX_AGE)
 def release_bundle(request: HttpRequest, upc: str) -> HttpResponse:
-    canonical, error = _normalize(request, "UPC/EAN", upc)
-    if error:
-        return error
+    canonical = _normalize(request, "UPC/EAN", upc)
+    if isinstance(canonical, HttpResponse):
+        return canonical
     decl = decl_selectors.release_by_upc(canonical)
     if decl is None:
         return not_declared(request, kind="UPC/EAN", identifier=canonical)
@@ -220,9 +221,9 @@ def release_bundle(request: HttpRequest, upc: str) -> HttpResponse:
 @require_safe
 @cached(PAGE_MAX_AGE)
 def release_ern(request: HttpRequest, upc: str) -> HttpResponse:
-    canonical, error = _normalize(request, "UPC/EAN", upc)
-    if error:
-        return error
+    canonical = _normalize(request, "UPC/EAN", upc)
+    if isinstance(canonical, HttpResponse):
+        return canonical
     decl = decl_selectors.release_by_upc(canonical)
     if decl is None:
         return not_declared(request, kind="UPC/EAN", identifier=canonical)

@@ -83,7 +83,10 @@ def audit_log(using: str = "default") -> AuditReport:
             key = key_by_pk[key_pk]
             try:
                 cp = pcheckpoint.parse_checkpoint(note)
-                cp.verify(all_keys.get(key.kid))  # type: ignore[arg-type]
+                public = all_keys.get(key.kid)
+                if public is None:
+                    raise AuditFailure(f"checkpoint at size {cp_size}: key {key.kid} is not in the key set")
+                cp.verify(public)
             except ProvenanceError as exc:
                 raise AuditFailure(f"checkpoint at size {cp_size}: {exc}") from exc
             if cp.origin != origin or cp.size != cp_size or cp.root != root:

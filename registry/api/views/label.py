@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
@@ -68,7 +69,7 @@ def _respond(request: Request, label: Label, action: Any) -> Response:
         request_hash=fingerprint(request.method, request.path, request.data),
         action=action,
     )
-    response = answers.HttpResponse(outcome.body, status=outcome.status, content_type=answers.JSON)
+    response = HttpResponse(outcome.body, status=outcome.status, content_type=answers.JSON)
     if outcome.replayed:
         response["Idempotent-Replayed"] = "true"
     return response

@@ -30,7 +30,7 @@ def label_view(*, owner: bool = False) -> Callable[..., Any]:
                 raise Http404(exc.message) from None
             except PermissionDenied as exc:
                 raise DjangoPermissionDenied(exc.message) from None
-            request.label_membership = membership  # type: ignore[attr-defined]
+            request.label_membership = membership
             return view(request, label, *args, **kwargs)
 
         return wrapper

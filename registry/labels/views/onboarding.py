@@ -53,7 +53,7 @@ class WelcomeView(PasswordResetConfirmView):
     post_reset_login = True
     success_url = reverse_lazy("labels:home")
 
-    def form_valid(self, form):  # type: ignore[no-untyped-def]
+    def form_valid(self, form):
         messages.success(self.request, "Your password is set. Welcome to the registry.")
         return super().form_valid(form)
 

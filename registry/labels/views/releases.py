@@ -74,7 +74,7 @@ def dashboard(request: HttpRequest, label: Label) -> HttpResponse:
         {
             "label": label,
             "memberships": memberships_of(request.user),
-            "is_owner": request.label_membership.role == Membership.OWNER,  # type: ignore[attr-defined]
+            "is_owner": request.label_membership.role == Membership.OWNER,
             "page": page,
             "rows": rows,
             "q": q,

@@ -11,11 +11,11 @@ from registry.errors import DomainError
 class Command(BaseCommand):
     help = "Issue an API key for a platform (higher lookup limits). The key is printed once and stored only as an HMAC."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser):
         parser.add_argument("name")
         parser.add_argument("--email", default="")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options):
         try:
             row, key = platform_key_create(name=options["name"], contact_email=options["email"])
         except DomainError as exc:

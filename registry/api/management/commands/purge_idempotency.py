@@ -13,10 +13,10 @@ from registry.api.models import IdempotencyRecord
 class Command(BaseCommand):
     help = "Delete Idempotency-Key records older than --hours (default 24); run it daily from cron."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser):
         parser.add_argument("--hours", type=int, default=24)
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options):
         if options["hours"] < 1:
             raise CommandError("--hours must be at least 1")
         cutoff = timezone.now() - timedelta(hours=options["hours"])

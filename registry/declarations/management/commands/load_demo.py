@@ -12,10 +12,10 @@ from registry.transparency.keys import ensure_keys
 class Command(BaseCommand):
     help = "Load a fictional demo catalog (3 labels, 12 releases, 42 tracks), signed and logged."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser):
         parser.add_argument("--if-empty", action="store_true", help="do nothing when any label exists")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options):
         if Label.objects.exists():
             if options["if_empty"]:
                 self.stdout.write("catalog not empty: demo not loaded")

@@ -11,10 +11,10 @@ from registry.declarations.services import declaration_resign
 class Command(BaseCommand):
     help = "Issue a new version, signed by the active key, of every current declaration signed by a revoked key."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser):
         parser.add_argument("--reason", default="Re-signed after the registry revoked its previous signing key.")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options):
         releases = Release.objects.filter(current_declaration__key__status="revoked").order_by("pk")
         count = 0
         for release in releases.iterator():

@@ -10,10 +10,10 @@ from registry.transparency.audit import AuditFailure, audit_log
 class Command(BaseCommand):
     help = "Recompute every leaf hash, node and root; verify every signature, checkpoint and bundle."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser):
         parser.add_argument("--database", default="default")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options):
         try:
             report = audit_log(options["database"])
         except AuditFailure as exc:

@@ -11,10 +11,10 @@ from registry.transparency.keys import key_create
 class Command(BaseCommand):
     help = "Create a new active signing key (fails if one of that purpose is active: rotate instead)."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser):
         parser.add_argument("--purpose", choices=["statement", "checkpoint"], required=True)
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options):
         try:
             key = key_create(purpose=options["purpose"])
         except DomainError as exc:

@@ -10,7 +10,7 @@ from registry.transparency.keys import ensure_keys
 class Command(BaseCommand):
     help = "Create the active statement and checkpoint signing keys when missing."
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options):
         created = ensure_keys()
         for key in created:
             self.stdout.write(f"created {key.purpose} key {key.kid}")

@@ -12,14 +12,14 @@ from registry.transparency.management.commands.rotate_key import ARCHIVE_HELP, a
 class Command(BaseCommand):
     help = "Revoke a signing key (compromise). See docs/operations.md for the full runbook."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser):
         # A key id is base64url and may start with "-": pass it after "--" (revoke_key -- -AbC…),
         # or as kid=… from call_command, which then never parses it as an option.
         parser.add_argument("kid", nargs="?", help='the key id (after "--" if it starts with "-")')
         parser.add_argument("--reason", required=True)
         parser.add_argument("--archive-dir", help=ARCHIVE_HELP)
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options):
         if not options["kid"]:
             raise CommandError("give the key id to revoke")
         try:

@@ -43,7 +43,7 @@ class Command(BaseCommand):
         "move the retired key's private file out of REGISTRY_KEY_DIR into the archive directory."
     )
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser):
         parser.add_argument("--purpose", choices=["statement", "checkpoint"], required=True)
         parser.add_argument("--archive-dir", help=ARCHIVE_HELP)
 
