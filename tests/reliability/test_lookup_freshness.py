@@ -15,7 +15,7 @@ import pytest
 
 from registry.api.tokens import label_token_create
 from tests import factories
-from tests.registry.test_cache import _redis_up
+from tests.registry.declarations.test_cache import _redis_up
 from tests.registry.test_settings import PRODUCTION_SECRETS, _manage
 from tests.reliability.server import Gunicorn
 
