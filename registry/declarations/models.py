@@ -103,7 +103,6 @@ class IdentifierClaim(models.Model):
     kind = models.CharField(max_length=4, choices=KIND_CHOICES)
     value = models.CharField(max_length=14)
     label = models.ForeignKey("catalog.Label", on_delete=models.PROTECT, related_name="identifier_claims")
-    declaration = models.ForeignKey(Declaration, on_delete=models.PROTECT, related_name="+")
     claimed_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -267,7 +267,6 @@ def _next_statement(release: Release, change: NextVersion, *, kind: str) -> tupl
             uid=str(current.uid),
             content=_catalog_statement_input(release, _merged_ai(release, current, change.ai)),
         )
-    signing.refuse_held(release, st)
     return release, st
 
 
@@ -290,7 +289,8 @@ def version_preview(*, release: Release, change: NextVersion, kind: str = EITHER
     version and the timestamp are placeholders until signing.
     """
     with transaction.atomic():
-        _, st = _next_statement(release, change, kind=kind)
+        locked, st = _next_statement(release, change, kind=kind)
+        signing.refuse_held(locked, st)  # signing checks again, authoritatively
         transaction.set_rollback(True)
     return st
 

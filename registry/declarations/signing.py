@@ -4,7 +4,7 @@
 statement (``registry.declarations.services``): the key row lock, the log lock
 (``registry.transparency.log``) and the identifier claims all commit together,
 or nothing does. Lock order: the release row (taken by the caller), then the
-statement key row, then the log; never the other way round.
+identifier claims, then the statement key row, then the log; never the other way round.
 """
 
 from __future__ import annotations
@@ -46,22 +46,27 @@ def _statement_key() -> tuple[SigningKey, Any]:
     return active_key(SigningKey.STATEMENT)  # none active: the usual clear error
 
 
-def _held_elsewhere(release: Release, st: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The statement's identifiers that another label holds (it signed them first)."""
-    wanted = [(IdentifierClaim.UPC, release.upc)] + [(IdentifierClaim.ISRC, t["isrc"]) for t in st["tracks"]]
-    values = {v for _, v in wanted}
-    held = {
-        (kind, value)
-        for kind, value in IdentifierClaim.objects.filter(value__in=values)
-        .exclude(label_id=release.label_id)
-        .values_list("kind", "value")
-    }
-    return [w for w in wanted if w in held]
+def _wanted(release: Release, st: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return [(IdentifierClaim.UPC, release.upc)] + [(IdentifierClaim.ISRC, t["isrc"]) for t in st["tracks"]]
+
+
+def _holders(wanted: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """Which label holds each of ``wanted`` that is claimed already (1 query)."""
+    rows = IdentifierClaim.objects.filter(value__in={v for _, v in wanted}).values_list("kind", "value", "label_id")
+    return {(kind, value): label_id for kind, value, label_id in rows}
+
+
+def unclaimed(release: Release, st: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The statement's identifiers nobody holds yet; Conflict when another label holds one (it signed it first)."""
+    wanted = _wanted(release, st)
+    holders = _holders(wanted)
+    _refuse(release, [w for w in wanted if holders.get(w, release.label_id) != release.label_id])
+    return [w for w in wanted if w not in holders]
 
 
 def refuse_held(release: Release, st: Mapping[str, Any]) -> None:
     """Conflict when another label holds one of the statement's identifiers (it signed it first)."""
-    _refuse(release, _held_elsewhere(release, st))
+    unclaimed(release, st)
 
 
 def _refuse(release: Release, taken: list[tuple[str, str]]) -> None:
@@ -79,18 +84,23 @@ def _refuse(release: Release, taken: list[tuple[str, str]]) -> None:
     raise Conflict(f"{', '.join(names)} belong to another label, which declared them first", fields=fields)
 
 
-def _claim(release: Release, st: Mapping[str, Any], declaration: Declaration) -> None:
-    """Hold the statement's identifiers for the label; refuse (rolling the whole version back) if another does.
+def _claim(release: Release, new: list[tuple[str, str]]) -> None:
+    """Hold the identifiers that were unclaimed; refuse (rolling the version back) if another label just took one.
 
-    Inserted with ON CONFLICT DO NOTHING, then read back: a label that signed the same
-    identifier a moment earlier wins, and this transaction (leaf included) is undone.
+    Inserted with ON CONFLICT DO NOTHING, then read back: a label that claimed the same
+    identifier a moment earlier wins, and this transaction is undone. Done before the log
+    lock is taken (lock order: release, claims, statement key, log), so a race on an
+    identifier never holds up other labels' appends; an amendment usually claims nothing
+    new, and then costs no query here.
     """
-    wanted = [(IdentifierClaim.UPC, release.upc)] + [(IdentifierClaim.ISRC, t["isrc"]) for t in st["tracks"]]
+    if not new:
+        return
     IdentifierClaim.objects.bulk_create(
-        [IdentifierClaim(kind=k, value=v, label_id=release.label_id, declaration=declaration) for k, v in wanted],
+        [IdentifierClaim(kind=k, value=v, label_id=release.label_id) for k, v in new],
         ignore_conflicts=True,
     )
-    _refuse(release, _held_elsewhere(release, st))
+    holders = _holders(new)
+    _refuse(release, [w for w in new if holders.get(w) != release.label_id])
 
 
 def sign_and_log(
@@ -101,7 +111,7 @@ def sign_and_log(
     via: str,
 ) -> Declaration:
     """The only place that signs a statement and appends it to the log (inside the caller's transaction)."""
-    refuse_held(release, st)  # before signing: the usual case costs no leaf
+    _claim(release, unclaimed(release, st))  # before signing and the log lock: a refusal costs no leaf
     key, private = _statement_key()
     # Dated now, under the key's lock: inside the key's validity window however long we waited for it.
     st["declaration"]["declared_at"] = statement.format_timestamp(timezone.now())
@@ -150,7 +160,6 @@ def sign_and_log(
             for t in st["tracks"]
         ]
     )
-    _claim(release, st, declaration)
     lookup_cache.invalidate_on_commit(upc=release.upc, statement=st, previous_id=release.current_declaration_id)
     release.current_declaration = declaration
     release.save(update_fields=["current_declaration"])

@@ -14,9 +14,7 @@ def claim_signed_identifiers(apps, schema_editor):
         for kind, value in wanted:
             if (kind, value) not in held:
                 held.add((kind, value))
-                claims.append(
-                    IdentifierClaim(kind=kind, value=value, label_id=decl.release.label_id, declaration_id=decl.pk)
-                )
+                claims.append(IdentifierClaim(kind=kind, value=value, label_id=decl.release.label_id))
     IdentifierClaim.objects.bulk_create(claims, batch_size=2000)
 
 
@@ -34,12 +32,6 @@ class Migration(migrations.Migration):
                 ("kind", models.CharField(choices=[("upc", "UPC/EAN"), ("isrc", "ISRC")], max_length=4)),
                 ("value", models.CharField(max_length=14)),
                 ("claimed_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "declaration",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="declarations.declaration"
-                    ),
-                ),
                 (
                     "label",
                     models.ForeignKey(
