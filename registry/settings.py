@@ -118,7 +118,7 @@ REDIS_URL = env("REDIS_URL")
 if REDIS_URL and envbool("REGISTRY_CACHE", True):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "registry.redis_cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_PREFIX", "registry"),
         }
@@ -132,7 +132,7 @@ else:
 # `migrate` creates (registry/labels/apps.py), so a fresh clone runs with no extra step.
 if REDIS_URL:
     CACHES["shared"] = {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "registry.redis_cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": f"{env('CACHE_PREFIX', 'registry')}:shared",
     }
