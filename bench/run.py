@@ -318,6 +318,21 @@ def main() -> None:
         rows.append(
             row("1c. same, lookup cache on (Redis)", results["redis"], "req/s", results["base-redis"], 0.9, True)
         )
+        # Production's caches (Redis: key cache and throttle counters), the lookup cache off as in rows 1
+        # and 2, so both sides read the database and the difference is the key check and the count.
+        say("row 1d: keyed, throttled lookups against anonymous unthrottled ones, in-process, Redis")
+        redis_env = {"REDIS_URL": REDIS, "CACHE_PREFIX": f"bench{os.getpid()}k"}
+        r = phase(env(main_db, **redis_env), "keyed", tmp / "isrcs.json", 1000 if quick else 5000)
+        rows.append(
+            row(
+                "1d. keyed, throttled lookup vs anonymous unthrottled (in-process)",
+                r["keyed_ms"],
+                "ms",
+                r["anon_ms"],
+                1.2,
+                False,
+            )
+        )
 
     if wanted(2):
         say("row 2: bulk lookup of 1000 ISRCs, in-process, median of 30")
