@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import caches
 from django.db import connection
 from django.test import override_settings
@@ -19,9 +20,10 @@ RATES = {"lookup_anon": "2/min", "lookup_platform": "4/min", "write": "1/min"}
 
 
 @pytest.fixture
-def throttled(settings):
+def throttled():
     # The counters live in CACHES["shared"], a database table in tests: each test's roll back with it.
-    rest = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": RATES}
+    # Not on the settings fixture, so a test's own settings.X = … is undone first (LIFO), not after.
+    rest = {**django_settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": RATES}
     with override_settings(REGISTRY_THROTTLE=True, REST_FRAMEWORK=rest):
         assert api_settings.DEFAULT_THROTTLE_RATES == RATES
         yield
@@ -205,3 +207,18 @@ def test_redis_counts_every_increment_of_concurrent_workers(shared_redis, settin
         list(pool.map(count, range(8)))
     assert caches["shared"].get(quota.current_key) == 400
     assert 0 < client.ttl(caches["shared"].make_key(quota.current_key)) <= 120
+
+
+@pytest.mark.parametrize("store", ["database", "redis"])
+def test_forged_tokens_naming_a_key_do_not_spend_its_quota(
+    client, keys, platform_key, throttled, settings, store, request
+):
+    settings.REGISTRY_KEY_CACHE_SECONDS = 60
+    if store == "redis":
+        request.getfixturevalue("shared_redis")
+    assert _lookups(client, 1, HTTP_X_API_KEY=platform_key) == [200]  # cached: counted in one script from now on
+    public_id = platform_key.split("_")[1]
+    forged = [f"adrp_{public_id}_{'A' * 43}", f"adrp_{public_id}_{platform_key.split('_', 2)[2][:-1]}B"]
+    for token in forged:  # from another address, so the bad-credential brake does not stop them first
+        assert _lookups(client, 1, REMOTE_ADDR="203.0.113.9", HTTP_X_API_KEY=token) == [401]
+    assert _lookups(client, 4, HTTP_X_API_KEY=platform_key) == [200, 200, 200, 429]
