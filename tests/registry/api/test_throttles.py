@@ -222,3 +222,12 @@ def test_forged_tokens_naming_a_key_do_not_spend_its_quota(
     for token in forged:  # from another address, so the bad-credential brake does not stop them first
         assert _lookups(client, 1, REMOTE_ADDR="203.0.113.9", HTTP_X_API_KEY=token) == [401]
     assert _lookups(client, 4, HTTP_X_API_KEY=platform_key) == [200, 200, 200, 429]
+
+
+@pytest.mark.postgres
+def test_a_count_never_turns_off_the_wal_flush_of_a_transaction_it_joins(db, settings):
+    settings.REGISTRY_THROTTLE = True
+    throttles._add(throttles.Quota.of("lookup_anon", "192.0.2.1"), 1)  # inside the test's transaction
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
