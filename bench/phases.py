@@ -348,6 +348,51 @@ def credentials(out: str, platforms: int = 8, labels: int = 8) -> None:
     result({"platform_keys": platforms, "label_tokens": labels})
 
 
+def keyed(isrc_file: str, rounds: int = 3000) -> None:
+    """Single lookups in-process: a platform key with throttles on against anonymous with throttles off.
+
+    The two alternate request by request over the same ISRCs, so both see the same database,
+    caches and machine load; ``bench.run`` starts the phase with REDIS_URL set, so the key cache
+    and the throttle counters are in Redis as in production. The key is counted at the platform
+    quota, so rounds plus warm-up must stay under it (60,000 a minute).
+    """
+    from django.conf import settings
+
+    from registry.api.tokens import platform_key_create
+
+    isrcs = json.loads(Path(isrc_file).read_text())["isrcs"]
+    _, key = platform_key_create(name=f"Bench keyed {os.getpid()}")
+    client = Client()
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+
+    def anonymous(isrc: str) -> float:
+        settings.REGISTRY_THROTTLE = False
+        t = time.perf_counter()
+        r = client.get(f"/api/v1/recordings/{isrc}")
+        elapsed = time.perf_counter() - t
+        assert r.status_code == 200, r.content[:300]
+        return elapsed
+
+    def keyed_throttled(isrc: str) -> float:
+        settings.REGISTRY_THROTTLE = True
+        t = time.perf_counter()
+        r = client.get(f"/api/v1/recordings/{isrc}", **bearer)
+        elapsed = time.perf_counter() - t
+        assert r.status_code == 200, r.content[:300]
+        return elapsed
+
+    for isrc in isrcs:  # warm up connections and plans, and fill the lookup cache (when on) for both alike
+        anonymous(isrc), keyed_throttled(isrc)
+    anon, keyed = [], []
+    for i in range(rounds):
+        isrc = isrcs[i % len(isrcs)]
+        anon.append(anonymous(isrc))
+        keyed.append(keyed_throttled(isrc))
+    settings.REGISTRY_THROTTLE = False
+    anon_ms, keyed_ms = statistics.median(anon) * 1e3, statistics.median(keyed) * 1e3
+    result({"anon_ms": anon_ms, "keyed_ms": keyed_ms, "ratio": keyed_ms / anon_ms, "rounds": rounds})
+
+
 PHASES = {
     "seed": seed,
     "bulk": bulk,
@@ -357,6 +402,7 @@ PHASES = {
     "catalog": catalog,
     "bundles": bundles,
     "credentials": credentials,
+    "keyed": keyed,
 }
 
 

@@ -249,6 +249,21 @@ class Bench:
         say(f"row 1c: lookup cache on (Redis), the {len(isrcs)} seeded ISRCs in turn")
         cached_base = load.rotating([f"/bench/baseline-cached/recordings/{i}" for i in isrcs])
         self.cached("1c", self.main, api, cached_base, f"{len(isrcs):,} hot ISRCs in turn")
+        # Production's caches (Redis: key cache and throttle counters), the lookup cache off as in rows 1
+        # and 2, so both sides read the database and the difference is the key check and the count.
+        say("row 1e: keyed, throttled lookups against anonymous unthrottled ones, in-process, Redis")
+        redis_env = {"REDIS_URL": self.redis.url, "CACHE_PREFIX": self.cache_prefix("k")}
+        r = phase(self.env(self.main, **redis_env), "keyed", self.tmp / "isrcs.json", 1000 if self.quick else 5000)
+        self.rows.append(
+            row(
+                "1e. keyed, throttled lookup vs anonymous unthrottled (in-process)",
+                r["keyed_ms"],
+                "ms",
+                r["anon_ms"],
+                1.2,
+                False,
+            )
+        )
 
     def cached(self, label: str, db: str, ours: str, base: str, draw: str) -> None:
         """A lookup-cache row: ours and the baseline view behind the same Redis cache and TTL, with hit rates."""

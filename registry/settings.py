@@ -120,7 +120,7 @@ CACHES: dict[str, dict[str, Any]]
 if REDIS_URL and envbool("REGISTRY_CACHE", True):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "registry.redis_cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_PREFIX", "registry"),
         }
@@ -134,7 +134,7 @@ else:
 # `migrate` creates (registry/labels/apps.py), so a fresh clone runs with no extra step.
 if REDIS_URL:
     CACHES["shared"] = {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "registry.redis_cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": f"{env('CACHE_PREFIX', 'registry')}:shared",
     }
@@ -236,6 +236,12 @@ if REGISTRY_LOOKUP_CACHE_SECONDS > 0 and not _SHARED_DEFAULT_CACHE:
     raise ImproperlyConfigured(
         "REGISTRY_LOOKUP_CACHE_SECONDS needs a cache every worker shares: set REDIS_URL (or set it to 0)"
     )
+# What a request needs to know about its API credential, cached in CACHES["shared"] for this many
+# seconds (registry/api/key_cache.py: dropped on revocation; the TTL bounds a revocation the store
+# missed). 0 switches it off, the default without Redis: a database cache read costs the query it saves.
+REGISTRY_KEY_CACHE_SECONDS = envint(
+    "REGISTRY_KEY_CACHE_SECONDS", 60 if CACHES["shared"]["BACKEND"].endswith("RedisCache") else 0
+)
 # Platform API keys and label tokens are stored as HMAC-SHA256 under this pepper: a secret of its
 # own, so a leaked SECRET_KEY (or one rotated) says nothing about, and changes nothing in, the tokens.
 REGISTRY_TOKEN_PEPPER = env("REGISTRY_TOKEN_PEPPER")
@@ -266,6 +272,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "registry.api.errors.exception_handler",
     # DRF's own reading of X-Forwarded-For; the throttles call registry.client_address, which agrees.
     "NUM_PROXIES": REGISTRY_TRUSTED_PROXIES,
+    # Read by registry/api/throttles.py (counters in CACHES["shared"]); a bulk lookup counts per identifier.
     "DEFAULT_THROTTLE_RATES": {
         "lookup_anon": env("THROTTLE_LOOKUP_ANON", "600/min"),
         "lookup_platform": env("THROTTLE_LOOKUP_PLATFORM", "60000/min"),

@@ -18,6 +18,8 @@ CACHES["shared"] = {  # noqa: F405
     "BACKEND": "django.core.cache.backends.db.DatabaseCache",
     "LOCATION": "registry_shared_cache",
 }
+# The key cache as it is by default on that store: off (tests/registry/api/test_key_cache.py switches it on).
+REGISTRY_KEY_CACHE_SECONDS = 0
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
     # One test database per process, so parallel runs (developers, CI, xdist) never collide.

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.utils import timezone
 
 from registry.api.models import LabelToken, PlatformKey
+from registry.api.tokens import credentials_revoke
 
 
 @admin.action(description="Revoke the selected credentials")
 def revoke(modeladmin, request, queryset):
-    count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-    messages.success(request, f"Revoked {count} credential(s).")
+    count = credentials_revoke(queryset)  # through the service: the key cache forgets them on commit
+    messages.success(request, f"Revoked {count} credential(s); requests using them now fail.")
 
 
 class CredentialAdmin(admin.ModelAdmin):

@@ -2,8 +2,11 @@
 
 Both kinds are checked by ``registry.api.tokens``; a presented credential that
 does not check answers 401, so a misconfigured client notices at once instead
-of silently running at anonymous limits. ``request.auth`` is the LabelToken
-or PlatformKey row; there is no Django user behind API calls.
+of silently running at anonymous limits. ``request.auth`` is a
+``tokens.Credential`` (kind, id, label id; no row, no secret); there is no Django
+user behind API calls. A credential in the key cache costs one read of the shared
+store; an address that keeps presenting bad credentials is answered 429 before
+any more of them reach the database (``throttles.refuse_guessing``).
 """
 
 from __future__ import annotations
@@ -13,8 +16,7 @@ from typing import Any
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
-from registry.api import tokens
-from registry.api.models import LabelToken, PlatformKey
+from registry.api import throttles, tokens
 
 
 def presented_credential(request: Any) -> str | None:
@@ -29,19 +31,23 @@ def presented_credential(request: Any) -> str | None:
 
 
 class ApiCredentialAuthentication(authentication.BaseAuthentication):
-    def authenticate(self, request: Any) -> tuple[None, LabelToken | PlatformKey] | None:
-        credential = presented_credential(request)
-        if credential is None:
+    def authenticate(self, request: Any) -> tuple[None, tokens.Credential] | None:
+        presented = presented_credential(request)
+        if presented is None:
             return None
-        if credential.startswith(f"{tokens.LABEL_PREFIX}_"):
-            row: LabelToken | PlatformKey | None = tokens.label_token_check(credential)
-        elif credential.startswith(f"{tokens.PLATFORM_PREFIX}_"):
-            row = tokens.platform_key_check(credential)
-        else:
-            row = None
-        if row is None:
+        quota = None
+        if presented.startswith(f"{tokens.PLATFORM_PREFIX}_") and (public_id := tokens.public_id_of(presented)):
+            # Every request made with a platform key counts against its quota: on Redis, in the
+            # same round trip that reads the key (registry.api.throttles.read_and_count).
+            quota = throttles.platform_quota(public_id)
+        credential = tokens.credential_check(
+            presented, before_database=lambda: throttles.refuse_guessing(request), counting=quota
+        )
+        if credential is None:
+            throttles.count_bad_credential(request)
             raise exceptions.AuthenticationFailed("the API token is unknown or revoked")
-        return None, row
+        request.platform_quota = quota
+        return None, credential
 
     def authenticate_header(self, request: Any) -> str:
         return 'Bearer realm="api"'
@@ -53,7 +59,7 @@ class IsLabel(permissions.BasePermission):
     message = "platform keys can only read; writes need a label token"
 
     def has_permission(self, request: Any, view: Any) -> bool:
-        if isinstance(request.auth, LabelToken):
+        if getattr(request.auth, "is_label", False):
             return True
         if request.auth is None:
             raise exceptions.NotAuthenticated("a label API token is required: Authorization: Bearer adrl_…")

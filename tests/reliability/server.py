@@ -45,7 +45,9 @@ def registry_env() -> dict[str, str]:
 
 
 class Gunicorn:
-    def __init__(self, workers: int = 3, threads: int = 2, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, workers: int = 3, threads: int = 2, env: dict[str, str] | None = None, settings: str = "tests.settings"
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
@@ -55,6 +57,7 @@ class Gunicorn:
             "GUNICORN_THREADS": str(threads),
             "ACCESS_LOG": "",
             **(env or {}),
+            "DJANGO_SETTINGS_MODULE": settings,
         }
         self.proc = subprocess.Popen(
             [
@@ -65,7 +68,7 @@ class Gunicorn:
                 "--config",
                 "registry/gunicorn.conf.py",
                 "--env",
-                "DJANGO_SETTINGS_MODULE=tests.settings",
+                f"DJANGO_SETTINGS_MODULE={settings}",
             ],
             cwd=ROOT,
             env=env,

@@ -14,7 +14,7 @@ from provenance import bundle as pbundle
 from provenance.bundle import Verifier
 from provenance.encoding import b64encode
 from provenance.errors import ProvenanceError
-from registry.api import answers
+from registry.api import answers, throttles
 from registry.api import schemas as s
 from registry.api.parsers import EvidenceJSONParser, JSONBody
 from registry.api.serializers import LookupIn
@@ -104,9 +104,14 @@ class LookupView(PublicView):
         "duplicates are answered again. A malformed identifier gets "
         '`{"isrc": "…", "status": "invalid", "error": "…"}` in its place; the request as a whole is 400 only '
         "when it is not of this shape or names more than 1000 identifiers. Answered in a constant number "
-        "of database queries.",
+        "of database queries. Each identifier named (duplicates and malformed ones included) counts as one "
+        "request against your rate limit; a call that would go over it is refused whole (429, nothing counted).",
         request=LookupIn,
-        responses={200: s.LookupOut, 400: s.error("Not of this shape, or more than 1000 identifiers")},
+        responses={
+            200: s.LookupOut,
+            400: s.error("Not of this shape, or more identifiers than 1000 or than your whole quota"),
+            429: s.error("Throttled"),
+        },
         examples=[
             OpenApiExample(
                 "Two recordings and a release",
@@ -117,6 +122,7 @@ class LookupView(PublicView):
     )
     def post(self, request: Request) -> HttpResponse:
         isrcs, upcs = _identifier_lists(request.data)
+        throttles.charge(request, len(isrcs) + len(upcs))  # one unit per identifier: bulk is no way around
         body = answers.bulk_lookup(isrcs, upcs)
         return HttpResponse(body, content_type=answers.JSON)
 

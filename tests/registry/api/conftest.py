@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import socket
+import uuid
 from typing import Any
 
 import pytest
@@ -15,6 +17,36 @@ from tests import factories
 @pytest.fixture
 def client() -> APIClient:  # noqa: PT004 - shadows pytest-django's client on purpose: DRF's test client
     return APIClient()
+
+
+# A database of its own on the local Redis, and a key prefix per test, removed afterwards.
+REDIS_TEST_URL = "redis://127.0.0.1:6379/4"
+
+
+def redis_up() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def shared_redis(settings: Any) -> Any:
+    """``CACHES["shared"]`` on Redis as in production; yields the raw redis-py client and the key prefix."""
+    if not redis_up():
+        pytest.skip("Redis is not reachable on 127.0.0.1:6379")
+    import redis
+
+    prefix = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = {
+        **settings.CACHES,
+        "shared": {"BACKEND": "registry.redis_cache.RedisCache", "LOCATION": REDIS_TEST_URL, "KEY_PREFIX": prefix},
+    }
+    client = redis.Redis.from_url(REDIS_TEST_URL)
+    yield client, prefix
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)
 
 
 @pytest.fixture
