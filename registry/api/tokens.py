@@ -183,9 +183,10 @@ def credential_check(
     once a minute, so a token in steady use touches its row about once per cache TTL.
     """
     prefix = token.partition("_")[0]
-    model = {LABEL_PREFIX: LabelToken, PLATFORM_PREFIX: PlatformKey}.get(prefix)
+    models: dict[str, type[LabelToken] | type[PlatformKey]] = {LABEL_PREFIX: LabelToken, PLATFORM_PREFIX: PlatformKey}
+    model = models.get(prefix)
     public_id = _split(token, prefix) if model is not None else None
-    if public_id is None:
+    if model is None or public_id is None:
         return None
     digest = _digest(token)
     facts = key_cache.get(digest, counting=counting)
