@@ -30,7 +30,7 @@ from provenance import dsse, statement  # noqa: E402
 from provenance.encoding import b64encode  # noqa: E402
 from registry.api.tokens import label_token_create, platform_key_create  # noqa: E402
 from registry.catalog.services import label_create, release_create  # noqa: E402
-from registry.declarations import selectors  # noqa: E402
+from registry.declarations import stored_answers  # noqa: E402
 from registry.declarations.services import declaration_create  # noqa: E402
 from registry.transparency import keys, log  # noqa: E402
 from registry.transparency.models import SigningKey  # noqa: E402
@@ -108,9 +108,9 @@ def bulk(isrc_file: str, count: int = 1000, rounds: int = 30) -> None:
 
     def baseline() -> None:
         with raw.cursor() as cur:
-            # The product's byte loader (selectors._RawText): the bundles stay the UTF-8 bytes
+            # The product's byte loader (stored_answers._RawText): the bundles stay the UTF-8 bytes
             # PostgreSQL sent, as the product keeps them; decoding ~6 MB to str is work it never does.
-            cur.adapters.register_loader("text", selectors._RawText)
+            cur.adapters.register_loader("text", stored_answers._RawText)
             cur.execute(sql, [isrcs])
             rows = cur.fetchall()
         assert len(rows) >= count
@@ -294,7 +294,7 @@ def catalog(tracks: int, samples: int = 1000, per_release: int = 10) -> None:
         assert r.status_code == 200, r.content[:300]
 
     def selector(isrc: str) -> None:
-        assert selectors.recording_answers([isrc]).get(isrc) is not None
+        assert stored_answers.recording_answers([isrc]).get(isrc) is not None
 
     for isrc in warm:
         view(isrc)

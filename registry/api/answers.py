@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from provenance import identifiers
 from provenance.errors import IdentifierError
 from registry.declarations import cache as lookup_cache
-from registry.declarations import selectors
+from registry.declarations import selectors, statements, stored_answers
 from registry.declarations.models import Declaration
 from registry.errors import ValidationFailed
 from registry.etags import etag_of, if_none_match
@@ -70,19 +70,6 @@ def invalid_item(kind: str, value: Any, message: str) -> str:
     return dumps({kind: value, "status": "invalid", "error": message})
 
 
-def recording_body(isrc: str, answer: selectors.StoredAnswer) -> bytes:
-    """The 200 answer for an ISRC, spliced from stored UTF-8 texts: nothing is parsed or re-serialized."""
-    # Normalized ISRCs and UPCs are [A-Z0-9] only: they need no JSON escaping.
-    also_in = ",".join(f'"{upc}"' for upc in answer.also_in)
-    head = f'{{"isrc":"{isrc}","status":"declared","disclosure":'.encode()
-    return b"".join((head, answer.summary, f',"also_in":[{also_in}],"bundle":'.encode(), answer.bundle, b"}"))
-
-
-def release_body(upc: str, answer: selectors.StoredAnswer) -> bytes:
-    head = f'{{"upc":"{upc}","status":"declared","disclosure":'.encode()
-    return b"".join((head, answer.summary, b',"bundle":', answer.bundle, b"}"))
-
-
 def bulk_lookup(isrcs: list[str], upcs: list[str]) -> bytes:
     """One answer per identifier, ISRCs first, request order, duplicates repeated: 2 queries in all."""
     norm_isrcs: list[tuple[str, str | None, str]] = []
@@ -97,22 +84,22 @@ def bulk_lookup(isrcs: list[str], upcs: list[str]) -> bytes:
             norm_upcs.append((raw, identifiers.normalize_gtin(raw), ""))
         except IdentifierError as exc:
             norm_upcs.append((raw, None, str(exc)))
-    recordings = selectors.recording_answers(n for _, n, _ in norm_isrcs if n) if norm_isrcs else {}
-    releases = selectors.release_answers(n for _, n, _ in norm_upcs if n) if norm_upcs else {}
+    recordings = stored_answers.recording_answers(n for _, n, _ in norm_isrcs if n) if norm_isrcs else {}
+    releases = stored_answers.release_answers(n for _, n, _ in norm_upcs if n) if norm_upcs else {}
     # Bytes pieces joined once: the answer for 1000 identifiers is several MB.
     out: list[bytes] = []
     for raw, isrc, error in norm_isrcs:
         if isrc is None:
             out.append(invalid_item("isrc", raw, error).encode())
         elif isrc in recordings:
-            out.append(recording_body(isrc, recordings[isrc]))
+            out.append(stored_answers.recording_body(isrc, recordings[isrc]))
         else:
             out.append(not_declared("isrc", isrc).encode())
     for raw, upc, error in norm_upcs:
         if upc is None:
             out.append(invalid_item("upc", raw, error).encode())
         elif upc in releases:
-            out.append(release_body(upc, releases[upc]))
+            out.append(stored_answers.release_body(upc, releases[upc]))
         else:
             out.append(not_declared("upc", upc).encode())
     return b"".join((b'{"results":[', b",".join(out), b"]}"))
@@ -127,7 +114,7 @@ def history_body(upc: str, versions: list[Declaration]) -> str:
             "status": decl.status,
             "reason": decl.reason or None,
             "declared_at": decl.statement["declaration"]["declared_at"],
-            "changes": selectors.diff_statements(previous, decl.statement),
+            "changes": statements.diff_statements(previous, decl.statement),
         }
         items.append(with_bundle(head, decl.bundle))
         previous = decl.statement

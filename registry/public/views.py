@@ -16,6 +16,7 @@ from provenance import identifiers
 from provenance.disclosure import track_in
 from provenance.errors import IdentifierError
 from registry.declarations import selectors as decl_selectors
+from registry.declarations.statements import diff_statements
 from registry.etags import etag_of
 from registry.public import badges, presenters
 from registry.public import selectors as public_selectors
@@ -117,7 +118,7 @@ def _release_context(decl: Any) -> dict[str, Any]:
         "decl": decl,
         "st": view,
         "label": release.label,
-        "history": presenters.present_history(versions, decl_selectors.diff_statements),
+        "history": presenters.present_history(versions, diff_statements),
         "proof": proof,
     }
 

@@ -20,7 +20,7 @@ from registry.api.parsers import EvidenceJSONParser, JSONBody
 from registry.api.serializers import LookupIn
 from registry.api.views.base import PublicView, int_param
 from registry.catalog.models import Release
-from registry.declarations import selectors
+from registry.declarations import selectors, stored_answers
 from registry.errors import NotFound, ValidationFailed
 from registry.transparency import keys, log
 from registry.transparency.models import LogLeaf
@@ -50,10 +50,10 @@ class RecordingView(PublicView):
         return answers.cached(request, "isrc", isrc, lambda: self.render(isrc))
 
     def render(self, isrc: str) -> tuple[str | bytes, int]:
-        answer = selectors.recording_answers([isrc]).get(isrc)
+        answer = stored_answers.recording_answers([isrc]).get(isrc)
         if answer is None:
             return answers.not_declared("isrc", isrc), 404
-        return answers.recording_body(isrc, answer), 200
+        return stored_answers.recording_body(isrc, answer), 200
 
 
 class ReleaseView(PublicView):
@@ -75,10 +75,10 @@ class ReleaseView(PublicView):
         return answers.cached(request, "upc", upc, lambda: self.render(upc))
 
     def render(self, upc: str) -> tuple[str | bytes, int]:
-        answer = selectors.release_answers([upc]).get(upc)
+        answer = stored_answers.release_answers([upc]).get(upc)
         if answer is None:
             return answers.not_declared("upc", upc), 404
-        return answers.release_body(upc, answer), 200
+        return stored_answers.release_body(upc, answer), 200
 
 
 class ReleaseHistoryView(PublicView):

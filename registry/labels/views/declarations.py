@@ -13,8 +13,8 @@ from provenance import vocabulary
 from provenance.describe import describe_statement
 from registry.catalog.models import Label, Release
 from registry.declarations.models import Declaration
-from registry.declarations.selectors import diff_statements
 from registry.declarations.services import declaration_withdraw, previous_ai
+from registry.declarations.statements import diff_statements
 from registry.errors import DomainError
 from registry.labels import drafts
 from registry.labels.draft_store import store

@@ -17,7 +17,8 @@ from registry.catalog.models import Label, Membership, Track
 from registry.catalog.selectors import release_status, releases_of_label
 from registry.catalog.services import RELEASE_MAX_TRACKS, release_create
 from registry.declarations.models import DeclaredRecording
-from registry.declarations.selectors import diff_statements, history
+from registry.declarations.selectors import history
+from registry.declarations.statements import diff_statements
 from registry.errors import DomainError, ValidationFailed
 from registry.labels import ern, services
 from registry.labels.draft_store import store

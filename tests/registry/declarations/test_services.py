@@ -12,8 +12,9 @@ from provenance.checkpoint import parse_checkpoint
 from provenance.keys import KeySet
 from registry.catalog.models import Release
 from registry.declarations.models import Declaration, DeclaredRecording, IdentifierClaim
-from registry.declarations.selectors import diff_statements, disclosure_summary, recording_by_isrc, release_by_upc
+from registry.declarations.selectors import disclosure_summary, recording_by_isrc, release_by_upc
 from registry.declarations.services import declaration_amend, declaration_create, declaration_withdraw
+from registry.declarations.statements import diff_statements
 from registry.errors import Conflict, ValidationFailed
 from registry.transparency import log
 from registry.transparency.keys import jwks, key_revoke, key_rotate
