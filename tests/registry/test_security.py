@@ -114,12 +114,12 @@ def test_pages_and_api_carry_security_headers(client, keys, path):
 
 
 def test_a_database_outage_answers_503_not_500(client, keys, monkeypatch):
-    from registry.declarations import selectors
+    from registry.declarations import stored_answers
 
     def down(*args, **kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(selectors, "release_answers", down)
+    monkeypatch.setattr(stored_answers, "release_answers", down)
     r = client.get("/api/v1/releases/036000291452")
     assert r.status_code == 503
     assert r.json()["error"]["code"] == "unavailable"
