@@ -15,7 +15,7 @@ import pytest
 
 from registry.api.tokens import label_token_create
 from tests import factories
-from tests.registry.declarations.test_cache import _redis_up
+from tests.registry.api.conftest import redis_up
 from tests.registry.test_settings import PRODUCTION_SECRETS, _manage
 from tests.reliability.server import Gunicorn
 
@@ -31,7 +31,7 @@ def _status(url: str) -> str:
 def test_after_a_withdrawal_no_worker_answers_the_old_version(keys, label, owner, cache):
     env = {}
     if cache == "Redis":
-        if not _redis_up():
+        if not redis_up():
             pytest.skip("Redis is not reachable on 127.0.0.1:6379")
         env = {
             "REDIS_URL": "redis://127.0.0.1:6379/0",

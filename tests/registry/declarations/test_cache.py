@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import uuid
 from typing import Any
 
@@ -12,16 +11,7 @@ from django.core.cache import cache
 from registry.declarations import cache as lookup_cache
 from registry.declarations.services import declaration_amend, declaration_withdraw
 from tests import factories
-
-REDIS = ("127.0.0.1", 6379)
-
-
-def _redis_up() -> bool:
-    try:
-        with socket.create_connection(REDIS, timeout=0.5):
-            return True
-    except OSError:
-        return False
+from tests.registry.api.conftest import redis_up
 
 
 @pytest.fixture
@@ -34,7 +24,7 @@ def cached(settings: Any) -> Any:
 
 @pytest.fixture
 def redis_cached(settings: Any) -> Any:
-    if not _redis_up():
+    if not redis_up():
         pytest.skip("Redis is not reachable on 127.0.0.1:6379")
     prefix = f"test-{uuid.uuid4().hex}"
     settings.CACHES = {
@@ -48,7 +38,7 @@ def redis_cached(settings: Any) -> Any:
     yield
     import redis
 
-    client = redis.Redis(*REDIS)
+    client = redis.Redis("127.0.0.1", 6379)
     for key in client.scan_iter(f"{prefix}:*"):
         client.delete(key)
 
