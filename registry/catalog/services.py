@@ -13,7 +13,6 @@ from datetime import date
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
 from provenance import identifiers, limits, vocabulary
 from provenance.errors import IdentifierError
@@ -184,12 +183,12 @@ def _refuse_declared_elsewhere(label: Label, *, upc: str | None, tracks: list[di
     from registry.declarations.models import IdentifierClaim  # declarations builds on the catalog
 
     wanted = {t["isrc"]: i for i, t in enumerate(tracks)}
-    held = IdentifierClaim.objects.exclude(label=label).filter(
-        Q(kind=IdentifierClaim.ISRC, value__in=list(wanted)) | Q(kind=IdentifierClaim.UPC, value=upc or "")
-    )
+    asked = [(IdentifierClaim.ISRC, isrc) for isrc in wanted] + ([(IdentifierClaim.UPC, upc)] if upc else [])
+    holders = IdentifierClaim.holders(asked)
+    held = [claim for claim in asked if holders.get(claim, label.pk) != label.pk]
     fields: dict[str, list[str]] = {}
     names = []
-    for kind, value in held.values_list("kind", "value"):
+    for kind, value in held:
         if kind == IdentifierClaim.UPC:
             fields["upc"] = ["This UPC is declared by another label."]
             names.append(f"UPC {value}")

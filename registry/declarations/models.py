@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import models
@@ -110,3 +111,10 @@ class IdentifierClaim(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.value} held by label {self.label_id}"
+
+    @classmethod
+    def holders(cls, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """The label id holding each ``(kind, value)`` of ``wanted`` that is claimed already (1 query)."""
+        values = {value for _, value in wanted}
+        rows = cls.objects.filter(value__in=values).values_list("kind", "value", "label_id")
+        return {(kind, value): label_id for kind, value, label_id in rows}

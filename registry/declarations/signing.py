@@ -50,16 +50,10 @@ def _wanted(release: Release, st: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [(IdentifierClaim.UPC, release.upc)] + [(IdentifierClaim.ISRC, t["isrc"]) for t in st["tracks"]]
 
 
-def _holders(wanted: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """Which label holds each of ``wanted`` that is claimed already (1 query)."""
-    rows = IdentifierClaim.objects.filter(value__in={v for _, v in wanted}).values_list("kind", "value", "label_id")
-    return {(kind, value): label_id for kind, value, label_id in rows}
-
-
 def unclaimed(release: Release, st: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The statement's identifiers nobody holds yet; Conflict when another label holds one (it signed it first)."""
     wanted = _wanted(release, st)
-    holders = _holders(wanted)
+    holders = IdentifierClaim.holders(wanted)
     _refuse(release, [w for w in wanted if holders.get(w, release.label_id) != release.label_id])
     return [w for w in wanted if w not in holders]
 
@@ -99,7 +93,7 @@ def _claim(release: Release, new: list[tuple[str, str]]) -> None:
         [IdentifierClaim(kind=k, value=v, label_id=release.label_id) for k, v in new],
         ignore_conflicts=True,
     )
-    holders = _holders(new)
+    holders = IdentifierClaim.holders(new)
     _refuse(release, [w for w in new if holders.get(w) != release.label_id])
 
 
