@@ -225,10 +225,16 @@ REGISTRY_KEY_KDF_ROUNDS = envint("REGISTRY_KEY_KDF_ROUNDS", 100)
 _ARCHIVE_DIR = env("REGISTRY_KEY_ARCHIVE_DIR")
 REGISTRY_KEY_ARCHIVE_DIR = Path(_ARCHIVE_DIR) if _ARCHIVE_DIR else None
 REGISTRY_LOOKUP_MAX = 1000
+
+
 # Lookup answers kept in the cache (registry.declarations.cache); 0 switches it off (and is the test
 # default). Only a cache every worker shares may hold them: in a per-process cache, a withdrawal
 # would keep answering the old version on the other workers until the entry expired.
-_SHARED_DEFAULT_CACHE = str(CACHES["default"]["BACKEND"]).endswith("RedisCache")
+def _on_redis(alias: str) -> bool:
+    return str(CACHES[alias]["BACKEND"]).endswith("RedisCache")
+
+
+_SHARED_DEFAULT_CACHE = _on_redis("default")
 REGISTRY_LOOKUP_CACHE_SECONDS = envint(
     "REGISTRY_LOOKUP_CACHE_SECONDS", 30 if _SHARED_DEFAULT_CACHE and not TESTING else 0
 )
@@ -239,9 +245,7 @@ if REGISTRY_LOOKUP_CACHE_SECONDS > 0 and not _SHARED_DEFAULT_CACHE:
 # What a request needs to know about its API credential, cached in CACHES["shared"] for this many
 # seconds (registry/api/key_cache.py: dropped on revocation; the TTL bounds a revocation the store
 # missed). 0 switches it off, the default without Redis: a database cache read costs the query it saves.
-REGISTRY_KEY_CACHE_SECONDS = envint(
-    "REGISTRY_KEY_CACHE_SECONDS", 60 if CACHES["shared"]["BACKEND"].endswith("RedisCache") else 0
-)
+REGISTRY_KEY_CACHE_SECONDS = envint("REGISTRY_KEY_CACHE_SECONDS", 60 if _on_redis("shared") else 0)
 # Platform API keys and label tokens are stored as HMAC-SHA256 under this pepper: a secret of its
 # own, so a leaked SECRET_KEY (or one rotated) says nothing about, and changes nothing in, the tokens.
 REGISTRY_TOKEN_PEPPER = env("REGISTRY_TOKEN_PEPPER")

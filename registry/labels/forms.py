@@ -238,28 +238,18 @@ class BaseTrackFormSet(forms.BaseFormSet):
 
 
 # absolute_max: a posted TOTAL_FORMS of 10**9 builds (and re-renders) at most this many rows, not max_num + 1000.
-TrackFormSet = forms.formset_factory(
-    TrackForm,
-    formset=BaseTrackFormSet,
-    extra=0,
-    min_num=1,
-    validate_min=True,
-    max_num=RELEASE_MAX_TRACKS,
-    validate_max=True,
-    absolute_max=RELEASE_MAX_TRACKS,
-)
+_TRACK_ROWS: dict[str, Any] = {
+    "formset": BaseTrackFormSet,
+    "extra": 0,
+    "min_num": 1,
+    "validate_min": True,
+    "max_num": RELEASE_MAX_TRACKS,
+    "validate_max": True,
+    "absolute_max": RELEASE_MAX_TRACKS,
+}
+TrackFormSet = forms.formset_factory(TrackForm, **_TRACK_ROWS)
 # Editing a release: the same rows, each with a "remove this track" box.
-EditTrackFormSet = forms.formset_factory(
-    TrackForm,
-    formset=BaseTrackFormSet,
-    extra=0,
-    min_num=1,
-    validate_min=True,
-    max_num=RELEASE_MAX_TRACKS,
-    validate_max=True,
-    absolute_max=RELEASE_MAX_TRACKS,
-    can_delete=True,
-)
+EditTrackFormSet = forms.formset_factory(TrackForm, can_delete=True, **_TRACK_ROWS)
 
 
 class ReleaseEditForm(ReleaseForm):
