@@ -64,6 +64,7 @@ def test_hostile_files_are_refused_before_expansion(name):
     ("body", "message"),
     [
         (b"\x00\x01 nope", "not well-formed XML"),
+        (b'<?xml version="1.0" encoding="ATF-8"?><NewReleaseMessage/>', "names an encoding that cannot be read"),
         (b"<Other/>", "Expected a DDEX NewReleaseMessage"),
         (b'<NewReleaseMessage xmlns="http://ddex.net/xml/ern/41"/>', "Unsupported ERN namespace"),
         (b'<NewReleaseMessage xmlns="http://ddex.net/xml/ern/432"/>', "no <ReleaseList><Release>"),
