@@ -60,15 +60,53 @@ def release_contains_ai(track_levels: Iterable[str], artwork: str) -> str:
 DDEX_ERN_NAMESPACE = "http://ddex.net/xml/ern/432"
 DDEX_CONTAINS_AI = {NONE: "None", PARTLY: "Partly", ALL: "All"}
 DDEX_LEVEL_FROM_CONTAINS_AI = {v.lower(): k for k, v in DDEX_CONTAINS_AI.items()}
-# SpecialContributor of type GenerativeAI carries an AiContribution per role:
-# the DDEX ContributorRole that corresponds to each declared part.
+# A part that is not none is written as a ``Contributor`` whose ``SpecialContributor``
+# is GenerativeAI, with ``Role/Value`` the DDEX ContributorRole standing for the
+# part and ``AiContribution`` the part's level (docs/protocol.md §8). Every value
+# here is in the ERN 4.3.2 allowed-value set ``ContributorRole``.
 DDEX_GENERATIVE_AI = "GenerativeAI"
 DDEX_ROLE_FOR_PART = {
     "composition": "Composer",
     "lyrics": "Lyricist",
     "vocals": "Vocalist",
-    "instrumentation": "Instrumentalist",
-    "production": "Producer",
+    "instrumentation": "Musician",
+    "production": "StudioProducer",
+}
+# Reading a message: every ContributorRole that states something about one of our
+# parts (a role may stand for two: ComposerLyricist). Roles not listed here say
+# nothing about the five parts and are ignored. ``Instrumentalist`` and ``Producer``
+# are not DDEX values; this registry wrote them before 2026-12, so its own older
+# exports still read back.
+DDEX_PARTS_FOR_ROLE: dict[str, tuple[str, ...]] = {
+    "Composer": ("composition",),
+    "ComposerLyricist": ("composition", "lyrics"),
+    "Arranger": ("composition",),
+    "MusicArranger": ("composition",),
+    "Lyricist": ("lyrics",),
+    "Librettist": ("lyrics",),
+    "SubLyricist": ("lyrics",),
+    "Vocalist": ("vocals",),
+    "LeadVocalist": ("vocals",),
+    "BackgroundVocalist": ("vocals",),
+    "PlaybackSinger": ("vocals",),
+    "Musician": ("instrumentation",),
+    "StudioMusician": ("instrumentation",),
+    "PrimaryMusician": ("instrumentation",),
+    "Soloist": ("instrumentation",),
+    "Accompanyist": ("instrumentation",),
+    "Orchestra": ("instrumentation",),
+    "OrchestraMember": ("instrumentation",),
+    "Instrumentalist": ("instrumentation",),
+    "StudioProducer": ("production",),
+    "CoProducer": ("production",),
+    "AdditionalStudioProducer": ("production",),
+    "Programmer": ("production",),
+    "Mixer": ("production",),
+    "MixingEngineer": ("production",),
+    "MasteringEngineer": ("production",),
+    "RecordingEngineer": ("production",),
+    "SoundDesigner": ("production",),
+    "Producer": ("production",),
 }
 DDEX_PART_FOR_ROLE = {v: k for k, v in DDEX_ROLE_FOR_PART.items()}
 

@@ -63,6 +63,18 @@ def test_ddex_values_are_the_ern_4_3_2_contains_ai_values() -> None:
     assert {v.DDEX_PART_FOR_ROLE[r] for r in v.DDEX_ROLE_FOR_PART.values()} == set(v.PARTS)
 
 
+def test_every_ddex_role_we_write_or_read_is_an_ern_432_contributor_role() -> None:
+    from tests.ddex import allowed_values
+
+    roles = allowed_values("ContributorRole")
+    assert set(v.DDEX_ROLE_FOR_PART.values()) <= roles
+    legacy = {"Instrumentalist", "Producer"}  # our own exports before 2026-12; read, never written
+    assert set(v.DDEX_PARTS_FOR_ROLE) - legacy <= roles
+    assert not legacy & roles
+    for role, part in v.DDEX_PART_FOR_ROLE.items():
+        assert v.DDEX_PARTS_FOR_ROLE[role] == (part,)
+
+
 def test_apple_music_tags_split_sound_from_songwriting_and_artwork() -> None:
     none = dict.fromkeys(v.PARTS, "none")
     assert v.apple_transparency_tags(none, "none") == []
