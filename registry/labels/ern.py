@@ -158,7 +158,9 @@ def _parse_xml(data: bytes) -> Element:
         ) from None
     except LookupError as exc:
         # An XML declaration naming an encoding Python does not know (expat asks the codec registry).
-        raise _fail(f"This file's XML declaration names an encoding that cannot be read ({exc}); export it as UTF-8.") from None
+        raise _fail(
+            f"This file's XML declaration names an encoding that cannot be read ({exc}); export it as UTF-8."
+        ) from None
     except (ParseError, ValueError) as exc:
         raise _fail(f"This is not well-formed XML: {exc}") from None
 
