@@ -58,6 +58,7 @@ def _release(label: Any, n: int, tracks: int, base: int) -> Any:
         label=label,
         upc=data.upc(base + n),
         title=f"Bench release {base + n}",
+        genre="Electronic",
         artists=[{"name": "The Bench Ensemble", "persona": "ai_assisted"}],
         tracks=[
             {"isrc": data.isrc((base + n) * 100 + i), "title": f"Track {i}", "position": i, "duration": 180 + i}
@@ -322,6 +323,7 @@ def bundles(out: str, releases: int = 200, tracks: int = 12) -> None:
             label=label,
             upc=data.upc(4_000_000 + n),
             title=f"Album {n}",
+            genre="Indie Rock",
             artists=[{"name": "The Lanterns", "isni": "000000012146438X", "persona": "ai_assisted"}],
             tracks=[
                 {

@@ -73,7 +73,8 @@ def describe_statement(st: dict[str, Any]) -> str:
     e = escape
     decl, rel, label = st["declaration"], st["release"], st["label"]
     lines = [
-        f"Release   {e(rel['title'])} (UPC {e(rel['upc'])}), released {e(rel.get('release_date') or 'unknown')}",
+        f"Release   {e(rel['title'])} (UPC {e(rel['upc'])}), released {e(rel.get('release_date') or 'unknown')}"
+        + (f", genre {e(rel['genre'])}" if rel.get("genre") else ""),
         f"Label     {e(label['name'])}"
         + (f" (DPID {e(label['dpid'])})" if label.get("dpid") else "")
         + (" — verified" if label.get("verified") else ""),

@@ -13,6 +13,7 @@ REASON_MAX = 2000  # declaration.reason
 TOOLS_MAX = 50  # tools per track
 TOOL_MAX = 200  # characters per tool name
 CONSENT_REFERENCE_MAX = 500  # voice_likeness.consent_reference
+GENRE_MAX = 100  # release.genre (DDEX DisplayGenre/GenreText, free text)
 ARTISTS_MAX = 200  # artists per release or track in a statement
 TRACKS_MAX = 1000  # tracks per statement
 

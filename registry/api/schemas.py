@@ -181,6 +181,7 @@ CREATE_EXAMPLE = OpenApiExample(
     value={
         "upc": "123456789999",
         "title": "Signals",
+        "genre": "Electronic",
         "release_date": "2026-03-01",
         "artwork": "partly",
         "artists": [{"name": "Aurora Vale", "isni": None, "persona": "synthetic"}],

@@ -50,19 +50,22 @@ class TrackIn(serializers.Serializer):
     isrc = serializers.CharField(max_length=32)
     title = Text(max_length=limits.TITLE_MAX)
     position = serializers.IntegerField(min_value=1, max_value=999, required=False)
-    duration = serializers.IntegerField(min_value=0, max_value=86400, required=False, allow_null=True)
+    # DDEX requires every track's duration: a new release gives it (an amendment may leave it unchanged).
+    duration = serializers.IntegerField(min_value=0, max_value=86400, help_text="Whole seconds.")
     audio_sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$", required=False, allow_null=True)
     artists = ArtistIn(many=True, required=False, max_length=limits.RELEASE_ARTISTS_MAX)
     ai = TrackAIIn()
 
 
 class AmendTrackIn(TrackIn):
+    duration = serializers.IntegerField(min_value=0, max_value=86400, required=False, allow_null=True)
     ai = TrackAIIn(required=False)
 
 
 class ReleaseCreateIn(serializers.Serializer):
     upc = serializers.CharField(max_length=32)
     title = Text(max_length=limits.TITLE_MAX)
+    genre = Text(max_length=limits.GENRE_MAX, help_text="The main genre (DDEX requires one), e.g. Pop.")
     release_date = serializers.DateField(required=False, allow_null=True)
     artwork = serializers.ChoiceField(choices=LEVELS, default=vocabulary.NONE)
     artists = ArtistIn(many=True, max_length=limits.RELEASE_ARTISTS_MAX)
@@ -74,6 +77,7 @@ class AmendIn(serializers.Serializer):
     expected_version = serializers.IntegerField(min_value=1, required=False)
     ai = serializers.DictField(child=TrackAIIn(), required=False)
     title = Text(max_length=limits.TITLE_MAX, required=False)
+    genre = Text(max_length=limits.GENRE_MAX, required=False)
     release_date = serializers.DateField(required=False)
     artwork = serializers.ChoiceField(choices=LEVELS, required=False)
     artists = ArtistIn(many=True, required=False, max_length=limits.RELEASE_ARTISTS_MAX)

@@ -79,6 +79,8 @@ class Release(models.Model):
     upc = models.CharField("UPC/EAN", max_length=14, db_index=True)
     title = models.CharField(max_length=limits.TITLE_MAX)
     release_date = models.DateField(null=True, blank=True)
+    # DDEX requires a genre (DisplayGenre); required for releases created from 2026-12, empty on older ones.
+    genre = models.CharField(max_length=limits.GENRE_MAX, blank=True, default="")
     artwork_ai = models.CharField("artwork AI level", max_length=8, choices=LEVEL_CHOICES, default=vocabulary.NONE)
     artists = models.ManyToManyField(Artist, through="ReleaseArtist", related_name="releases")
     # The newest signed version; maintained by the declaration services only.

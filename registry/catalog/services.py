@@ -49,6 +49,15 @@ def _text(value: Any, field: str, max_len: int) -> str:
     return value
 
 
+def _genre(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationFailed(
+            "genre is required (DDEX requires a genre for every release)",
+            fields={"genre": ["Give the genre, like Pop, Jazz or Afrobeats."]},
+        )
+    return _text(value, "genre", limits.GENRE_MAX)
+
+
 def label_create(
     *,
     name: str,
@@ -119,7 +128,7 @@ def resolve_artists(
     return resolved
 
 
-def _clean_tracks(tracks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def _clean_tracks(tracks: Sequence[Mapping[str, Any]], *, require_duration: bool = False) -> list[dict[str, Any]]:
     if not tracks:
         raise ValidationFailed("a release needs at least one track", fields={"tracks": ["Add at least one track."]})
     if len(tracks) > RELEASE_MAX_TRACKS:
@@ -149,6 +158,11 @@ def _clean_tracks(tracks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             )
         seen_pos.add(position)
         duration = t.get("duration")
+        if duration is None and require_duration:
+            raise ValidationFailed(
+                f"track {i + 1} needs its duration (DDEX requires every track's duration)",
+                fields={f"{f}.duration": ["Give the duration, like 3:21 or 201 (seconds)."]},
+            )
         if duration is not None and (
             not isinstance(duration, int) or isinstance(duration, bool) or not 0 <= duration <= 86400
         ):
@@ -251,17 +265,21 @@ def release_create(
     label: Label,
     upc: str,
     title: str,
+    genre: str,
     release_date: date | None = None,
     artwork_ai: str = vocabulary.NONE,
     artists: Sequence[Artist | Mapping[str, Any]],
     tracks: Sequence[Mapping[str, Any]],
 ) -> Release:
+    """A new release in the label's catalog. DDEX requires a genre and every track's duration, so a new
+    release needs them (releases created before they were collected may lack them; see ``release_update``)."""
     upc = _normalize(identifiers.normalize_gtin, upc, "upc")
     title = _text(title, "title", limits.TITLE_MAX)
+    genre = _genre(genre)
     artwork_ai = _level(artwork_ai, "artwork_ai")
     if not artists:
         raise ValidationFailed("a release needs at least one artist", fields={"artists": ["Add at least one artist."]})
-    cleaned = _clean_tracks(tracks)
+    cleaned = _clean_tracks(tracks, require_duration=True)
     # Only this label's catalog is looked at: which label holds a UPC publicly is decided
     # when it is first signed (IdentifierClaim), so a draft never informs another label.
     if Release.objects.filter(label=label, upc=upc).exists():
@@ -271,7 +289,7 @@ def release_create(
     try:
         with transaction.atomic():
             release = Release.objects.create(
-                label=label, upc=upc, title=title, release_date=release_date, artwork_ai=artwork_ai
+                label=label, upc=upc, title=title, genre=genre, release_date=release_date, artwork_ai=artwork_ai
             )
     except IntegrityError:
         raise Conflict(f"UPC {upc} is already in your catalog", fields={"upc": ["Already registered."]}) from None
@@ -287,6 +305,7 @@ def release_update(
     *,
     release: Release,
     title: str | None = None,
+    genre: str | None = None,
     release_date: date | None = None,
     clear_release_date: bool = False,
     artwork_ai: str | None = None,
@@ -306,6 +325,9 @@ def release_update(
     if title is not None:
         release.title = _text(title, "title", limits.TITLE_MAX)
         fields.append("title")
+    if genre is not None:
+        release.genre = _genre(genre)
+        fields.append("genre")
     if release_date is not None or clear_release_date:
         release.release_date = release_date
         fields.append("release_date")

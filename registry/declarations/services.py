@@ -120,6 +120,7 @@ def _catalog_statement_input(release: Release, ai: Mapping[str, TrackAI]) -> dic
         "release": {
             "upc": release.upc,
             "title": release.title,
+            "genre": release.genre,
             "release_date": release.release_date,
             "artwork": release.artwork_ai,
         },
@@ -208,6 +209,7 @@ class CatalogChange:
     """Catalog details a version changes: ``catalog.services.release_update``'s arguments (None: unchanged)."""
 
     title: str | None = None
+    genre: str | None = None
     release_date: date | None = None
     clear_release_date: bool = False
     artwork_ai: str | None = None

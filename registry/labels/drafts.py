@@ -50,6 +50,7 @@ def version_of(release: Release) -> int:
 def catalog_edit(
     *,
     title: str,
+    genre: str,
     release_date: date | None,
     artwork_ai: str,
     artists: Sequence[Artist | Mapping[str, Any]],
@@ -58,6 +59,7 @@ def catalog_edit(
     """A catalog edit as it is kept in the session (JSON: dates as text, picked artists by id)."""
     return {
         "title": title,
+        "genre": genre,
         "release_date": release_date.isoformat() if release_date else None,
         "artwork_ai": artwork_ai,
         "artists": [{"id": a.pk} if isinstance(a, Artist) else dict(a) for a in artists],
@@ -70,6 +72,7 @@ def catalog_snapshot(release: Release) -> dict[str, Any]:
     tracks = release.tracks.select_related("recording").order_by("position")
     return {
         "title": release.title,
+        "genre": release.genre,
         "release_date": release.release_date.isoformat() if release.release_date else None,
         "artwork_ai": release.artwork_ai,
         "artists": [{"id": a.pk} for a in release.artists.order_by("releaseartist__position")],
@@ -100,7 +103,8 @@ def catalog_unchanged(release: Release, catalog: CatalogEdit) -> bool:
                 "audio_sha256": t.get("audio_sha256") or before.get("audio_sha256"),
             }
         )
-    return {**catalog, "tracks": tracks} == now
+    # A draft saved before genres were collected has none: it keeps the release's.
+    return {**catalog, "genre": catalog.get("genre") or now["genre"], "tracks": tracks} == now
 
 
 def catalog_change(release: Release, catalog: CatalogEdit) -> CatalogChange:
@@ -120,6 +124,7 @@ def catalog_change(release: Release, catalog: CatalogEdit) -> CatalogChange:
     when = catalog.get("release_date")
     return CatalogChange(
         title=catalog["title"],
+        genre=catalog.get("genre") or None,
         release_date=date.fromisoformat(when) if when else None,
         clear_release_date=not when,
         artwork_ai=catalog["artwork_ai"],

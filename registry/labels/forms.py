@@ -106,8 +106,14 @@ class ArtistChoiceField(forms.ModelMultipleChoiceField):
 
 
 class ReleaseForm(AccessibleErrorsMixin, forms.Form):
-    upc = forms.CharField(label="UPC / EAN", max_length=32, help_text="12 or 13 digits, as on the barcode.")
+    upc = forms.CharField(
+        label="UPC / EAN", max_length=32, help_text="12, 13 or 14 digits (UPC, EAN or GTIN-14), as on the barcode."
+    )
     title = TextField(max_length=limits.TITLE_MAX)
+    genre = TextField(
+        max_length=limits.GENRE_MAX,
+        help_text="The main genre, like Pop, Jazz or Afrobeats (DDEX requires one for every release).",
+    )
     release_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     artwork_ai = forms.ChoiceField(
         label="AI in the artwork", choices=LEVEL_CHOICES, initial=vocabulary.NONE, widget=forms.RadioSelect
@@ -150,7 +156,7 @@ class TrackForm(AccessibleErrorsMixin, forms.Form):
     isrc = forms.CharField(label="ISRC", max_length=32, help_text="Like US-SKG-19-12345.")
     title = TextField(max_length=limits.TITLE_MAX)
     position = forms.IntegerField(min_value=1, max_value=999)
-    duration = forms.CharField(max_length=16, required=False, help_text="3:21 or 201 (seconds).")
+    duration = forms.CharField(max_length=16, help_text="3:21 or 201 (seconds). DDEX requires it.")
     audio_sha256 = forms.CharField(
         label="Audio SHA-256",
         max_length=80,

@@ -41,6 +41,15 @@ def test_an_all_ai_release_needs_all_ai_tracks_and_artwork() -> None:
     assert st["tracks"][0]["contains_ai"] == "all" and st["release"]["contains_ai"] == "all"
 
 
+def test_a_genre_is_written_only_when_known_so_older_statements_keep_their_shape() -> None:
+    release = {"upc": factory.upc(1), "title": "X", "artwork": "none"}
+    assert "genre" not in factory.statement(release=release)["release"]
+    assert "genre" not in factory.statement(release={**release, "genre": ""})["release"]
+    st = factory.statement(release={**release, "genre": "Afrobeats"})
+    assert st["release"]["genre"] == "Afrobeats"
+    assert s.parse_statement(s.statement_bytes(st)) == st
+
+
 def test_parse_statement_round_trips_the_signed_bytes() -> None:
     st = factory.statement()
     assert s.parse_statement(s.statement_bytes(st)) == st
@@ -132,6 +141,9 @@ def _del(path: str) -> Any:
         (_set("declaration.declared_at", "2025-02-30T09:26:53Z"), "declaration.declared_at", "day is out of range"),
         (_set("release.release_date", "2025-02-30"), "release.release_date", "not a real date"),
         (_set("release.release_date", 20250401), "release.release_date", "YYYY-MM-DD"),
+        (_set("release.genre", " "), "release.genre", "must not be blank"),
+        (_set("release.genre", ["Pop"]), "release.genre", "must be a string"),
+        (_set("release.genre", "x" * 101), "release.genre", "at most 100 characters"),
         (
             _set("tracks.0.artists", [{"name": "Guest", "isni": None, "persona": "alien"}]),
             "tracks[0].artists[0].persona",

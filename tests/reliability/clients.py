@@ -19,6 +19,7 @@ def release_body(worker: int, n: int, level: str = "partly") -> dict:
     return {
         "upc": _gtin(f"7{worker:03d}{n:07d}"),
         "title": f"Worker {worker} release {n}",
+        "genre": "Pop",
         "release_date": "2026-01-01",
         "artwork": "none",
         "artists": [{"name": f"Worker {worker}", "persona": "human"}],
@@ -27,6 +28,7 @@ def release_body(worker: int, n: int, level: str = "partly") -> dict:
                 "isrc": f"QZFLT{worker:02d}{n * 2 + k:05d}",
                 "title": f"Track {k}",
                 "position": k + 1,
+                "duration": 200 + k,
                 "ai": {"parts": parts},
             }
             for k in range(2)

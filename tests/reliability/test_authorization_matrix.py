@@ -141,6 +141,7 @@ def _release_form() -> dict[str, Any]:
     return {
         "upc": factories.upc(),
         "title": "Injected Release",
+        "genre": "Pop",
         "release_date": "2026-05-01",
         "artwork_ai": "none",
         "artists-TOTAL_FORMS": "1",
@@ -470,7 +471,9 @@ API_CALLS = [
         "/api/v1/releases",
         lambda w: {
             **release_payload(tracks=1),
-            "tracks": [{"isrc": _a_track(w), "title": "Taken", "position": 1, "ai": factories.track_ai("all")}],
+            "tracks": [
+                {"isrc": _a_track(w), "title": "Taken", "position": 1, "duration": 200, "ai": factories.track_ai("all")}
+            ],
         },
         {**REFUSED, "token_b": 409},
     ),

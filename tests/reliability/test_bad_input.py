@@ -347,6 +347,7 @@ def test_odd_names_through_the_label_form_are_saved_exactly_or_are_a_form_error(
     data = {
         "upc": factories.upc(),
         "title": "Plain",
+        "genre": "Pop",
         "release_date": "2026-05-01",
         "artwork_ai": "none",
         "artists-TOTAL_FORMS": "1",

@@ -111,6 +111,7 @@ def _release_form(**overrides: str) -> dict[str, str]:
     return {
         "upc": factories.upc(),
         "title": "Plain",
+        "genre": "Pop",
         "artwork_ai": "none",
         "artists-TOTAL_FORMS": "1",
         "artists-INITIAL_FORMS": "0",
@@ -121,6 +122,7 @@ def _release_form(**overrides: str) -> dict[str, str]:
         "tracks-0-isrc": factories.isrc(),
         "tracks-0-title": "Plain Song",
         "tracks-0-position": "1",
+        "tracks-0-duration": "3:00",
         "save": "1",
         **overrides,
     }

@@ -102,6 +102,7 @@ class ReleaseCreateView(LabelView):
                 label=label,
                 upc=data["upc"],
                 title=data["title"],
+                genre=data["genre"],
                 release_date=data.get("release_date"),
                 artwork_ai=data["artwork"],
                 artists=data["artists"],
@@ -126,7 +127,7 @@ class ReleaseAmendView(LabelView):
         tags=TAG,
         summary="Amend a declaration: a new signed version with a reason",
         description="`ai` maps ISRCs to new AI facts; tracks not named keep their previous facts. Catalog "
-        "fields (title, release_date, artwork, artists, tracks) may change in the same call. With "
+        "fields (title, genre, release_date, artwork, artists, tracks) may change in the same call. With "
         "`expected_version`, a concurrent change answers 409 instead of being overwritten.",
         request=AmendIn,
         responses={200: s.WriteOut, 404: s.error("No such release in your catalog"), **WRITE_ERRORS},
@@ -157,6 +158,7 @@ class ReleaseAmendView(LabelView):
                 reason=data["reason"],
                 catalog=CatalogChange(
                     title=data.get("title"),
+                    genre=data.get("genre"),
                     release_date=data.get("release_date"),
                     artwork_ai=data.get("artwork"),
                     artists=data.get("artists"),

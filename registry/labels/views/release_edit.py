@@ -31,6 +31,7 @@ from registry.request_limits import accepts_files
 def _initial(catalog: drafts.CatalogEdit) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
     release_initial = {
         "title": catalog["title"],
+        "genre": catalog.get("genre") or "",
         "release_date": catalog["release_date"],
         "artwork_ai": catalog["artwork_ai"],
         "existing_artists": [a["id"] for a in catalog["artists"] if "id" in a],
@@ -100,6 +101,7 @@ def release_edit(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
         else:
             catalog = drafts.catalog_edit(
                 title=form.cleaned_data["title"],
+                genre=form.cleaned_data["genre"],
                 release_date=form.cleaned_data.get("release_date"),
                 artwork_ai=form.cleaned_data["artwork_ai"],
                 artists=[*chosen, *new_artists],

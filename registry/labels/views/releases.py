@@ -176,6 +176,7 @@ def release_new(request: HttpRequest, label: Label) -> HttpResponse:
                         label=label,
                         upc=form.cleaned_data["upc"],
                         title=form.cleaned_data["title"],
+                        genre=form.cleaned_data["genre"],
                         release_date=form.cleaned_data.get("release_date"),
                         artwork_ai=form.cleaned_data["artwork_ai"],
                         artists=[*chosen, *new_artists],

@@ -96,6 +96,7 @@ def release_payload(*, upc: str | None = None, tracks: int = 2, level: str = "no
     return {
         "upc": upc or factories.upc(),
         "title": kw.get("title", "Night Drive"),
+        "genre": kw.get("genre", "Synthwave"),
         "release_date": "2026-03-01",
         "artwork": kw.get("artwork", "none"),
         "artists": [{"name": "Aurora Vale", "isni": None, "persona": kw.get("persona", "human")}],

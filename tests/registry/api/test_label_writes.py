@@ -70,6 +70,29 @@ def test_a_failed_declaration_leaves_no_release_behind(client, keys, label_token
     assert snapshot() == before
 
 
+def test_the_genre_is_signed_with_the_release(client, keys, label_token):
+    payload = release_payload(genre="Amapiano")
+    r = post_json(client, "/api/v1/releases", payload, **bearer(label_token))
+    assert r.status_code == 201, r.content
+    release = Release.objects.get(upc=payload["upc"])
+    assert release.genre == "Amapiano"
+    assert release.current_declaration.statement["release"]["genre"] == "Amapiano"
+
+
+@pytest.mark.parametrize(
+    ("drop", "field"),
+    [(lambda p: p.pop("genre"), "genre"), (lambda p: p["tracks"][1].pop("duration"), "tracks[1].duration")],
+)
+def test_a_new_release_without_what_ddex_requires_is_refused_by_field(client, keys, label_token, drop, field):
+    payload = release_payload(tracks=2)
+    drop(payload)
+    before = snapshot()
+    r = post_json(client, "/api/v1/releases", payload, **bearer(label_token))
+    assert r.status_code == 400
+    assert field in error_of(r)["fields"], r.json()
+    assert snapshot() == before
+
+
 def test_create_reports_a_missing_field_by_its_path(client, keys, label_token):
     payload = release_payload(tracks=2)
     del payload["tracks"][1]["ai"]["parts"]["lyrics"]

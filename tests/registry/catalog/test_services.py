@@ -17,8 +17,9 @@ def test_it_normalizes_identifiers_people_type(db, label):
         label=label,
         upc="0-36000-29145-2",
         title="Normalised",
+        genre="Jazz",
         artists=[{"name": "A", "persona": "human", "isni": "0000 0001 2146 438X"}],
-        tracks=[{"isrc": "us-skg-19-12345", "title": "One", "position": 1}],
+        tracks=[{"isrc": "us-skg-19-12345", "title": "One", "position": 1, "duration": 200}],
     )
     assert release.upc == "036000291452"
     assert release.tracks.get().recording.isrc == "USSKG1912345"
@@ -31,8 +32,9 @@ def test_it_says_which_check_digit_a_upc_should_have(db, label):
             label=label,
             upc="036000291453",
             title="X",
+            genre="Jazz",
             artists=[{"name": "A"}],
-            tracks=[{"isrc": factories.isrc(), "title": "t"}],
+            tracks=[{"isrc": factories.isrc(), "title": "t", "duration": 60}],
         )
     assert "check digit should be 2" in err.value.message
     assert "upc" in err.value.fields

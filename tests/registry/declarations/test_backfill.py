@@ -44,3 +44,36 @@ def test_the_backfill_derives_every_missing_summary_from_the_signed_statement(ke
         assert rec.summary == summary_text(decl.statement, rec.isrc)
     assert client.get(f"/api/v1/recordings/{isrc}").json()["disclosure"]["status"] == "active"
     assert audit_log().declarations == Declaration.objects.count()
+
+
+rederive = importlib.import_module("registry.declarations.migrations.0006_summaries_with_ddex_roles").rederive
+
+
+@pytest.mark.postgres  # as above: it switches PostgreSQL's append-only triggers off for its pass
+def test_summaries_written_with_the_old_ddex_roles_are_derived_again_and_audit_clean(keys, label, client):
+    release = factories.make_release(label, tracks=2)
+    decl = factories.declare(release, "partly")
+    isrc = release.tracks.first().recording.isrc
+    with connection.cursor() as cursor:  # the text as the registry stored it before 2026-12
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for table in ("declarations_declaration", "declarations_declaredrecording"):
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+            cursor.execute(
+                f"UPDATE {table} SET summary = "
+                "replace(replace(summary, '\"StudioProducer\"', '\"Producer\"'), '\"Musician\"', '\"Instrumentalist\"')"
+            )
+            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+    decl.refresh_from_db()
+    assert '"Producer"' in decl.summary
+    with pytest.raises(Exception, match="stored disclosure summary differs"):
+        audit_log()
+    with connection.schema_editor() as editor:
+        rederive(apps, editor)
+    decl.refresh_from_db()
+    assert decl.summary == summary_text(decl.statement)
+    roles = {
+        c["role"]
+        for c in client.get(f"/api/v1/recordings/{isrc}").json()["disclosure"]["track"]["ddex"]["ai_contributions"]
+    }
+    assert roles == {"Composer", "Lyricist", "Vocalist", "Musician", "StudioProducer"}
+    assert audit_log().declarations == Declaration.objects.count()

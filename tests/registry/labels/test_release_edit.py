@@ -30,6 +30,7 @@ def edit_data(release: Any, **overrides: Any) -> dict[str, Any]:
     tracks = list(release.tracks.select_related("recording").order_by("position"))
     data: dict[str, Any] = {
         "title": release.title,
+        "genre": release.genre or "Pop",
         "release_date": release.release_date.isoformat() if release.release_date else "",
         "artwork_ai": release.artwork_ai,
         "existing_artists": [str(a.pk) for a in release.artists.all()],

@@ -22,6 +22,7 @@ def form_data(n: int = 2, **overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "upc": factories.upc(),
         "title": "Night Drive",
+        "genre": "Synthwave",
         "release_date": "2026-05-01",
         "artwork_ai": "partly",
         "artists-TOTAL_FORMS": "1",
@@ -68,6 +69,27 @@ def test_it_creates_the_release_and_goes_on_to_declare(owner_client, label):
     durations = {t.recording.isrc: t.duration for t in release.tracks.select_related("recording")}
     assert durations["QZTST2655501"] == 201 and len(durations) == 2
     assert 245 in durations.values()
+
+
+def test_the_genre_is_kept_and_signed_with_the_release(owner_client, label, keys):
+    data = form_data(1, genre="Gqom")
+    owner_client.post(new_url(label), data)
+    release = Release.objects.get(upc=data["upc"])
+    assert release.genre == "Gqom"
+    factories.declare(release)
+    release.refresh_from_db()
+    assert release.current_declaration.statement["release"]["genre"] == "Gqom"
+
+
+def test_a_new_release_needs_a_genre_and_every_tracks_duration(owner_client, label):
+    data = form_data(2, genre="", **{"tracks-1-duration": ""})
+    response = owner_client.post(new_url(label), data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<ul class="errorlist" id="id_genre_error"><li>This field is required.</li>' in html
+    assert '<ul class="errorlist" id="id_tracks-1-duration_error"><li>This field is required.</li>' in html
+    assert 'id="id_tracks-0-duration_error"' not in html
+    assert not Release.objects.filter(upc=data["upc"]).exists()
 
 
 def test_identifier_errors_say_exactly_what_is_wrong_and_keep_the_input(owner_client, label):
@@ -180,6 +202,7 @@ def test_importing_an_ern_file_prefills_the_forms_and_the_declaration(owner_clie
     data = {
         "upc": "036000291452",
         "title": "Northern Signals",
+        "genre": "Indie Pop",
         "release_date": "2026-04-17",
         "artwork_ai": "partly",
         "artists-TOTAL_FORMS": "1",
@@ -194,7 +217,14 @@ def test_importing_an_ern_file_prefills_the_forms_and_the_declaration(owner_clie
     for i, (isrc, title) in enumerate(
         [("QZTST2600101", "Glass Sky"), ("QZTST2600102", "Paper Moons"), ("QZTST2600103", "Synthetic Dawn")]
     ):
-        data.update({f"tracks-{i}-isrc": isrc, f"tracks-{i}-title": title, f"tracks-{i}-position": str(i + 1)})
+        data.update(
+            {
+                f"tracks-{i}-isrc": isrc,
+                f"tracks-{i}-title": title,
+                f"tracks-{i}-position": str(i + 1),
+                f"tracks-{i}-duration": "3:00",
+            }
+        )
     response = owner_client.post(f"/label/{label.pk}/releases/new/?import=1", data)
     assert response.status_code == 302, response.content.decode()[:3000]
     declare = owner_client.get(response["Location"]).content.decode()
