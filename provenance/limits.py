@@ -12,6 +12,7 @@ TEXT_MAX = 1000  # any other text member of a statement (names, the label's name
 REASON_MAX = 2000  # declaration.reason
 TOOLS_MAX = 50  # tools per track
 TOOL_MAX = 200  # characters per tool name
+GENRE_MAX = 100  # release.genre (optional): a display genre such as "Afropop", not a description
 CONSENT_REFERENCE_MAX = 500  # voice_likeness.consent_reference
 ARTISTS_MAX = 200  # artists per release or track in a statement
 TRACKS_MAX = 1000  # tracks per statement

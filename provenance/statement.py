@@ -3,8 +3,8 @@
 A statement is plain JSON data (dicts, lists, str, int, bool, None). The
 registry builds it with :func:`build_statement`; anyone parses and checks a
 received one with :func:`parse_statement`. Members beyond the protocol's are
-documented in docs/protocol.md (``label.verified``, ``tracks[].duration``,
-``tracks[].artists``); unknown members are ignored so that later minor
+documented in docs/protocol.md (``label.verified``, ``release.genre``,
+``tracks[].duration``, ``tracks[].artists``); unknown members are ignored so that later minor
 revisions stay readable by this verifier.
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from provenance import identifiers, jcs, vocabulary
+from provenance import identifiers, jcs, limits, vocabulary
 from provenance.errors import IdentifierError, StatementError
 
 SCHEMA = "ai-disclosure/v1"
@@ -154,6 +154,8 @@ def validate_statement(statement: Any) -> dict[str, Any]:
             date.fromisoformat(release_date)
         except ValueError as exc:
             raise StatementError(f"is not a real date: {exc}", "release.release_date") from exc
+    if "genre" in release:
+        _text(release["genre"], "release.genre", nullable=True, max_len=limits.GENRE_MAX)
     release_level = _level(_member(release, "contains_ai", "release"), "release.contains_ai")
     artwork = _level(_member(release, "artwork", "release"), "release.artwork")
 
@@ -338,7 +340,8 @@ def build_statement(
 ) -> dict[str, Any]:
     """Assemble a statement, deriving every ``contains_ai``, and validate it.
 
-    ``release`` needs upc, title, release_date (date, str or None) and artwork;
+    ``release`` needs upc, title, release_date (date, str or None) and artwork, and may
+    carry genre (written only when given, so statements without one keep their bytes);
     each track needs isrc, title, position and parts, and may carry
     voice_likeness, tools, audio_sha256, duration and artists.
     """
@@ -366,7 +369,7 @@ def build_statement(
     release_date = release.get("release_date")
     if isinstance(release_date, date):
         release_date = release_date.isoformat()
-    statement = {
+    statement: dict[str, Any] = {
         "schema": SCHEMA,
         "registry": registry,
         "declaration": {
@@ -388,6 +391,8 @@ def build_statement(
         "artists": [_artist(a) for a in artists],
         "tracks": built_tracks,
     }
+    if release.get("genre"):
+        statement["release"]["genre"] = release["genre"]
     return validate_statement(statement)
 
 

@@ -36,7 +36,7 @@ def _parts(spec: str) -> dict[str, str]:
     return {part: letter[c] for part, c in zip(P, spec, strict=True)}
 
 
-# (label, title, date, artwork, [artists (name, persona, isni-body|None)], [(title, seconds, parts, tools, likeness)])
+# (label, title, genre, date, artwork, [artists (name, persona, isni-body|None)], [(title, seconds, parts, tools, likeness)])
 LABELS = [
     ("Aurora Fjord Records", "PADPIDA2007040502I", True),
     ("Neon Harbor Music", None, True),
@@ -46,6 +46,7 @@ RELEASES: list[dict[str, Any]] = [
     {
         "label": 0,
         "title": "Quiet Hours",
+        "genre": "Folk",
         "date": date(2025, 3, 14),
         "artwork": "none",
         "artists": [("Maren Holt", "human", "000000012146438")],
@@ -59,6 +60,7 @@ RELEASES: list[dict[str, Any]] = [
     {
         "label": 0,
         "title": "Glass Meridian",
+        "genre": "Electronic",
         "date": date(2025, 6, 2),
         "artwork": "partly",
         "artists": [("Maren Holt", "human", "000000012146438")],
@@ -71,6 +73,7 @@ RELEASES: list[dict[str, Any]] = [
     {
         "label": 1,
         "title": "Velvet Static",
+        "genre": "Synth-pop",
         "date": date(2025, 6, 20),
         "artwork": "all",
         "artists": [("The Cobalt Choir", "synthetic", None)],
@@ -85,6 +88,7 @@ RELEASES: list[dict[str, Any]] = [
     {
         "label": 1,
         "title": "Dirt Road Algorithm",
+        "genre": "Country",
         "date": date(2025, 10, 3),
         "artwork": "all",
         "artists": [("Copper Ridge", "synthetic", None)],
@@ -98,6 +102,7 @@ RELEASES: list[dict[str, Any]] = [
     {
         "label": 1,
         "title": "Second Voice",
+        "genre": "Pop",
         "date": date(2025, 11, 7),
         "artwork": "none",
         "artists": [("Lena Marsh", "ai_assisted", None)],
@@ -125,6 +130,7 @@ RELEASES: list[dict[str, Any]] = [
     {
         "label": 0,
         "title": "Northbound (Single)",
+        "genre": "Folk",
         "date": date(2025, 9, 1),
         "artwork": "none",
         "artists": [("Maren Holt", "human", "000000012146438")],
@@ -133,6 +139,7 @@ RELEASES: list[dict[str, Any]] = [
     {
         "label": 2,
         "title": "Basement Tapes Vol. 1",
+        "genre": "Rock",
         "date": date(2024, 11, 29),
         "artwork": "none",
         "artists": [("The Fenwicks", "human", None)],
@@ -146,6 +153,7 @@ RELEASES: list[dict[str, Any]] = [
     {
         "label": 2,
         "title": "Machine Lullabies",
+        "genre": "Ambient",
         "date": date(2025, 8, 8),
         "artwork": "partly",
         "artists": [("Hollow Pines", "ai_assisted", None)],
@@ -165,6 +173,7 @@ RELEASES: list[dict[str, Any]] = [
     {
         "label": 1,
         "title": "Synthetic Summer",
+        "genre": "Pop",
         "date": date(2025, 7, 11),
         "artwork": "all",
         "artists": [("The Cobalt Choir", "synthetic", None)],
@@ -177,6 +186,7 @@ RELEASES: list[dict[str, Any]] = [
     {
         "label": 0,
         "title": "Field Recordings",
+        "genre": "Ambient",
         "date": date(2025, 4, 22),
         "artwork": "none",
         "artists": [("Ola Strand", "human", None)],
@@ -189,6 +199,7 @@ RELEASES: list[dict[str, Any]] = [
     {
         "label": 2,
         "title": "Patchwork",
+        "genre": "Indie",
         "date": date(2025, 2, 2),
         "artwork": "partly",
         "artists": [("Dee Okafor", "human", None)],
@@ -202,6 +213,7 @@ RELEASES: list[dict[str, Any]] = [
     {
         "label": 1,
         "title": "Holo Hearts",
+        "genre": "K-pop",
         "date": date(2025, 12, 5),
         "artwork": "all",
         "artists": [("Kiko Nova", "synthetic", None)],
@@ -248,7 +260,7 @@ def load_demo() -> dict[str, int]:
             t["isrc"]: {"parts": _parts(s[2]), "tools": s[3], "voice_likeness": s[4] or {}}
             for t, s in zip(tracks, spec["tracks"], strict=True)
         }
-        declaration_create(release=release, ai=ai, via="demo")
+        declaration_create(release=release, ai=ai, via="demo", genre=spec["genre"])
         counts["releases"] += 1
         counts["tracks"] += len(tracks)
         counts["declarations"] += 1

@@ -222,12 +222,15 @@ class NextVersion:
     ``ai``: facts per ISRC; on an amendment, tracks not named keep their previous facts.
     ``catalog``: catalog details changed in the same transaction as the signature.
     ``expected_version``: the version the caller read (0: none yet); None skips the check.
+    ``genre``: the release's display genre; None keeps the previous version's (if any).
+    Interim: signed into the statement only, until the catalog holds a genre of its own.
     """
 
     ai: Mapping[str, TrackAI] = field(default_factory=dict)
     reason: str | None = None
     catalog: CatalogChange | None = None
     expected_version: int | None = None
+    genre: str | None = None
 
 
 FIRST, AMEND, EITHER = "first", "amend", "either"
@@ -247,7 +250,10 @@ def _next_statement(release: Release, change: NextVersion, *, kind: str) -> tupl
     _check_expected(current, change.expected_version)
     if change.catalog is not None:
         release_update(release=release, **asdict(change.catalog))
+    genre = _genre(change.genre)
     if current is None:
+        content = _catalog_statement_input(release, change.ai)
+        content["release"]["genre"] = genre
         st = _build(
             release,
             version=1,
@@ -255,9 +261,11 @@ def _next_statement(release: Release, change: NextVersion, *, kind: str) -> tupl
             supersedes=None,
             reason=None,
             uid=str(uuid.uuid4()),
-            content=_catalog_statement_input(release, change.ai),
+            content=content,
         )
     else:
+        content = _catalog_statement_input(release, _merged_ai(release, current, change.ai))
+        content["release"]["genre"] = genre or current.statement["release"].get("genre")
         st = _build(
             release,
             version=current.version + 1,
@@ -265,9 +273,20 @@ def _next_statement(release: Release, change: NextVersion, *, kind: str) -> tupl
             supersedes=current.leaf_hash_hex,
             reason=_reason(change.reason),
             uid=str(current.uid),
-            content=_catalog_statement_input(release, _merged_ai(release, current, change.ai)),
+            content=content,
         )
     return release, st
+
+
+def _genre(genre: str | None) -> str | None:
+    if genre is None or not genre.strip():
+        return None
+    refused = refusal(genre)
+    if refused is not None:
+        raise ValidationFailed(f"genre: {refused}", fields={"genre": [refused]})
+    if len(genre.strip()) > limits.GENRE_MAX:
+        raise ValidationFailed("the genre is too long", fields={"genre": [f"At most {limits.GENRE_MAX} characters."]})
+    return genre.strip()
 
 
 @transaction.atomic
@@ -296,10 +315,10 @@ def version_preview(*, release: Release, change: NextVersion, kind: str = EITHER
 
 
 def declaration_create(
-    *, release: Release, ai: Mapping[str, TrackAI], actor: Any = None, via: str = "web"
+    *, release: Release, ai: Mapping[str, TrackAI], actor: Any = None, via: str = "web", genre: str | None = None
 ) -> Declaration:
     """Version 1 of a release's declaration."""
-    return version_sign(release=release, change=NextVersion(ai=ai), actor=actor, via=via, kind=FIRST)
+    return version_sign(release=release, change=NextVersion(ai=ai, genre=genre), actor=actor, via=via, kind=FIRST)
 
 
 def _merged_ai(release: Release, current: Declaration, ai: Mapping[str, TrackAI] | None) -> dict[str, Any]:
