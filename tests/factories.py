@@ -50,11 +50,13 @@ def make_release(
     )
 
 
-def declare(release: Any, level: str = "none", actor: Any = None, via: str = "web", **overrides: Any) -> Any:
+def declare(
+    release: Any, level: str = "none", actor: Any = None, via: str = "web", genre: str | None = None, **overrides: Any
+) -> Any:
     from registry.declarations.services import declaration_create
 
     ai = {t.recording.isrc: track_ai(level, **overrides) for t in release.tracks.select_related("recording")}
-    return declaration_create(release=release, ai=ai, actor=actor, via=via)
+    return declaration_create(release=release, ai=ai, actor=actor, via=via, genre=genre)
 
 
 def stored_root(size: int) -> bytes:
