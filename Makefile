@@ -31,6 +31,9 @@ $(VAR)/token_pepper:
 migrate: install $(VAR)/secret_key $(VAR)/key_passphrase $(VAR)/token_pepper
 	$(PY) manage.py migrate --noinput
 
+# The demo registry's DDEX Party ID is made up (valid check character), like its labels' DPIDs;
+# a real deployment sets the one DDEX assigned it (docs/operations.md).
+run: export REGISTRY_DPID ?= PADPIDA2026120600T
 run: migrate
 	$(PY) manage.py ensure_keys
 	$(PY) manage.py load_demo --if-empty

@@ -16,6 +16,8 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from provenance.errors import IdentifierError
+from provenance.identifiers import normalize_dpid
 from registry.env import env, envbool, envint, envlist
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -204,6 +206,15 @@ if REGISTRY_TRUSTED_PROXIES < 0:
 # --- the registry -----------------------------------------------------------
 # Origin of the transparency log (docs/protocol.md §5): one line, no spaces.
 REGISTRY_LOG_ORIGIN = env("REGISTRY_LOG_ORIGIN", "registry.example.org/log")
+# The registry as a DDEX party: the sender of its ERN exports (registry/public/ern_export.py). DDEX
+# assigns DPIDs, so there is no default: unset, the ERN export answers 503 saying so.
+REGISTRY_NAME = env("REGISTRY_NAME", "AI Disclosure Registry")
+REGISTRY_DPID = env("REGISTRY_DPID") or None
+if REGISTRY_DPID is not None:
+    try:
+        REGISTRY_DPID = normalize_dpid(REGISTRY_DPID)
+    except IdentifierError as exc:
+        raise ImproperlyConfigured(f"REGISTRY_DPID: {exc}") from exc
 # Private signing keys live in files here, never in the database.
 REGISTRY_KEY_DIR = Path(env("REGISTRY_KEY_DIR") or VAR_DIR / "keys")
 REGISTRY_KEY_PASSPHRASE = env("REGISTRY_KEY_PASSPHRASE")

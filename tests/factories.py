@@ -46,7 +46,7 @@ def make_release(
         genre=kwargs.pop("genre", "Pop"),
         artists=kwargs.pop("artists", None) or [{"name": f"Artist of {title}", "persona": persona}],
         # A new release needs every track's duration (DDEX requires it); rows that leave it out get one.
-        tracks=[{"duration": 180, **t} for t in kwargs.pop("track_list", [])]
+        tracks=[{"duration": 180, **t} for t in kwargs.pop("track_list", None) or []]
         or [{"isrc": isrc(), "title": f"Track {i + 1}", "position": i + 1, "duration": 180 + i} for i in range(tracks)],
         **kwargs,
     )

@@ -6,6 +6,8 @@ import tempfile
 os.environ.setdefault("REGISTRY_TESTING", "1")
 os.environ.setdefault("REGISTRY_KEY_KDF_ROUNDS", "2")
 os.environ.setdefault("REGISTRY_VAR_DIR", tempfile.mkdtemp(prefix="registry-test-"))
+# A made-up DDEX Party ID (valid check character) for the registry as an ERN sender.
+os.environ.setdefault("REGISTRY_DPID", "PADPIDA20261201011")
 
 from registry.settings import *  # noqa: E402,F403
 

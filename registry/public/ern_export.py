@@ -1,46 +1,107 @@
-"""A release's declared AI facts as a DDEX ERN 4.3.2 ``NewReleaseMessage``.
+"""A release's signed AI facts as a DDEX ERN 4.3.2 ``NewReleaseMessage`` that validates against DDEX's XSD.
 
-Built from the signed statement (not the editable catalog), with
+Built from the signed statement (never the editable catalog) with
 ``xml.etree.ElementTree`` so every piece of label-supplied text is escaped,
 and serialized by ``registry.public.xml_output`` so no code point XML 1.0
-forbids is ever written (such a character becomes U+FFFD).
-DDEX's XSDs are under DDEX's licence and are not part of this repository;
-tests check the structure instead.
+forbids is ever written (such a character becomes U+FFFD). DDEX's XSDs are
+under DDEX's licence and are not part of this repository; the tests validate
+every export against them where they are installed (tests/ddex.py).
 
-Element names and order follow ERN 4.3 (MessageHeader, PartyList,
-ResourceList, ReleaseList; SoundRecording → ResourceReference, Type,
-SoundRecordingEdition/ResourceId/ISRC, DisplayTitleText, DisplayTitle,
-DisplayArtistName, DisplayArtist, Contributor, Duration …; Release →
-ReleaseReference, ReleaseType, ReleaseId/ICPN, DisplayTitleText …).
+Mapping decisions, checked against the ERN 4.3.2 XSD and AVS 9 (the version
+``allowed-value-sets.xsd`` names):
 
-UNCERTAIN (no licensed 4.3.2 XSD at hand when this was written): the AI
-elements added in 4.3.2 — ``ContainsAI`` (None/Partly/All) on resources and
-releases, a ``SpecialContributor`` composite whose ``Role`` is
-``GenerativeAI`` (the tool as its party) with ``AiContribution`` children
-whose ``Role`` wraps a ``Value`` element — and their position in each
-composite; the persona flag ``SpecialDisplayArtist`` = ``GenerativeAI``
-on a DisplayArtist that is an AI persona; the AvsVersionId; and whether
-the root keeps a ``MessageSchemaVersionId`` attribute in ERN 4 (kept for
-recipients that dispatch on it). Check against the 4.3.2 XSD before
-sending this to a DSP as a delivery; as an export of declared facts it
-round-trips through ``registry.labels.ern.parse_ern``.
+- Root: ``AvsVersionId="9"``; ``LanguageAndScriptCode="und"`` (RFC 5646
+  "undetermined": titles and names are the label's, in languages we are not
+  told); no ``MessageSchemaVersionId`` (not an ERN 4 attribute) and no
+  ``ReleaseProfileVersionId`` (we do not claim a profile's obligations).
+- Header: ``MessageThreadId`` = declaration id; ``MessageId`` =
+  ``<upc>-v<version>`` (``-<recipient DPID>`` appended when one is named, so an
+  id is never reused for a different message); ``MessageSender`` = the registry
+  (``REGISTRY_DPID``, ``REGISTRY_NAME``): it issues this message, the label does
+  not; ``MessageRecipient`` = the requester's DPID when given, else the
+  registry itself; ``MessageCreatedDateTime`` = the signing time (the content
+  is that of the signed version, and the export stays cacheable);
+  ``MessageControlType`` TestMessage for demo labels, else LiveMessage.
+- Parties: a ``Party`` (``PartyName`` then ``PartyId/ISNI``) per named artist,
+  and the label (``PartyName`` then ``PartyId/DPID`` when it has one), which the
+  Release references as ``ReleaseLabelReference``.
+- AI persona (``persona == "synthetic"``): its ``DisplayArtist`` is
+  ``SpecialDisplayArtist`` = GenerativeAI, the XSD's alternative to an
+  ``ArtistPartyReference`` + role; its name stays in ``DisplayArtistName``. A
+  human artist (``human`` or ``ai_assisted``) is ``ArtistPartyReference`` +
+  ``DisplayArtistRole`` MainArtist. Track-level artists replace the release's
+  on that track's SoundRecording, as MainArtists (the statement has no role).
+- Parts: each part that is not none is a ``Contributor`` with
+  ``SpecialContributor`` GenerativeAI, ``Role/Value`` its ContributorRole
+  (``vocabulary.DDEX_ROLE_FOR_PART``) and ``AiContribution`` Partly/All. No
+  other Contributor is written, so DDEX's rules hold by construction: with
+  ``ContainsAI`` All only GenerativeAI contributors; with None, none at all.
+- ``ContainsAI`` on each SoundRecording (the track's level) and on the Release
+  (the release's level, which includes the artwork's).
+- SoundRecording: ``Type`` MusicalWorkSoundRecording, ISRC, title,
+  ``Duration`` (ISO 8601, mandatory), ``ParentalWarningType`` Unknown (we are
+  not told). Release: ``ReleaseType`` Single for one or two tracks (DDEX:
+  "typically containing one or two Tracks"), Album otherwise, derived because
+  DDEX requires one and the label is not asked; ICPN = UPC; ``DisplayGenre``;
+  ``ReleaseDate`` when known; the tracks in ``ResourceGroup`` by position.
+
+Lossy (kept only in the signed statement, which the export's recipient can
+fetch as the bundle): tool names (a GenerativeAI special contributor has no
+party or name); voice likeness and its consent reference (no DDEX element);
+the artwork's own level (an ``Image`` resource needs a ResourceId and a file
+we do not have, so none is written; the artwork still counts in the
+Release's ContainsAI); the difference between ``human`` and ``ai_assisted``
+artists; a persona's ISNI; the audio's SHA-256; the statement's signature.
+
+Facts ERN requires that a statement may lack (the genre, a track's duration)
+are never made up: :func:`missing_facts` names them and the view answers 409.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
-
-from django.conf import settings
 
 from provenance import vocabulary
 from registry.public import xml_output
 
 NS = vocabulary.DDEX_ERN_NAMESPACE
-SCHEMA_VERSION = "ern/432"
-AVS_VERSION = "11"  # UNCERTAIN: the AVS edition paired with ERN 4.3.2
-PARENTAL_WARNING = "NoAdviceAvailable"  # the registry is not told; DDEX's value for "unknown"
+AVS_VERSION = "9"  # the AvsVersionId allowed-value-sets.xsd (ERN 4.3.2's) documents
+LANGUAGE = "und"  # RFC 5646 "undetermined": the label's titles may be in any language
+PARENTAL_WARNING = "Unknown"  # the registry is not told; AVS 9 deprecates NoAdviceAvailable for this
+SINGLE_MAX_TRACKS = 2
+
+
+@dataclass(frozen=True)
+class MessageParty:
+    """A message's sender or recipient: a DDEX Party ID (compact form) and, optionally, a name."""
+
+    dpid: str
+    name: str | None = None
+
+
+class MissingFacts(Exception):
+    """The signed statement lacks facts every ERN message must carry; ``missing`` names each."""
+
+    def __init__(self, missing: Sequence[str]) -> None:
+        self.missing = list(missing)
+        super().__init__("; ".join(self.missing))
+
+
+def missing_facts(statement: Mapping[str, Any]) -> list[str]:
+    """What ERN 4.3.2 requires that ``statement`` does not say, in words a label can act on."""
+    missing = []
+    if not statement["release"].get("genre"):
+        missing.append("the release's genre (DDEX requires a DisplayGenre)")
+    for t in statement["tracks"]:
+        if t.get("duration") is None:
+            missing.append(
+                f"the duration of track {t['position']} \u201c{t['title']}\u201d (ISRC {t['isrc']}); "
+                "DDEX requires a Duration for every sound recording"
+            )
+    return missing
 
 
 def iso_duration(seconds: int | None) -> str | None:
@@ -57,6 +118,12 @@ def iso_duration(seconds: int | None) -> str | None:
     return out + f"{secs}S"
 
 
+def message_id(statement: Mapping[str, Any], recipient: MessageParty | None) -> str:
+    """Deterministic per signed version and recipient, so re-exports are recognisable and ids never reused."""
+    base = f"{statement['release']['upc']}-v{statement['declaration']['version']}"
+    return f"{base}-{recipient.dpid}" if recipient is not None else base
+
+
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
     el = ET.SubElement(parent, tag, attrs)
     if text is not None:
@@ -69,152 +136,123 @@ def _title(parent: ET.Element, title: str) -> None:
     _sub(_sub(parent, "DisplayTitle"), "TitleText", title)
 
 
-def _display_artists(parent: ET.Element, artists: list[Mapping[str, Any]], refs: Mapping[str, str]) -> None:
+def _messaging_party(parent: ET.Element, tag: str, party: MessageParty) -> None:
+    el = _sub(parent, tag)
+    _sub(el, "PartyId", party.dpid)
+    if party.name:
+        _sub(_sub(el, "PartyName"), "FullName", party.name)
+
+
+def _artist_key(artist: Mapping[str, Any]) -> tuple[str, str | None]:
+    return (artist["name"], artist.get("isni"))
+
+
+def _display_artists(
+    parent: ET.Element, artists: Sequence[Mapping[str, Any]], refs: Mapping[tuple[str, str | None], str]
+) -> None:
     _sub(parent, "DisplayArtistName", ", ".join(a["name"] for a in artists))
     for seq, a in enumerate(artists, start=1):
         el = _sub(parent, "DisplayArtist", SequenceNumber=str(seq))
-        _sub(el, "ArtistPartyReference", refs[a["name"]])
-        _sub(el, "DisplayArtistRole", "MainArtist")
         if a["persona"] == vocabulary.SYNTHETIC:
-            # UNCERTAIN element (see the module docstring): flags an AI persona.
             _sub(el, "SpecialDisplayArtist", vocabulary.DDEX_GENERATIVE_AI)
+        else:
+            _sub(el, "ArtistPartyReference", refs[_artist_key(a)])
+            _sub(el, "DisplayArtistRole", "MainArtist")
 
 
-def _ai_contributors(
-    parent: ET.Element, parts: Mapping[str, str], tools: list[str], tool_refs: Mapping[str, str]
-) -> None:
-    """One ``SpecialContributor`` (Role GenerativeAI) per declared tool; the first carries the AiContributions.
+def _ai_contributors(parent: ET.Element, parts: Mapping[str, str]) -> None:
+    for seq, c in enumerate(vocabulary.ddex_ai_contributions(parts), start=1):
+        el = _sub(parent, "Contributor", SequenceNumber=str(seq))
+        _sub(el, "SpecialContributor", vocabulary.DDEX_GENERATIVE_AI)
+        _sub(_sub(el, "Role"), "Value", c["role"])
+        _sub(el, "AiContribution", c["contains_ai"])
 
-    The tool is the contributor party (its name is the tool's name), so the
-    label-forms importer reads tools back. With no tool named, one
-    contributor without a party still carries the parts.
+
+def _party_list(root: ET.Element, statement: Mapping[str, Any]) -> dict[tuple[str, str | None], str]:
+    """The named artists (release and track level; not AI personas) and the label; their references."""
+    party_list = _sub(root, "PartyList")
+    refs: dict[tuple[str, str | None], str] = {}
+    everyone = [*statement["artists"], *(a for t in statement["tracks"] for a in t.get("artists") or [])]
+    for a in everyone:
+        key = _artist_key(a)
+        if a["persona"] == vocabulary.SYNTHETIC or key in refs:
+            continue
+        refs[key] = f"P{len(refs) + 1}"
+        party = _sub(party_list, "Party")
+        _sub(party, "PartyReference", refs[key])
+        _sub(_sub(party, "PartyName"), "FullName", a["name"])
+        if a.get("isni"):
+            _sub(_sub(party, "PartyId"), "ISNI", a["isni"])
+    label = statement["label"]
+    party = _sub(party_list, "Party")
+    _sub(party, "PartyReference", "PLabel")
+    _sub(_sub(party, "PartyName"), "FullName", label["name"])
+    if label.get("dpid"):
+        _sub(_sub(party, "PartyId"), "DPID", label["dpid"])
+    return refs
+
+
+def build_ern(
+    statement: Mapping[str, Any], *, sender: MessageParty, recipient: MessageParty | None = None, is_demo: bool = False
+) -> ET.Element:
+    """The message for ``statement``; raises :class:`MissingFacts` rather than make up what ERN requires.
+
+    ``recipient`` None addresses the message to the sender (the registry) itself.
     """
-    contributions = vocabulary.ddex_ai_contributions(parts)
-    if not contributions:
-        return
-    for seq, tool in enumerate(tools or [None], start=1):
-        el = _sub(parent, "SpecialContributor", SequenceNumber=str(seq))
-        if tool is not None:
-            _sub(el, "ContributorPartyReference", tool_refs[tool])
-        _sub(_sub(el, "Role"), "Value", vocabulary.DDEX_GENERATIVE_AI)
-        if seq == 1:
-            for c in contributions:
-                ai = _sub(el, "AiContribution")
-                _sub(_sub(ai, "Role"), "Value", c["role"])
-                _sub(ai, "ContainsAI", c["contains_ai"])
-
-
-def build_ern(statement: Mapping[str, Any], *, is_demo: bool = False) -> ET.Element:
-    rel, decl, label = statement["release"], statement["declaration"], statement["label"]
+    missing = missing_facts(statement)
+    if missing:
+        raise MissingFacts(missing)
+    rel, decl = statement["release"], statement["declaration"]
     ET.register_namespace("ern", NS)
-    root = ET.Element(
-        f"{{{NS}}}NewReleaseMessage",
-        {
-            "MessageSchemaVersionId": SCHEMA_VERSION,
-            "AvsVersionId": AVS_VERSION,
-            "LanguageAndScriptCode": "en",
-            "ReleaseProfileVersionId": "Audio",
-        },
-    )
+    root = ET.Element(f"{{{NS}}}NewReleaseMessage", {"AvsVersionId": AVS_VERSION, "LanguageAndScriptCode": LANGUAGE})
 
     header = _sub(root, "MessageHeader")
     _sub(header, "MessageThreadId", str(decl["id"]))
-    # Deterministic per signed version, so the export is cacheable and re-exports are recognisable.
-    _sub(header, "MessageId", f"{rel['upc']}-v{decl['version']}")
-    sender = _sub(header, "MessageSender")
-    if label.get("dpid"):
-        _sub(sender, "PartyId", label["dpid"])
-    _sub(_sub(sender, "PartyName"), "FullName", label["name"])
+    _sub(header, "MessageId", message_id(statement, recipient))
+    _messaging_party(header, "MessageSender", sender)
+    _messaging_party(header, "MessageRecipient", recipient or sender)
     _sub(header, "MessageCreatedDateTime", decl["declared_at"])
     _sub(header, "MessageControlType", "TestMessage" if is_demo else "LiveMessage")
 
-    # --- parties: the artists (release and track level) and the label ---------------
-    party_list = _sub(root, "PartyList")
-    refs: dict[str, str] = {}
-    all_artists = list(statement["artists"])
-    for t in statement["tracks"]:
-        all_artists.extend(t.get("artists") or [])
-    for a in all_artists:
-        if a["name"] in refs:
-            continue
-        ref = f"P{len(refs) + 1}"
-        refs[a["name"]] = ref
-        party = _sub(party_list, "Party")
-        _sub(party, "PartyReference", ref)
-        if a.get("isni"):
-            _sub(_sub(party, "PartyId"), "ISNI", a["isni"])
-        _sub(_sub(party, "PartyName"), "FullName", a["name"])
-    tool_refs: dict[str, str] = {}
-    for t in statement["tracks"]:
-        for tool in t.get("tools") or []:
-            if tool in tool_refs:
-                continue
-            ref = f"PTool{len(tool_refs) + 1}"
-            tool_refs[tool] = ref
-            party = _sub(party_list, "Party")
-            _sub(party, "PartyReference", ref)
-            _sub(_sub(party, "PartyName"), "FullName", tool)
-    label_party = _sub(party_list, "Party")
-    _sub(label_party, "PartyReference", "PLabel")
-    if label.get("dpid"):
-        _sub(_sub(label_party, "PartyId"), "DPID", label["dpid"])
-    _sub(_sub(label_party, "PartyName"), "FullName", label["name"])
+    refs = _party_list(root, statement)
 
-    # --- resources: one SoundRecording per track, then the artwork ----------------------
     resources = _sub(root, "ResourceList")
-    track_refs = []
     for n, t in enumerate(statement["tracks"], start=1):
-        ref = f"A{n}"
-        track_refs.append(ref)
         sr = _sub(resources, "SoundRecording")
-        _sub(sr, "ResourceReference", ref)
+        _sub(sr, "ResourceReference", f"A{n}")
         _sub(sr, "Type", "MusicalWorkSoundRecording")
-        edition = _sub(sr, "SoundRecordingEdition")
-        _sub(_sub(edition, "ResourceId"), "ISRC", t["isrc"])
+        _sub(_sub(_sub(sr, "SoundRecordingEdition"), "ResourceId"), "ISRC", t["isrc"])
         _title(sr, t["title"])
         _display_artists(sr, t.get("artists") or statement["artists"], refs)
-        _ai_contributors(sr, t["parts"], t.get("tools") or [], tool_refs)
-        duration = iso_duration(t.get("duration"))
-        if duration:
-            _sub(sr, "Duration", duration)
+        _ai_contributors(sr, t["parts"])
+        _sub(sr, "Duration", iso_duration(t["duration"]))
         _sub(sr, "ParentalWarningType", PARENTAL_WARNING)
         _sub(sr, "ContainsAI", vocabulary.ddex_contains_ai(t["contains_ai"]))
-    image_ref = f"A{len(track_refs) + 1}"
-    image = _sub(resources, "Image")
-    _sub(image, "ResourceReference", image_ref)
-    _sub(image, "Type", "FrontCoverImage")
-    _sub(
-        _sub(image, "ResourceId"),
-        "ProprietaryId",
-        f"{rel['upc']}-artwork",
-        Namespace=label.get("dpid") or settings.REGISTRY_LOG_ORIGIN,
-    )
-    _sub(image, "ParentalWarningType", PARENTAL_WARNING)
-    _sub(image, "ContainsAI", vocabulary.ddex_contains_ai(rel["artwork"]))
 
-    # --- the release -------------------------------------------------------------------
-    release_list = _sub(root, "ReleaseList")
-    release = _sub(release_list, "Release")
+    release = _sub(_sub(root, "ReleaseList"), "Release")
     _sub(release, "ReleaseReference", "R0")
-    _sub(release, "ReleaseType", "Single" if len(track_refs) == 1 else "Album")
+    _sub(release, "ReleaseType", "Single" if len(statement["tracks"]) <= SINGLE_MAX_TRACKS else "Album")
     _sub(_sub(release, "ReleaseId"), "ICPN", rel["upc"])
     _title(release, rel["title"])
     _display_artists(release, statement["artists"], refs)
     _sub(release, "ReleaseLabelReference", "PLabel")
-    _sub(release, "ParentalWarningType", PARENTAL_WARNING)
-    group = _sub(release, "ResourceGroup")
-    for seq, ref in enumerate(track_refs, start=1):
-        item = _sub(group, "ResourceGroupContentItem")
-        _sub(item, "SequenceNumber", str(seq))
-        _sub(item, "ReleaseResourceReference", ref)
-    _sub(group, "LinkedReleaseResourceReference", image_ref, LinkDescription="FrontCoverImage")
+    _sub(_sub(release, "DisplayGenre"), "GenreText", rel["genre"])
     if rel.get("release_date"):
         _sub(release, "ReleaseDate", rel["release_date"])
+    _sub(release, "ParentalWarningType", PARENTAL_WARNING)
+    group = _sub(release, "ResourceGroup")
+    for n, t in enumerate(statement["tracks"], start=1):
+        item = _sub(group, "ResourceGroupContentItem")
+        _sub(item, "SequenceNumber", str(t["position"]))
+        _sub(item, "ReleaseResourceReference", f"A{n}")
     _sub(release, "ContainsAI", vocabulary.ddex_contains_ai(rel["contains_ai"]))
     return root
 
 
-def export_ern(statement: Mapping[str, Any], *, is_demo: bool = False) -> bytes:
-    root = build_ern(statement, is_demo=is_demo)
+def export_ern(
+    statement: Mapping[str, Any], *, sender: MessageParty, recipient: MessageParty | None = None, is_demo: bool = False
+) -> bytes:
+    """The message as UTF-8 bytes with an XML declaration; raises :class:`MissingFacts` (see :func:`build_ern`)."""
+    root = build_ern(statement, sender=sender, recipient=recipient, is_demo=is_demo)
     ET.indent(root)
     return xml_output.tostring(root, xml_declaration=True)

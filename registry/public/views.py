@@ -7,6 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
@@ -20,7 +21,7 @@ from registry.declarations.statements import diff_statements
 from registry.etags import etag_of
 from registry.public import badges, presenters
 from registry.public import selectors as public_selectors
-from registry.public.ern_export import export_ern
+from registry.public.ern_export import MessageParty, MissingFacts, export_ern
 from registry.transparency import keys as tkeys
 from registry.transparency.log import latest_checkpoint
 
@@ -222,19 +223,51 @@ def release_bundle(request: HttpRequest, upc: str) -> HttpResponse:
 @require_safe
 @cached(PAGE_MAX_AGE)
 def release_ern(request: HttpRequest, upc: str) -> HttpResponse:
+    """The release's signed facts as ERN 4.3.2, addressed to ``?recipient=<DPID>`` or else to the registry itself.
+
+    400: a malformed UPC or recipient; 404/410: nothing current to export; 409: the signed
+    declaration lacks a fact ERN requires (named, in plain text); 503: no REGISTRY_DPID.
+    """
     canonical = _normalize(request, "UPC/EAN", upc)
     if isinstance(canonical, HttpResponse):
         return canonical
+    recipient = None
+    if "recipient" in request.GET:
+        try:
+            recipient = MessageParty(identifiers.normalize_dpid(request.GET["recipient"]))
+        except IdentifierError as exc:
+            return _plain(f"Not a DDEX Party ID (recipient): {exc}\n", status=400)
     decl = decl_selectors.release_by_upc(canonical)
     if decl is None:
         return not_declared(request, kind="UPC/EAN", identifier=canonical)
     if decl.status == decl.WITHDRAWN:
         # A withdrawn declaration has no current facts to deliver to a platform.
         return render(request, "public/withdrawn_export.html", {"decl": decl}, status=410)
-    body = export_ern(decl.statement, is_demo=decl.release.label.is_demo)
+    if not settings.REGISTRY_DPID:
+        return _plain(
+            "This registry has no DDEX Party ID configured (REGISTRY_DPID), and every ERN message "
+            "names its sender by one. Fetch the signed bundle instead: "
+            f"/releases/{canonical}/bundle.json\n",
+            status=503,
+        )
+    sender = MessageParty(settings.REGISTRY_DPID, settings.REGISTRY_NAME)
+    try:
+        body = export_ern(decl.statement, sender=sender, recipient=recipient, is_demo=decl.release.label.is_demo)
+    except MissingFacts as exc:
+        # Never made up: the label declares the missing facts in a new version, and the export follows.
+        lines = "".join(f"- {m}\n" for m in exc.missing)
+        return _plain(
+            f"Release {canonical} (declaration version {decl.version}) cannot be written as DDEX ERN 4.3.2: "
+            f"its signed declaration does not state\n{lines}",
+            status=409,
+        )
     response = HttpResponse(body, content_type="application/xml; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="{canonical}-v{decl.version}.ern.xml"'
     return response
+
+
+def _plain(text: str, *, status: int) -> HttpResponse:
+    return HttpResponse(text, status=status, content_type="text/plain; charset=utf-8")
 
 
 def _badge_response(request: HttpRequest, state: str, subject: str | None) -> HttpResponse:
