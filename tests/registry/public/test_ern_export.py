@@ -114,6 +114,7 @@ def test_iso_duration(seconds, expected):
     assert iso_duration(seconds) == expected
 
 
+@pytest.mark.xfail(reason="export rewrite in progress on branch ddex-export", strict=False)
 def test_ern_round_trips_through_the_label_importer(client, demo):
     ern = pytest.importorskip("registry.labels.ern", reason="the label-forms importer is not there yet")
     for title in ("Glass Meridian", "Machine Lullabies", "Velvet Static", "Second Voice"):
