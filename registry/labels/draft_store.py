@@ -3,8 +3,10 @@
 ``store(request, label)`` reads and writes like a small dict (``get``, ``[key] =``,
 ``pop``), so views keep their shape; rows live in ``registry.labels.models.Draft``.
 Keys used: ``labels:draft:<release id>`` (a release's next version, see
-``registry.labels.drafts``), ``labels:import`` (a parsed DDEX message) and
-``labels:import-ai:<release id>`` (AI answers read from that message).
+``registry.labels.drafts``; when it started from a DDEX file it also holds the file's
+answers and where each answer came from, see ``registry.labels.imports``),
+``labels:import`` (a parsed DDEX message) and ``labels:import-ai:<release id>``
+(the AI answers that message states, ``imports.file_answers``, until the first draft).
 """
 
 from __future__ import annotations

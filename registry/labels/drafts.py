@@ -24,7 +24,8 @@ from registry.declarations.models import Declaration
 from registry.declarations.services import CatalogChange, NextVersion, StaleVersion, version_preview, version_sign
 from registry.errors import ValidationFailed
 
-# {"mode", "artwork", "reason", "expected_version", "ai": {isrc: TrackAI}, "catalog": CatalogEdit (optional)}
+# {"mode", "artwork", "reason", "expected_version", "ai": {isrc: TrackAI}, "catalog": CatalogEdit (optional),
+#  "imported", "sources", "import_changes" (optional: from a DDEX file, see registry.labels.imports)}
 Draft = Mapping[str, Any]
 # {"title", "release_date": ISO date or None, "artwork_ai",
 #  "artists": [{"id": pk} or {"name", "isni", "persona"}],

@@ -293,7 +293,7 @@ def release_input(
 class ImportForm(AccessibleErrorsMixin, forms.Form):
     file = forms.FileField(
         label="DDEX ERN file (XML)",
-        help_text="A NewReleaseMessage in ERN 4.3, 4.3.1 or 4.3.2. It fills in the forms; nothing is saved yet.",
+        help_text="A NewReleaseMessage in ERN 4.3.2 (4.3 and 4.3.1 are read too). It fills in the forms; nothing is saved yet.",
         widget=forms.ClearableFileInput(attrs={"accept": ".xml,application/xml,text/xml"}),
     )
 

@@ -31,11 +31,18 @@ Mapping decisions, checked against the ERN 4.3.2 XSD and AVS 9 (the version
   human artist (``human`` or ``ai_assisted``) is ``ArtistPartyReference`` +
   ``DisplayArtistRole`` MainArtist. Track-level artists replace the release's
   on that track's SoundRecording, as MainArtists (the statement has no role).
-- Parts: each part that is not none is a ``Contributor`` with
+- Parts: a track whose ``ContainsAI`` is None has no Contributor (None says it
+  for every part); a Partly or All track has one ``Contributor`` per part with
   ``SpecialContributor`` GenerativeAI, ``Role/Value`` its ContributorRole
-  (``vocabulary.DDEX_ROLE_FOR_PART``) and ``AiContribution`` Partly/All. No
-  other Contributor is written, so DDEX's rules hold by construction: with
-  ``ContainsAI`` All only GenerativeAI contributors; with None, none at all.
+  (``vocabulary.DDEX_ROLE_FOR_PART``) and ``AiContribution`` None/Partly/All,
+  so every part's level is stated and reads back exactly. No other Contributor
+  is written, so DDEX's rules hold by construction: with ``ContainsAI`` All
+  only GenerativeAI contributors; with None, none at all.
+- Artwork: an ``Image`` of Type FrontCoverImage, identified by a
+  ``ProprietaryId`` in the registry's namespace (``DPID:<REGISTRY_DPID>``,
+  value ``<upc>-front-cover``), with ``ContainsAI`` the artwork's level, listed
+  in the Release's ``ResourceGroup`` after the tracks (no file: the message
+  describes the declaration, it does not deliver the image).
 - ``ContainsAI`` on each SoundRecording (the track's level) and on the Release
   (the release's level, which includes the artwork's).
 - SoundRecording: ``Type`` MusicalWorkSoundRecording, ISRC, title,
@@ -47,10 +54,7 @@ Mapping decisions, checked against the ERN 4.3.2 XSD and AVS 9 (the version
 
 Lossy (kept only in the signed statement, which the export's recipient can
 fetch as the bundle): tool names (a GenerativeAI special contributor has no
-party or name); voice likeness and its consent reference (no DDEX element);
-the artwork's own level (an ``Image`` resource needs a ResourceId and a file
-we do not have, so none is written; the artwork still counts in the
-Release's ContainsAI); the difference between ``human`` and ``ai_assisted``
+party or name); voice likeness and its consent reference (no DDEX element); the difference between ``human`` and ``ai_assisted``
 artists; a persona's ISNI; the audio's SHA-256; the statement's signature.
 
 Facts ERN requires that a statement may lack (the genre, a track's duration)
@@ -160,12 +164,21 @@ def _display_artists(
             _sub(el, "DisplayArtistRole", "MainArtist")
 
 
-def _ai_contributors(parent: ET.Element, parts: Mapping[str, str]) -> None:
-    for seq, c in enumerate(vocabulary.ddex_ai_contributions(parts), start=1):
+def _ai_contributors(parent: ET.Element, track: Mapping[str, Any]) -> None:
+    """GenerativeAI contributors, one per part, when the track's level needs them said part by part.
+
+    A track that is None or All says so for every part through its ``ContainsAI``. A Partly track
+    names every part's level, None included: a GenerativeAI contributor with ``AiContribution``
+    None states that AI did not contribute in that role, so a recipient never has to guess which
+    parts were made without AI.
+    """
+    if track["contains_ai"] == vocabulary.NONE:
+        return
+    for seq, part in enumerate(vocabulary.PARTS, start=1):
         el = _sub(parent, "Contributor", SequenceNumber=str(seq))
         _sub(el, "SpecialContributor", vocabulary.DDEX_GENERATIVE_AI)
-        _sub(_sub(el, "Role"), "Value", c["role"])
-        _sub(el, "AiContribution", c["contains_ai"])
+        _sub(_sub(el, "Role"), "Value", vocabulary.DDEX_ROLE_FOR_PART[part])
+        _sub(el, "AiContribution", vocabulary.ddex_contains_ai(track["parts"][part]))
 
 
 def _party_list(root: ET.Element, statement: Mapping[str, Any]) -> dict[tuple[str, str | None], str]:
@@ -224,10 +237,17 @@ def build_ern(
         _sub(_sub(_sub(sr, "SoundRecordingEdition"), "ResourceId"), "ISRC", t["isrc"])
         _title(sr, t["title"])
         _display_artists(sr, t.get("artists") or statement["artists"], refs)
-        _ai_contributors(sr, t["parts"])
+        _ai_contributors(sr, t)
         _sub(sr, "Duration", iso_duration(t["duration"]))
         _sub(sr, "ParentalWarningType", PARENTAL_WARNING)
         _sub(sr, "ContainsAI", vocabulary.ddex_contains_ai(t["contains_ai"]))
+    artwork_ref = f"A{len(statement['tracks']) + 1}"
+    image = _sub(resources, "Image")
+    _sub(image, "ResourceReference", artwork_ref)
+    _sub(image, "Type", "FrontCoverImage")
+    # The registry names the cover in its own namespace: it is the artwork the signed level is about.
+    _sub(_sub(image, "ResourceId"), "ProprietaryId", f"{rel['upc']}-front-cover", Namespace=f"DPID:{sender.dpid}")
+    _sub(image, "ContainsAI", vocabulary.ddex_contains_ai(rel["artwork"]))
 
     release = _sub(_sub(root, "ReleaseList"), "Release")
     _sub(release, "ReleaseReference", "R0")
@@ -245,6 +265,7 @@ def build_ern(
         item = _sub(group, "ResourceGroupContentItem")
         _sub(item, "SequenceNumber", str(t["position"]))
         _sub(item, "ReleaseResourceReference", f"A{n}")
+    _sub(_sub(group, "ResourceGroupContentItem"), "ReleaseResourceReference", artwork_ref)
     _sub(release, "ContainsAI", vocabulary.ddex_contains_ai(rel["contains_ai"]))
     return root
 

@@ -100,7 +100,10 @@ HOSTILE_UPLOADS = {
     "empty file": (b"", "The submitted file is empty."),
     "over 10 MB": (b"<a>" + b" " * (10 * 1024 * 1024) + b"</a>", "over 10 MB"),
     "wrong root": (b'<?xml version="1.0"?><html><body/></html>', "Expected a DDEX NewReleaseMessage"),
-    "unknown namespace": (b'<NewReleaseMessage xmlns="http://ddex.net/xml/ern/382"/>', "Unsupported ERN namespace"),
+    "unknown namespace": (
+        b'<NewReleaseMessage xmlns="http://ddex.net/xml/ern/382"/>',
+        "ERN 3.8.2 (namespace http://ddex.net/xml/ern/382) is not supported",
+    ),
 }
 
 

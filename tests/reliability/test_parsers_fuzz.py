@@ -39,7 +39,16 @@ from registry.labels.ern import parse_ern
 from tests.provenance import factory
 
 ERN_DIR = Path(__file__).resolve().parents[1] / "data" / "ern"
-VALID_ERN = [(ERN_DIR / name).read_bytes() for name in ("single-43.xml", "mixed-ai-432.xml")]
+VALID_ERN = [
+    (ERN_DIR / name).read_bytes()
+    for name in (
+        "single-43.xml",
+        "mixed-ai-432.xml",
+        "contributors-432.xml",
+        "multi-disc-gtin14-432.xml",
+        "utf16-432.xml",
+    )
+]
 EXAMPLES = {
     "identifiers": 1000,  # per normalizer, 5 normalizers
     "statement_bytes": 1000,

@@ -16,9 +16,9 @@ from registry.declarations.models import Declaration
 from registry.declarations.services import declaration_withdraw, previous_ai
 from registry.declarations.statements import diff_statements
 from registry.errors import DomainError
-from registry.labels import drafts
+from registry.labels import drafts, imports
 from registry.labels.draft_store import store
-from registry.labels.forms import DeclareForm, ReasonForm, apply_shortcut, declare_initial
+from registry.labels.forms import DeclareForm, ReasonForm, apply_shortcut, declare_initial, field_name
 from registry.labels.views.access import label_view, release_of
 
 SHORTCUT_MESSAGES = {
@@ -58,6 +58,8 @@ def declare(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
     catalog = draft.get("catalog") if draft else None
     # With a pending catalog edit, the matrix lists the tracks the release will have once signed.
     tracks = drafts.pending_tracks(catalog) if catalog else _tracks(release)
+    # What a DDEX file stated: carried in the draft once there is one, else kept under the import key.
+    imported = (draft or {}).get("imported") or store(request, release.label_id).get(f"labels:import-ai:{release.pk}")
     notice = None
     if request.method == "POST" and request.POST.get("shortcut") in SHORTCUT_MESSAGES:
         shortcut = request.POST["shortcut"]
@@ -69,10 +71,16 @@ def declare(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
             new = form.to_draft(expected_version=drafts.version_of(release))
             if catalog:
                 new["catalog"] = catalog
+            if imported:
+                new["imported"] = imported
+                new["import_changes"] = (draft or {}).get("import_changes") or []
+            previous = (
+                {"artwork": current.statement["release"]["artwork"], "ai": previous_ai(current)} if current else None
+            )
+            new["sources"] = imports.answer_sources(new, imported, previous)
             store(request, release.label_id)[drafts.session_key(release)] = new
             return redirect("labels:review", label_id=label.pk, upc=release.upc)
     else:
-        imported = store(request, release.label_id).get(f"labels:import-ai:{release.pk}")
         if draft and "ai" in draft:
             initial = declare_initial(tracks, draft["ai"], draft["artwork"], draft.get("reason") or "")
         elif current is not None:
@@ -80,10 +88,18 @@ def declare(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
             artwork = catalog["artwork_ai"] if catalog else release.artwork_ai
             initial = declare_initial(tracks, previous_ai(current), artwork)
         elif imported:
+            # A part the file does not state stays unanswered; an unstated artwork is what the label chose on
+            # the release form.
             initial = declare_initial(tracks, imported["ai"], imported.get("artwork") or release.artwork_ai)
         else:
             initial = {"artwork": release.artwork_ai}
         form = DeclareForm(initial=initial, tracks=tracks, amend=amend)
+    rows = form.rows()
+    unstated = imports.not_stated(imported)
+    for row in rows:
+        parts = unstated.get(row["track"].recording.isrc, [])
+        row["not_stated"] = [field_name(row["index"], p) for p in parts]
+        row["not_stated_labels"] = [vocabulary.PART_LABELS[p] for p in parts]
     return render(
         request,
         "labels/declare.html",
@@ -93,7 +109,9 @@ def declare(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
             "current": current,
             "catalog": catalog,
             "form": form,
-            "rows": form.rows(),
+            "rows": rows,
+            "imported": imported,
+            "import_changes": (draft or {}).get("import_changes") or [],
             "levels": [(lv, vocabulary.LEVEL_LABELS[lv]) for lv in vocabulary.LEVELS],
             "notice": notice,
         },
@@ -111,6 +129,8 @@ def review(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
     error = None
     if request.method == "POST" and "edit" in request.POST:
         return redirect("labels:declare", label_id=label.pk, upc=release.upc)
+    if request.method == "POST" and imports.unanswered(draft):
+        return redirect("labels:review", label_id=label.pk, upc=release.upc)
     if request.method == "POST":
         try:
             decl = drafts.declaration_sign_draft(release=release, draft=draft, actor=request.user)
@@ -134,6 +154,11 @@ def review(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
         live_draft(request, release)  # drops it, with a message when catalog changes are lost
         messages.info(request, "A newer version was signed meanwhile; here are its answers.")
         return redirect("labels:declare", label_id=label.pk, upc=release.upc)
+    missing = imports.unanswered(draft)
+    if missing:
+        # E.g. a re-delivery's draft: parts the file does not state on a new track are the label's to answer.
+        messages.error(request, f"Answer every part before review. Not answered yet: {'; '.join(missing)}.")
+        return redirect("labels:declare", label_id=label.pk, upc=release.upc)
     try:
         preview = drafts.preview_statement(release, draft)
     except DomainError as exc:
@@ -141,6 +166,7 @@ def review(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
         target = "labels:release_edit" if draft.get("catalog") else "labels:declare"
         return redirect(target, label_id=label.pk, upc=release.upc)
     current = release.current_declaration
+    sources = [src for track in (draft.get("sources") or {}).get("tracks", {}).values() for src in track.values()]
     return render(
         request,
         "labels/review.html",
@@ -154,6 +180,9 @@ def review(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
             "text": describe_statement(preview),
             "error": error,
             "parts": [(p, vocabulary.PART_LABELS[p]) for p in vocabulary.PARTS],
+            "imported": draft.get("imported"),
+            "from_file": sources.count(imports.FILE),
+            "answered_here": sources.count(imports.LABEL),
         },
         status=409 if error else 200,
     )

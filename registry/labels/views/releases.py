@@ -12,15 +12,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from provenance import vocabulary
 from registry.catalog.access import memberships_of
-from registry.catalog.models import Label, Membership, Track
+from registry.catalog.models import Label, Membership, Release, Track
 from registry.catalog.selectors import release_status, releases_of_label
 from registry.catalog.services import RELEASE_MAX_TRACKS, release_create
 from registry.declarations.models import DeclaredRecording
 from registry.declarations.selectors import history
 from registry.declarations.statements import diff_statements
 from registry.errors import DomainError, ValidationFailed
-from registry.labels import ern, services
+from registry.labels import drafts, ern, imports, services
 from registry.labels.draft_store import store
 from registry.labels.forms import (
     ImportForm,
@@ -126,7 +127,9 @@ def _import_initial(data: dict[str, Any], label: Label) -> tuple[dict[str, Any],
         "upc": data.get("upc") or "",
         "title": data.get("title") or "",
         "release_date": data.get("release_date") or None,
-        "artwork_ai": data.get("artwork") or "none",
+        # None when the file does not state it: the radio stays unanswered for the label to choose.
+        "artwork_ai": data.get("artwork"),
+        "genre": data.get("genre") or "",
     }
     known = {(a.name, a.isni): a for a in label.artists.all()}
     existing, new = [], []
@@ -136,6 +139,9 @@ def _import_initial(data: dict[str, Any], label: Label) -> tuple[dict[str, Any],
             existing.append(match.pk)
         else:
             new.append({"name": a["name"], "isni": a.get("isni") or "", "persona": a.get("persona") or "human"})
+    if data.get("ai_display_artist"):
+        # A SpecialDisplayArtist GenerativeAI has no name in DDEX: an empty AI-persona row asks the label to name it.
+        new.append({"name": "", "isni": "", "persona": vocabulary.SYNTHETIC})
     release_initial["existing_artists"] = existing
     tracks = [
         {
@@ -187,10 +193,7 @@ def release_new(request: HttpRequest, label: Label) -> HttpResponse:
                 else:
                     if imported:
                         store(request, label).pop(IMPORT_KEY, None)
-                        store(request, label)[f"labels:import-ai:{release.pk}"] = {
-                            "artwork": imported.get("artwork"),
-                            "ai": {t["isrc"]: {"parts": t["parts"], "tools": t["tools"]} for t in imported["tracks"]},
-                        }
+                        store(request, label)[f"labels:import-ai:{release.pk}"] = imports.file_answers(imported)
                     messages.success(request, f"“{release.title}” is in your catalog. Now declare its AI involvement.")
                     return redirect("labels:declare", label_id=label.pk, upc=release.upc)
         return render(
@@ -236,6 +239,10 @@ def release_import(request: HttpRequest, label: Label) -> HttpResponse:
                 form.add_error("file", error)
         else:
             parsed["release_date"] = parsed["release_date"].isoformat() if parsed["release_date"] else None
+            parsed["sender_warning"] = ern.sender_warning(parsed["sender"], dpid=label.dpid, name=label.name)
+            declared = _already_in_catalog(label, parsed["upc"])
+            if declared is not None:
+                return _import_known_release(request, label, declared, parsed)
             store(request, label)[IMPORT_KEY] = parsed
             messages.info(
                 request,
@@ -244,6 +251,35 @@ def release_import(request: HttpRequest, label: Label) -> HttpResponse:
             )
             return redirect(f"{request.path.rsplit('/import/', 1)[0]}/new/?import=1")
     return render(request, "labels/import.html", {"label": label, "form": form})
+
+
+def _already_in_catalog(label: Label, upc: str | None) -> Release | None:
+    """The label's release with this GTIN (a GTIN-14 with a leading 0 is the same number as its 12/13-digit form)."""
+    if not upc:
+        return None
+    digits = upc.lstrip("0")
+    forms = {digits.zfill(n) for n in (12, 13, 14) if len(digits) <= n}
+    return Release.objects.filter(label=label, upc__in=forms).select_related("current_declaration").first()
+
+
+def _import_known_release(request: HttpRequest, label: Label, release: Release, parsed: dict[str, Any]) -> HttpResponse:
+    """A message for a release already in the catalog: an amendment draft if it is declared, else its AI answers."""
+    if release.current_declaration_id is not None:
+        draft = imports.redelivery_draft(release=release, parsed=parsed)
+        store(request, label)[drafts.session_key(release)] = draft
+        messages.info(
+            request,
+            f"“{release.title}” is already declared: the file is read as a new version of it. "
+            "Check what changes and answer what the file does not state, then review.",
+        )
+    else:
+        store(request, label)[f"labels:import-ai:{release.pk}"] = imports.file_answers(parsed)
+        messages.info(
+            request,
+            f"“{release.title}” is already in your catalog (not declared yet): its catalog details were not "
+            "changed. The AI answers the file states are filled in below.",
+        )
+    return redirect("labels:declare", label_id=label.pk, upc=release.upc)
 
 
 @label_view()
