@@ -369,6 +369,15 @@ def build_statement(
     release_date = release.get("release_date")
     if isinstance(release_date, date):
         release_date = release_date.isoformat()
+    built_release: dict[str, Any] = {
+        "upc": release["upc"],
+        "title": release["title"],
+        "release_date": release_date,
+        "contains_ai": vocabulary.release_contains_ai((t["contains_ai"] for t in built_tracks), release["artwork"]),
+        "artwork": release["artwork"],
+    }
+    if release.get("genre"):
+        built_release["genre"] = release["genre"]
     statement = {
         "schema": SCHEMA,
         "registry": registry,
@@ -381,18 +390,10 @@ def build_statement(
             "declared_at": format_timestamp(declared_at),
         },
         "label": {"name": label["name"], "dpid": label.get("dpid") or None, "verified": bool(label.get("verified"))},
-        "release": {
-            "upc": release["upc"],
-            "title": release["title"],
-            "release_date": release_date,
-            "contains_ai": vocabulary.release_contains_ai((t["contains_ai"] for t in built_tracks), release["artwork"]),
-            "artwork": release["artwork"],
-        },
+        "release": built_release,
         "artists": [_artist(a) for a in artists],
         "tracks": built_tracks,
     }
-    if release.get("genre"):
-        statement["release"]["genre"] = release["genre"]
     return validate_statement(statement)
 
 
