@@ -15,6 +15,9 @@ TOOL_MAX = 200  # characters per tool name
 CONSENT_REFERENCE_MAX = 500  # voice_likeness.consent_reference
 ARTISTS_MAX = 200  # artists per release or track in a statement
 TRACKS_MAX = 1000  # tracks per statement
+# A log entry (the canonical DSSE envelope, docs/protocol.md §5) is at most this many bytes: C2SP
+# tlog-tiles entry bundles prefix each entry with its length as a big-endian uint16 (§5.3).
+ENTRY_MAX = 0xFFFF
 
 # What the registry accepts from labels (at most the statement's limits).
 RELEASE_TRACKS_MAX = 500
