@@ -296,3 +296,23 @@ def test_an_ordinary_release_fits_with_room_to_spare(keys, label):
     """About 400 bytes per track: a 12-track album is a tenth of the limit."""
     declaration = factories.declare(factories.make_release(label, tracks=12), "partly", tools=["Suno v4"])
     assert len(declaration.leaf.data) < ENTRY_MAX / 8
+
+
+def test_the_write_tiles_command_backfills(keys, tlog_storage):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    factories.fill_log(256 + 1, _data)
+    out = StringIO()
+    call_command("write_tiles", stdout=out)
+    assert out.getvalue().startswith("2 full tile(s) written; tree size 257")
+    assert (tlog_storage / "tile/entries/000").exists()
+
+
+def test_a_leaf_over_the_limit_logged_before_it_is_a_404_not_a_500(client, keys):
+    factories.fill_log(3, lambda i: "x" * (ENTRY_MAX + 1) if i == 1 else _data(i))
+    response = _get(client, "tile/entries/000.p/3")
+    assert response.status_code == 404
+    assert "leaf 1" in response.json()["error"]["message"]
+    assert _get(client, "tile/0/000.p/3").status_code == 200  # its hash is in the tree all the same
