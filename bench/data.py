@@ -127,7 +127,9 @@ class _Retarget:
         return text
 
 
-def catalog_tables(releases: int, per_release: int, key_id: int) -> Iterator[tuple[str, str, Iterator[str]]]:
+def catalog_tables(
+    releases: int, per_release: int, key_id: int, with_nodes: bool = False
+) -> Iterator[tuple[str, str, Iterator[str]]]:
     """(table, columns, COPY lines) for ``releases`` declared releases of ``per_release`` tracks each.
 
     Release r (0-based) has id r+1, declaration r+1 on log leaf r, and tracks
@@ -136,7 +138,10 @@ def catalog_tables(releases: int, per_release: int, key_id: int) -> Iterator[tup
     registry builds it: its own checkpoint, an inclusion proof as long as at its
     append) with the identifiers of release r swapped in, so rows have a real
     bundle's size and compressibility in TOAST. Signatures, hashes and proofs are
-    per-row filler: lookups splice bundles, they never verify them.
+    per-row filler: lookups splice bundles, they never verify them. With
+    ``with_nodes`` the leaf hashes are the real ones of the leaf data and every
+    complete subtree follows (``transparency_lognode``), so that the log's tree,
+    tiles and feed are those of a real log (the bundles' proofs stay filler).
     """
     swap = _Retarget(per_release)
     first = _template(per_release)  # release 0: its identifiers are those _Retarget swaps
@@ -181,10 +186,18 @@ def catalog_tables(releases: int, per_release: int, key_id: int) -> Iterator[tup
             for t in range(1, per_release + 1):
                 yield f"{base + t}\t{r + 1}\t{base + t}\t{t}\tTrack {t}\t{180 + t}\n"
 
+    edge = CompactRange()
+    nodes: list[str] = []
+
     def leaves() -> Iterator[str]:
         for r in range(releases):
             data = jcs.canonicalize_envelope(envelope(r)).decode("ascii")  # a leaf's data is its envelope
-            yield f"{r}\t\\\\x{hashlib.sha256(r.to_bytes(8, 'big')).hexdigest()}\t{data}\t{now}\n"
+            if with_nodes:
+                leaf = hashlib.sha256(b"\x00" + data.encode()).digest()
+                nodes.extend(f"{node_id(*n)}\t\\\\x{h.hex()}\n" for n, h in edge.append(leaf))
+            else:
+                leaf = hashlib.sha256(r.to_bytes(8, "big")).digest()
+            yield f"{r}\t\\\\x{leaf.hex()}\t{data}\t{now}\n"
 
     def declarations() -> Iterator[str]:
         for r in range(releases):
@@ -216,3 +229,5 @@ def catalog_tables(releases: int, per_release: int, key_id: int) -> Iterator[tup
         declarations(),
     )
     yield "declarations_declaredrecording", "id, declaration_id, isrc, position, contains_ai, summary", declared()
+    if with_nodes:
+        yield "transparency_lognode", "id, hash", iter(nodes)  # filled as the leaves were written

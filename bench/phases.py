@@ -22,6 +22,7 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 from django.test import Client  # noqa: E402
 
@@ -255,11 +256,9 @@ def proofs(size: int, samples: int = 2000) -> None:
     result({"size": size, "inclusion_ms": inclusion * 1e3, "consistency_ms": consistency * 1e3})
 
 
-def catalog(tracks: int, samples: int = 1000, per_release: int = 10) -> None:
-    """Bulk-load a catalog of ``tracks`` declared tracks (COPY), then time lookups of random ISRCs (none if 0)."""
+def _load_catalog(releases: int, per_release: int, with_nodes: bool = False) -> None:
     keys.ensure_keys()
     key_id = SigningKey.objects.get(purpose=SigningKey.STATEMENT, status=SigningKey.ACTIVE).pk
-    releases = tracks // per_release
     t = time.perf_counter()
     with connection.cursor() as cur:
         # Skip per-row FK checks while loading (superuser); every row is written consistent by construction.
@@ -269,14 +268,20 @@ def catalog(tracks: int, samples: int = 1000, per_release: int = 10) -> None:
             "VALUES (1, 'Bench Catalog Records', true, '', false, now())"
         )
     connection.connection.commit()
-    for table, columns, lines in data.catalog_tables(releases, per_release, key_id):
+    for table, columns, lines in data.catalog_tables(releases, per_release, key_id, with_nodes):
         _copy(f"COPY {table} ({columns}) FROM STDIN", lines)
         progress(f"{table}: loaded ({time.perf_counter() - t:.0f}s)")
     with connection.cursor() as cur:
         cur.execute("SET session_replication_role = origin")
         cur.execute("ANALYZE")
     connection.connection.commit()
-    progress(f"catalog of {tracks:,} tracks loaded in {time.perf_counter() - t:.0f}s")
+    progress(f"catalog of {releases * per_release:,} tracks loaded in {time.perf_counter() - t:.0f}s")
+
+
+def catalog(tracks: int, samples: int = 1000, per_release: int = 10) -> None:
+    """Bulk-load a catalog of ``tracks`` declared tracks (COPY), then time lookups of random ISRCs (none if 0)."""
+    releases = tracks // per_release
+    _load_catalog(releases, per_release)
     if not samples:
         result({"tracks": tracks})
         return
@@ -306,6 +311,29 @@ def catalog(tracks: int, samples: int = 1000, per_release: int = 10) -> None:
             "selector_ms": _timed_median(selector, selector_picks) * 1e3,
         }
     )
+
+
+def tlog(size: int, per_release: int = 12) -> None:
+    """A declared log of ``size`` releases (COPY, real leaf hashes and nodes, one checkpoint), its full tiles written.
+
+    For row 8: mirroring through /tlog/ against /api/v1/feed, and (8b) a stored full
+    tile against a static file of the same size.
+    """
+    from provenance.issue.sign import sign_checkpoint
+    from provenance.issue.tree import tree_root
+    from registry.transparency import tiles
+    from registry.transparency.models import Checkpoint
+
+    _load_catalog(size, per_release, with_nodes=True)
+    key, private = keys.active_key(SigningKey.CHECKPOINT)
+    root = tree_root(size, log._nodes_getter("default"))
+    note = sign_checkpoint(settings.REGISTRY_LOG_ORIGIN, size, root, private)
+    Checkpoint.objects.create(tree_size=size, root_hash=root, note=note, key=key)
+    t = time.perf_counter()
+    written = tiles.write_missing()
+    seconds = time.perf_counter() - t
+    progress(f"{written:,} full tiles written in {seconds:.1f}s")
+    result({"size": size, "tiles_written": written, "write_seconds": seconds})
 
 
 def bundles(out: str, releases: int = 200, tracks: int = 12) -> None:
@@ -403,6 +431,7 @@ PHASES = {
     "proofs": proofs,
     "catalog": catalog,
     "bundles": bundles,
+    "tlog": tlog,
     "credentials": credentials,
     "keyed": keyed,
 }

@@ -447,6 +447,70 @@ class Bench:
             r = bench_verify.run(keys, bundles)[0]
             self.rows.append(row(f"{label}. {r['figure']}", r["value"], r["unit"], r["baseline"], 0.75, True))
 
+    def mirror(self, size: int) -> None:
+        """Rows 8 (mirror a log of ``size`` releases through tiles vs the feed) and 8b (a stored full tile vs a static file)."""
+        from bench import mirror
+
+        say(f"row 8: a log of {size:,} declared 12-track releases, mirrored through /tlog/ and through the feed")
+        db = self.db(f"tlog_{size}")
+        phase(self.env(db), "tlog", size, 12)
+        # Row 8b's baseline: the stored level-0 tiles copied as static files, served by the same gunicorn
+        # (WhiteNoise, as the site's own static files; bench/settings.py reads BENCH_STATIC_ROOT).
+        static = self.tmp / "static-tiles"
+        stored = sorted((self.tmp / "tlog" / "tile" / "0").rglob("[0-9][0-9][0-9]"))[:1000]
+        for n, path in enumerate(stored):
+            (static / "tiles").mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, static / "tiles" / f"{n}.bin")
+        server = load.Gunicorn(self.env(db, BENCH_STATIC_ROOT=str(static)))
+        try:
+            tiles_s, feed_s = [], []
+            for rep in range(self.reps):
+                for name in ("tiles", "feed") if rep % 2 == 0 else ("feed", "tiles"):
+                    seconds, count = (mirror.through_tiles if name == "tiles" else mirror.through_feed)(server.url)
+                    assert count == size, (name, count)
+                    (tiles_s if name == "tiles" else feed_s).append(seconds)
+                say(f"  run {rep + 1}: tiles {tiles_s[-1]:.2f} s, feed {feed_s[-1]:.2f} s")
+            self.rows.append(
+                row(
+                    f"8. mirror a log of {size:,} declarations (12 tracks) through tiles, root checked, vs the feed"
+                    + ("" if size >= 1_000_000 else "; its goal is set for 1M"),
+                    tiles_s,
+                    "s",
+                    feed_s,
+                    0.2,
+                    False,
+                )
+            )
+            paths = [str(p.relative_to(self.tmp / "tlog")) for p in stored]
+            ours = load.rotating([f"/tlog/{p}" for p in paths])
+            base = load.rotating([f"/tiles/{n}.bin" for n in range(len(paths))])
+            say(f"row 8b: {len(paths)} stored full tiles in turn vs as many static files of 8,192 bytes")
+            (
+                load.wrk(server.url, ours, self.tmp, 2, "tiles-warm"),
+                load.wrk(server.url, base, self.tmp, 2, "static-warm"),
+            )
+            runs = load.interleaved(
+                {
+                    "static": lambda: load.wrk(server.url, base, self.tmp, self.secs, "static"),
+                    "tiles": lambda: load.wrk(server.url, ours, self.tmp, self.secs, "tiles"),
+                },
+                self.reps,
+            )
+        finally:
+            server.stop()
+            self.drop(db)
+        # Served 1.5× slower at most: the tile's rate is at least 1/1.5 of the static file's.
+        self.rows.append(
+            row(
+                "8b. a full tile from storage vs a static file of the same size (WhiteNoise), same gunicorn",
+                load.rates(runs["tiles"]),
+                "req/s",
+                load.rates(runs["static"]),
+                round(1 / 1.5, 3),
+                True,
+            )
+        )
+
     def close(self) -> None:
         for db in self.dbs:
             self.drop(db)
@@ -462,6 +526,7 @@ def main() -> None:
     parser.add_argument("--rows", "--only", dest="rows", default="", help="comma-separated rows to run, e.g. 1,4")
     parser.add_argument("--reps", type=int, help="runs of each HTTP row (default 5, --quick 2)")
     parser.add_argument("--seconds", type=int, help="seconds of each wrk run (default 6, --quick 3)")
+    parser.add_argument("--mirror", type=int, help="declarations in row 8's log (default 1M, --quick 2000)")
     opts = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (make bench installs it): apt-get install -y wrk")
@@ -491,6 +556,8 @@ def main() -> None:
             bench.catalogs(cat_sizes, at_10m)
         if bench.wanted(7):
             bench.verify()
+        if bench.wanted(8):
+            bench.mirror(opts.mirror or (2_000 if quick else 1_000_000))
     finally:
         bench.close()
 

@@ -16,7 +16,13 @@ CONSENT_REFERENCE_MAX = 500  # voice_likeness.consent_reference
 GENRE_MAX = 100  # release.genre (DDEX DisplayGenre/GenreText, free text)
 ARTISTS_MAX = 200  # artists per release or track in a statement
 TRACKS_MAX = 1000  # tracks per statement
+# A log entry (the canonical DSSE envelope, docs/protocol.md §5) is at most this many bytes: C2SP
+# tlog-tiles entry bundles prefix each entry with its length as a big-endian uint16 (§5.3).
+ENTRY_MAX = 0xFFFF
 
 # What the registry accepts from labels (at most the statement's limits).
-RELEASE_TRACKS_MAX = 500
+# 100 tracks keep a declaration well inside one log entry (ENTRY_MAX): a track takes ~0.4 KB of the
+# envelope with ordinary titles and a tool or two, so 100 come to ~45 KB. Larger box sets are
+# declared per volume (docs/protocol.md §5.3); texts near their maximum are refused by size.
+RELEASE_TRACKS_MAX = 100
 RELEASE_ARTISTS_MAX = 50

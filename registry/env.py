@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -45,3 +47,17 @@ def envint(name: str, default: int) -> int:
 
 def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in (os.environ.get(name) or default).split(",") if item.strip()]
+
+
+def envjson(name: str, default: dict[str, Any]) -> dict[str, Any]:
+    """A JSON object (e.g. a storage backend's OPTIONS); ``NAME_FILE`` works as for :func:`env`."""
+    value = env(name)
+    if not value:
+        return default
+    try:
+        parsed = json.loads(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a JSON object: {exc}") from exc
+    if not isinstance(parsed, dict):
+        raise ImproperlyConfigured(f"{name} must be a JSON object, got {type(parsed).__name__}")
+    return parsed

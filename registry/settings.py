@@ -18,7 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from provenance.errors import IdentifierError
 from provenance.identifiers import normalize_dpid
-from registry.env import env, envbool, envint, envlist
+from registry.env import env, envbool, envint, envjson, envlist
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env("REGISTRY_VAR_DIR") or BASE_DIR / "var")
@@ -169,13 +169,20 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "registry" / "static"]
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not (DEBUG or TESTING)
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
+}
+# C2SP tlog-tiles (docs/protocol.md §5.3): full tiles are written here, under their URL paths, so that
+# object storage behind a CDN can serve /tlog/ as it is (docs/scaling.md). By default files under the
+# var dir, written atomically; any Django storage backend (django-storages' S3, GCS, Azure) by env.
+STORAGES["tlog"] = {
+    "BACKEND": env("REGISTRY_TLOG_STORAGE", "registry.transparency.tiles.AtomicFileSystemStorage"),
+    "OPTIONS": envjson("REGISTRY_TLOG_STORAGE_OPTIONS", {"location": str(VAR_DIR / "tlog")}),
 }
 # The largest body of any URL but the two that take files (registry/request_limits.py).
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)

@@ -102,3 +102,16 @@ def same_connection() -> Any:
     yield None
     signals.request_started.connect(close_old_connections)
     signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(autouse=True)
+def tlog_storage(settings: Any, tmp_path: Any) -> Any:
+    """Full tiles in a directory of the test's own: a tile written by one test's log is never read by another's."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "tlog": {
+            "BACKEND": "registry.transparency.tiles.AtomicFileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "tlog")},
+        },
+    }
+    return tmp_path / "tlog"

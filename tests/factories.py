@@ -65,3 +65,36 @@ def stored_root(size: int) -> bytes:
     from registry.transparency import log
 
     return tree.tree_root(size, log._nodes_getter(None))
+
+
+def fill_log(count: int, data: Any = None) -> int:
+    """Append ``count`` leaves fast (bulk inserts, one signed checkpoint, no proofs); returns the new size.
+
+    The rows are those ``log.append`` writes (its ``CompactRange``, every complete
+    subtree, a checkpoint by the active key), without computing a proof per leaf,
+    so tests can grow a log past 65,536 leaves in seconds. ``data(i)`` is leaf i's text.
+    """
+    from django.conf import settings
+
+    from provenance import merkle
+    from provenance.issue import tree
+    from provenance.issue.sign import sign_checkpoint
+    from registry.transparency import log
+    from registry.transparency.keys import active_key
+    from registry.transparency.models import Checkpoint, LogLeaf, LogNode, SigningKey
+
+    data = data or (lambda i: f'{{"leaf":{i}}}')
+    start = log.tree_size()
+    edge = tree.CompactRange.at(start, log._nodes_getter("default"))
+    leaves, nodes = [], []
+    for i in range(start, start + count):
+        text = data(i)
+        h = merkle.leaf_hash(text.encode())
+        leaves.append(LogLeaf(index=i, leaf_hash=h, data=text))
+        nodes.extend(LogNode(id=tree.node_id(*n), hash=nh) for n, nh in edge.append(h))
+    LogLeaf.objects.bulk_create(leaves, batch_size=5000)
+    LogNode.objects.bulk_create(nodes, batch_size=5000)
+    key, private = active_key(SigningKey.CHECKPOINT)
+    note = sign_checkpoint(settings.REGISTRY_LOG_ORIGIN, edge.size, edge.root(), private)
+    Checkpoint.objects.create(tree_size=edge.size, root_hash=edge.root(), note=note, key=key)
+    return edge.size

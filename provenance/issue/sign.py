@@ -17,6 +17,7 @@ from provenance.checkpoint import DASH, checkpoint_body, key_hash
 from provenance.dsse import PAYLOAD_TYPE, pae
 from provenance.encoding import b64encode
 from provenance.issue.keys import public_bytes
+from provenance.jcs import canonicalize
 from provenance.keys import thumbprint
 
 
@@ -27,6 +28,16 @@ def sign_envelope(payload: bytes, key: Ed25519PrivateKey, *, payload_type: str =
         "payload": b64encode(payload),
         "signatures": [{"keyid": thumbprint(public_bytes(key)), "sig": b64encode(signature)}],
     }
+
+
+def envelope_size(payload: bytes, *, payload_type: str = PAYLOAD_TYPE) -> int:
+    """Bytes of the canonical envelope :func:`sign_envelope` makes of ``payload``, without a key.
+
+    Exact: a key id (an RFC 7638 thumbprint) and an Ed25519 signature always have the
+    same length. Lets a service refuse a log entry over ``limits.ENTRY_MAX`` before signing.
+    """
+    placeholder = {"keyid": "A" * 43, "sig": b64encode(bytes(64))}
+    return len(canonicalize({"payloadType": payload_type, "payload": b64encode(payload), "signatures": [placeholder]}))
 
 
 def sign_checkpoint(origin: str, size: int, root: bytes, key: Ed25519PrivateKey) -> str:

@@ -6,7 +6,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
 from registry.api.errors import api_not_found
-from registry.api.views import docs, label, public
+from registry.api.views import docs, label, public, tlog
 
 urlpatterns = [
     path(".well-known/jwks.json", public.JwksView.as_view(), name="api-jwks"),
@@ -23,6 +23,10 @@ urlpatterns = [
     path("api/v1/log/consistency", public.ConsistencyView.as_view(), name="api-consistency"),
     path("api/v1/verify", public.VerifyView.as_view(), name="api-verify"),
     path("api/v1/label/releases", label.LabelReleasesView.as_view(), name="api-label-releases"),
+    # C2SP tlog-tiles (docs/protocol.md §5.3); the origin's URL prefix is <site>/tlog.
+    path("tlog/checkpoint", tlog.checkpoint, name="tlog-checkpoint"),
+    re_path(r"^tlog/(?P<path>tile/.*)$", tlog.tile, name="tlog-tile"),
+    re_path(r"^tlog(?:/(?P<path>.*))?$", tlog.not_found),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", docs.DocsView.as_view(), name="api-docs"),
     path("api/docs/assets/<path:path>", docs.docs_asset, name="api-docs-asset"),

@@ -293,6 +293,7 @@ def version_preview(*, release: Release, change: NextVersion, kind: str = EITHER
     with transaction.atomic():
         locked, st = _next_statement(release, change, kind=kind)
         signing.refuse_held(locked, st)  # signing checks again, authoritatively
+        signing.refuse_oversized(st)
         transaction.set_rollback(True)
     return st
 

@@ -17,11 +17,12 @@ from django.utils import timezone
 
 from provenance import jcs, statement
 from provenance.disclosure import summary_text
-from provenance.issue.sign import make_bundle, sign_envelope
+from provenance.issue.sign import envelope_size, make_bundle, sign_envelope
+from provenance.limits import ENTRY_MAX
 from registry.catalog.models import Release
 from registry.declarations import cache as lookup_cache
 from registry.declarations.models import Declaration, DeclaredRecording, IdentifierClaim
-from registry.errors import Conflict
+from registry.errors import Conflict, ValidationFailed
 from registry.transparency import log
 from registry.transparency.keys import active_key, load_private_key
 from registry.transparency.models import SigningKey
@@ -78,6 +79,23 @@ def _refuse(release: Release, taken: list[tuple[str, str]]) -> None:
     raise Conflict(f"{', '.join(names)} belong to another label, which declared them first", fields=fields)
 
 
+def refuse_oversized(st: Mapping[str, Any], size: int | None = None) -> None:
+    """ValidationFailed when the signed statement would be a log entry over ``ENTRY_MAX`` bytes.
+
+    tlog-tiles entry bundles carry each entry's length in 16 bits (docs/protocol.md §5.3), so
+    a larger entry could never be mirrored; it is refused before signing, by preview and signing alike.
+    """
+    size = envelope_size(statement.statement_bytes(st)) if size is None else size
+    if size <= ENTRY_MAX:
+        return
+    tracks = len(st["tracks"])
+    message = (
+        f"this declaration of {tracks} tracks would be a log entry of {size:,} bytes, over the log's limit of "
+        f"{ENTRY_MAX:,} bytes per entry: declare fewer tracks per release, or shorter texts and tool lists"
+    )
+    raise ValidationFailed(message, fields={"tracks": [message]})
+
+
 def _claim(release: Release, new: list[tuple[str, str]]) -> None:
     """Hold the identifiers that were unclaimed; refuse (rolling the version back) if another label just took one.
 
@@ -111,6 +129,7 @@ def sign_and_log(
     st["declaration"]["declared_at"] = statement.format_timestamp(timezone.now())
     envelope = sign_envelope(statement.statement_bytes(st), private)
     leaf_data = jcs.canonicalize(envelope).decode("ascii")
+    refuse_oversized(st, len(leaf_data))  # before the log lock: a refusal costs no leaf
     # Everything derived from the statement is computed before the log lock is taken:
     # appends are serialized, so work under the lock caps the registry's write rate.
     release_summary = summary_text(st)

@@ -18,6 +18,7 @@ from provenance import merkle
 from provenance.errors import ProvenanceError
 from provenance.issue.tree import CompactRange, node_id, node_index, node_level
 from provenance.keys import KeySet, parse_jwk
+from provenance.limits import ENTRY_MAX
 from registry.transparency.keys import jwk
 from registry.transparency.models import Checkpoint, LogLeaf, LogNode, SigningKey
 
@@ -115,7 +116,10 @@ def audit_log(using: str = "default") -> AuditReport:
         for index, stored_hash, data in chunk:
             if index != expected:
                 raise AuditFailure(f"leaf {expected} is missing (the next stored leaf is {index})")
-            leaf = merkle.leaf_hash(data.encode("utf-8"))
+            encoded = data.encode("utf-8")
+            leaf = merkle.leaf_hash(encoded)
+            if len(encoded) > ENTRY_MAX:  # logged before the limit: its tlog-tiles entry bundle cannot be served
+                report.warnings.append(f"leaf {index} is {len(encoded)} bytes, over the {ENTRY_MAX}-byte entry limit")
             if bytes(stored_hash) != leaf:
                 raise AuditFailure(
                     f"leaf {index}: stored hash {bytes(stored_hash).hex()} is not SHA-256(0x00 || data) {leaf.hex()}"

@@ -13,13 +13,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import Max
 
 from provenance import merkle
 from provenance.issue import tree
 from provenance.issue.sign import sign_checkpoint
 from provenance.issue.tree import node_id
+from provenance.tiles import TILE_WIDTH
+from registry.transparency import tiles
 from registry.transparency.keys import active_key
 from registry.transparency.models import Checkpoint, LogLeaf, LogNode, SigningKey
 
@@ -119,6 +121,9 @@ def append(leaf_data: Sequence[str]) -> list[Appended]:
     root = edge.root()
     note = sign_checkpoint(settings.REGISTRY_LOG_ORIGIN, size, root, private)
     Checkpoint.objects.using(using).create(tree_size=size, root_hash=root, note=note, key=key)
+    if size // TILE_WIDTH > start // TILE_WIDTH:
+        # This append completed at least one tile: store it once committed, after the lock is released.
+        transaction.on_commit(lambda: tiles.write_completed(start, size, using), using=using, robust=True)
     return [
         Appended(
             index=leaf.index,

@@ -243,3 +243,27 @@ def test_the_preview_is_the_signing_service_in_dry_run_and_changes_nothing(keys,
     # A stale expected version is refused by both, naming the race.
     with pytest.raises(Conflict, match="someone else signed version 2"):
         version_preview(release=release, change=change)
+
+
+def test_the_largest_release_the_registry_accepts_is_loggable_as_one_tile_entry(keys, label, client):
+    """RELEASE_TRACKS_MAX tracks with ordinary texts and tools sign, log and come back in an entry bundle."""
+    from provenance.limits import ENTRY_MAX, RELEASE_TRACKS_MAX
+
+    release = factories.make_release(
+        label,
+        title="The Complete Sessions (Deluxe Box Set Edition)",
+        track_list=[
+            {
+                "isrc": factories.isrc(),
+                "title": f"Session {i + 1}: Take {i % 7 + 1} (Alternate Mix, Remastered 2026)",
+                "position": i + 1,
+                "duration": 200 + i,
+            }
+            for i in range(RELEASE_TRACKS_MAX)
+        ],
+    )
+    factories.declare(release, "partly", tools=["Suno v4", "iZotope Ozone 11"])
+    entry = client.get("/tlog/tile/entries/000.p/1")
+    assert entry.status_code == 200
+    size = int.from_bytes(entry.content[:2], "big")
+    assert 0.5 * ENTRY_MAX < size <= 0.9 * ENTRY_MAX  # a real box set, with a margin below the limit
