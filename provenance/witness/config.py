@@ -22,18 +22,22 @@ PASSPHRASE_ENV = "WITNESS_KEY_PASSPHRASE"  # noqa: S105 - the variable's name, n
 
 
 def parse_log_option(value: str) -> VerifierKey:
-    """``ORIGIN=VKEY`` or ``VKEY``; the origin may itself hold '=', so the split is where the vkey's name follows."""
-    for i, char in enumerate(value):
-        if char == "=" and value.startswith(value[:i] + "=" + value[:i] + "+"):
-            origin, text = value[:i], value[i + 1 :]
-            break
-    else:
-        origin, text = "", value
+    """``ORIGIN=VKEY`` or ``VKEY`` (its key name is the origin). Names hold no '+' but may hold '='."""
+    try:
+        return parse_verifier_key(value, alg=ALG_ED25519)  # a bare vkey, even one named "a=b"
+    except VerificationError:
+        pass
+    prefix = value.split("+", 1)[0]  # ORIGIN=NAME
+    splits = [i for i, c in enumerate(prefix) if c == "="]
+    if not splits:
+        raise ProvenanceError(f"--log {value!r}: expected ORIGIN=VKEY or VKEY")
+    at = next((i for i in splits if prefix[:i] == prefix[i + 1 :]), splits[0])
+    origin, text = value[:at], value[at + 1 :]
     try:
         key = parse_verifier_key(text, alg=ALG_ED25519)
     except VerificationError as exc:
         raise ProvenanceError(f"--log {value!r}: {exc}") from exc
-    if origin and key.name != origin:
+    if key.name != origin:
         raise ProvenanceError(f"--log {value!r}: the key is named {key.name!r}, not the origin {origin!r}")
     return key
 
