@@ -357,3 +357,27 @@ def test_concurrent_submissions_of_two_forks_never_get_two_inconsistent_cosignat
             assert _consistent(a, b, trees), (a, b)
     latest = State(state).latest(ORIGIN)
     assert latest.size == max(s for s, _ in cosigned)  # never rolled back
+
+
+# --- client helpers -------------------------------------------------------------
+
+
+def test_the_client_helpers_build_the_exact_body_and_refuse_malformed_answers(log: Log) -> None:
+    from provenance.errors import VerificationError
+
+    proof = log.tree.consistency_proof(3, 7)
+    body = add_checkpoint_body(3, proof, log.note(7))
+    assert (
+        body == ("old 3\n" + "".join(base64.b64encode(h).decode() + "\n" for h in proof) + "\n" + log.note(7)).encode()
+    )
+    with pytest.raises(VerificationError):
+        add_checkpoint_body(3, [proof[0]] * 64, log.note(7))
+    with pytest.raises(VerificationError):
+        add_checkpoint_body(-1, [], log.note(7))
+    assert parse_conflict(b"12\n", "text/x.tlog.size; charset=utf-8") == 12
+    for answer, ctype in [(b"12\n", "text/plain"), (b"12", "text/x.tlog.size"), (b"012\n", "text/x.tlog.size")]:
+        with pytest.raises(VerificationError):
+            parse_conflict(answer, ctype)
+    for answer in [b"", b"\xe2\x80\x94 w AAAA", b"- w AAAAAAAA\n", b"\xe2\x80\x94 w !!\n"]:
+        with pytest.raises(VerificationError):
+            parse_cosignatures(answer)
