@@ -14,6 +14,9 @@ envelopes signed with Ed25519, RFC 8785 canonical JSON, an RFC 9162 inclusion
 proof, a C2SP signed-note checkpoint, JWKS keys with RFC 7638 ids) and returns
 a :class:`Result` holding one :class:`Check` per check run. A monitor verifies checkpoints and
 consistency proofs with :func:`verify_checkpoint` and :func:`verify_consistency`.
+Witness cosignatures (C2SP tlog-cosignature) are checked one by one with
+:func:`verify_cosignature`, or against a C2SP tlog-policy file with
+:func:`parse_policy` and :func:`evaluate` (docs/protocol.md §13).
 
 The issuing side (key generation and storage, signing, proof generation) is
 :mod:`provenance.issue`, which verifying never imports.
@@ -22,7 +25,8 @@ The issuing side (key generation and storage, signing, proof generation) is
 from __future__ import annotations
 
 from provenance.bundle import CHECKS, IDENTIFIER, MEDIA_TYPE, Check, Result, Verifier, verify_bundle
-from provenance.checkpoint import Checkpoint, parse_checkpoint, verify_checkpoint
+from provenance.checkpoint import Checkpoint, VerifierKey, parse_checkpoint, parse_verifier_key, verify_checkpoint
+from provenance.cosignature import Cosignature, parse_witness_key, verify_cosignature
 from provenance.errors import (
     CanonicalizationError,
     IdentifierError,
@@ -33,6 +37,7 @@ from provenance.errors import (
 )
 from provenance.keys import KeySet, PublicKey
 from provenance.merkle import root_from_inclusion_proof, verify_consistency, verify_inclusion
+from provenance.policy import Evaluation, Policy, PolicyError, evaluate, parse_policy
 from provenance.statement import parse_statement
 
 __version__ = "1.0.0"
@@ -44,8 +49,12 @@ __all__ = [
     "CanonicalizationError",
     "Check",
     "Checkpoint",
+    "Cosignature",
+    "Evaluation",
     "IdentifierError",
     "KeySet",
+    "Policy",
+    "PolicyError",
     "ProofError",
     "ProvenanceError",
     "PublicKey",
@@ -53,12 +62,18 @@ __all__ = [
     "StatementError",
     "VerificationError",
     "Verifier",
+    "VerifierKey",
     "__version__",
+    "evaluate",
     "parse_checkpoint",
+    "parse_policy",
     "parse_statement",
+    "parse_verifier_key",
+    "parse_witness_key",
     "root_from_inclusion_proof",
     "verify_bundle",
     "verify_checkpoint",
     "verify_consistency",
+    "verify_cosignature",
     "verify_inclusion",
 ]

@@ -1,4 +1,4 @@
-"""Command line: ``python -m provenance verify|inspect|monitor``."""
+"""Command line: ``python -m provenance verify|inspect|monitor|witness``."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from provenance.errors import ProvenanceError
 from provenance.keys import KeySet
 from provenance.statement import parse_statement
 from provenance.terminal import escape, escape_json
+from provenance.witness.command import add_witness_parser
 
 
 def _read(path: str) -> bytes:
@@ -132,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("--count", type=int, default=1, help="checkpoints to observe in this run (default 1)")
     m.add_argument("--interval", type=float, default=60.0, help="seconds between observations")
     m.set_defaults(func=cmd_monitor)
+    add_witness_parser(sub)
     args = parser.parse_args(argv)
     code: int = args.func(args)
     return code

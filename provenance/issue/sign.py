@@ -1,4 +1,5 @@
-"""Signing: DSSE envelopes (docs/protocol.md §3), checkpoints (§6) and the bundles that carry them (§7).
+"""Signing: DSSE envelopes (docs/protocol.md §3), checkpoints (§6), the bundles that carry them (§7)
+and witness cosignatures (§13).
 
 Each function is the inverse of one verifier step, and uses the verifier's own
 encoding (``pae``, ``checkpoint_body``, ``key_hash``) so that what is signed is
@@ -13,7 +14,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from provenance.bundle import MEDIA_TYPE
-from provenance.checkpoint import DASH, checkpoint_body, key_hash
+from provenance.checkpoint import DASH, check_key_name, checkpoint_body, key_hash
+from provenance.cosignature import cosignature_key_id, cosigned_message
 from provenance.dsse import PAYLOAD_TYPE, pae
 from provenance.encoding import b64encode
 from provenance.issue.keys import public_bytes
@@ -45,6 +47,14 @@ def sign_checkpoint(origin: str, size: int, root: bytes, key: Ed25519PrivateKey)
     body = checkpoint_body(origin, size, root)
     signature = key.sign(body.encode("utf-8"))
     return f"{body}\n{DASH} {origin} {b64encode(key_hash(origin, public_bytes(key)) + signature)}\n"
+
+
+def cosign_checkpoint(body: str, timestamp: int, *, name: str, key: Ed25519PrivateKey) -> str:
+    """A witness's tlog-cosignature/v1 signature line over a checkpoint ``body`` (note text, no signatures)."""
+    check_key_name(name)
+    signature = key.sign(cosigned_message(body, timestamp))
+    blob = cosignature_key_id(name, public_bytes(key)) + timestamp.to_bytes(8, "big") + signature
+    return f"{DASH} {name} {b64encode(blob)}\n"
 
 
 def make_bundle(
