@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "registry.request_limits.RequestBodyLimitMiddleware",
     "registry.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Stored full tiles are static files too: served here, before sessions and the URL resolver.
+    "registry.api.views.tlog.StoredTileMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -316,3 +318,20 @@ def test_a_leaf_over_the_limit_logged_before_it_is_a_404_not_a_500(client, keys)
     assert response.status_code == 404
     assert "leaf 1" in response.json()["error"]["message"]
     assert _get(client, "tile/0/000.p/3").status_code == 200  # its hash is in the tree all the same
+
+
+def test_a_stored_tile_is_answered_before_sessions_and_the_url_resolver(client, keys, tlog_storage):
+    """The middleware serves stored full tiles (bench row 8b); security headers still apply, no cookie is set."""
+    factories.fill_log(256, _data)
+    first = _get(client, "tile/entries/000")  # generated and stored by the view
+    _get(client, "tile/0/000")
+    with CaptureQueriesContext(connection) as queries:
+        plain = client.get("/tlog/tile/0/000")
+        zipped = client.get("/tlog/tile/entries/000", HTTP_ACCEPT_ENCODING="gzip")
+    assert not queries.captured_queries
+    assert plain.status_code == 200 and plain["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert plain["X-Content-Type-Options"] == "nosniff" and not plain.cookies
+    assert zipped["Content-Encoding"] == "gzip" and "Accept-Encoding" in zipped["Vary"]
+    assert gzip.decompress(zipped.content) == first.content
+    # A path the middleware cannot read goes on to the view, which explains it.
+    assert client.get("/tlog/tile/0/0").status_code == 400
