@@ -263,7 +263,7 @@ def test_batch_review_shows_what_each_declares_and_the_unanswered_parts(owner_cl
     assert page.status_code == 200
     html = page.content.decode()
     assert "Harbour Lights" in html and "Synthetic Summer" in html and "Nova Lux (AI persona)" in html
-    assert "Not stated" in html
+    assert "Not stated in the file" in html and "Left blank" in html
     assert 'name="parts:5036012999037:QZCAT2600301:instrumentation"' in html
     assert 'name="parts:5036012345643:QZTST2600201:composition"' in html  # ERN 4.3 states no AI
     assert 'name="artwork:5036012345643"' in html
