@@ -11,6 +11,7 @@ import stat
 import zipfile
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
@@ -32,8 +33,14 @@ ERN_FILES = ["mixed-ai-432.xml", "contains-ai-432.xml", "single-43.xml"]
 
 
 def run_worker() -> None:
-    """One pass of the real worker over the queue (what ``make run``'s ``db_worker`` does continuously)."""
-    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    """One pass of the real worker over the queue (what ``make run``'s ``db_worker`` does continuously).
+
+    The worker closes "old" connections between tasks, as a request does; inside the test's
+    transaction PostgreSQL's connection would be closed mid-test (see ``same_connection`` in
+    tests/conftest.py), so that housekeeping alone is switched off here.
+    """
+    with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
+        call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
 
 
 def url(label: Any, rest: str = "") -> str:
@@ -400,3 +407,75 @@ def test_every_post_needs_the_csrf_token(owner, label):
         ("", {"upc": THREE_UPCS, "action": "discard"}),
     ):
         assert client.post(url(label, path), data).status_code == 403, path
+
+
+def _answer_everything(label: Any, upc: str, level: str = "none") -> dict[str, str]:
+    """Review-form answers for every part and artwork a draft leaves open."""
+    data = batch_drafts(label)[upc]
+    given = {
+        f"parts:{upc}:{isrc}:{part}": level
+        for isrc, facts in data["ai"].items()
+        for part, value in facts["parts"].items()
+        if value is None
+    }
+    if data["artwork"] is None:
+        given[f"artwork:{upc}"] = level
+    return given
+
+
+def test_a_redelivered_ern_in_a_batch_becomes_a_new_version_that_needs_a_reason(owner_client, label, keys):
+    owner_client.post(url(label, "ddex/"), {"files": _named((ERN / "mixed-ai-432.xml").read_bytes(), "a.xml")})
+    run_worker()
+    upc = "036000291452"
+    answers = _answer_everything(label, upc)
+    assert owner_client.post(url(label, "review/"), {"upc": [upc], "action": "sign", **answers}).status_code == 302
+    run_worker()
+    release = Release.objects.get(label=label, upc=upc)
+    assert release.current_declaration.version == 1
+
+    owner_client.post(url(label, "ddex/"), {"files": _named((ERN / "redelivery-432.xml").read_bytes(), "b.xml")})
+    run_worker()
+    draft = batch_drafts(label)[upc]
+    assert draft["mode"] == "amend"
+    assert "Track added: QZTST2600104 “Night Ferry”" in draft["changes"]
+    page = _review(owner_client, label, [upc]).content.decode()
+    assert "Title: “Northern Signals” → “Northern Signals (Deluxe)”" in page
+    assert 'name="reason:036000291452"' in page
+    answers = _answer_everything(label, upc)
+    response = owner_client.post(url(label, "review/"), {"upc": [upc], "action": "sign", **answers})
+    assert response.status_code == 400 and "the reason" in response.content.decode()
+    response = owner_client.post(
+        url(label, "review/"), {"upc": [upc], "action": "sign", f"reason:{upc}": "Deluxe edition re-delivered"}
+    )
+    assert response.status_code == 302
+    run_worker()
+    release.refresh_from_db()
+    assert release.current_declaration.version == 2
+    assert release.title == "Northern Signals (Deluxe)"
+    assert release.current_declaration.reason == "Deluxe edition re-delivered"
+
+
+def test_an_unnamed_ai_persona_is_named_on_review_before_signing(owner_client, label, keys):
+    owner_client.post(url(label, "ddex/"), {"files": _named((ERN / "ai-persona-432.xml").read_bytes(), "p.xml")})
+    run_worker()
+    upc = "5036012345636"
+    assert "the AI persona's name" in " ".join(batches.unanswered(batch_drafts(label)[upc]))
+    answers = _answer_everything(label, upc, "partly")
+    response = owner_client.post(
+        url(label, "review/"), {"upc": [upc], "action": "sign", f"persona:{upc}": "Vela", **answers}
+    )
+    assert response.status_code == 302
+    run_worker()
+    statement = Release.objects.get(label=label, upc=upc).current_declaration.statement
+    assert {"name": "Vela", "persona": "synthetic"}.items() <= next(
+        a for a in statement["artists"] if a["name"] == "Vela"
+    ).items()
+
+
+def test_the_batch_page_lists_drafts_in_a_fixed_number_of_queries(
+    owner_client, label, keys, django_assert_max_num_queries
+):
+    upload_csv(owner_client, label, CSV_OK)
+    with django_assert_max_num_queries(12):
+        response = owner_client.get(url(label))
+    assert response.status_code == 200 and response.content.decode().count('name="upc"') == 3
