@@ -38,6 +38,10 @@ run: migrate
 	$(PY) manage.py ensure_keys
 	$(PY) manage.py load_demo --if-empty
 	$(PY) manage.py collectstatic --noinput -v 0
+	@# The background worker (batch imports and signing, docs/operations.md) runs next to gunicorn
+	@# and stops with it.
+	$(PY) manage.py db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	.venv/bin/gunicorn registry.wsgi:application --config registry/gunicorn.conf.py
 
 test: install

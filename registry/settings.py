@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "django_tasks",
+    "django_tasks_db",
     "registry.catalog",
     "registry.transparency",
     "registry.declarations",
@@ -149,6 +151,18 @@ else:
         "LOCATION": "registry_shared_cache",
         "OPTIONS": {"MAX_ENTRIES": 200_000},
     }
+
+# --- background work ----------------------------------------------------------
+# Django's tasks API (django-tasks, the backport of Django 6's django.tasks) on the
+# database backend: the queue is a table in the same SQLite or PostgreSQL database, so a
+# task row commits or rolls back with the work that enqueued it, and `manage.py db_worker`
+# runs it (`make run` starts one; docs/operations.md). Another backend (RQ) by settings alone.
+TASKS = {
+    "default": {
+        "BACKEND": env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
 
 # --- auth -------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

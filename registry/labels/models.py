@@ -101,7 +101,61 @@ class Draft(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["label", "user", "key"], name="unique_draft_key")]
+        constraints = [
+            models.UniqueConstraint(fields=["label", "user", "key"], name="unique_draft_key"),
+            # Batch drafts (registry.labels.batches) are the label's, not one member's: a submitter
+            # prepares them and an owner signs them, so there is one per label and UPC.
+            models.UniqueConstraint(
+                fields=["label", "key"], condition=models.Q(key__startswith="labels:batch:"), name="unique_batch_draft"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"draft {self.key} of label {self.label_id}"
+
+
+class Batch(models.Model):
+    """Catalog-scale work run by the background worker (registry.labels.tasks): read DDEX files, sign, withdraw.
+
+    ``items`` is what to do (UPCs with the draft version reviewed, for signing and
+    withdrawing; the files are ``BatchFile`` rows), ``results`` one entry per item as
+    it is done, so the batch page shows progress and the outcome of each.
+    """
+
+    ERN, SIGN, WITHDRAW = "ern", "sign", "withdraw"
+    KIND_CHOICES = [(ERN, "Read DDEX files"), (SIGN, "Sign"), (WITHDRAW, "Withdraw")]
+    QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+    STATUS_CHOICES = [(QUEUED, "Waiting"), (RUNNING, "Running"), (DONE, "Done"), (FAILED, "Stopped by an error")]
+
+    label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="batches")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16, choices=KIND_CHOICES)
+    status = models.CharField(max_length=16, choices=STATUS_CHOICES, default=QUEUED)
+    reason = models.TextField(blank=True)
+    items = models.JSONField(default=list)
+    results = models.JSONField(default=list)
+    total = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["label", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"batch {self.pk} ({self.kind}) of label {self.label_id}"
+
+
+class BatchFile(models.Model):
+    """One uploaded DDEX file of a batch, kept until the worker has read it (the worker may run elsewhere)."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="files")
+    name = models.CharField(max_length=255)
+    content = models.BinaryField()
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from registry import converters  # noqa: F401  (registers <id:…>)
-from registry.labels.views import declarations, onboarding, release_edit, releases, team
+from registry.labels.views import batches, declarations, onboarding, release_edit, releases, team
 
 app_name = "labels"
 
@@ -26,6 +26,13 @@ urlpatterns = [
     path("<id:label_id>/releases/<str:upc>/review/", declarations.review, name="review"),
     path("<id:label_id>/releases/<str:upc>/signed/<id:version>/", declarations.signed, name="signed"),
     path("<id:label_id>/releases/<str:upc>/withdraw/", declarations.withdraw, name="withdraw"),
+    path("<id:label_id>/batches/", batches.batch_home, name="batches"),
+    path("<id:label_id>/batches/template.csv", batches.template_csv, name="batch_template"),
+    path("<id:label_id>/batches/spreadsheet/", batches.spreadsheet_upload, name="batch_spreadsheet"),
+    path("<id:label_id>/batches/ddex/", batches.ddex_upload, name="batch_ddex"),
+    path("<id:label_id>/batches/review/", batches.batch_review, name="batch_review"),
+    path("<id:label_id>/batches/withdraw/", batches.batch_withdraw, name="batch_withdraw"),
+    path("<id:label_id>/batches/<id:batch_id>/", batches.batch_detail, name="batch"),
     path("<id:label_id>/tokens/", team.tokens, name="tokens"),
     path("<id:label_id>/tokens/<id:token_id>/revoke/", team.token_revoke, name="token_revoke"),
     path("<id:label_id>/members/", team.members, name="members"),
