@@ -44,18 +44,24 @@ def track_facts(isrcs: list[str]) -> dict[str, Any]:
 
 def release_body(n: int, tracks: int) -> bytes:
     """The POST /api/v1/releases body of release ``n``, as bench.phases' releases: ``tracks`` tracks with AI facts."""
+    return json.dumps(release_item(n, tracks)).encode()
+
+
+def release_item(n: int, tracks: int) -> dict[str, Any]:
+    """Release ``n`` as the API takes it (a create body, or one item of a bulk request)."""
     codes = [isrc(n * 100 + t) for t in range(1, tracks + 1)]
     facts = track_facts(codes)
     body = {
         "upc": upc(n),
         "title": f"Bench release {n}",
+        "genre": "Electronic",  # a new release needs one (row 4b answered 400 without it)
         "artists": [{"name": "The Bench Ensemble", "persona": "ai_assisted"}],
         "tracks": [
             {"isrc": code, "title": f"Track {t}", "position": t, "duration": 180 + t, "ai": facts[code]}
             for t, code in enumerate(codes, start=1)
         ],
     }
-    return json.dumps(body).encode()
+    return body
 
 
 # --- the log --------------------------------------------------------------------------------------------

@@ -423,7 +423,57 @@ def keyed(isrc_file: str, rounds: int = 3000) -> None:
     result({"anon_ms": anon_ms, "keyed_ms": keyed_ms, "ratio": keyed_ms / anon_ms, "rounds": rounds})
 
 
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def batch(releases: int = 10_000, tracks: int = 12, per_request: int = 100, base: int = 6_000_000) -> None:
+    """Declare ``releases`` releases through POST /api/v1/releases/bulk (NDJSON), in-process, one request after another.
+
+    Each request body is made just before it is sent, so nothing but the current batch is in
+    memory; the process's resident memory is sampled after every request, and its growth is
+    reported from after the first (warm-up: keys, imports, connection) to the largest sample.
+    """
+    label = _label("Bench Batch Records")
+    token = label_token_create(label=label, name="bench")[1]
+    keys.active_key(SigningKey.STATEMENT), keys.active_key(SigningKey.CHECKPOINT)  # load the keys untimed
+    client = Client()
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+    def send(first: int, count: int) -> None:
+        body = "\n".join(json.dumps(data.release_item(base + first + i, tracks)) for i in range(count))
+        r = client.post("/api/v1/releases/bulk", body, content_type="application/x-ndjson", **bearer)
+        assert r.status_code == 200, r.content[:300]
+        assert r.json()["logged"] == count, r.content[:300]
+
+    send(0, per_request)  # warm-up, untimed
+    start_rss = peak = _rss_mb()
+    done = per_request
+    t = time.perf_counter()
+    while done < releases + per_request:
+        count = min(per_request, releases + per_request - done)
+        send(done, count)
+        done += count
+        peak = max(peak, _rss_mb())
+        if done % (per_request * 20) == 0:
+            progress(f"{done - per_request:,} declared, RSS {_rss_mb():.0f} MB")
+    seconds = time.perf_counter() - t
+    result(
+        {
+            "count": releases,
+            "seconds": seconds,
+            "per_second": releases / seconds,
+            "rss_start_mb": start_rss,
+            "rss_growth_mb": peak - start_rss,
+        }
+    )
+
+
 PHASES = {
+    "batch": batch,
     "seed": seed,
     "bulk": bulk,
     "declare": declare,

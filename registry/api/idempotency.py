@@ -39,7 +39,8 @@ class Outcome:
 
 def fingerprint(method: str, path: str, data: Any) -> str:
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(f"{method} {path}\n{text}".encode()).hexdigest()
+    # surrogatepass: a body may hold a lone surrogate ("\ud800" is valid JSON); it is refused later, not here.
+    return hashlib.sha256(f"{method} {path}\n{text}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _clean_key(key: str) -> str:

@@ -6,6 +6,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
+from registry.declarations.batch import BATCH_MAX
+
 
 class ErrorDetail(serializers.Serializer):
     code = serializers.CharField()
@@ -195,6 +197,50 @@ CREATE_EXAMPLE = OpenApiExample(
                 "ai": TRACK_AI_EXAMPLE,
             }
         ],
+    },
+    request_only=True,
+)
+
+
+class BulkItemIn(serializers.Serializer):
+    """One item of a bulk request (documentation: the view reads each item with the single endpoints' shapes)."""
+
+    action = serializers.ChoiceField(
+        choices=["declare", "amend", "withdraw"],
+        default="declare",
+        help_text="declare: the body of POST /api/v1/releases. amend: `upc` plus the body of POST "
+        "/api/v1/releases/{upc}/amend. withdraw: `upc` plus the body of POST /api/v1/releases/{upc}/withdraw.",
+    )
+    upc = serializers.CharField(max_length=32)
+
+
+class BulkIn(serializers.Serializer):
+    releases = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=BATCH_MAX)
+
+
+class BulkResultOut(serializers.Serializer):
+    index = serializers.IntegerField(help_text="The item's position in the request (0-based; NDJSON: its line).")
+    action = serializers.CharField(allow_null=True)
+    upc = serializers.CharField(allow_null=True)
+    status = serializers.ChoiceField(choices=["created", "amended", "withdrawn", "error"])
+    declaration = WriteOut(allow_null=True, help_text="What the single endpoint answers, bundle included.")
+    error = ErrorDetail(allow_null=True)
+
+
+class BulkOut(serializers.Serializer):
+    logged = serializers.IntegerField(help_text="Items signed and logged (one checkpoint for all of them).")
+    refused = serializers.IntegerField(help_text="Items refused: nothing of them was kept.")
+    results = BulkResultOut(many=True)
+
+
+BULK_EXAMPLE = OpenApiExample(
+    "Declare one release, amend another, withdraw a third",
+    value={
+        "releases": [
+            CREATE_EXAMPLE.value,
+            {"action": "amend", "upc": "123456789012", "reason": "The vocal was generated.", "expected_version": 1},
+            {"action": "withdraw", "upc": "123456789029", "reason": "Released by mistake."},
+        ]
     },
     request_only=True,
 )

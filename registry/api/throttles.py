@@ -302,8 +302,9 @@ class WriteThrottle(CounterThrottle):
         return Quota.of("write", client_address(request))
 
 
-def charge(request: Any, units: int) -> None:
-    """Make a request let through at one unit cost ``units`` in all (a bulk lookup: one per identifier).
+def charge(request: Any, units: int, what: str = "identifiers") -> None:
+    """Make a request let through at one unit cost ``units`` in all (a bulk lookup: one per identifier;
+    a bulk declaration: one per release, as many single writes would cost).
 
     A request costing more than the whole quota can never fit: 400, saying how many
     fit. Over the quota: 429 with Retry-After, and nothing of the request is counted.
@@ -313,10 +314,10 @@ def charge(request: Any, units: int) -> None:
         return
     if units > quota.limit:
         raise ValidationFailed(
-            f"this request names {units} identifiers and your quota is {quota.rate}: "
+            f"this request names {units} {what} and your quota is {quota.rate}: "
             f"send at most {quota.limit} per request"
             + (" (a platform key has a higher quota)" if quota.scope == "lookup_anon" else ""),
-            fields={"non_field_errors": [f"At most {quota.limit} identifiers per request."]},
+            fields={"non_field_errors": [f"At most {quota.limit} {what} per request."]},
         )
     wait = quota.spend(units - quota.spent)
     if wait:

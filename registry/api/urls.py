@@ -6,12 +6,13 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
 from registry.api.errors import api_not_found
-from registry.api.views import docs, label, public, tlog
+from registry.api.views import bulk, docs, label, public, tlog
 
 urlpatterns = [
     path(".well-known/jwks.json", public.JwksView.as_view(), name="api-jwks"),
     path("api/v1/recordings/<str:isrc>", public.RecordingView.as_view(), name="api-recording"),
     path("api/v1/releases", label.ReleaseCreateView.as_view(), name="api-release-create"),
+    path("api/v1/releases/bulk", bulk.ReleaseBulkView.as_view(), name="api-release-bulk"),
     path("api/v1/releases/<str:upc>", public.ReleaseView.as_view(), name="api-release"),
     path("api/v1/releases/<str:upc>/history", public.ReleaseHistoryView.as_view(), name="api-release-history"),
     path("api/v1/releases/<str:upc>/amend", label.ReleaseAmendView.as_view(), name="api-release-amend"),

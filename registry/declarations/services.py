@@ -343,16 +343,10 @@ def declaration_amend(
     return version_sign(release=release, change=change, actor=actor, via=via, kind=AMEND)
 
 
-@transaction.atomic
-def declaration_withdraw(
-    *,
-    release: Release,
-    reason: str,
-    actor: Any = None,
-    via: str = "web",
-    expected_version: int | None = None,
-) -> Declaration:
-    """A withdrawal is a signed version too: same content, status withdrawn, with the reason."""
+def _withdrawal_statement(
+    release: Release, *, reason: str | None, expected_version: int | None
+) -> tuple[Release, dict[str, Any]]:
+    """Lock, check, build: the statement of a withdrawal (same content, status withdrawn, with the reason)."""
     reason = _reason(reason)
     release, current = _locked(release)
     if current is None:
@@ -375,6 +369,20 @@ def declaration_withdraw(
             "tracks": prev["tracks"],
         },
     )
+    return release, st
+
+
+@transaction.atomic
+def declaration_withdraw(
+    *,
+    release: Release,
+    reason: str,
+    actor: Any = None,
+    via: str = "web",
+    expected_version: int | None = None,
+) -> Declaration:
+    """A withdrawal is a signed version too: same content, status withdrawn, with the reason."""
+    release, st = _withdrawal_statement(release, reason=reason, expected_version=expected_version)
     return signing.sign_and_log(release=release, st=st, actor=actor, via=via)
 
 

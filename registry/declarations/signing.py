@@ -9,7 +9,8 @@ identifier claims, then the statement key row, then the log; never the other way
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -107,12 +108,143 @@ def _claim(release: Release, new: list[tuple[str, str]]) -> None:
     """
     if not new:
         return
-    IdentifierClaim.objects.bulk_create(
-        [IdentifierClaim(kind=k, value=v, label_id=release.label_id) for k, v in new],
-        ignore_conflicts=True,
-    )
+    _insert_claims(sorted((k, v, release.label_id) for k, v in new))
     holders = IdentifierClaim.holders(new)
     _refuse(release, [w for w in new if holders.get(w) != release.label_id])
+
+
+def _insert_claims(rows: Sequence[tuple[str, str, int]]) -> None:
+    """Insert claims (kind, value, label id) in the order given, skipping identifiers held already.
+
+    Callers pass them sorted: an INSERT … ON CONFLICT DO NOTHING waits for a concurrent
+    transaction that inserted the same identifier, so two transactions claiming overlapping
+    sets wait for each other in one global order, never in a cycle (no deadlock).
+    """
+    IdentifierClaim.objects.bulk_create(
+        [IdentifierClaim(kind=k, value=v, label_id=label_id) for k, v, label_id in rows],
+        ignore_conflicts=True,
+    )
+
+
+def claim_many(entries: Sequence[tuple[Release, Mapping[str, Any]]]) -> dict[int, Conflict]:
+    """Claim the identifiers of every entry in one sorted insert; the entries refused, by position.
+
+    An entry is refused when another label holds one of its identifiers now, including one
+    that a concurrent transaction (or an earlier entry of this batch, of another label)
+    claimed a moment earlier. The caller must then roll back to before this call and try
+    again without the refused entries: this function never deletes a claim it inserted.
+    """
+    wanted = [_wanted(release, st) for release, st in entries]
+    holders = IdentifierClaim.holders(w for ws in wanted for w in ws)
+    new = sorted(
+        {(k, v, release.label_id) for (release, _), ws in zip(entries, wanted, strict=True) for k, v in ws}
+        - {(k, v, label_id) for (k, v), label_id in holders.items()}
+    )
+    if new:
+        _insert_claims(new)
+        holders = holders | IdentifierClaim.holders((k, v) for k, v, _ in new)
+    refused: dict[int, Conflict] = {}
+    for i, ((release, _), ws) in enumerate(zip(entries, wanted, strict=True)):
+        taken = [w for w in ws if holders.get(w) != release.label_id]
+        if taken:
+            try:
+                _refuse(release, taken)
+            except Conflict as exc:
+                refused[i] = exc
+    return refused
+
+
+@dataclass
+class _Signed:
+    release: Release
+    st: dict[str, Any]
+    leaf_data: str
+    envelope: dict[str, Any]
+    summary: str
+    track_summaries: dict[str, str]
+
+
+def _sign(release: Release, st: dict[str, Any], private: Any, declared_at: str) -> _Signed:
+    """Sign ``st`` dated ``declared_at`` and derive what is stored with it; all before the log lock."""
+    st["declaration"]["declared_at"] = declared_at
+    envelope = sign_envelope(statement.statement_bytes(st), private)
+    leaf_data = jcs.canonicalize(envelope).decode("ascii")
+    refuse_oversized(st, len(leaf_data))  # before the log lock: a refusal costs no leaf
+    # Everything derived from the statement is computed before the log lock is taken:
+    # appends are serialized, so work under the lock caps the registry's write rate.
+    return _Signed(
+        release=release,
+        st=st,
+        leaf_data=leaf_data,
+        envelope=envelope,
+        summary=summary_text(st),
+        track_summaries={t["isrc"]: summary_text(st, t["isrc"]) for t in st["tracks"]},
+    )
+
+
+def _record(signed: list[_Signed], key: SigningKey, actor: Any, via: str) -> list[Declaration]:
+    """Append the signed leaves (one log lock, one checkpoint) and store their declarations, in bulk."""
+    appended = log.append([s.leaf_data for s in signed])
+    declared_by = actor if getattr(actor, "is_authenticated", False) else None
+    declarations = []
+    for s, a in zip(signed, appended, strict=True):
+        bundle = make_bundle(
+            s.envelope,
+            origin=settings.REGISTRY_LOG_ORIGIN,
+            index=a.index,
+            tree_size=a.tree_size,
+            proof=a.inclusion_proof,
+            checkpoint=a.checkpoint,
+        )
+        decl = s.st["declaration"]
+        declarations.append(
+            Declaration(
+                uid=decl["id"],
+                release=s.release,
+                version=decl["version"],
+                status=decl["status"],
+                reason=decl["reason"] or "",
+                supersedes=decl["supersedes"],
+                declared_at=statement.parse_timestamp(decl["declared_at"]),
+                declared_by=declared_by,
+                via=via,
+                contains_ai=s.st["release"]["contains_ai"],
+                statement=s.st,
+                leaf_id=a.index,
+                key=key,
+                bundle=jcs.canonicalize(bundle).decode("utf-8"),
+                summary=s.summary,
+            )
+        )
+    if len(declarations) == 1:
+        declarations[0].save(force_insert=True)  # one INSERT, as before batches existed
+    else:
+        declarations = Declaration.objects.bulk_create(declarations)  # primary keys returned (PostgreSQL, SQLite)
+    DeclaredRecording.objects.bulk_create(
+        [
+            DeclaredRecording(
+                declaration=declaration,
+                isrc=t["isrc"],
+                position=t["position"],
+                contains_ai=t["contains_ai"],
+                summary=s.track_summaries[t["isrc"]],
+            )
+            for s, declaration in zip(signed, declarations, strict=True)
+            for t in s.st["tracks"]
+        ]
+    )
+    releases = []
+    for s, declaration in zip(signed, declarations, strict=True):
+        lookup_cache.invalidate_on_commit(
+            upc=s.release.upc, statement=s.st, previous_id=s.release.current_declaration_id
+        )
+        s.release.current_declaration = declaration
+        releases.append(s.release)
+    if len(releases) == 1:
+        releases[0].save(update_fields=["current_declaration"])
+    else:
+        Release.objects.bulk_update(releases, ["current_declaration"])
+    return declarations
 
 
 def sign_and_log(
@@ -126,54 +258,21 @@ def sign_and_log(
     _claim(release, unclaimed(release, st))  # before signing and the log lock: a refusal costs no leaf
     key, private = _statement_key()
     # Dated now, under the key's lock: inside the key's validity window however long we waited for it.
-    st["declaration"]["declared_at"] = statement.format_timestamp(timezone.now())
-    envelope = sign_envelope(statement.statement_bytes(st), private)
-    leaf_data = jcs.canonicalize(envelope).decode("ascii")
-    refuse_oversized(st, len(leaf_data))  # before the log lock: a refusal costs no leaf
-    # Everything derived from the statement is computed before the log lock is taken:
-    # appends are serialized, so work under the lock caps the registry's write rate.
-    release_summary = summary_text(st)
-    track_summaries = {t["isrc"]: summary_text(st, t["isrc"]) for t in st["tracks"]}
-    appended = log.append_one(leaf_data)
-    bundle = make_bundle(
-        envelope,
-        origin=settings.REGISTRY_LOG_ORIGIN,
-        index=appended.index,
-        tree_size=appended.tree_size,
-        proof=appended.inclusion_proof,
-        checkpoint=appended.checkpoint,
-    )
-    decl = st["declaration"]
-    declaration = Declaration.objects.create(
-        uid=decl["id"],
-        release=release,
-        version=decl["version"],
-        status=decl["status"],
-        reason=decl["reason"] or "",
-        supersedes=decl["supersedes"],
-        declared_at=statement.parse_timestamp(decl["declared_at"]),
-        declared_by=actor if getattr(actor, "is_authenticated", False) else None,
-        via=via,
-        contains_ai=st["release"]["contains_ai"],
-        statement=st,
-        leaf_id=appended.index,
-        key=key,
-        bundle=jcs.canonicalize(bundle).decode("utf-8"),
-        summary=release_summary,
-    )
-    DeclaredRecording.objects.bulk_create(
-        [
-            DeclaredRecording(
-                declaration=declaration,
-                isrc=t["isrc"],
-                position=t["position"],
-                contains_ai=t["contains_ai"],
-                summary=track_summaries[t["isrc"]],
-            )
-            for t in st["tracks"]
-        ]
-    )
-    lookup_cache.invalidate_on_commit(upc=release.upc, statement=st, previous_id=release.current_declaration_id)
-    release.current_declaration = declaration
-    release.save(update_fields=["current_declaration"])
-    return declaration
+    signed = _sign(release, st, private, statement.format_timestamp(timezone.now()))
+    return _record([signed], key, actor, via)[0]
+
+
+def sign_and_log_many(*, entries: Sequence[tuple[Release, dict[str, Any]]], actor: Any, via: str) -> list[Declaration]:
+    """Sign statements whose identifiers the caller has claimed (``claim_many``) and append them as one batch.
+
+    Inside the caller's transaction: one statement-key lock, one log lock, one checkpoint
+    for all of them, and they commit together or not at all. Every release must be locked
+    by the caller, and appear once. Each entry's size was checked before (``refuse_oversized``
+    on the unsigned statement is exact), so a refusal here is a bug and fails the whole batch.
+    """
+    if not entries:
+        return []
+    key, private = _statement_key()
+    declared_at = statement.format_timestamp(timezone.now())  # under the key's lock, as in sign_and_log
+    signed = [_sign(release, st, private, declared_at) for release, st in entries]
+    return _record(signed, key, actor, via)

@@ -50,7 +50,7 @@ def _isrc_key(value: Any) -> str:
         return str(value)
 
 
-def _ai_by_isrc(tracks: list[dict[str, Any]], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def ai_by_isrc(tracks: list[dict[str, Any]], extra: dict[str, Any] | None = None) -> dict[str, Any]:
     ai = {_isrc_key(k): v for k, v in (extra or {}).items()}
     for t in tracks:
         if t.get("ai") is not None:
@@ -62,7 +62,39 @@ def _catalog_tracks(tracks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: v for k, v in t.items() if k != "ai"} for t in tracks]
 
 
-def _respond(request: Request, label: Label, action: Any) -> Response:
+def amend_change(data: dict[str, Any]) -> NextVersion:
+    """The next version an amendment body (``AmendIn``, validated) asks for."""
+    tracks = data.get("tracks")
+    return NextVersion(
+        ai=ai_by_isrc(tracks or [], data.get("ai")),
+        reason=data["reason"],
+        catalog=CatalogChange(
+            title=data.get("title"),
+            genre=data.get("genre"),
+            release_date=data.get("release_date"),
+            artwork_ai=data.get("artwork"),
+            artists=data.get("artists"),
+            tracks=_catalog_tracks(tracks) if tracks is not None else None,
+        ),
+        expected_version=data.get("expected_version"),
+    )
+
+
+def create_arguments(label: Label, data: dict[str, Any]) -> dict[str, Any]:
+    """``release_create``'s arguments from a create body (``ReleaseCreateIn``, validated)."""
+    return {
+        "label": label,
+        "upc": data["upc"],
+        "title": data["title"],
+        "genre": data["genre"],
+        "release_date": data.get("release_date"),
+        "artwork_ai": data["artwork"],
+        "artists": data["artists"],
+        "tracks": _catalog_tracks(data["tracks"]),
+    }
+
+
+def respond(request: Request, label: Label, action: Any) -> Response:
     outcome = run_idempotent(
         label=label,
         key=request.headers.get("Idempotency-Key"),
@@ -98,20 +130,11 @@ class ReleaseCreateView(LabelView):
         label = request.auth.label
 
         def action() -> tuple[int, str]:
-            release = release_create(
-                label=label,
-                upc=data["upc"],
-                title=data["title"],
-                genre=data["genre"],
-                release_date=data.get("release_date"),
-                artwork_ai=data["artwork"],
-                artists=data["artists"],
-                tracks=_catalog_tracks(data["tracks"]),
-            )
-            decl = declaration_create(release=release, ai=_ai_by_isrc(data["tracks"]), via="api")
+            release = release_create(**create_arguments(label, data))
+            decl = declaration_create(release=release, ai=ai_by_isrc(data["tracks"]), via="api")
             return _write_answer(201, decl)
 
-        return _respond(request, label, action)
+        return respond(request, label, action)
 
 
 def _release_of(label: Label, upc: str) -> Release:
@@ -150,26 +173,12 @@ class ReleaseAmendView(LabelView):
         form = AmendIn(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        tracks = data.get("tracks")
 
         def action() -> tuple[int, str]:
-            change = NextVersion(
-                ai=_ai_by_isrc(tracks or [], data.get("ai")),
-                reason=data["reason"],
-                catalog=CatalogChange(
-                    title=data.get("title"),
-                    genre=data.get("genre"),
-                    release_date=data.get("release_date"),
-                    artwork_ai=data.get("artwork"),
-                    artists=data.get("artists"),
-                    tracks=_catalog_tracks(tracks) if tracks is not None else None,
-                ),
-                expected_version=data.get("expected_version"),
-            )
-            decl = version_sign(release=release, change=change, via="api", kind=AMEND)
+            decl = version_sign(release=release, change=amend_change(data), via="api", kind=AMEND)
             return _write_answer(200, decl)
 
-        return _respond(request, label, action)
+        return respond(request, label, action)
 
 
 class ReleaseWithdrawView(LabelView):
@@ -193,7 +202,7 @@ class ReleaseWithdrawView(LabelView):
             )
             return _write_answer(200, decl)
 
-        return _respond(request, label, action)
+        return respond(request, label, action)
 
 
 class LabelPagination(PageNumberPagination):
