@@ -390,6 +390,30 @@ class DeclareForm(AccessibleErrorsMixin, forms.Form):
             data[field_name(i, "consent")] = consent
         return data
 
+    def summary_errors(self) -> list[dict[str, str]]:
+        """The error summary: one line per track naming it, its missing levels grouped, each linked to its field."""
+        out = [{"href": "", "text": str(e)} for e in self.non_field_errors()]
+        for name in ("reason", "artwork"):
+            if name in self.fields:
+                out.extend(
+                    {"href": f"#{self[name].id_for_label}", "text": f"{self[name].label}: {e}"}
+                    for e in self.errors.get(name, [])
+                )
+        for i, track in enumerate(self.tracks):
+            named = f"Track {track.position} “{track.title}”"
+            missing = [p for p in vocabulary.PARTS if field_name(i, p) in self.errors]
+            if missing:
+                words = [vocabulary.PART_LABELS[p].lower() for p in missing]
+                listed = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+                first = self[field_name(i, missing[0])]
+                out.append({"href": f"#{first.auto_id}_0", "text": f"{named}: choose a level for {listed}."})
+            for name in ("tools", "imitates", "consent"):
+                bf = self[field_name(i, name)]
+                out.extend(
+                    {"href": f"#{bf.id_for_label}", "text": f"{named}, {bf.label.lower()}: {e}"} for e in bf.errors
+                )
+        return out
+
     def rows(self) -> list[dict[str, Any]]:
         """Per track: its bound fields, for the matrix template."""
         return [

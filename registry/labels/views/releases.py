@@ -93,7 +93,8 @@ def map_domain_error(exc: DomainError, form: ReleaseForm, track_forms: list[Any]
     for name, errors in exc.fields.items():
         m = _TRACK_FIELD.match(name)
         for error in errors:
-            message = f"{error} ({exc.message})" if error != exc.message else error
+            # The field's own message says it (the service's message would repeat it in other words).
+            message = error
             if m and int(m.group(1)) < len(track_forms) and m.group(2) in track_forms[int(m.group(1))].fields:
                 track_forms[int(m.group(1))].add_error(m.group(2), message)
                 placed = True
@@ -187,6 +188,15 @@ def release_new(request: HttpRequest, label: Label) -> HttpResponse:
                     if imported:
                         store(request, label).pop(IMPORT_KEY, None)
                         store(request, label)[f"labels:import-ai:{release.pk}"] = imports.file_answers(imported)
+                    if "save_no_ai" in data and not imported:
+                        # The shortcut skips the declare page, not the review: the label checks and signs there.
+                        store(request, label)[drafts.session_key(release)] = drafts.no_ai_draft(release)
+                        messages.success(
+                            request,
+                            f"“{release.title}” is in your catalog, answered “No AI” for every part of "
+                            f"{_count(len(track_rows), 'track')}. Check what will be signed, then confirm.",
+                        )
+                        return redirect("labels:review", label_id=label.pk, upc=release.upc)
                     messages.success(request, f"“{release.title}” is in your catalog. Now declare its AI involvement.")
                     return redirect("labels:declare", label_id=label.pk, upc=release.upc)
         return render(
@@ -203,6 +213,11 @@ def release_new(request: HttpRequest, label: Label) -> HttpResponse:
     artists = NewArtistFormSet(prefix="artists", initial=new_initial or [{}])
     tracks = TrackFormSet(prefix="tracks", initial=track_initial)
     return render(request, "labels/release_form.html", form_context(label, form, artists, tracks, imported=imported))
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 track``, ``2 tracks``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _int(value: Any, default: int) -> int:
@@ -240,7 +255,7 @@ def release_import(request: HttpRequest, label: Label) -> HttpResponse:
             store(request, label)[IMPORT_KEY] = parsed
             messages.info(
                 request,
-                f"Read ERN {parsed['ern_version']}: “{parsed['title']}” with {len(parsed['tracks'])} tracks. "
+                f"Read ERN {parsed['ern_version']}: “{parsed['title']}” with {_count(len(parsed['tracks']), 'track')}. "
                 "Check the details, then save.",
             )
             return redirect(f"{request.path.rsplit('/import/', 1)[0]}/new/?import=1")

@@ -266,8 +266,11 @@ def test_editing_a_declared_release_signs_the_catalog_change_as_a_new_version(ow
     ):
         assert change in review, change
     assert catalog(release) == before  # reviewing saves nothing either
+    # The new AI persona next to "No AI" vocals on track 2: signed only once the label confirms it is right.
+    assert "Aurora Fields is an AI persona, but the vocals of track 2 “Track Two” are declared “No AI”" in review
+    assert owner_client.post(url(release, "review"), {"confirm": "1"}).status_code == 400
 
-    response = owner_client.post(url(release, "review"), {"confirm": "1"})
+    response = owner_client.post(url(release, "review"), {"confirm": "1", "acknowledge": "1"})
     assert response["Location"] == url(release, "signed/2")
     st = Declaration.objects.get(release=release, version=2).statement
     assert st["declaration"]["reason"].startswith("Deluxe edition")
