@@ -157,8 +157,10 @@ SINGLE_TITLE_HELP = "A single's one track may leave it empty: it takes the relea
 
 class TrackForm(AccessibleErrorsMixin, forms.Form):
     isrc = forms.CharField(label="ISRC", max_length=32, help_text="Like US-SKG-19-12345.")
-    # Optional here; BaseTrackFormSet.clean requires it unless the release has one track (a single).
-    title = TextField(max_length=limits.TITLE_MAX, required=False, help_text=SINGLE_TITLE_HELP)
+    # Optional here; BaseTrackFormSet.clean requires it unless the release has one track (a single). The
+    # Tracks section says so once, rather than every row calling it optional.
+    title = TextField(max_length=limits.TITLE_MAX, required=False)
+    title.hide_optional = True
     # Prefilled with the row's number and kept in row order by the row buttons; left empty it is the row's number.
     position = forms.IntegerField(min_value=1, max_value=999, required=False)
     duration = forms.CharField(max_length=16, help_text="3:21 or 201 (seconds). DDEX requires it.")
