@@ -145,3 +145,23 @@ def test_a_25_track_release_with_rows_added_removed_and_moved_in_the_page(page, 
     expected = [f"Song {n}" for n in (1, 2, 3, 4, *range(6, 25), 26, 25)]
     assert [t["title"] for t in st["tracks"]] == expected
     assert {t["parts"]["vocals"] for t in st["tracks"]} == {"all"}
+
+
+def test_an_ai_persona_with_no_ai_vocals_is_confirmed_on_review(page, shot, keys, label, owner):
+    login(page, "olivia", "correct horse battery")
+    wait_for(page, f"/label/{label.pk}/")
+    upc = start_release(page, label, "Glass Voice")
+    page.find_element(By.CSS_SELECTOR, "#id_artists-0-persona option[value=synthetic]").click()
+    fill(page, "id_tracks-0-isrc", factories.isrc())
+    fill(page, "id_tracks-0-duration", "2:48")
+    click(page, "button[name=save_no_ai]")
+    wait_for(page, "/review/")
+    warning = page.find_element(By.ID, "persona-warning").text
+    assert "Mira Vale is an AI persona, but the vocals of the track are declared “No AI”" in warning
+    click(page, "button[name=confirm]")  # not ticked: nothing is signed
+    assert "Nothing was signed" in page.find_element(By.CSS_SELECTOR, ".error-summary").text
+    shot("08-persona-warning", full=False)
+    click(page, 'label[for="id_acknowledge"]')
+    click(page, "button[name=confirm]")
+    wait_for(page, "/signed/1/")
+    assert Declaration.objects.filter(release__upc=upc).count() == 1
