@@ -34,6 +34,8 @@ migrate: install $(VAR)/secret_key $(VAR)/key_passphrase $(VAR)/token_pepper
 # The demo registry's DDEX Party ID is made up (valid check character), like its labels' DPIDs;
 # a real deployment sets the one DDEX assigned it (docs/operations.md).
 run: export REGISTRY_DPID ?= PADPIDA2026120600T
+# `make run PORT=8080` serves on another port (loopback); BIND=host:port overrides both.
+PORT ?= 8000
 run: migrate
 	$(PY) manage.py ensure_keys
 	$(PY) manage.py load_demo --if-empty
@@ -42,7 +44,7 @@ run: migrate
 	@# and stops with it.
 	$(PY) manage.py db_worker --no-reload & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	.venv/bin/gunicorn registry.wsgi:application --config registry/gunicorn.conf.py
+	PORT=$(PORT) .venv/bin/gunicorn registry.wsgi:application --config registry/gunicorn.conf.py
 
 test: install
 	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)

@@ -3,7 +3,8 @@
 import multiprocessing
 import os
 
-bind = os.environ.get("BIND", "127.0.0.1:8000")
+# BIND (host:port) wins; else PORT on loopback, as `make run PORT=8080` sets it.
+bind = os.environ.get("BIND") or f"127.0.0.1:{os.environ.get('PORT') or '8000'}"
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 worker_class = "gthread"

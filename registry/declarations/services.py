@@ -230,6 +230,23 @@ class NextVersion:
     reason: str | None = None
     catalog: CatalogChange | None = None
     expected_version: int | None = None
+    # An amendment must change a signed fact (a reason alone explains a change, it is not one): the label
+    # forms refuse a version that states the current one's facts again. Off by default for the doors that
+    # re-sign on purpose (the API and imports keep their behaviour until they opt in).
+    require_change: bool = False
+
+
+class NothingChanges(ValidationFailed):
+    """An amendment that would sign the current version's facts again."""
+
+    code = "unchanged"
+
+
+def unchanged(previous: Mapping[str, Any], st: Mapping[str, Any]) -> bool:
+    """True when ``st`` states exactly ``previous``'s facts and status: only version, reason and times differ."""
+    if previous["declaration"]["status"] != st["declaration"]["status"]:
+        return False
+    return all(previous.get(key) == st.get(key) for key in {*previous, *st} - {"declaration"})
 
 
 FIRST, AMEND, EITHER = "first", "amend", "either"
@@ -281,6 +298,14 @@ def version_sign(
     One transaction: if anything fails, the catalog change is not kept either.
     """
     release, st = _next_statement(release, change, kind=kind)
+    if change.require_change and release.current_declaration_id is not None:
+        current = Declaration.objects.only("statement", "version").get(pk=release.current_declaration_id)
+        if unchanged(current.statement, st):
+            raise NothingChanges(
+                f"nothing changes from version {current.version}: an amendment must change a declared fact "
+                "(the reason alone is not a change)",
+                fields={"ai": ["Change an answer or a catalog detail, or leave the declaration as it is."]},
+            )
     return signing.sign_and_log(release=release, st=st, actor=actor, via=via)
 
 

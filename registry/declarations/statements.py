@@ -20,7 +20,7 @@ def diff_statements(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> li
     changes: list[str] = []
     if old["declaration"]["status"] != new["declaration"]["status"]:
         changes.append(f"Status: {old['declaration']['status']} → {new['declaration']['status']}")
-    for key, words in (("title", "title"), ("release_date", "release date")):
+    for key, words in (("title", "title"), ("genre", "genre"), ("release_date", "release date")):
         if old["release"].get(key) != new["release"].get(key):
             changes.append(f"Release {words}: {old['release'].get(key)} → {new['release'].get(key)}")
     for key, words in (("artwork", "Artwork"), ("contains_ai", "Release as a whole")):
@@ -65,3 +65,26 @@ def diff_statements(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> li
         if isrc not in new_tracks:
             changes.append(f"Track removed: {t['title']} ({isrc})")
     return changes or ["No change in the declared facts (re-signed)."]
+
+
+def persona_warnings(st: Mapping[str, Any]) -> list[str]:
+    """Answers that read as a contradiction next to an AI persona: its voice is generated, the vocals say "No AI".
+
+    A warning, not a refusal: a persona may be a character a person performs. The label pages ask the
+    label to confirm or fix it before signing.
+    """
+    personas = [a["name"] for a in st["artists"] if a.get("persona") == vocabulary.SYNTHETIC]
+    if not personas:
+        return []
+    human_vocals = [t for t in st["tracks"] if t["parts"]["vocals"] == vocabulary.NONE]
+    if not human_vocals:
+        return []
+    who = " and ".join(personas)
+    if len(human_vocals) == len(st["tracks"]):
+        where = "every track" if len(st["tracks"]) > 1 else "the track"
+    else:
+        where = ", ".join(f"track {t['position']} “{t['title']}”" for t in human_vocals)
+    return [
+        f"{who} {'is an AI persona' if len(personas) == 1 else 'are AI personas'}, but the vocals of {where} "
+        "are declared “No AI”. The public page will show both: an AI persona and vocals made by people."
+    ]

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import transaction
 
+from provenance import vocabulary
 from registry.catalog.models import Artist, Recording, Release, Track
 from registry.catalog.services import release_update
 from registry.declarations.models import Declaration
@@ -165,6 +166,28 @@ def pending_tracks(catalog: CatalogEdit) -> list[Track]:
 # --- the draft as the one signing service's input ---------------------------------
 
 
+def no_ai_draft(release: Release) -> dict[str, Any]:
+    """A first declaration's draft saying "No AI" for every part of every track (the release form's shortcut).
+
+    The artwork level is the one the release form gave; the label reviews everything before signing.
+    """
+    isrcs = release.tracks.values_list("recording__isrc", flat=True)
+    return {
+        "mode": "declare",
+        "artwork": release.artwork_ai,
+        "reason": None,
+        "expected_version": version_of(release),
+        "ai": {
+            isrc: {
+                "parts": dict.fromkeys(vocabulary.PARTS, vocabulary.NONE),
+                "voice_likeness": {"imitates_real_person": False, "consent_reference": None},
+                "tools": [],
+            }
+            for isrc in isrcs
+        },
+    }
+
+
 def next_version(release: Release, draft: Draft) -> NextVersion:
     """A reviewed draft as what the next version says (``declarations.services.NextVersion``)."""
     try:
@@ -181,6 +204,7 @@ def next_version(release: Release, draft: Draft) -> NextVersion:
         reason=draft.get("reason") or None,
         catalog=catalog,
         expected_version=draft.get("expected_version", 0),
+        require_change=True,
     )
 
 

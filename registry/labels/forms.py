@@ -152,10 +152,17 @@ class NewArtistForm(AccessibleErrorsMixin, forms.Form):
 NewArtistFormSet = forms.formset_factory(NewArtistForm, extra=0, min_num=1, max_num=limits.RELEASE_ARTISTS_MAX)
 
 
+SINGLE_TITLE_HELP = "A single's one track may leave it empty: it takes the release title."
+
+
 class TrackForm(AccessibleErrorsMixin, forms.Form):
     isrc = forms.CharField(label="ISRC", max_length=32, help_text="Like US-SKG-19-12345.")
-    title = TextField(max_length=limits.TITLE_MAX)
-    position = forms.IntegerField(min_value=1, max_value=999)
+    # Optional here; BaseTrackFormSet.clean requires it unless the release has one track (a single). The
+    # Tracks section says so once, rather than every row calling it optional.
+    title = TextField(max_length=limits.TITLE_MAX, required=False)
+    title.hide_optional = True
+    # Prefilled with the row's number and kept in row order by the row buttons; left empty it is the row's number.
+    position = forms.IntegerField(min_value=1, max_value=999, required=False)
     duration = forms.CharField(max_length=16, help_text="3:21 or 201 (seconds). DDEX requires it.")
     audio_sha256 = forms.CharField(
         label="Audio SHA-256",
@@ -169,6 +176,12 @@ class TrackForm(AccessibleErrorsMixin, forms.Form):
         help_text="Hashed in your browser when possible; otherwise hashed on the server and never stored.",
         widget=forms.ClearableFileInput(attrs={"accept": "audio/*", "data-sha256-file": "1"}),
     )
+
+    # What makes a row a track: the prefilled position alone does not (an added row left empty is ignored).
+    CONTENT_FIELDS = ("isrc", "title", "duration", "audio_sha256", "audio_file")
+
+    def has_changed(self) -> bool:
+        return any(self[name].data not in (None, "") for name in self.CONTENT_FIELDS)
 
     def clean_isrc(self) -> str:
         return _identifier(identifiers.normalize_isrc, self.cleaned_data["isrc"])
@@ -217,6 +230,17 @@ class BaseTrackFormSet(forms.BaseFormSet):
         if "DELETE" in form.fields:
             form.fields["DELETE"].label = "Remove this track from the release"
 
+    def initial_form_count(self) -> int:
+        # Posted rows are all alike, whether the page started with them or they were added, removed or moved
+        # since (without JavaScript by registry.labels.rows, with it by labels.js): a row is a track when
+        # something is typed in it. Unbound, the rows of ``initial`` are shown as usual.
+        return 0 if self.is_bound else super().initial_form_count()
+
+    def total_form_count(self) -> int:
+        if self.is_bound:
+            return super().total_form_count()
+        return min(max(len(self.initial or []), self.min_num) + self.extra, self.max_num)
+
     def kept_forms(self) -> list[forms.Form]:
         """The rows that are tracks: not marked for removal, not an added row left empty."""
         return [
@@ -230,11 +254,14 @@ class BaseTrackFormSet(forms.BaseFormSet):
             return
         seen_isrc: dict[str, int] = {}
         seen_pos: dict[int, int] = {}
-        kept = set(self.kept_forms())
-        for i, form in enumerate(self.forms):
-            if form not in kept:
-                continue
-            isrc, pos = form.cleaned_data.get("isrc"), form.cleaned_data.get("position")
+        kept = self.kept_forms()
+        for i, form in enumerate(kept):
+            data = form.cleaned_data
+            if data.get("position") is None:
+                data["position"] = i + 1  # positions follow row order by default
+            if not data.get("title") and len(kept) > 1:
+                form.add_error("title", f"Give every track a title. {SINGLE_TITLE_HELP}")
+            isrc, pos = data.get("isrc"), data["position"]
             if isrc in seen_isrc:
                 form.add_error("isrc", f"Track {seen_isrc[isrc] + 1} has this ISRC already.")
             if pos in seen_pos:
@@ -280,7 +307,8 @@ def release_input(
     rows = [
         {
             "isrc": f.cleaned_data["isrc"],
-            "title": f.cleaned_data["title"],
+            # Only a single may leave its track title empty (BaseTrackFormSet.clean): it takes the release title.
+            "title": f.cleaned_data["title"] or form.cleaned_data["title"],
             "position": f.cleaned_data["position"],
             "duration": f.cleaned_data.get("duration"),
             "audio_sha256": f.cleaned_data.get("audio_sha256"),
@@ -363,6 +391,30 @@ class DeclareForm(AccessibleErrorsMixin, forms.Form):
                 )
             data[field_name(i, "consent")] = consent
         return data
+
+    def summary_errors(self) -> list[dict[str, str]]:
+        """The error summary: one line per track naming it, its missing levels grouped, each linked to its field."""
+        out = [{"href": "", "text": str(e)} for e in self.non_field_errors()]
+        for name in ("reason", "artwork"):
+            if name in self.fields:
+                out.extend(
+                    {"href": f"#{self[name].id_for_label}", "text": f"{self[name].label}: {e}"}
+                    for e in self.errors.get(name, [])
+                )
+        for i, track in enumerate(self.tracks):
+            named = f"Track {track.position} “{track.title}”"
+            missing = [p for p in vocabulary.PARTS if field_name(i, p) in self.errors]
+            if missing:
+                words = [vocabulary.PART_LABELS[p].lower() for p in missing]
+                listed = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+                first = self[field_name(i, missing[0])]
+                out.append({"href": f"#{first.auto_id}_0", "text": f"{named}: choose a level for {listed}."})
+            for name in ("tools", "imitates", "consent"):
+                bf = self[field_name(i, name)]
+                out.extend(
+                    {"href": f"#{bf.id_for_label}", "text": f"{named}, {bf.label.lower()}: {e}"} for e in bf.errors
+                )
+        return out
 
     def rows(self) -> list[dict[str, Any]]:
         """Per track: its bound fields, for the matrix template."""

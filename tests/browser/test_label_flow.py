@@ -62,10 +62,13 @@ def test_an_owner_declares_amends_and_withdraws_a_release(page, screenshot, keys
     isrcs = [factories.isrc() for _ in range(3)]
     fill(page, "id_upc", upc)
     fill(page, "id_title", "Midnight Circuits")
+    fill(page, "id_genre", "Synthwave")  # required since genres are signed
     page.find_element(By.ID, "id_release_date").send_keys("05012026")
     fill(page, "id_artists-0-name", "Vela Nova")
     page.find_element(By.CSS_SELECTOR, "#id_artists-0-persona option[value=ai_assisted]").click()
     for i, (isrc, title) in enumerate(zip(isrcs, ["Neon Tide", "Circuit Heart", "Afterglow"], strict=True)):
+        if i:  # the form starts with one track row
+            click(page, "button[data-add-row=tracks]")
         fill(page, f"id_tracks-{i}-isrc", isrc)
         fill(page, f"id_tracks-{i}-title", title)
         fill(page, f"id_tracks-{i}-duration", f"3:{10 + i}")
@@ -160,13 +163,13 @@ def test_editing_a_declared_release_on_a_phone_signs_the_change(page, screenshot
     wait_for(page, "/edit/")
     assert not page.execute_script("return document.documentElement.scrollWidth > window.innerWidth + 1")
     fill(page, "id_title", "Pocket Album (Deluxe)")
-    click(page, 'label[for="id_tracks-2-DELETE"]')
-    click(page, "button[name=add_track]")  # a round trip without saving: the typed title survives
-    fill(page, "id_tracks-3-isrc", bonus)
-    fill(page, "id_tracks-3-title", "Hidden Track")
-    fill(page, "id_tracks-3-position", "4")
+    click(page, "#tracks-2-row button[data-row-op=remove]")
+    click(page, "button[name=add_track]")  # in the page: the typed title stays, the new row takes position 3
+    fill(page, "id_tracks-2-isrc", bonus)
+    fill(page, "id_tracks-2-title", "Hidden Track")
+    fill(page, "id_tracks-2-duration", "2:05")
     assert page.find_element(By.ID, "id_title").get_attribute("value") == "Pocket Album (Deluxe)"
-    assert page.find_element(By.ID, "id_tracks-2-DELETE").is_selected()
+    assert page.find_element(By.ID, "id_tracks-2-position").get_attribute("value") == "3"
     screenshot("label-flow-11-edit-phone")
     click(page, "button[name=save]")
 

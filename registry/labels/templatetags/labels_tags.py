@@ -20,6 +20,9 @@ def error_summary(*forms: Any) -> list[dict[str, str]]:
         form = stack.pop(0)
         if form is None:
             continue
+        if hasattr(form, "summary_errors"):  # a form that words its own summary (the declaration matrix)
+            out.extend(form.summary_errors())
+            continue
         if hasattr(form, "forms"):  # a formset
             out.extend({"href": "", "text": str(e)} for e in form.non_form_errors())
             stack[0:0] = list(form.forms)

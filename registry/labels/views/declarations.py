@@ -13,8 +13,8 @@ from provenance import vocabulary
 from provenance.describe import describe_statement
 from registry.catalog.models import Label, Release
 from registry.declarations.models import Declaration
-from registry.declarations.services import declaration_withdraw, previous_ai
-from registry.declarations.statements import diff_statements
+from registry.declarations.services import declaration_withdraw, previous_ai, unchanged
+from registry.declarations.statements import diff_statements, persona_warnings
 from registry.errors import DomainError
 from registry.labels import drafts, imports
 from registry.labels.draft_store import store
@@ -131,7 +131,10 @@ def review(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
         return redirect("labels:declare", label_id=label.pk, upc=release.upc)
     if request.method == "POST" and imports.unanswered(draft):
         return redirect("labels:review", label_id=label.pk, upc=release.upc)
-    if request.method == "POST":
+    acknowledge_error = None
+    if request.method == "POST" and not request.POST.get("acknowledge") and _warnings(release, draft):
+        acknowledge_error = "Nothing was signed: confirm the AI persona's answers below, or go back and change them."
+    elif request.method == "POST":
         try:
             decl = drafts.declaration_sign_draft(release=release, draft=draft, actor=request.user)
         except drafts.StaleDraft as exc:
@@ -167,6 +170,12 @@ def review(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
         return redirect(target, label_id=label.pk, upc=release.upc)
     current = release.current_declaration
     sources = [src for track in (draft.get("sources") or {}).get("tracks", {}).values() for src in track.values()]
+    same = current is not None and unchanged(current.statement, preview)
+    status = 200
+    if error:
+        status = 400 if same else 409
+    elif acknowledge_error:
+        status = 400
     return render(
         request,
         "labels/review.html",
@@ -175,8 +184,15 @@ def review(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
             "release": release,
             "draft": draft,
             "current": current,
-            "changes": diff_statements(current.statement, preview) if current else None,
+            "changes": diff_statements(current.statement, preview) if current and not same else None,
+            "unchanged": same,
             "preview": preview,
+            "artists": [
+                {**a, "persona_label": vocabulary.PERSONA_LABELS.get(a["persona"], a["persona"])}
+                for a in preview["artists"]
+            ],
+            "warnings": persona_warnings(preview),
+            "acknowledge_error": acknowledge_error,
             "text": describe_statement(preview),
             "error": error,
             "parts": [(p, vocabulary.PART_LABELS[p]) for p in vocabulary.PARTS],
@@ -184,8 +200,16 @@ def review(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
             "from_file": sources.count(imports.FILE),
             "answered_here": sources.count(imports.LABEL),
         },
-        status=409 if error else 200,
+        status=status,
     )
+
+
+def _warnings(release: Release, draft: dict[str, Any]) -> list[str]:
+    """What the label must confirm before signing ``draft`` (an error building it is the signing's to report)."""
+    try:
+        return persona_warnings(drafts.preview_statement(release, draft))
+    except DomainError:
+        return []
 
 
 @label_view()

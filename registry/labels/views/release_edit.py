@@ -19,12 +19,12 @@ from provenance import identifiers
 from registry.catalog import services as catalog_services
 from registry.catalog.models import Label, Release
 from registry.errors import DomainError
-from registry.labels import drafts, services
+from registry.labels import drafts, rows, services
 from registry.labels.draft_store import store
 from registry.labels.forms import EditTrackFormSet, NewArtistFormSet, ReleaseEditForm, release_input
 from registry.labels.views.access import label_view, release_of
 from registry.labels.views.declarations import live_draft
-from registry.labels.views.releases import NO_ARTIST, add_row, form_context, map_domain_error
+from registry.labels.views.releases import NO_ARTIST, form_context, map_domain_error
 from registry.request_limits import accepts_files
 
 
@@ -83,16 +83,21 @@ def release_edit(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
         return _render(request, label, release, form, artists, tracks, pending=bool(pending))
 
     data = request.POST.copy()  # mutable: the track form writes computed hashes back for re-render
-    if add_row(data):
+    files = request.FILES.copy()
+    done = rows.apply(data, files)
+    if done is not None:  # a row button: the same form again, nothing saved
         form = ReleaseEditForm(data, label=label)
         artists = NewArtistFormSet(data, prefix="artists")
-        tracks = EditTrackFormSet(data, prefix="tracks")
-        return _render(request, label, release, form, artists, tracks, pending=bool(pending), hide_errors=True)
+        tracks = EditTrackFormSet(data, files, prefix="tracks")
+        rows.quiet(form, artists, tracks)
+        return _render(
+            request, label, release, form, artists, tracks, pending=bool(pending), hide_errors=True, row_status=done
+        )
     form = ReleaseEditForm(data, label=label)
     artists = NewArtistFormSet(data, prefix="artists")
     tracks = EditTrackFormSet(data, request.FILES, prefix="tracks")
     if form.is_valid() and artists.is_valid() and tracks.is_valid():
-        chosen, new_artists, rows, track_forms = release_input(form, artists, tracks)
+        chosen, new_artists, track_rows, track_forms = release_input(form, artists, tracks)
         # The checkboxes list artists by name; keep the release's own order for those it had.
         order = {a["id"]: i for i, a in enumerate(base["artists"]) if "id" in a}
         chosen.sort(key=lambda a: (order.get(a.pk, len(order)), a.name))
@@ -105,7 +110,7 @@ def release_edit(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
                 release_date=form.cleaned_data.get("release_date"),
                 artwork_ai=form.cleaned_data["artwork_ai"],
                 artists=[*chosen, *new_artists],
-                tracks=rows,
+                tracks=track_rows,
             )
             try:
                 if release.current_declaration_id is None:

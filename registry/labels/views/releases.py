@@ -21,7 +21,7 @@ from registry.declarations.models import DeclaredRecording
 from registry.declarations.selectors import history
 from registry.declarations.statements import diff_statements
 from registry.errors import DomainError, ValidationFailed
-from registry.labels import drafts, ern, imports, services
+from registry.labels import drafts, ern, imports, rows, services
 from registry.labels.draft_store import store
 from registry.labels.forms import (
     ImportForm,
@@ -69,7 +69,7 @@ def dashboard(request: HttpRequest, label: Label) -> HttpResponse:
         _search(releases_of_label(label.pk), q).annotate(track_count=Count("tracks")).order_by("-created_at", "-id")
     )
     page = Paginator(releases, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [{"release": r, "status": release_status(r)} for r in page.object_list]
+    listed = [{"release": r, "status": release_status(r)} for r in page.object_list]
     return render(
         request,
         "labels/dashboard.html",
@@ -78,7 +78,7 @@ def dashboard(request: HttpRequest, label: Label) -> HttpResponse:
             "memberships": memberships_of(request.user),
             "is_owner": request.label_membership.role == Membership.OWNER,
             "page": page,
-            "rows": rows,
+            "rows": listed,
             "q": q,
         },
     )
@@ -93,7 +93,8 @@ def map_domain_error(exc: DomainError, form: ReleaseForm, track_forms: list[Any]
     for name, errors in exc.fields.items():
         m = _TRACK_FIELD.match(name)
         for error in errors:
-            message = f"{error} ({exc.message})" if error != exc.message else error
+            # The field's own message says it (the service's message would repeat it in other words).
+            message = error
             if m and int(m.group(1)) < len(track_forms) and m.group(2) in track_forms[int(m.group(1))].fields:
                 track_forms[int(m.group(1))].add_error(m.group(2), message)
                 placed = True
@@ -105,18 +106,6 @@ def map_domain_error(exc: DomainError, form: ReleaseForm, track_forms: list[Any]
                 placed = True
     if not placed:
         form.add_error(None, exc.message)
-
-
-def add_row(data: Any) -> bool:
-    """Without JavaScript, "add a row" is a submit button: one more empty row, nothing saved. True if pressed."""
-    if "add_track" not in data and "add_artist" not in data:
-        return False
-    key = "tracks-TOTAL_FORMS" if "add_track" in data else "artists-TOTAL_FORMS"
-    try:
-        data[key] = str(min(int(data.get(key, "1")) + 1, RELEASE_MAX_TRACKS))
-    except ValueError:
-        data[key] = "1"
-    return True
 
 
 NO_ARTIST = "Add at least one artist: pick one here or add a new one below."
@@ -162,12 +151,17 @@ def release_new(request: HttpRequest, label: Label) -> HttpResponse:
     imported = store(request, label).get(IMPORT_KEY) if request.GET.get("import") else None
     if request.method == "POST":
         data = request.POST.copy()  # mutable: the track form writes computed hashes back for re-render
-        if add_row(data):
+        files = request.FILES.copy()
+        done = rows.apply(data, files)
+        if done is not None:  # a row button: the same form again, nothing saved
             form = ReleaseForm(data, label=label)
             artists = NewArtistFormSet(data, prefix="artists")
-            tracks = TrackFormSet(data, prefix="tracks")
+            tracks = TrackFormSet(data, files, prefix="tracks")
+            rows.quiet(form, artists, tracks)
             return render(
-                request, "labels/release_form.html", form_context(label, form, artists, tracks, hide_errors=True)
+                request,
+                "labels/release_form.html",
+                form_context(label, form, artists, tracks, hide_errors=True, row_status=done, imported=imported),
             )
         form = ReleaseForm(data, label=label)
         artists = NewArtistFormSet(data, prefix="artists")
@@ -194,6 +188,15 @@ def release_new(request: HttpRequest, label: Label) -> HttpResponse:
                     if imported:
                         store(request, label).pop(IMPORT_KEY, None)
                         store(request, label)[f"labels:import-ai:{release.pk}"] = imports.file_answers(imported)
+                    if "save_no_ai" in data and not imported:
+                        # The shortcut skips the declare page, not the review: the label checks and signs there.
+                        store(request, label)[drafts.session_key(release)] = drafts.no_ai_draft(release)
+                        messages.success(
+                            request,
+                            f"“{release.title}” is in your catalog, answered “No AI” for every part of "
+                            f"{_count(len(track_rows), 'track')}. Check what will be signed, then confirm.",
+                        )
+                        return redirect("labels:review", label_id=label.pk, upc=release.upc)
                     messages.success(request, f"“{release.title}” is in your catalog. Now declare its AI involvement.")
                     return redirect("labels:declare", label_id=label.pk, upc=release.upc)
         return render(
@@ -202,13 +205,19 @@ def release_new(request: HttpRequest, label: Label) -> HttpResponse:
     if imported:
         release_initial, new_initial, track_initial = _import_initial(imported, label)
     else:
-        n = max(1, min(_int(request.GET.get("tracks"), 3), 100))
+        # One row: a single is as quick as a form can be; "Add a track" adds rows (up to a box set).
+        n = max(1, min(_int(request.GET.get("tracks"), 1), RELEASE_MAX_TRACKS))
         release_initial, new_initial = {}, [{}]
         track_initial = [{"position": i + 1} for i in range(n)]
     form = ReleaseForm(initial=release_initial, label=label)
     artists = NewArtistFormSet(prefix="artists", initial=new_initial or [{}])
     tracks = TrackFormSet(prefix="tracks", initial=track_initial)
     return render(request, "labels/release_form.html", form_context(label, form, artists, tracks, imported=imported))
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 track``, ``2 tracks``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _int(value: Any, default: int) -> int:
@@ -246,7 +255,7 @@ def release_import(request: HttpRequest, label: Label) -> HttpResponse:
             store(request, label)[IMPORT_KEY] = parsed
             messages.info(
                 request,
-                f"Read ERN {parsed['ern_version']}: “{parsed['title']}” with {len(parsed['tracks'])} tracks. "
+                f"Read ERN {parsed['ern_version']}: “{parsed['title']}” with {_count(len(parsed['tracks']), 'track')}. "
                 "Check the details, then save.",
             )
             return redirect(f"{request.path.rsplit('/import/', 1)[0]}/new/?import=1")

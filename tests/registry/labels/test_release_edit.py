@@ -96,8 +96,10 @@ def test_the_edit_page_is_prefilled_accessible_and_keeps_the_upc_fixed(owner_cli
     assert 'value="Signals"' in html and 'value="Track 1"' in html and 'value="3:00"' in html
     assert f'value="{first.isrc[:2]}-{first.isrc[2:5]}-{first.isrc[5:7]}-{first.isrc[7:]}"' in html
     assert '<label for="id_title">' in html and '<label for="id_tracks-2-isrc">' in html
-    assert '<label for="id_tracks-0-DELETE">Remove this track from the release</label>' in html
-    assert "<legend>AI in the artwork</legend>" in html and "<legend>Track 1</legend>" in html
+    # Each row has its own Remove button (a submit button without JavaScript), named for screen readers.
+    assert re.search(r'value="tracks-0-remove"[^>]*>Remove<span class="visually-hidden"> track <span', html)
+    assert "<legend>AI in the artwork</legend>" in html
+    assert "<legend>Track <span data-row-number>1</span></legend>" in html
     assert 'name="upc"' not in html and f"<code>{release.upc}</code>" in html
     assert "Save changes" in html and "Edit catalog details" in owner_client.get(url(release, "")).content.decode()
     artist = release.artists.get()
@@ -264,8 +266,11 @@ def test_editing_a_declared_release_signs_the_catalog_change_as_a_new_version(ow
     ):
         assert change in review, change
     assert catalog(release) == before  # reviewing saves nothing either
+    # The new AI persona next to "No AI" vocals on track 2: signed only once the label confirms it is right.
+    assert "Aurora Fields is an AI persona, but the vocals of track 2 “Track Two” are declared “No AI”" in review
+    assert owner_client.post(url(release, "review"), {"confirm": "1"}).status_code == 400
 
-    response = owner_client.post(url(release, "review"), {"confirm": "1"})
+    response = owner_client.post(url(release, "review"), {"confirm": "1", "acknowledge": "1"})
     assert response["Location"] == url(release, "signed/2")
     st = Declaration.objects.get(release=release, version=2).statement
     assert st["declaration"]["reason"].startswith("Deluxe edition")

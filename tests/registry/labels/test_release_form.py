@@ -52,10 +52,11 @@ def new_url(label: Any) -> str:
     return f"/label/{label.pk}/releases/new/"
 
 
-def test_the_form_is_labelled_and_starts_with_three_tracks(owner_client, label):
+def test_the_form_is_labelled_and_starts_with_one_track(owner_client, label):
     html = owner_client.get(new_url(label)).content.decode()
-    assert '<label for="id_upc">' in html and '<label for="id_tracks-2-isrc">' in html
-    assert "id_tracks-3-isrc" not in html
+    assert '<label for="id_upc">' in html and '<label for="id_tracks-0-isrc">' in html
+    assert "id_tracks-1-isrc" not in html
+    assert 'name="tracks-0-position" value="1"' in html
     assert 'enctype="multipart/form-data"' in html
 
 
