@@ -17,9 +17,10 @@ is created only when it is signed:
 A part or the artwork set to None is *not answered* (a file that does not state it):
 the review page asks for it and nothing is signed until it is given.
 
-Signing goes through ``declarations.services.version_sign`` only, one release at a
-time, each in its own transaction, so one bad release never loses or half-signs
-the others (``sign_prepared`` is the one call the bulk signing service replaces).
+Signing goes through ``declarations.batch.versions_sign_many`` (the batched form of
+``declarations.services.version_sign``): each release is built in its own savepoint,
+so one bad release never loses or half-signs the others, and up to 100 share one log
+append and checkpoint (``sign_prepared``).
 """
 
 from __future__ import annotations
@@ -35,8 +36,9 @@ from django.utils import timezone
 from provenance import identifiers, vocabulary
 from registry.catalog.models import Label, Release
 from registry.catalog.services import release_create
+from registry.declarations import batch as signing_batch
 from registry.declarations.models import Declaration
-from registry.declarations.services import NextVersion, declaration_withdraw, version_sign
+from registry.declarations.services import NextVersion, declaration_withdraw
 from registry.errors import DomainError, NotFound, ValidationFailed
 from registry.labels import drafts, ern, imports
 from registry.labels.models import Batch, BatchFile, Draft
@@ -391,19 +393,28 @@ def prepare(label: Label, row: Draft, *, reason: str = "") -> tuple[Release, Nex
 
 
 def sign_prepared(prepared: Sequence[tuple[Release, NextVersion]], *, actor: Any) -> list[Declaration | DomainError]:
-    """Sign each release in its own transaction; a failure is returned in its place, never raised.
-
-    The bulk signing service (``versions_sign_many``, batched log appends) replaces this loop.
+    """Sign the releases as batched log appends (``versions_sign_many``): one log lock and checkpoint per
+    ``batch.BATCH_MAX`` releases, each release built in its own savepoint. A failure is returned in its
+    place, never raised: a refused release is reported alone; an append that fails reports every release
+    of that batch as not signed (nothing of it was logged).
     """
     results: list[Declaration | DomainError] = []
-    for release, change in prepared:
+    for start in range(0, len(prepared), signing_batch.BATCH_MAX):
+        chunk = prepared[start : start + signing_batch.BATCH_MAX]
+        items = [signing_batch.BatchItem(release=release, change=change) for release, change in chunk]
         try:
-            results.append(version_sign(release=release, change=change, actor=actor, via="web"))
+            outcomes = signing_batch.versions_sign_many(items=items, actor=actor, via="web")
         except DomainError as exc:
-            results.append(exc)
-        except Exception:  # a bug or an outage for one release must not stop the others
-            logger.exception("signing release %s failed", release.pk)
-            results.append(DomainError("an unexpected error stopped this release; it was not signed"))
+            results += [exc] * len(chunk)
+            continue
+        except Exception:  # an outage for one batch must not stop the others
+            logger.exception("signing a batch of %d releases failed", len(chunk))
+            results += [DomainError("an unexpected error stopped this batch; it was not signed")] * len(chunk)
+            continue
+        for outcome in outcomes:
+            done = outcome.declaration or outcome.error
+            assert done is not None  # an item is either signed or refused
+            results.append(done)
     return results
 
 
