@@ -38,7 +38,8 @@ run: migrate
 	$(PY) manage.py ensure_keys
 	$(PY) manage.py load_demo --if-empty
 	$(PY) manage.py collectstatic --noinput -v 0
-	.venv/bin/gunicorn registry.wsgi:application --config registry/gunicorn.conf.py
+	# Two local witnesses, the witness-round worker and gunicorn; Ctrl-C stops them all (registry/supervisor.py).
+	$(PY) -m registry.supervisor
 
 test: install
 	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
