@@ -36,7 +36,7 @@ def _var() -> Path:
 
 
 def _run(*cmd: str, env: dict[str, str] | None = None) -> str:
-    out = subprocess.run(cmd, cwd=BASE, env=env, check=True, capture_output=True, text=True)
+    out = subprocess.run(cmd, cwd=BASE, env=env, check=True, capture_output=True, text=True)  # noqa: S603 - our argv
     return out.stdout
 
 
@@ -107,7 +107,7 @@ def main() -> int:
     try:
         for cmd in commands:
             # A session of its own: the terminal's Ctrl-C reaches only us, and we stop the children in order.
-            children.append(subprocess.Popen(cmd, cwd=BASE, env=env, start_new_session=True))
+            children.append(subprocess.Popen(cmd, cwd=BASE, env=env, start_new_session=True))  # noqa: S603 - our argv
             time.sleep(0.2)
         print("make run: witnesses on :8101 and :8102, witness rounds every second, gunicorn; Ctrl-C stops all")
         while not stopping and all(c.poll() is None for c in children):
