@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from provenance.checkpoint import parse_checkpoint
 from provenance.issue.sign import sign_checkpoint
 from provenance.policy import evaluate, parse_policy
@@ -165,3 +167,15 @@ def test_a_witness_policy_with_a_typo_stops_the_settings(monkeypatch):
         text=True,
     )
     assert out.returncode != 0 and "REGISTRY_WITNESS_POLICY: policy line 1" in out.stderr
+
+
+@pytest.mark.postgres
+def test_cosigned_checkpoints_are_append_only_on_postgresql(witnessing, declared):
+    from django.db import DatabaseError, transaction
+
+    witness_round()
+    row = CosignedCheckpoint.objects.get()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        CosignedCheckpoint.objects.filter(pk=row.pk).update(note="forged")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        row.delete()
