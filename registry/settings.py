@@ -233,6 +233,8 @@ REGISTRY_WITNESS_TIMEOUT = envint("REGISTRY_WITNESS_TIMEOUT", 5)
 # An unchanged checkpoint is sent to the witnesses again after this many seconds, so that the newest
 # cosignatures stay recent for verifiers with a --max-age (docs/operations.md).
 REGISTRY_WITNESS_REFRESH = envint("REGISTRY_WITNESS_REFRESH", 300)
+# A witness missing from the newest cosigned checkpoint (down, slow to start) is asked again this often.
+REGISTRY_WITNESS_RETRY = envint("REGISTRY_WITNESS_RETRY", 10)
 # The registry as a DDEX party: the sender of its ERN exports (registry/public/ern_export.py). DDEX
 # assigns DPIDs, so there is no default: unset, the ERN export answers 503 saying so.
 REGISTRY_NAME = env("REGISTRY_NAME", "AI Disclosure Registry")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -65,6 +66,17 @@ def prepare(var: Path) -> tuple[Path, Path, Path]:
     return wdir, logs, policy
 
 
+def _wait_for_ports(ports: list[int], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    for port in ports:
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+
+
 def main() -> int:
     var = _var()
     wdir, logs, policy = prepare(var)
@@ -105,7 +117,9 @@ def main() -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     try:
-        for cmd in commands:
+        for n, cmd in enumerate(commands):
+            if n == len(WITNESSES):
+                _wait_for_ports([port for _, port in WITNESSES])  # the first round finds the witnesses up
             # A session of its own: the terminal's Ctrl-C reaches only us, and we stop the children in order.
             children.append(subprocess.Popen(cmd, cwd=BASE, env=env, start_new_session=True))  # noqa: S603 - our argv
             time.sleep(0.2)
@@ -123,8 +137,11 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 child.kill()
                 child.wait()
-    failed = [c.args[0] for c in children if c.returncode not in (0, -signal.SIGTERM, None) and not stopping]
-    return 1 if failed else 0
+    # Stopped by Ctrl-C or SIGTERM: a clean exit. Otherwise a child exited on its own: say which, fail.
+    for cmd, child in zip(commands, children, strict=False):
+        if not stopping and child.returncode not in (0, -signal.SIGTERM):
+            print(f"make run: {' '.join(cmd)[:120]} exited with {child.returncode}", file=sys.stderr)
+    return 0 if stopping else 1
 
 
 if __name__ == "__main__":

@@ -70,13 +70,36 @@ def latest_cosigned(using: str | None = None) -> CosignedCheckpoint | None:
     return qs.order_by("-id").first()
 
 
-def _due(cp: Checkpoint, newest: CosignedCheckpoint | None, now: datetime) -> str:
-    """Why no round is needed now ('' when one is)."""
+def _plan(
+    cp: Checkpoint, newest: CosignedCheckpoint | None, statuses: dict[str, WitnessStatus], policy: Policy, now: datetime
+) -> tuple[list[str], CosignedCheckpoint | None, str]:
+    """(witnesses to ask, the cosigned row to add their lines to or None, why nothing is due ('' when it is)).
+
+    A new checkpoint, or an unchanged one past ``REGISTRY_WITNESS_REFRESH``: every witness,
+    on the log's bare note. Otherwise, witnesses missing from the newest cosigned checkpoint
+    (down or slow to start) are asked again every ``REGISTRY_WITNESS_RETRY`` seconds, and what
+    they cosign is added to it: a new row only when a line is gained.
+    """
+    everyone = list(policy.witnesses)
     if newest is None or newest.tree_size < cp.tree_size:
-        return ""
-    if now - newest.created_at < timedelta(seconds=settings.REGISTRY_WITNESS_REFRESH):
-        return f"size {cp.tree_size} is cosigned already"
-    return ""
+        return everyone, None, ""
+    if now - newest.created_at >= timedelta(seconds=settings.REGISTRY_WITNESS_REFRESH):
+        return everyone, None, ""
+    have = set(newest.witnesses.split())
+    retry = timedelta(seconds=settings.REGISTRY_WITNESS_RETRY)
+    missing = [
+        name
+        for name in everyone
+        if name not in have
+        and (
+            name not in statuses
+            or statuses[name].last_attempt_at is None
+            or now - statuses[name].last_attempt_at >= retry
+        )
+    ]
+    if not missing:
+        return [], None, f"size {cp.tree_size} is cosigned already"
+    return missing, newest, ""
 
 
 def witness_round(*, force: bool = False, now: datetime | None = None) -> RoundResult:
@@ -88,31 +111,41 @@ def witness_round(*, force: bool = False, now: datetime | None = None) -> RoundR
     cp = log.latest_checkpoint(using="default")
     if cp is None:
         return RoundResult(skipped="the log is empty")
-    if not force and (why := _due(cp, latest_cosigned(using="default"), now)):
-        return RoundResult(tree_size=cp.tree_size, skipped=why)
     statuses = {s.name: s for s in WitnessStatus.objects.filter(name__in=list(policy.witnesses))}
+    newest = latest_cosigned(using="default")
+    if force:
+        asked, base, why = list(policy.witnesses), None, ""
+    else:
+        asked, base, why = _plan(cp, newest, statuses, policy, now)
+    if why:
+        return RoundResult(tree_size=cp.tree_size, skipped=why)
     result = RoundResult(tree_size=cp.tree_size)
     known: dict[str, int | None] = {n: s.size for n, s in statuses.items()}
-    answers = _collect(policy, cp, known, result)
+    answers = _collect(policy, asked, cp, known, result)
     lines = [line for name in sorted(answers) for line in answers[name]]
     with transaction.atomic():
         if lines:
-            note = cp.note + "".join(lines)
+            # Lines gained for the newest cosigned checkpoint are added to its note (same body, same log
+            # signature): the witnesses that cosigned it already keep their lines.
+            note = (base.note if base is not None else cp.note) + "".join(lines)
+            names = sorted({*answers, *(base.witnesses.split() if base is not None else ())})
             evaluation = evaluate(note, policy, now=int(now.timestamp()), logs=log_verifier_keys())
             result.published = CosignedCheckpoint.objects.create(
                 tree_size=cp.tree_size,
                 root_hash=bytes(cp.root_hash),
                 note=note,
-                witnesses=" ".join(sorted(answers)),
+                witnesses=" ".join(names),
                 quorum_met=evaluation.quorum_met,
             )
-        _record(policy, statuses, known, result, now)
+        _record(asked, statuses, known, result, now)
     for name, why in sorted(result.failures.items()):
         logger.warning("witness %s did not cosign size %s: %s", name, cp.tree_size, why)
     return result
 
 
-def _collect(policy: Policy, cp: Checkpoint, known: dict[str, int | None], result: RoundResult) -> dict[str, list[str]]:
+def _collect(
+    policy: Policy, asked: list[str], cp: Checkpoint, known: dict[str, int | None], result: RoundResult
+) -> dict[str, list[str]]:
     """Ask every witness (in parallel), retrying once after a 409; returns name -> verified lines.
 
     ``known`` (witness -> size) is updated with what the witnesses said.
@@ -128,7 +161,7 @@ def _collect(policy: Policy, cp: Checkpoint, known: dict[str, int | None], resul
         return proofs[old]
 
     pending: dict[str, int] = {}
-    for name in policy.witnesses:
+    for name in asked:
         old = known.get(name) or 0
         if old > size:
             result.failures[name] = f"the witness is at size {old}, beyond the log's {size}"
@@ -174,13 +207,13 @@ def _in_parallel(
 
 
 def _record(
-    policy: Policy,
+    asked: list[str],
     statuses: dict[str, WitnessStatus],
     known: dict[str, int | None],
     result: RoundResult,
     now: datetime,
 ) -> None:
-    for name in policy.witnesses:
+    for name in asked:
         status = statuses.get(name) or WitnessStatus(name=name)
         status.last_attempt_at = now
         learned = known.get(name)

@@ -179,3 +179,21 @@ def test_cosigned_checkpoints_are_append_only_on_postgresql(witnessing, declared
         CosignedCheckpoint.objects.filter(pk=row.pk).update(note="forged")
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         row.delete()
+
+
+def test_a_witness_that_was_down_is_asked_again_and_its_line_added_to_the_newest_checkpoint(
+    settings, witnesses, declared
+):
+    w1, w2 = witnesses
+    settings.REGISTRY_WITNESS_POLICY = policy_text([(w1.name, w1.vkey, w1.url), (w2.name, w2.vkey, free_port_url())])
+    first = witness_round()
+    assert first.cosigned_by == [w1.name] and w2.name in first.failures
+    assert witness_round().skipped  # retried only after REGISTRY_WITNESS_RETRY
+    settings.REGISTRY_WITNESS_POLICY = policy_text([(w1.name, w1.vkey, w1.url), (w2.name, w2.vkey, w2.url)])
+    settings.REGISTRY_WITNESS_RETRY = 0
+    retry = witness_round()
+    assert retry.cosigned_by == [w2.name]  # only the missing witness was asked
+    newest = CosignedCheckpoint.objects.order_by("-id").first()
+    assert newest.witnesses == f"{w1.name} {w2.name}" and newest.quorum_met
+    assert newest.note.startswith(first.published.note)  # w1's line kept, w2's added
+    assert witness_round().skipped  # nothing missing any more
