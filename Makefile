@@ -40,11 +40,9 @@ run: migrate
 	$(PY) manage.py ensure_keys
 	$(PY) manage.py load_demo --if-empty
 	$(PY) manage.py collectstatic --noinput -v 0
-	@# The background worker (batch imports and signing, docs/operations.md) runs next to gunicorn
-	@# and stops with it.
-	$(PY) manage.py db_worker --no-reload & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	PORT=$(PORT) .venv/bin/gunicorn registry.wsgi:application --config registry/gunicorn.conf.py
+	@# Two local witnesses, the witness-round worker, the task worker (batch imports and signing) and
+	@# gunicorn on PORT; Ctrl-C stops them all (registry/supervisor.py).
+	PORT=$(PORT) $(PY) -m registry.supervisor
 
 test: install
 	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)

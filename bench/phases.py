@@ -472,6 +472,81 @@ def batch(releases: int = 10_000, tracks: int = 12, per_request: int = 100, base
     )
 
 
+def witnessing(policy_out: str, count: int = 40) -> None:
+    """Row 9: two local witnesses (threads), the round worker every second (a thread), ``count`` declarations.
+
+    Latency = from a declaration's commit to the publication of a cosigned checkpoint
+    that includes it; the declarations come at random moments within the worker's
+    interval. Leaves the policy in ``policy_out`` and a cosigned checkpoint in the
+    database for row 9b's lookups.
+    """
+    import tempfile
+    import threading
+
+    from provenance.checkpoint import ALG_ED25519, parse_verifier_key, verifier_key
+    from provenance.issue.keys import generate_private_key
+    from provenance.witness.server import Witness, make_server
+    from provenance.witness.state import State
+    from registry.witnessing import published
+    from registry.witnessing.rounds import latest_cosigned, witness_round
+
+    keys.ensure_keys()
+    origin = settings.REGISTRY_LOG_ORIGIN
+    key, _ = keys.active_key(SigningKey.CHECKPOINT)
+    log_key = parse_verifier_key(verifier_key(origin, bytes(key.public_key)), alg=ALG_ED25519)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-witness-"))
+    servers, lines = [], []
+    for i in (1, 2):
+        w = Witness(
+            name=f"bench.witness/w{i}",
+            key=generate_private_key(),
+            logs={origin: [log_key]},
+            state=State(tmp / f"w{i}.db"),
+        )
+        server = make_server(w, "127.0.0.1", 0)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        lines.append(f"witness w{i} {w.vkey} http://127.0.0.1:{server.server_address[1]}\n")
+    text = "".join(lines) + "group both all w1 w2\nquorum both\n"
+    Path(policy_out).write_text(text)
+    settings.REGISTRY_WITNESS_POLICY = text
+    stop = threading.Event()
+
+    def worker() -> None:  # what `manage.py witness_rounds --interval 1` does
+        while not stop.is_set():
+            witness_round()
+            stop.wait(1.0)
+        connection.close()
+
+    thread = threading.Thread(target=worker, daemon=True)
+    thread.start()
+    label = _label("Bench Witnessed Records")
+    latencies = []
+    rng = random.Random(9)
+    for n in range(count):
+        time.sleep(rng.random())
+        size = _declare(_release(label, n, 4, base=5_000_000)).leaf_id + 1
+        t0 = time.perf_counter()
+        while (row := latest_cosigned()) is None or row.tree_size < size:
+            time.sleep(0.005)
+        latencies.append(time.perf_counter() - t0)
+        progress(f"declaration {n + 1}/{count}: cosigned after {latencies[-1]:.3f} s")
+    stop.set()
+    thread.join(5)
+    for server in servers:
+        server.shutdown()
+    published.forget()
+    result(
+        {
+            "p50_s": pct(latencies, 0.5),
+            "p95_s": pct(latencies, 0.95),
+            "max_s": max(latencies),
+            "count": count,
+            "cosigned_by": latest_cosigned().witnesses,  # type: ignore[union-attr]
+        }
+    )
+
+
 PHASES = {
     "batch": batch,
     "seed": seed,
@@ -484,6 +559,7 @@ PHASES = {
     "tlog": tlog,
     "credentials": credentials,
     "keyed": keyed,
+    "witnessing": witnessing,
 }
 
 

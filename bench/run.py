@@ -154,7 +154,7 @@ class Bench:
         self.rows: list[dict] = []
         self.dbs: list[str] = []
         self.redis: load.Redis | None = None
-        if self.wanted(1) or self.wanted(4):
+        if self.wanted(1) or self.wanted(4) or self.wanted(10):
             # Our own redis-server when installed, so that its command counts (the hit rates) are ours alone.
             url = os.environ.get("BENCH_REDIS") or (None if load.Redis.available() else "redis://127.0.0.1:6379/0")
             self.redis = load.Redis(tmp, url)
@@ -189,7 +189,7 @@ class Bench:
             raise SystemExit(res.stderr)
         manage(self.env(self.template), "ensure_keys")
         self.main = self.db("main")
-        if self.wanted(1) or self.wanted(2):
+        if self.wanted(1) or self.wanted(2) or self.wanted(10):
             say("seeding 100 declared 12-track releases through the services")
             phase(self.env(self.main), "seed", self.tmp / "isrcs.json", 100, 12)
             self.isrcs = json.loads((self.tmp / "isrcs.json").read_text())["isrcs"]
@@ -541,6 +541,67 @@ class Bench:
             )
         )
 
+    def witnessed(self) -> None:
+        """Rows 10 (checkpoint to cosigned, two local witnesses, worker every second) and 10b (lookups with the
+        ``witnessed`` member against the plain baseline view, same gunicorn)."""
+        count = 15 if self.quick else 40
+        say(f"row 10: {count} declarations, two local witnesses, witness rounds every second")
+        policy = self.tmp / "witness-policy"
+        r = phase(self.env(self.main), "witnessing", policy, count)
+        say(f"  p50 {r['p50_s']:.3f} s, p95 {r['p95_s']:.3f} s, max {r['max_s']:.3f} s; cosigned by {r['cosigned_by']}")
+        self.rows.append(
+            row(
+                "10. checkpoint to cosigned checkpoint published, two local witnesses, worker interval 1 s (p95; "
+                "baseline: the goal)",
+                r["p95_s"],
+                "s",
+                2.0,
+                1.0,
+                False,
+            )
+        )
+        isrcs, secs = self.isrcs, self.secs
+        say(f"row 10b: lookups carrying the witnessed member, {self.reps}× interleaved with the plain baseline view")
+        api = load.rotating([f"/api/v1/recordings/{i}" for i in isrcs])
+        base = load.rotating([f"/bench/baseline/recordings/{i}" for i in isrcs])
+        server = self.server(self.main, "w", REGISTRY_WITNESS_POLICY_FILE=str(policy))
+        plain = self.server(self.main, "p")  # the same API without witnessing: what the member itself costs
+        try:
+            on = load.Lookups(server, self.tmp, secs, self.redis)
+            off = load.Lookups(plain, self.tmp, secs, self.redis)
+            on.warm(api, "api"), on.warm(base, "base"), off.warm(api, "plain")
+            runs = load.interleaved(
+                {
+                    "baseline": on.measure(base, "base"),
+                    "witnessed": on.measure(api, "api"),
+                    "unwitnessed": off.measure(api, "plain"),
+                },
+                self.reps,
+            )
+        finally:
+            server.stop(), plain.stop()
+        self.rows.append(
+            row(
+                "10b. lookup by ISRC with the witnessed member (cosigned checkpoint + consistency proof), anonymous, "
+                "vs the plain baseline view",
+                load.rates(runs["witnessed"]),
+                "req/s",
+                load.rates(runs["baseline"]),
+                0.9,
+                True,
+            )
+        )
+        self.rows.append(
+            row(
+                "10c. same, vs the same lookup API without witnessing (the member's own cost)",
+                load.rates(runs["witnessed"]),
+                "req/s",
+                load.rates(runs["unwitnessed"]),
+                0.9,
+                True,
+            )
+        )
+
     def close(self) -> None:
         for db in self.dbs:
             self.drop(db)
@@ -591,6 +652,8 @@ def main() -> None:
             bench.verify()
         if bench.wanted(8):
             bench.mirror(opts.mirror or (2_000 if quick else 1_000_000))
+        if bench.wanted(10):
+            bench.witnessed()
     finally:
         bench.close()
 

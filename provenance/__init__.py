@@ -16,7 +16,9 @@ a :class:`Result` holding one :class:`Check` per check run. A monitor verifies c
 consistency proofs with :func:`verify_checkpoint` and :func:`verify_consistency`.
 Witness cosignatures (C2SP tlog-cosignature) are checked one by one with
 :func:`verify_cosignature`, or against a C2SP tlog-policy file with
-:func:`parse_policy` and :func:`evaluate` (docs/protocol.md §13).
+:func:`parse_policy` and :func:`evaluate` (docs/protocol.md §13); ``Verifier(keys, policy=…)``
+requires a quorum of them on a lookup answer's ``witnessed`` checkpoint, and
+:func:`parse_proof` / :func:`bundle_from_proof` read C2SP tlog-proof files.
 
 The issuing side (key generation and storage, signing, proof generation) is
 :mod:`provenance.issue`, which verifying never imports.
@@ -24,7 +26,17 @@ The issuing side (key generation and storage, signing, proof generation) is
 
 from __future__ import annotations
 
-from provenance.bundle import CHECKS, IDENTIFIER, MEDIA_TYPE, Check, Result, Verifier, verify_bundle
+from provenance.bundle import (
+    CHECKS,
+    IDENTIFIER,
+    MEDIA_TYPE,
+    WITNESS_QUORUM,
+    WITNESSED,
+    Check,
+    Result,
+    Verifier,
+    verify_bundle,
+)
 from provenance.checkpoint import Checkpoint, VerifierKey, parse_checkpoint, parse_verifier_key, verify_checkpoint
 from provenance.cosignature import Cosignature, parse_witness_key, verify_cosignature
 from provenance.errors import (
@@ -39,6 +51,7 @@ from provenance.keys import KeySet, PublicKey
 from provenance.merkle import root_from_inclusion_proof, verify_consistency, verify_inclusion
 from provenance.policy import Evaluation, Policy, PolicyError, evaluate, parse_policy
 from provenance.statement import parse_statement
+from provenance.tlogproof import TlogProof, bundle_from_proof, parse_proof
 
 __version__ = "1.0.0"
 
@@ -46,6 +59,8 @@ __all__ = [
     "CHECKS",
     "IDENTIFIER",
     "MEDIA_TYPE",
+    "WITNESSED",
+    "WITNESS_QUORUM",
     "CanonicalizationError",
     "Check",
     "Checkpoint",
@@ -60,13 +75,16 @@ __all__ = [
     "PublicKey",
     "Result",
     "StatementError",
+    "TlogProof",
     "VerificationError",
     "Verifier",
     "VerifierKey",
     "__version__",
+    "bundle_from_proof",
     "evaluate",
     "parse_checkpoint",
     "parse_policy",
+    "parse_proof",
     "parse_statement",
     "parse_verifier_key",
     "parse_witness_key",

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from provenance import disclosure, jcs, merkle
-from provenance.checkpoint import Checkpoint, parse_checkpoint, verify_checkpoint
+from provenance.checkpoint import (
+    ALG_ED25519,
+    Checkpoint,
+    VerifierKey,
+    parse_checkpoint,
+    parse_verifier_key,
+    verifier_key,
+    verify_checkpoint,
+)
 from provenance.dsse import PAYLOAD_TYPE, check_envelope_shape, verify_envelope
 from provenance.encoding import b64decode
 from provenance.errors import ProvenanceError
 from provenance.keys import KeySet, PublicKey
+from provenance.policy import Evaluation, Policy, evaluate
 from provenance.statement import parse_statement, parse_timestamp
 
 MEDIA_TYPE = "application/vnd.ai-disclosure.bundle.v1+json"
@@ -28,6 +38,12 @@ CHECKS = (
 )
 # The ninth check, run only when the caller asks about an identifier (docs/protocol.md §7.1).
 IDENTIFIER = "identifier"
+# Run when the caller passes a lookup answer's ``witnessed`` member (docs/protocol.md §13.4): the
+# cosigned checkpoint is signed by the log and extends the bundle's checkpoint.
+WITNESSED = "witnessed"
+# Run when the verifier has a policy: the (witnessed) checkpoint carries a quorum of cosignatures.
+WITNESS_QUORUM = "witness_quorum"
+NOT_YET_WITNESSED = "not yet witnessed"
 
 
 def loads(data: bytes | str) -> Any:
@@ -68,10 +84,19 @@ class Result:
     question: dict[str, str] = field(default_factory=dict)
     # Derived from the verified statement (provenance.disclosure) when a question was answered.
     disclosure: dict[str, Any] | None = None
+    # The witness checks this run asked for (WITNESSED, WITNESS_QUORUM), in order.
+    witness_checks: tuple[str, ...] = ()
+    checkpoint_note: str | None = None
+    witnessed: Checkpoint | None = None  # the cosigned checkpoint the bundle was proven consistent with
+    witnessed_note: str | None = None
+    evaluation: Evaluation | None = None  # the policy's verdict on the (witnessed) checkpoint
 
     @property
     def expected(self) -> tuple[str, ...]:
-        return (*CHECKS, IDENTIFIER) if self.question else CHECKS
+        return (*CHECKS, *((IDENTIFIER,) if self.question else ()), *self.witness_checks)
+
+    def _passed(self) -> bool:
+        return all(c.ok for c in self.checks)
 
     @property
     def valid(self) -> bool:
@@ -85,6 +110,8 @@ class Result:
         out: dict[str, Any] = {"valid": self.valid, "checks": [c.to_dict() for c in self.checks]}
         if self.question:
             out["disclosure"] = self.disclosure if self.valid else None
+        if self.evaluation is not None:
+            out["cosigned_by"] = dict(sorted(self.evaluation.cosigned.items())) if self.valid else None
         return out
 
     def summary(self) -> str:
@@ -100,10 +127,15 @@ class Result:
             answered = [f"ISRC {d['track']['isrc']}"] if "isrc" in self.question else []
             answered += [f"UPC {d['release']['upc']}"] if "upc" in self.question else []
             asked = "; answers " + " and ".join(answered)
+        witnessed = ""
+        if self.witnessed is not None:
+            witnessed = f"; witnessed at size {self.witnessed.size}"
+        if self.evaluation is not None:
+            witnessed += f"; quorum met by {', '.join(sorted(self.evaluation.cosigned)) or 'none needed'}"
         return (
             f"VALID: release {rel.get('upc')} {rel.get('title')!r} declaration v{decl.get('version')} "
             f"{decl.get('status')}, contains_ai={rel.get('contains_ai')}; leaf {self.index} of "
-            f"{self.checkpoint.size} in {self.checkpoint.origin}; statement key {self.key.kid}{asked}"
+            f"{self.checkpoint.size} in {self.checkpoint.origin}; statement key {self.key.kid}{asked}{witnessed}"
         )
 
 
@@ -115,13 +147,17 @@ class Verifier:
     verification plus O(log n) hashes.
     """
 
-    def __init__(self, keys: KeySet) -> None:
+    def __init__(self, keys: KeySet, *, policy: Policy | None = None, max_age: int | None = None) -> None:
+        """``policy`` (a pinned C2SP tlog-policy, :func:`provenance.parse_policy`) adds the
+        ``witness_quorum`` check; ``max_age`` (seconds) makes older cosignatures not count."""
         self.keys = keys
+        self.policy = policy
+        self.max_age = max_age
         self._checkpoints: dict[str, tuple[Checkpoint | None, str]] = {}
 
     @classmethod
-    def from_jwks(cls, jwks: Any) -> Verifier:
-        return cls(KeySet.from_jwks(jwks))
+    def from_jwks(cls, jwks: Any, *, policy: Policy | None = None, max_age: int | None = None) -> Verifier:
+        return cls(KeySet.from_jwks(jwks), policy=policy, max_age=max_age)
 
     def _checkpoint(self, text: str) -> tuple[Checkpoint | None, str]:
         cached = self._checkpoints.get(text)
@@ -140,7 +176,15 @@ class Verifier:
         self._checkpoints[text] = result
         return result
 
-    def verify(self, bundle: Any, *, isrc: str | None = None, upc: str | None = None) -> Result:
+    def verify(
+        self,
+        bundle: Any,
+        *,
+        isrc: str | None = None,
+        upc: str | None = None,
+        witnessed: Any = None,
+        now: int | None = None,
+    ) -> Result:
         """Run the checks of docs/protocol.md §7 in order, stopping at the first failure.
 
         ``bundle`` is the bundle's raw JSON (``bytes``), parsed strictly here,
@@ -152,18 +196,76 @@ class Verifier:
         ``Result.disclosure`` is what to display, derived from the statement.
         Without them a valid result only says that *some* declaration was
         signed and logged, not that it answers your question.
+
+        Pass a lookup answer's ``witnessed`` member to check that its
+        cosigned checkpoint extends the bundle's (``witnessed``); with a
+        ``policy`` the (witnessed, else the bundle's own) checkpoint must carry
+        a quorum of valid cosignatures (``witness_quorum``, docs/protocol.md §13.4).
         """
         question = {kind: value for kind, value in (("isrc", isrc), ("upc", upc)) if value is not None}
-        result = Result(question=question)
+        not_yet = isinstance(witnessed, dict) and witnessed.get("status") == NOT_YET_WITNESSED
+        wanted: tuple[str, ...] = (WITNESSED,) if witnessed is not None and not not_yet else ()
+        wanted += (WITNESS_QUORUM,) if self.policy is not None else ()
+        result = Result(question=question, witness_checks=wanted)
         self._verify(bundle, result)
-        if question and result.statement is not None and len(result.checks) == len(CHECKS) and result.checks[-1].ok:
+        if question and result.statement is not None and len(result.checks) == len(CHECKS) and result._passed():
             try:
                 detail, result.disclosure = disclosure.answer(result.statement, isrc=isrc, upc=upc)
             except ProvenanceError as exc:
                 result.checks.append(Check(IDENTIFIER, False, str(exc)))
             else:
                 result.checks.append(Check(IDENTIFIER, True, detail))
+        if WITNESSED in wanted and result._passed() and len(result.checks) >= len(CHECKS):
+            result.checks.append(self._witnessed(result, witnessed))
+        if WITNESS_QUORUM in wanted and result._passed() and len(result.checks) >= len(CHECKS):
+            result.checks.append(self._quorum(result, now, not_yet))
         return result
+
+    def _witnessed(self, result: Result, witnessed: Any) -> Check:
+        """The cosigned checkpoint is the log's and an RFC 9162 consistency proof leads to it from the bundle's."""
+        assert result.checkpoint is not None
+        try:
+            if not isinstance(witnessed, dict) or not isinstance(witnessed.get("checkpoint"), str):
+                raise ProvenanceError("witnessed must be an object with a checkpoint note")
+            hashes = witnessed.get("consistency_proof")
+            if not isinstance(hashes, list) or len(hashes) > 64:
+                raise ProvenanceError("witnessed.consistency_proof must be a list of at most 64 hashes")
+            proof = [b64decode(h, "consistency proof hash") for h in hashes]
+            cp, detail = self._checkpoint(witnessed["checkpoint"])
+            if cp is None:
+                raise ProvenanceError(f"the witnessed checkpoint: {detail}")
+            if cp.origin != result.checkpoint.origin:
+                raise ProvenanceError(f"the witnessed checkpoint is of {cp.origin!r}, not {result.checkpoint.origin!r}")
+            merkle.verify_consistency(result.checkpoint.size, cp.size, result.checkpoint.root, cp.root, proof)
+        except ProvenanceError as exc:
+            return Check(WITNESSED, False, str(exc))
+        result.witnessed, result.witnessed_note = cp, witnessed["checkpoint"]
+        return Check(
+            WITNESSED,
+            True,
+            f"the checkpoint of size {cp.size} ({detail}) extends the bundle's of size {result.checkpoint.size}",
+        )
+
+    def _quorum(self, result: Result, now: int | None, not_yet: bool) -> Check:
+        assert self.policy is not None and result.checkpoint is not None
+        note = result.witnessed_note or result.checkpoint_note or ""
+        origin = result.checkpoint.origin
+        # A policy without a line for this log leaves its key to context: the JWKS checkpoint keys.
+        logs: list[VerifierKey] = []
+        if not self.policy.logs_for(origin):
+            logs = [
+                parse_verifier_key(verifier_key(origin, key.raw), alg=ALG_ED25519)
+                for key in self.keys.of_purpose("checkpoint")
+                if key.status != "revoked"
+            ]
+        now = int(time.time()) if now is None else now
+        result.evaluation = ev = evaluate(note, self.policy, now=now, max_age=self.max_age, logs=logs)
+        which = f"the checkpoint of size {ev.checkpoint.size if ev.checkpoint else '?'}"
+        if not ev.valid:
+            hint = " (the answer was not yet witnessed: ask again after the registry's next witness round)"
+            return Check(WITNESS_QUORUM, False, f"{which}: " + "; ".join(ev.problems) + (hint if not_yet else ""))
+        ages = ", ".join(f"{name} {max(0, now - t)} s ago" for name, t in sorted(ev.cosigned.items()))
+        return Check(WITNESS_QUORUM, True, f"{which}: quorum {self.policy.quorum!r} met ({ages or 'none needed'})")
 
     def _verify(self, bundle: Any, result: Result) -> None:
         add = result.checks.append
@@ -257,7 +359,7 @@ class Verifier:
         if cp.origin != origin:
             add(Check("checkpoint_signature", False, f"checkpoint origin {cp.origin!r} is not {origin!r}"))
             return
-        result.checkpoint = cp
+        result.checkpoint, result.checkpoint_note = cp, cp_text
         add(Check("checkpoint_signature", True, detail))
 
         # 7. sizes agree
@@ -283,6 +385,17 @@ def _count(log: dict[str, Any], name: str) -> int:
     return value
 
 
-def verify_bundle(bundle: Any, jwks: Any, *, isrc: str | None = None, upc: str | None = None) -> Result:
+def verify_bundle(
+    bundle: Any,
+    jwks: Any,
+    *,
+    isrc: str | None = None,
+    upc: str | None = None,
+    witnessed: Any = None,
+    policy: Policy | None = None,
+    max_age: int | None = None,
+) -> Result:
     """One-shot verification; prefer a reused :class:`Verifier` for many bundles."""
-    return Verifier.from_jwks(jwks).verify(bundle, isrc=isrc, upc=upc)
+    return Verifier.from_jwks(jwks, policy=policy, max_age=max_age).verify(
+        bundle, isrc=isrc, upc=upc, witnessed=witnessed
+    )

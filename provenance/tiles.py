@@ -219,3 +219,75 @@ def root_from_tiles(size: int, read: Callable[[Tile], bytes]) -> bytes:
     for h in reversed(edge[:-1]):
         root = node_hash(h, root)
     return root
+
+
+# --- proofs from tiles (a monitor's view) -------------------------------------------
+
+
+def _split(n: int) -> int:
+    return 1 << ((n - 1).bit_length() - 1)
+
+
+def _subproof_ranges(m: int, start: int, end: int, complete: bool, out: list[tuple[int, int]]) -> None:
+    # SUBPROOF(m, D[start:end], b) of RFC 9162 §2.1.4.1, as leaf ranges. The issuer's twin is
+    # provenance/issue/tree.py (from stored nodes); verifying never imports the issuing side, and
+    # tests/provenance/test_tiles_proofs.py checks the two give the same proofs.
+    n = end - start
+    if m == n:
+        if not complete:
+            out.append((start, end))
+        return
+    k = _split(n)
+    if m <= k:
+        _subproof_ranges(m, start, start + k, complete, out)
+        out.append((start + k, end))
+    else:
+        _subproof_ranges(m - k, start + k, end, False, out)
+        out.append((start, start + k))
+
+
+class TileReader:
+    """Subtree hashes of the tree of ``size`` from its hash tiles (each tile read once)."""
+
+    def __init__(self, size: int, read: Callable[[Tile], bytes]) -> None:
+        self.size = size
+        self.read = read
+        self._tiles: dict[Tile, list[bytes]] = {}
+
+    def _hashes(self, tile: Tile) -> list[bytes]:
+        if tile not in self._tiles:
+            self._tiles[tile] = split_hashes(self.read(tile), tile.width)
+        return self._tiles[tile]
+
+    def subtree(self, level: int, index: int) -> bytes:
+        """MTH of the complete subtree of leaves ``[index·2^level, (index+1)·2^level)``."""
+        tile_level, rest = divmod(level, TILE_HEIGHT)
+        first = index << rest
+        tile = tile_for(tile_level, first // TILE_WIDTH, self.size)
+        offset = first % TILE_WIDTH
+        if tile is None or offset + (1 << rest) > tile.width:
+            raise ProofError(f"subtree {level}/{index} is not complete in a tree of size {self.size}")
+        return _perfect_root(self._hashes(tile)[offset : offset + (1 << rest)])
+
+    def range_hash(self, start: int, end: int) -> bytes:
+        """MTH(D[start:end]) for a range the tree's RFC 9162 structure has as a node."""
+        n = end - start
+        if n & (n - 1) == 0 and start % n == 0:
+            return self.subtree(n.bit_length() - 1, start // n)
+        k = _split(n)
+        return node_hash(self.range_hash(start, start + k), self.range_hash(start + k, end))
+
+
+def consistency_proof_from_tiles(first: int, second: int, read: Callable[[Tile], bytes]) -> list[bytes]:
+    """The RFC 9162 consistency proof from ``first`` to ``second``, built from the tiles of tree ``second``.
+
+    Verify it with :func:`provenance.merkle.verify_consistency` against the two
+    checkpoints' roots: tiles are unsigned, the proof check is what trusts them.
+    """
+    if not 0 <= first <= second:
+        raise ProofError(f"no consistency proof from size {first} to size {second}")
+    ranges: list[tuple[int, int]] = []
+    if 0 < first < second:
+        _subproof_ranges(first, 0, second, True, ranges)
+    reader = TileReader(second, read)
+    return [reader.range_hash(start, end) for start, end in ranges]

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "registry.api",
     "registry.labels",
     "registry.public",
+    "registry.witnessing",
 ]
 
 MIDDLEWARE = [
@@ -229,6 +230,27 @@ if REGISTRY_TRUSTED_PROXIES < 0:
 # --- the registry -----------------------------------------------------------
 # Origin of the transparency log (docs/protocol.md §5): one line, no spaces.
 REGISTRY_LOG_ORIGIN = env("REGISTRY_LOG_ORIGIN", "registry.example.org/log")
+# Witnesses asked to cosign the log's checkpoints (docs/operations.md, "Witnesses"): a C2SP
+# tlog-policy file of `witness <name> <vkey> <url>`, `group` and `quorum` lines. Unset: no witnessing.
+REGISTRY_WITNESS_POLICY = env("REGISTRY_WITNESS_POLICY") or ""
+if REGISTRY_WITNESS_POLICY:
+    from provenance.policy import PolicyError
+
+    try:
+        from registry.witnessing.config import parse_witness_policy
+
+        parse_witness_policy(REGISTRY_WITNESS_POLICY + ("" if REGISTRY_WITNESS_POLICY.endswith("\n") else "\n"))
+    except PolicyError as exc:
+        raise ImproperlyConfigured(f"REGISTRY_WITNESS_POLICY: {exc}") from exc
+    if not REGISTRY_WITNESS_POLICY.endswith("\n"):
+        REGISTRY_WITNESS_POLICY += "\n"  # env() strips a _FILE's final newline
+# Seconds a witness has to answer one add-checkpoint request.
+REGISTRY_WITNESS_TIMEOUT = envint("REGISTRY_WITNESS_TIMEOUT", 5)
+# An unchanged checkpoint is sent to the witnesses again after this many seconds, so that the newest
+# cosignatures stay recent for verifiers with a --max-age (docs/operations.md).
+REGISTRY_WITNESS_REFRESH = envint("REGISTRY_WITNESS_REFRESH", 300)
+# A witness missing from the newest cosigned checkpoint (down, slow to start) is asked again this often.
+REGISTRY_WITNESS_RETRY = envint("REGISTRY_WITNESS_RETRY", 10)
 # The registry as a DDEX party: the sender of its ERN exports (registry/public/ern_export.py). DDEX
 # assigns DPIDs, so there is no default: unset, the ERN export answers 503 saying so.
 REGISTRY_NAME = env("REGISTRY_NAME", "AI Disclosure Registry")

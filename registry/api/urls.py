@@ -22,10 +22,13 @@ urlpatterns = [
     path("api/v1/log/checkpoint", public.CheckpointView.as_view(), name="api-checkpoint"),
     path("api/v1/log/inclusion", public.InclusionView.as_view(), name="api-inclusion"),
     path("api/v1/log/consistency", public.ConsistencyView.as_view(), name="api-consistency"),
+    path("api/v1/log/witnessed", public.WitnessedView.as_view(), name="api-witnessed"),
+    path("api/v1/log/tlog-proof", public.TlogProofView.as_view(), name="api-tlog-proof"),
     path("api/v1/verify", public.VerifyView.as_view(), name="api-verify"),
     path("api/v1/label/releases", label.LabelReleasesView.as_view(), name="api-label-releases"),
     # C2SP tlog-tiles (docs/protocol.md §5.3); the origin's URL prefix is <site>/tlog.
     path("tlog/checkpoint", tlog.checkpoint, name="tlog-checkpoint"),
+    path("tlog/policy", tlog.policy, name="tlog-policy"),
     re_path(r"^tlog/(?P<path>tile/.*)$", tlog.tile, name="tlog-tile"),
     re_path(r"^tlog(?:/(?P<path>.*))?$", tlog.not_found),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

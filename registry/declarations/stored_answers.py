@@ -11,6 +11,14 @@ Everything that makes a lookup fast lives here, with the invariants it relies on
 - **Identifiers are ``[A-Z0-9]``.** ISRCs and UPCs are normalized by
   ``provenance.identifiers`` before they reach a query or an answer, so they are
   spliced into JSON without escaping.
+- **A bundle names its tree size once.** A stored bundle is canonical JSON whose only
+  member named ``tree_size`` is ``log.tree_size`` (the envelope's payload is base64, and
+  inside a JSON string a ``"`` is always escaped, so the bytes ``"tree_size":`` occur
+  nowhere else): :func:`bundle_tree_size` finds it with one ``rfind``, without
+  decoding the bundle. tests/registry/witnessing/test_answers.py checks it against the
+  parsed bundle.
+- **The ``witnessed`` member is rendered once per (bundle size, cosigned size)** by
+  ``registry.witnessing.published`` and spliced after the bundle as bytes.
 - **A release answers its current declaration** (``Release.current_declaration``,
   which the audit checks is the newest version); an ISRC answers the newest current
   declaration among the releases that hold it (docs/protocol.md §12).
@@ -31,6 +39,7 @@ from django.db import connections, router
 
 from registry.catalog.models import Release
 from registry.declarations.models import Declaration, DeclaredRecording
+from registry.witnessing import published
 
 
 @dataclass(frozen=True)
@@ -129,15 +138,38 @@ def release_answers(upcs: Iterable[str]) -> dict[str, StoredAnswer]:
 
 # --- answers as bytes -------------------------------------------------------------------
 
+_TREE_SIZE = b'"tree_size":'
 
-def recording_body(isrc: str, answer: StoredAnswer) -> bytes:
+
+def bundle_tree_size(bundle: bytes) -> int:
+    """``log.tree_size`` of a stored bundle, read without decoding it (see the invariants above)."""
+    start = bundle.rfind(_TREE_SIZE) + len(_TREE_SIZE)
+    end = start
+    while bundle[end : end + 1].isdigit():
+        end += 1
+    return int(bundle[start:end])
+
+
+def witnessed(answers: Iterable[StoredAnswer]) -> dict[int, bytes]:
+    """Tree size -> ``witnessed`` member bytes for these answers' bundles ({} when witnessing is off)."""
+    return published.witnessed_members(bundle_tree_size(a.bundle) for a in answers)
+
+
+def _tail(answer: StoredAnswer, members: dict[int, bytes]) -> bytes:
+    if not members:
+        return b"}"
+    return b',"witnessed":' + members[bundle_tree_size(answer.bundle)] + b"}"
+
+
+def recording_body(isrc: str, answer: StoredAnswer, members: dict[int, bytes] | None = None) -> bytes:
     """The 200 answer for an ISRC, spliced from stored UTF-8 texts: nothing is parsed or re-serialized."""
     also_in = ",".join(f'"{upc}"' for upc in answer.also_in)
     head = f'{{"isrc":"{isrc}","status":"declared","disclosure":'.encode()
-    return b"".join((head, answer.summary, f',"also_in":[{also_in}],"bundle":'.encode(), answer.bundle, b"}"))
+    tail = _tail(answer, members or {})
+    return b"".join((head, answer.summary, f',"also_in":[{also_in}],"bundle":'.encode(), answer.bundle, tail))
 
 
-def release_body(upc: str, answer: StoredAnswer) -> bytes:
+def release_body(upc: str, answer: StoredAnswer, members: dict[int, bytes] | None = None) -> bytes:
     """The 200 answer for a UPC, spliced from stored UTF-8 texts."""
     head = f'{{"upc":"{upc}","status":"declared","disclosure":'.encode()
-    return b"".join((head, answer.summary, b',"bundle":', answer.bundle, b"}"))
+    return b"".join((head, answer.summary, b',"bundle":', answer.bundle, _tail(answer, members or {})))

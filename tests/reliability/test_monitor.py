@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def monitor(url: str, state: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "provenance", "monitor", "--url", url, "--state", str(state)],
+        [sys.executable, "-m", "provenance", "monitor", "--url", url, "--state", str(state), "--source", "api"],
         cwd=ROOT,
         capture_output=True,
         text=True,

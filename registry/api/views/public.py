@@ -14,6 +14,7 @@ from provenance import bundle as pbundle
 from provenance.bundle import Verifier
 from provenance.encoding import b64encode
 from provenance.errors import ProvenanceError
+from provenance.policy import Policy, PolicyError, parse_policy
 from registry.api import answers, throttles
 from registry.api import schemas as s
 from registry.api.parsers import EvidenceJSONParser, JSONBody
@@ -24,6 +25,7 @@ from registry.declarations import selectors, stored_answers
 from registry.errors import NotFound, ValidationFailed
 from registry.transparency import keys, log
 from registry.transparency.models import LogLeaf
+from registry.witnessing import selectors as witnessing
 
 FEED_DEFAULT, FEED_MAX = 100, 1000
 LOOKUP_TAG, LOG_TAG = ["lookup"], ["log"]
@@ -53,7 +55,7 @@ class RecordingView(PublicView):
         answer = stored_answers.recording_answers([isrc]).get(isrc)
         if answer is None:
             return answers.not_declared("isrc", isrc), 404
-        return stored_answers.recording_body(isrc, answer), 200
+        return stored_answers.recording_body(isrc, answer, stored_answers.witnessed([answer])), 200
 
 
 class ReleaseView(PublicView):
@@ -78,7 +80,7 @@ class ReleaseView(PublicView):
         answer = stored_answers.release_answers([upc]).get(upc)
         if answer is None:
             return answers.not_declared("upc", upc), 404
-        return stored_answers.release_body(upc, answer), 200
+        return stored_answers.release_body(upc, answer, stored_answers.witnessed([answer])), 200
 
 
 class ReleaseHistoryView(PublicView):
@@ -275,6 +277,46 @@ class ConsistencyView(PublicView):
         return answers.conditional(request, body, cache_control=answers.IMMUTABLE_CACHE)
 
 
+class WitnessedView(PublicView):
+    @extend_schema(
+        tags=LOG_TAG,
+        summary="How old the newest cosigned checkpoint is, and what each witness last answered",
+        description="`cosigned.age_seconds` is the time since the newest cosigned checkpoint was published and "
+        "`cosigned.leaves_behind` how many leaves the log has grown since; `witnesses` lists each configured "
+        "witness's last cosigned size and last error (docs/protocol.md §13.4). Not cached.",
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request: Request) -> HttpResponse:
+        response = HttpResponse(answers.dumps(witnessing.status()), content_type=answers.JSON)
+        response["Cache-Control"] = "no-cache"
+        return response
+
+
+class TlogProofView(PublicView):
+    @extend_schema(
+        tags=LOG_TAG,
+        summary="Leaf `index` as a C2SP tlog-proof@v1 against the newest cosigned checkpoint",
+        description="`text/plain`: the proof file (docs/protocol.md §13.5): `extra` holds the entry (the "
+        "envelope's RFC 8785 bytes), the inclusion proof is against the newest cosigned checkpoint holding "
+        "the leaf (the latest checkpoint before the first witness round), which is included with its "
+        "cosignatures. Verify it with `python -m provenance proof verify FILE --jwks J --policy P`.",
+        parameters=[OpenApiParameter("index", {"type": "integer", "minimum": 0}, required=True)],
+        responses={
+            (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="The tlog-proof"),
+            (400, "application/json"): s.error("Malformed index, with the reason"),
+            (404, "application/json"): s.error("No such leaf"),
+        },
+    )
+    def get(self, request: Request) -> HttpResponse:
+        index = int_param(request, "index")
+        proof = witnessing.tlog_proof(index)
+        if proof is None:
+            raise NotFound(f"the log has no leaf {index}")
+        return answers.conditional(
+            request, proof, cache_control=answers.CHECKPOINT_CACHE, content_type="text/plain; charset=utf-8"
+        )
+
+
 class JwksView(PublicView):
     @extend_schema(
         tags=["keys"],
@@ -287,6 +329,21 @@ class JwksView(PublicView):
         return answers.conditional(request, answers.dumps(keys.jwks()), cache_control=answers.JWKS_CACHE)
 
 
+def _policy_param(asked: dict[str, Any]) -> tuple[Policy | None, int | None]:
+    """The optional ``policy`` (tlog-policy text) and ``max_age`` (seconds) of a verify request; 400 if malformed."""
+    text, max_age = asked.get("policy"), asked.get("max_age")
+    if max_age is not None and (not isinstance(max_age, int) or isinstance(max_age, bool) or max_age < 0):
+        raise ValidationFailed("max_age must be a number of seconds", fields={"max_age": ["Not a count."]})
+    if text is None:
+        return None, max_age
+    if not isinstance(text, str):
+        raise ValidationFailed("policy must be the text of a tlog-policy file", fields={"policy": ["Not text."]})
+    try:
+        return parse_policy(text), max_age
+    except PolicyError as exc:
+        raise ValidationFailed(str(exc), fields={"policy": [str(exc)]}) from None
+
+
 class VerifyView(PublicView):
     parser_classes = [EvidenceJSONParser]
 
@@ -295,7 +352,8 @@ class VerifyView(PublicView):
         summary="Verify a bundle with the registry's JWKS, and that it answers your ISRC or UPC",
         description="Runs the offline checks of docs/protocol.md §7 in order and stops at the first failure. "
         'The body is a bundle, or `{"bundle": …, "isrc": …, "upc": …}` (a whole lookup answer '
-        "will do). With `isrc` and/or `upc` a ninth check, `identifier`, requires the signed statement to "
+        'will do; its `witnessed` member adds the `witnessed` check, and `"policy"` (the text of your pinned tlog-policy, '
+        "with an optional `max_age` in seconds) the `witness_quorum` check). With `isrc` and/or `upc` a ninth check, `identifier`, requires the signed statement to "
         "cover it (a track with that ISRC, the release with that UPC), and `disclosure` is derived from "
         "the signed statement: display that, never an answer's unsigned `disclosure`. "
         "Always 200 for a JSON body (check `valid`); 400 when the body is not JSON or `isrc`/`upc` is malformed.",
@@ -309,12 +367,16 @@ class VerifyView(PublicView):
         asked = value if isinstance(value, dict) else {}
         isrc = answers.normalize("isrc", asked["isrc"]) if asked.get("isrc") is not None else None
         upc = answers.normalize("upc", asked["upc"]) if asked.get("upc") is not None else None
+        policy, max_age = _policy_param(asked)
+        witnessed = None
         try:
             evidence: Any = pbundle.loads(raw) if raw else value
         except ProvenanceError:
             evidence = raw  # not protocol JSON (a duplicated member): the verifier names it in bundle_format
         else:
             if isinstance(evidence, dict) and "bundle" in evidence:
+                witnessed = evidence.get("witnessed")  # a whole lookup answer carries it
                 evidence = evidence["bundle"]  # {"bundle": …, "isrc": …}, or a whole lookup answer
-        result = Verifier(keys.keyset()).verify(evidence, isrc=isrc, upc=upc)
+        verifier = Verifier(keys.keyset(), policy=policy, max_age=max_age)
+        result = verifier.verify(evidence, isrc=isrc, upc=upc, witnessed=witnessed)
         return HttpResponse(answers.dumps(result.to_dict()), content_type=answers.JSON)

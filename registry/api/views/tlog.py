@@ -17,9 +17,12 @@ from django.views.decorators.http import require_safe
 from provenance.tiles import TilePathError, parse_tile_path
 from registry.api.answers import CHECKPOINT_CACHE, IMMUTABLE_CACHE, conditional
 from registry.api.errors import json_error
-from registry.transparency import log, tiles
+from registry.transparency import tiles
+from registry.witnessing import selectors as witnessing
 
 OCTETS = "application/octet-stream"
+TEXT = "text/plain; charset=utf-8"
+POLICY_CACHE = "public, max-age=300"  # changes with a witness or key change, as rarely as the JWKS
 # A partial tile of a given width never changes either, but the log may stop serving it once the full
 # tile exists (tlog-tiles), and clients only ask for one a checkpoint names: cache it briefly.
 PARTIAL_CACHE = "public, max-age=60"
@@ -35,11 +38,17 @@ def _missing(message: str) -> JsonResponse:
 
 @require_safe
 def checkpoint(request: HttpRequest) -> HttpResponse:
-    """The latest checkpoint, byte for byte as the log signed it (a C2SP signed note)."""
-    cp = log.latest_checkpoint()
-    if cp is None:
+    """The newest cosigned checkpoint with its cosignature lines (the latest one without witnesses), a signed note."""
+    note = witnessing.served_checkpoint()
+    if note is None:
         return _missing("the log is empty: no checkpoint yet")
-    return conditional(request, cp.note, cache_control=CHECKPOINT_CACHE, content_type="text/plain; charset=utf-8")
+    return conditional(request, note, cache_control=CHECKPOINT_CACHE, content_type=TEXT)
+
+
+@require_safe
+def policy(request: HttpRequest) -> HttpResponse:
+    """The registry's tlog-policy (log key, witnesses, quorum), for convenience: platforms pin their own copy."""
+    return conditional(request, witnessing.policy(), cache_control=POLICY_CACHE, content_type=TEXT)
 
 
 @require_safe
