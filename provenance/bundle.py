@@ -5,15 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from provenance import disclosure, jcs, merkle
+from provenance import disclosure, jcs, labelkeys, merkle
 from provenance.checkpoint import Checkpoint, parse_checkpoint, verify_checkpoint
 from provenance.dsse import PAYLOAD_TYPE, check_envelope_shape, verify_envelope
 from provenance.encoding import b64decode
 from provenance.errors import ProvenanceError
 from provenance.keys import KeySet, PublicKey
+from provenance.labelkeys import LabelKeyState
 from provenance.statement import parse_statement, parse_timestamp
 
 MEDIA_TYPE = "application/vnd.ai-disclosure.bundle.v1+json"
+# A co-signed declaration's bundle: v1 plus ``label_keys``, its label's key history (docs/protocol.md §14).
+MEDIA_TYPE_COSIGNED = "application/vnd.ai-disclosure.bundle.v2+json"
+MEDIA_TYPES = (MEDIA_TYPE, MEDIA_TYPE_COSIGNED)
 
 # The checks, in the order they run (docs/protocol.md §3 and §7).
 CHECKS = (
@@ -28,6 +32,9 @@ CHECKS = (
 )
 # The ninth check, run only when the caller asks about an identifier (docs/protocol.md §7.1).
 IDENTIFIER = "identifier"
+# Run on a co-signed (v2) bundle, or on any bundle when the caller requires a label signature (§14.3).
+LABEL_SIGNATURE = "label_signature"
+REGISTRY_ONLY = "registry attestation only"
 
 
 def loads(data: bytes | str) -> Any:
@@ -68,10 +75,15 @@ class Result:
     question: dict[str, str] = field(default_factory=dict)
     # Derived from the verified statement (provenance.disclosure) when a question was answered.
     disclosure: dict[str, Any] | None = None
+    # Whether the label_signature check is part of this verification, and who signed (§14.3).
+    label_checked: bool = False
+    label_key: LabelKeyState | None = None
+    attestation: str = REGISTRY_ONLY
 
     @property
     def expected(self) -> tuple[str, ...]:
-        return (*CHECKS, IDENTIFIER) if self.question else CHECKS
+        checks = (*CHECKS, LABEL_SIGNATURE) if self.label_checked else CHECKS
+        return (*checks, IDENTIFIER) if self.question else checks
 
     @property
     def valid(self) -> bool:
@@ -83,6 +95,8 @@ class Result:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"valid": self.valid, "checks": [c.to_dict() for c in self.checks]}
+        if self.label_checked:
+            out["signed_by"] = self.attestation if self.valid else None
         if self.question:
             out["disclosure"] = self.disclosure if self.valid else None
         return out
@@ -115,13 +129,15 @@ class Verifier:
     verification plus O(log n) hashes.
     """
 
-    def __init__(self, keys: KeySet) -> None:
+    def __init__(self, keys: KeySet, *, require_label_signature: bool = False) -> None:
         self.keys = keys
+        # Refuse a bundle that only the registry vouches for (docs/protocol.md §14.3).
+        self.require_label_signature = require_label_signature
         self._checkpoints: dict[str, tuple[Checkpoint | None, str]] = {}
 
     @classmethod
-    def from_jwks(cls, jwks: Any) -> Verifier:
-        return cls(KeySet.from_jwks(jwks))
+    def from_jwks(cls, jwks: Any, *, require_label_signature: bool = False) -> Verifier:
+        return cls(KeySet.from_jwks(jwks), require_label_signature=require_label_signature)
 
     def _checkpoint(self, text: str) -> tuple[Checkpoint | None, str]:
         cached = self._checkpoints.get(text)
@@ -156,7 +172,8 @@ class Verifier:
         question = {kind: value for kind, value in (("isrc", isrc), ("upc", upc)) if value is not None}
         result = Result(question=question)
         self._verify(bundle, result)
-        if question and result.statement is not None and len(result.checks) == len(CHECKS) and result.checks[-1].ok:
+        done = len(result.expected) - (1 if question else 0)
+        if question and result.statement is not None and len(result.checks) == done and result.checks[-1].ok:
             try:
                 detail, result.disclosure = disclosure.answer(result.statement, isrc=isrc, upc=upc)
             except ProvenanceError as exc:
@@ -174,8 +191,10 @@ class Verifier:
                 bundle = loads(bytes(bundle))
             if not isinstance(bundle, dict):
                 raise ProvenanceError("the bundle must be a JSON object")
-            if bundle.get("mediaType") != MEDIA_TYPE:
-                raise ProvenanceError(f"mediaType must be {MEDIA_TYPE}")
+            if bundle.get("mediaType") not in MEDIA_TYPES:
+                raise ProvenanceError(f"mediaType must be {MEDIA_TYPE} (or {MEDIA_TYPE_COSIGNED})")
+            cosigned = bundle["mediaType"] == MEDIA_TYPE_COSIGNED
+            history = labelkeys.parse_history_member(bundle.get("label_keys")) if cosigned else None
             envelope, log = check_envelope_shape(bundle.get("envelope")), bundle.get("log")
             if not isinstance(log, dict):
                 raise ProvenanceError("the bundle has no log object")
@@ -191,6 +210,7 @@ class Verifier:
             return
         add(Check("bundle_format", True, "bundle structure is well-formed"))
         result.index = index
+        result.label_checked = cosigned or self.require_label_signature
 
         # 2. signature over the exact bytes, before anything is parsed
         try:
@@ -274,6 +294,45 @@ class Verifier:
             add(Check("inclusion_proof", False, str(exc)))
             return
         add(Check("inclusion_proof", True, f"leaf {index} is in the tree of size {size} (leaf hash {leaf.hex()})"))
+
+        # 8a. label signature (docs/protocol.md §14.3): only on a co-signed bundle, or when required
+        if not result.label_checked:
+            return
+        if history is None:
+            add(Check(LABEL_SIGNATURE, False, f"{REGISTRY_ONLY}: the bundle carries no label key history"))
+            return
+        try:
+            result.label_key = self._label_signature(envelope, statement, index, size, cp, history)
+        except ProvenanceError as exc:
+            add(Check(LABEL_SIGNATURE, False, str(exc)))
+            return
+        k = result.label_key
+        how = {"staff": "attested by staff", "label": "attested by the label", "recovery": "by staff RECOVERY"}
+        result.attestation = (
+            f"signed by label key {k.kid} (registered at log index {k.registered_at}, {how[k.attestation]}; "
+            f"active at the declaration, log index {index})"
+        )
+        add(Check(LABEL_SIGNATURE, True, result.attestation))
+
+    def _label_signature(
+        self,
+        envelope: dict[str, Any],
+        statement: dict[str, Any],
+        index: int,
+        size: int,
+        cp: Checkpoint,
+        history: list[tuple[int, dict[str, Any], list[bytes]]],
+    ) -> LabelKeyState:
+        """Replay the bundled key history, each event proven in the bundle's checkpoint, before ``index``."""
+        for event_index, event_envelope, proof in history:
+            if event_index >= index:
+                raise ProvenanceError(f"key event at log index {event_index} is not before the declaration ({index})")
+            try:
+                merkle.verify_inclusion(event_index, size, envelope_leaf_hash(event_envelope), proof, cp.root)
+            except ProvenanceError as exc:
+                raise ProvenanceError(f"key event at log index {event_index}: {exc}") from exc
+        replayed = labelkeys.replay([(i, e) for i, e, _ in history], self.keys)
+        return labelkeys.check_label_signature(envelope, statement, index, replayed)
 
 
 def _count(log: dict[str, Any], name: str) -> int:

@@ -1,4 +1,4 @@
-"""Command line: ``python -m provenance verify|inspect|monitor|witness``."""
+"""Command line: ``python -m provenance verify|inspect|monitor|witness|keygen|sign``."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from provenance.describe import describe_disclosure, describe_statement
 from provenance.encoding import b64decode
 from provenance.errors import ProvenanceError
 from provenance.keys import KeySet
+from provenance.labelsign import add_label_parsers
 from provenance.statement import parse_statement
 from provenance.terminal import escape, escape_json
 from provenance.witness.command import add_witness_parser
@@ -36,7 +37,7 @@ def _load_json(path: str) -> Any:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     try:
-        verifier = Verifier(KeySet.from_json(_read(args.jwks)))
+        verifier = Verifier(KeySet.from_json(_read(args.jwks)), require_label_signature=args.require_label_signature)
         bundle = _read(args.bundle)
     except ProvenanceError as exc:
         print(f"INVALID input: {escape(exc)}")
@@ -47,6 +48,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(escape_json(json.dumps(result.to_dict(), indent=2)))
     else:
         print(escape(result.summary()))
+        if result.valid and result.label_checked:
+            print(f"Signed    {escape(result.attestation)}")
         if result.valid and result.disclosure is not None:
             print(describe_disclosure(result.disclosure))
     return 0 if result.valid else 1
@@ -121,6 +124,11 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("--isrc", help="the ISRC you looked up: the bundle must cover it; prints its disclosure")
     v.add_argument("--upc", help="the UPC you looked up: the bundle must be that release's; prints its disclosure")
     v.add_argument("--json", action="store_true", help="print every check (and the disclosure) as JSON")
+    v.add_argument(
+        "--require-label-signature",
+        action="store_true",
+        help="fail a bundle that only the registry attests (no valid label signature, docs/protocol.md §14)",
+    )
     v.set_defaults(func=cmd_verify)
     i = sub.add_parser("inspect", help="print a bundle's statement readably (no verification)")
     i.add_argument("bundle")
@@ -134,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("--interval", type=float, default=60.0, help="seconds between observations")
     m.set_defaults(func=cmd_monitor)
     add_witness_parser(sub)
+    add_label_parsers(sub)
     args = parser.parse_args(argv)
     code: int = args.func(args)
     return code
