@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "registry.api",
     "registry.labels",
     "registry.public",
+    "registry.labelkeys",
 ]
 
 MIDDLEWARE = [
