@@ -134,6 +134,7 @@ class Verifier:
         # Refuse a bundle that only the registry vouches for (docs/protocol.md §14.3).
         self.require_label_signature = require_label_signature
         self._checkpoints: dict[str, tuple[Checkpoint | None, str]] = {}
+        self._histories: dict[tuple[tuple[int, bytes], ...], labelkeys.KeyHistory] = {}
 
     @classmethod
     def from_jwks(cls, jwks: Any, *, require_label_signature: bool = False) -> Verifier:
@@ -324,14 +325,25 @@ class Verifier:
         history: list[tuple[int, dict[str, Any], list[bytes]]],
     ) -> LabelKeyState:
         """Replay the bundled key history, each event proven in the bundle's checkpoint, before ``index``."""
+        leaves = []
         for event_index, event_envelope, proof in history:
             if event_index >= index:
                 raise ProvenanceError(f"key event at log index {event_index} is not before the declaration ({index})")
+            leaf = envelope_leaf_hash(event_envelope)
             try:
-                merkle.verify_inclusion(event_index, size, envelope_leaf_hash(event_envelope), proof, cp.root)
+                merkle.verify_inclusion(event_index, size, leaf, proof, cp.root)
             except ProvenanceError as exc:
                 raise ProvenanceError(f"key event at log index {event_index}: {exc}") from exc
-        replayed = labelkeys.replay([(i, e) for i, e, _ in history], self.keys)
+            leaves.append((event_index, leaf))
+        # A label's history is the same in all its bundles: replayed (its signatures verified) once per
+        # distinct chain, keyed by what the inclusion proofs just bound to this bundle's checkpoint.
+        cache_key = tuple(leaves)
+        replayed = self._histories.get(cache_key)
+        if replayed is None:
+            replayed = labelkeys.replay([(i, e) for i, e, _ in history], self.keys)
+            if len(self._histories) > 10_000:
+                self._histories.clear()
+            self._histories[cache_key] = replayed
         return labelkeys.check_label_signature(envelope, statement, index, replayed)
 
 
