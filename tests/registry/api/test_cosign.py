@@ -192,3 +192,18 @@ def test_the_audit_accepts_key_events_and_co_signed_declarations(client, keys, d
     prepared = _prepare(client, label_token, upc, ai=_ai(declared))
     assert _submit(client, label_token, upc, prepared, sign_prepared(prepared, label_key)).status_code == 200
     call_command("audit_log")
+
+
+def test_staff_attest_a_first_key_from_the_command_line_and_a_second_attestation_needs_recovery(keys, label, staff):
+    from django.core.management import CommandError, call_command
+
+    jwk = json.dumps(label_key_jwk(public_bytes(generate_private_key())))
+    call_command("label_key_attest", str(label.pk), "--key", jwk, "--staff", staff.username, "--reason", "onboarding")
+    assert LabelKey.objects.filter(label=label, status="active").count() == 1
+    other = json.dumps(label_key_jwk(public_bytes(generate_private_key())))
+    with pytest.raises(CommandError, match="use a recovery"):
+        call_command("label_key_attest", str(label.pk), "--key", other, "--staff", staff.username, "--reason", "x")
+    call_command(
+        "label_key_attest", str(label.pk), "--key", other, "--staff", staff.username, "--reason", "lost", "--recovery"
+    )
+    assert services.jwks(label)["keys"][1]["attestation"] == "recovery"
