@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from provenance import disclosure, jcs, merkle
+from provenance import disclosure, jcs, labelkeys, merkle
 from provenance.checkpoint import (
     ALG_ED25519,
     Checkpoint,
@@ -20,10 +20,14 @@ from provenance.dsse import PAYLOAD_TYPE, check_envelope_shape, verify_envelope
 from provenance.encoding import b64decode
 from provenance.errors import ProvenanceError
 from provenance.keys import KeySet, PublicKey
+from provenance.labelkeys import LabelKeyState
 from provenance.policy import Evaluation, Policy, evaluate
 from provenance.statement import parse_statement, parse_timestamp
 
 MEDIA_TYPE = "application/vnd.ai-disclosure.bundle.v1+json"
+# A co-signed declaration's bundle: v1 plus ``label_keys``, its label's key history (docs/protocol.md §14).
+MEDIA_TYPE_COSIGNED = "application/vnd.ai-disclosure.bundle.v2+json"
+MEDIA_TYPES = (MEDIA_TYPE, MEDIA_TYPE_COSIGNED)
 
 # The checks, in the order they run (docs/protocol.md §3 and §7).
 CHECKS = (
@@ -44,6 +48,9 @@ WITNESSED = "witnessed"
 # Run when the verifier has a policy: the (witnessed) checkpoint carries a quorum of cosignatures.
 WITNESS_QUORUM = "witness_quorum"
 NOT_YET_WITNESSED = "not yet witnessed"
+# Run on a co-signed (v2) bundle, or on any bundle when the caller requires a label signature (§14.3).
+LABEL_SIGNATURE = "label_signature"
+REGISTRY_ONLY = "registry attestation only"
 
 
 def loads(data: bytes | str) -> Any:
@@ -90,10 +97,15 @@ class Result:
     witnessed: Checkpoint | None = None  # the cosigned checkpoint the bundle was proven consistent with
     witnessed_note: str | None = None
     evaluation: Evaluation | None = None  # the policy's verdict on the (witnessed) checkpoint
+    # Whether the label_signature check is part of this verification, and who signed (§14.3).
+    label_checked: bool = False
+    label_key: LabelKeyState | None = None
+    attestation: str = REGISTRY_ONLY
 
     @property
     def expected(self) -> tuple[str, ...]:
-        return (*CHECKS, *((IDENTIFIER,) if self.question else ()), *self.witness_checks)
+        label = (LABEL_SIGNATURE,) if self.label_checked else ()
+        return (*CHECKS, *label, *((IDENTIFIER,) if self.question else ()), *self.witness_checks)
 
     def _passed(self) -> bool:
         return all(c.ok for c in self.checks)
@@ -108,6 +120,8 @@ class Result:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"valid": self.valid, "checks": [c.to_dict() for c in self.checks]}
+        if self.label_checked:
+            out["signed_by"] = self.attestation if self.valid else None
         if self.question:
             out["disclosure"] = self.disclosure if self.valid else None
         if self.evaluation is not None:
@@ -147,17 +161,36 @@ class Verifier:
     verification plus O(log n) hashes.
     """
 
-    def __init__(self, keys: KeySet, *, policy: Policy | None = None, max_age: int | None = None) -> None:
+    def __init__(
+        self,
+        keys: KeySet,
+        *,
+        policy: Policy | None = None,
+        max_age: int | None = None,
+        require_label_signature: bool = False,
+    ) -> None:
         """``policy`` (a pinned C2SP tlog-policy, :func:`provenance.parse_policy`) adds the
-        ``witness_quorum`` check; ``max_age`` (seconds) makes older cosignatures not count."""
+        ``witness_quorum`` check; ``max_age`` (seconds) makes older cosignatures not count;
+        ``require_label_signature`` refuses a bundle only the registry vouches for (§14.3)."""
         self.keys = keys
         self.policy = policy
         self.max_age = max_age
+        self.require_label_signature = require_label_signature
         self._checkpoints: dict[str, tuple[Checkpoint | None, str]] = {}
+        self._histories: dict[tuple[tuple[int, bytes], ...], labelkeys.KeyHistory] = {}
 
     @classmethod
-    def from_jwks(cls, jwks: Any, *, policy: Policy | None = None, max_age: int | None = None) -> Verifier:
-        return cls(KeySet.from_jwks(jwks), policy=policy, max_age=max_age)
+    def from_jwks(
+        cls,
+        jwks: Any,
+        *,
+        policy: Policy | None = None,
+        max_age: int | None = None,
+        require_label_signature: bool = False,
+    ) -> Verifier:
+        return cls(
+            KeySet.from_jwks(jwks), policy=policy, max_age=max_age, require_label_signature=require_label_signature
+        )
 
     def _checkpoint(self, text: str) -> tuple[Checkpoint | None, str]:
         cached = self._checkpoints.get(text)
@@ -208,7 +241,8 @@ class Verifier:
         wanted += (WITNESS_QUORUM,) if self.policy is not None else ()
         result = Result(question=question, witness_checks=wanted)
         self._verify(bundle, result)
-        if question and result.statement is not None and len(result.checks) == len(CHECKS) and result._passed():
+        base = len(CHECKS) + (1 if result.label_checked else 0)  # the bundle's own checks, the label's included
+        if question and result.statement is not None and len(result.checks) == base and result._passed():
             try:
                 detail, result.disclosure = disclosure.answer(result.statement, isrc=isrc, upc=upc)
             except ProvenanceError as exc:
@@ -276,8 +310,10 @@ class Verifier:
                 bundle = loads(bytes(bundle))
             if not isinstance(bundle, dict):
                 raise ProvenanceError("the bundle must be a JSON object")
-            if bundle.get("mediaType") != MEDIA_TYPE:
-                raise ProvenanceError(f"mediaType must be {MEDIA_TYPE}")
+            if bundle.get("mediaType") not in MEDIA_TYPES:
+                raise ProvenanceError(f"mediaType must be {MEDIA_TYPE} (or {MEDIA_TYPE_COSIGNED})")
+            cosigned = bundle["mediaType"] == MEDIA_TYPE_COSIGNED
+            history = labelkeys.parse_history_member(bundle.get("label_keys")) if cosigned else None
             envelope, log = check_envelope_shape(bundle.get("envelope")), bundle.get("log")
             if not isinstance(log, dict):
                 raise ProvenanceError("the bundle has no log object")
@@ -293,6 +329,7 @@ class Verifier:
             return
         add(Check("bundle_format", True, "bundle structure is well-formed"))
         result.index = index
+        result.label_checked = cosigned or self.require_label_signature
 
         # 2. signature over the exact bytes, before anything is parsed
         try:
@@ -376,6 +413,56 @@ class Verifier:
             add(Check("inclusion_proof", False, str(exc)))
             return
         add(Check("inclusion_proof", True, f"leaf {index} is in the tree of size {size} (leaf hash {leaf.hex()})"))
+
+        # 8a. label signature (docs/protocol.md §14.3): only on a co-signed bundle, or when required
+        if not result.label_checked:
+            return
+        if history is None:
+            add(Check(LABEL_SIGNATURE, False, f"{REGISTRY_ONLY}: the bundle carries no label key history"))
+            return
+        try:
+            result.label_key = self._label_signature(envelope, statement, index, size, cp, history)
+        except ProvenanceError as exc:
+            add(Check(LABEL_SIGNATURE, False, str(exc)))
+            return
+        k = result.label_key
+        how = {"staff": "attested by staff", "label": "attested by the label", "recovery": "by staff RECOVERY"}
+        result.attestation = (
+            f"signed by label key {k.kid} (registered at log index {k.registered_at}, {how[k.attestation]}; "
+            f"active at the declaration, log index {index})"
+        )
+        add(Check(LABEL_SIGNATURE, True, result.attestation))
+
+    def _label_signature(
+        self,
+        envelope: dict[str, Any],
+        statement: dict[str, Any],
+        index: int,
+        size: int,
+        cp: Checkpoint,
+        history: list[tuple[int, dict[str, Any], list[bytes]]],
+    ) -> LabelKeyState:
+        """Replay the bundled key history, each event proven in the bundle's checkpoint, before ``index``."""
+        leaves = []
+        for event_index, event_envelope, proof in history:
+            if event_index >= index:
+                raise ProvenanceError(f"key event at log index {event_index} is not before the declaration ({index})")
+            leaf = envelope_leaf_hash(event_envelope)
+            try:
+                merkle.verify_inclusion(event_index, size, leaf, proof, cp.root)
+            except ProvenanceError as exc:
+                raise ProvenanceError(f"key event at log index {event_index}: {exc}") from exc
+            leaves.append((event_index, leaf))
+        # A label's history is the same in all its bundles: replayed (its signatures verified) once per
+        # distinct chain, keyed by what the inclusion proofs just bound to this bundle's checkpoint.
+        cache_key = tuple(leaves)
+        replayed = self._histories.get(cache_key)
+        if replayed is None:
+            replayed = labelkeys.replay([(i, e) for i, e, _ in history], self.keys)
+            if len(self._histories) > 10_000:
+                self._histories.clear()
+            self._histories[cache_key] = replayed
+        return labelkeys.check_label_signature(envelope, statement, index, replayed)
 
 
 def _count(log: dict[str, Any], name: str) -> int:

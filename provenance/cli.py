@@ -1,4 +1,4 @@
-"""Command line: ``python -m provenance verify|inspect|monitor|witness``."""
+"""Command line: ``python -m provenance verify|inspect|monitor|witness|keygen|sign``."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from provenance.describe import describe_disclosure, describe_statement
 from provenance.encoding import b64decode
 from provenance.errors import ProvenanceError
 from provenance.keys import KeySet
+from provenance.labelsign import add_label_parsers
 from provenance.policy import parse_policy
 from provenance.statement import parse_statement
 from provenance.terminal import escape, escape_json
@@ -40,7 +41,12 @@ def _verifier(args: argparse.Namespace) -> Verifier:
     policy = parse_policy(_read(args.policy)) if args.policy else None
     if args.max_age is not None and policy is None:
         raise ProvenanceError("--max-age needs --policy (it bounds the age of the cosignatures a policy counts)")
-    return Verifier(KeySet.from_json(_read(args.jwks)), policy=policy, max_age=args.max_age)
+    return Verifier(
+        KeySet.from_json(_read(args.jwks)),
+        policy=policy,
+        max_age=args.max_age,
+        require_label_signature=getattr(args, "require_label_signature", False),
+    )
 
 
 def _evidence(data: bytes) -> tuple[Any, Any]:
@@ -71,6 +77,8 @@ def _report(result: Any, as_json: bool) -> int:
         print(escape_json(json.dumps(result.to_dict(), indent=2)))
     else:
         print(escape(result.summary()))
+        if result.valid and result.label_checked:
+            print(f"Signed    {escape(result.attestation)}")
         if result.valid and result.disclosure is not None:
             print(describe_disclosure(result.disclosure))
     return 0 if result.valid else 1
@@ -209,6 +217,11 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("--upc", help="the UPC you looked up: the bundle must be that release's; prints its disclosure")
     v.add_argument("--json", action="store_true", help="print every check (and the disclosure) as JSON")
     _witness_options(v)
+    v.add_argument(
+        "--require-label-signature",
+        action="store_true",
+        help="fail a bundle that only the registry attests (no valid label signature, docs/protocol.md §14)",
+    )
     v.set_defaults(func=cmd_verify)
     p = sub.add_parser("proof", help="C2SP tlog-proof files: export a bundle as one, verify one")
     psub = p.add_subparsers(dest="proof_command", required=True)
@@ -253,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     m.set_defaults(func=cmd_monitor)
     add_witness_parser(sub)
+    add_label_parsers(sub)
     args = parser.parse_args(argv)
     code: int = args.func(args)
     return code

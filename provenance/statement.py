@@ -142,6 +142,12 @@ def validate_statement(statement: Any) -> dict[str, Any]:
         _ident(identifiers.normalize_dpid, dpid, "label.dpid")
     if "verified" in label and not isinstance(label["verified"], bool):
         raise StatementError("must be true or false", "label.verified")
+    # Co-signed statements only (docs/protocol.md §14): the label's registry id and the leaf hash of
+    # its latest key event when the statement was prepared, which the label's own signature covers.
+    if "id" in label:
+        _text(label["id"], "label.id", max_len=64)
+    if "key_head" in label and (not isinstance(label["key_head"], str) or not _HEX64.fullmatch(label["key_head"])):
+        raise StatementError("must be the lower-case hex leaf hash of a label key event", "label.key_head")
 
     release = _obj(_member(st, "release", "statement"), "release")
     _ident(identifiers.normalize_gtin, _member(release, "upc", "release"), "release.upc")
@@ -389,12 +395,21 @@ def build_statement(
             "reason": reason or None,
             "declared_at": format_timestamp(declared_at),
         },
-        "label": {"name": label["name"], "dpid": label.get("dpid") or None, "verified": bool(label.get("verified"))},
+        "label": _label(label),
         "release": built_release,
         "artists": [_artist(a) for a in artists],
         "tracks": built_tracks,
     }
     return validate_statement(statement)
+
+
+def _label(label: Mapping[str, Any]) -> dict[str, Any]:
+    built = {"name": label["name"], "dpid": label.get("dpid") or None, "verified": bool(label.get("verified"))}
+    # Written only for a co-signed statement, so registry-only statements keep their shape.
+    if label.get("key_head"):
+        built["id"] = str(label["id"])
+        built["key_head"] = label["key_head"]
+    return built
 
 
 def _artist(a: Mapping[str, Any]) -> dict[str, Any]:

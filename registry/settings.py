@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "registry.labels",
     "registry.public",
     "registry.witnessing",
+    "registry.labelkeys",
 ]
 
 MIDDLEWARE = [

@@ -13,7 +13,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from provenance.bundle import MEDIA_TYPE
+from provenance.bundle import MEDIA_TYPE, MEDIA_TYPE_COSIGNED
 from provenance.checkpoint import DASH, check_key_name, checkpoint_body, key_hash
 from provenance.cosignature import cosignature_key_id, cosigned_message
 from provenance.dsse import PAYLOAD_TYPE, pae
@@ -30,6 +30,24 @@ def sign_envelope(payload: bytes, key: Ed25519PrivateKey, *, payload_type: str =
         "payload": b64encode(payload),
         "signatures": [{"keyid": thumbprint(public_bytes(key)), "sig": b64encode(signature)}],
     }
+
+
+def sign_pae(payload: bytes, key: Ed25519PrivateKey, *, payload_type: str = PAYLOAD_TYPE) -> dict[str, str]:
+    """One DSSE signature ``{"keyid", "sig"}`` over PAE(payload_type, payload): what a label adds (§14.2)."""
+    return {"keyid": thumbprint(public_bytes(key)), "sig": b64encode(key.sign(pae(payload_type, payload)))}
+
+
+def cosign_envelope(
+    payload: bytes,
+    key: Ed25519PrivateKey,
+    *,
+    payload_type: str = PAYLOAD_TYPE,
+    signatures: Sequence[dict[str, str]] = (),
+) -> dict[str, Any]:
+    """An envelope carrying ``signatures`` (the label's, checked by the caller) and then the registry's own."""
+    envelope = sign_envelope(payload, key, payload_type=payload_type)
+    envelope["signatures"] = [*signatures, *envelope["signatures"]]
+    return envelope
 
 
 def envelope_size(payload: bytes, *, payload_type: str = PAYLOAD_TYPE) -> int:
@@ -58,8 +76,26 @@ def cosign_checkpoint(body: str, timestamp: int, *, name: str, key: Ed25519Priva
 
 
 def make_bundle(
-    envelope: dict[str, Any], *, origin: str, index: int, tree_size: int, proof: Sequence[bytes], checkpoint: str
+    envelope: dict[str, Any],
+    *,
+    origin: str,
+    index: int,
+    tree_size: int,
+    proof: Sequence[bytes],
+    checkpoint: str,
+    label_keys: Sequence[tuple[int, dict[str, Any], Sequence[bytes]]] | None = None,
 ) -> dict[str, Any]:
+    """A v1 bundle; with ``label_keys`` (the label's key events: index, envelope, proof against
+    the same checkpoint) a co-signed v2 bundle (docs/protocol.md §14.3)."""
+    if label_keys is not None:
+        bundle = make_bundle(
+            envelope, origin=origin, index=index, tree_size=tree_size, proof=proof, checkpoint=checkpoint
+        )
+        bundle["mediaType"] = MEDIA_TYPE_COSIGNED
+        bundle["label_keys"] = [
+            {"index": i, "envelope": e, "inclusion_proof": [b64encode(h) for h in p]} for i, e, p in label_keys
+        ]
+        return bundle
     return {
         "mediaType": MEDIA_TYPE,
         "envelope": envelope,

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from registry.api.errors import api_not_found
 from registry.api.views import bulk, docs, label, public, tlog
+from registry.labelkeys import api as labelkeys_api
 
 urlpatterns = [
     path(".well-known/jwks.json", public.JwksView.as_view(), name="api-jwks"),
@@ -17,6 +18,11 @@ urlpatterns = [
     path("api/v1/releases/<str:upc>/history", public.ReleaseHistoryView.as_view(), name="api-release-history"),
     path("api/v1/releases/<str:upc>/amend", label.ReleaseAmendView.as_view(), name="api-release-amend"),
     path("api/v1/releases/<str:upc>/withdraw", label.ReleaseWithdrawView.as_view(), name="api-release-withdraw"),
+    path("api/v1/releases/<str:upc>/prepare", labelkeys_api.PrepareView.as_view(), name="api-release-prepare"),
+    path("api/v1/releases/<str:upc>/submit", labelkeys_api.SubmitView.as_view(), name="api-release-submit"),
+    path("api/v1/label/keys/prepare", labelkeys_api.KeyPrepareView.as_view(), name="api-label-key-prepare"),
+    path("api/v1/label/keys", labelkeys_api.KeySubmitView.as_view(), name="api-label-keys"),
+    path("labels/<int:label_id>/keys.json", labelkeys_api.label_jwks, name="label-jwks"),
     path("api/v1/lookup", public.LookupView.as_view(), name="api-lookup"),
     path("api/v1/feed", public.FeedView.as_view(), name="api-feed"),
     path("api/v1/log/checkpoint", public.CheckpointView.as_view(), name="api-checkpoint"),

@@ -289,15 +289,47 @@ def _next_statement(release: Release, change: NextVersion, *, kind: str) -> tupl
     return release, st
 
 
+@dataclass(frozen=True)
+class CoSign:
+    """A statement prepared earlier and signed by the label (docs/protocol.md §14.2).
+
+    ``prepared``: the statement as the registry fixed it (id, version, declared_at, supersedes,
+    label.id and label.key_head); ``signature``: the label's, checked by the caller.
+    """
+
+    prepared: Mapping[str, Any]
+    signature: signing.LabelSignature
+
+
+def _as_prepared(st: dict[str, Any], cosign: CoSign) -> dict[str, Any]:
+    """``st`` rebuilt now, with what prepare fixed; Conflict when anything else differs from what the label signed."""
+    prepared = cosign.prepared
+    st["declaration"]["id"] = prepared["declaration"]["id"]
+    st["declaration"]["declared_at"] = prepared["declaration"]["declared_at"]
+    st["label"] = {**st["label"], "id": prepared["label"]["id"], "key_head": prepared["label"]["key_head"]}
+    if statement.statement_bytes(st) != statement.statement_bytes(prepared):
+        raise Conflict("the release changed since this statement was prepared: prepare and sign it again")
+    return st
+
+
 @transaction.atomic
 def version_sign(
-    *, release: Release, change: NextVersion, actor: Any = None, via: str = "web", kind: str = EITHER
+    *,
+    release: Release,
+    change: NextVersion,
+    actor: Any = None,
+    via: str = "web",
+    kind: str = EITHER,
+    cosign: CoSign | None = None,
 ) -> Declaration:
     """Sign the next active version of ``release`` (the first, or an amendment), catalog change included.
 
-    One transaction: if anything fails, the catalog change is not kept either.
+    One transaction: if anything fails, the catalog change is not kept either. With ``cosign``
+    the statement must come out exactly as prepared (a version that landed in between: 409).
     """
     release, st = _next_statement(release, change, kind=kind)
+    if cosign is not None:
+        st = _as_prepared(st, cosign)
     if change.require_change and release.current_declaration_id is not None:
         current = Declaration.objects.only("statement", "version").get(pk=release.current_declaration_id)
         if unchanged(current.statement, st):
@@ -306,7 +338,9 @@ def version_sign(
                 "(the reason alone is not a change)",
                 fields={"ai": ["Change an answer or a catalog detail, or leave the declaration as it is."]},
             )
-    return signing.sign_and_log(release=release, st=st, actor=actor, via=via)
+    return signing.sign_and_log(
+        release=release, st=st, actor=actor, via=via, cosigned=cosign.signature if cosign is not None else None
+    )
 
 
 def version_preview(*, release: Release, change: NextVersion, kind: str = EITHER) -> dict[str, Any]:

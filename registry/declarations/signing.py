@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from provenance import jcs, statement
 from provenance.disclosure import summary_text
-from provenance.issue.sign import envelope_size, make_bundle, sign_envelope
+from provenance.issue.sign import cosign_envelope, envelope_size, make_bundle, sign_envelope
 from provenance.limits import ENTRY_MAX
 from registry.catalog.models import Release
 from registry.declarations import cache as lookup_cache
@@ -154,6 +154,15 @@ def claim_many(entries: Sequence[tuple[Release, Mapping[str, Any]]]) -> dict[int
     return refused
 
 
+@dataclass(frozen=True)
+class LabelSignature:
+    """A label's signature over a prepared statement (docs/protocol.md §14.2), checked by the caller
+    (``registry.labelkeys.services``) against an active key of the label, under the label's row lock."""
+
+    signature: dict[str, str]  # {"keyid", "sig"} over PAE(statement payloadType, statement bytes)
+    history: Sequence[int]  # log indexes of the label's key events, in order: the bundle's label_keys
+
+
 @dataclass
 class _Signed:
     release: Release
@@ -162,12 +171,21 @@ class _Signed:
     envelope: dict[str, Any]
     summary: str
     track_summaries: dict[str, str]
+    history: Sequence[int] | None = None
 
 
-def _sign(release: Release, st: dict[str, Any], private: Any, declared_at: str) -> _Signed:
-    """Sign ``st`` dated ``declared_at`` and derive what is stored with it; all before the log lock."""
-    st["declaration"]["declared_at"] = declared_at
-    envelope = sign_envelope(statement.statement_bytes(st), private)
+def _sign(
+    release: Release, st: dict[str, Any], private: Any, declared_at: str, cosigned: LabelSignature | None = None
+) -> _Signed:
+    """Sign ``st`` dated ``declared_at`` and derive what is stored with it; all before the log lock.
+
+    A co-signed statement keeps the date it was prepared with: the label signed those bytes.
+    """
+    if cosigned is None:
+        st["declaration"]["declared_at"] = declared_at
+        envelope = sign_envelope(statement.statement_bytes(st), private)
+    else:
+        envelope = cosign_envelope(statement.statement_bytes(st), private, signatures=[cosigned.signature])
     leaf_data = jcs.canonicalize(envelope).decode("ascii")
     refuse_oversized(st, len(leaf_data))  # before the log lock: a refusal costs no leaf
     # Everything derived from the statement is computed before the log lock is taken:
@@ -179,7 +197,18 @@ def _sign(release: Release, st: dict[str, Any], private: Any, declared_at: str) 
         envelope=envelope,
         summary=summary_text(st),
         track_summaries={t["isrc"]: summary_text(st, t["isrc"]) for t in st["tracks"]},
+        history=cosigned.history if cosigned is not None else None,
     )
+
+
+def _label_keys(history: Sequence[int], tree_size: int) -> list[tuple[int, dict[str, Any], list[bytes]]]:
+    """The label's key events with their inclusion proofs against the declaration's checkpoint."""
+    import json
+
+    from registry.transparency.models import LogLeaf
+
+    data = dict(LogLeaf.objects.filter(index__in=history).values_list("index", "data"))
+    return [(i, json.loads(data[i]), log.inclusion_proof(i, tree_size)) for i in history]
 
 
 def _record(signed: list[_Signed], key: SigningKey, actor: Any, via: str) -> list[Declaration]:
@@ -195,6 +224,7 @@ def _record(signed: list[_Signed], key: SigningKey, actor: Any, via: str) -> lis
             tree_size=a.tree_size,
             proof=a.inclusion_proof,
             checkpoint=a.checkpoint,
+            label_keys=_label_keys(s.history, a.tree_size) if s.history is not None else None,
         )
         decl = s.st["declaration"]
         declarations.append(
@@ -253,13 +283,36 @@ def sign_and_log(
     st: dict[str, Any],
     actor: Any,
     via: str,
+    cosigned: LabelSignature | None = None,
 ) -> Declaration:
-    """The only place that signs a statement and appends it to the log (inside the caller's transaction)."""
+    """The only place that signs a statement and appends it to the log (inside the caller's transaction).
+
+    With ``cosigned``, the statement was prepared (and dated) earlier and the label signed it;
+    the registry adds its own signature, and the bundle carries the label's key history.
+    """
     _claim(release, unclaimed(release, st))  # before signing and the log lock: a refusal costs no leaf
     key, private = _statement_key()
+    not_before = key.not_before.replace(microsecond=0)  # the JWKS publishes whole seconds
+    if cosigned is not None and statement.parse_timestamp(st["declaration"]["declared_at"]) < not_before:
+        # The statement key rotated since prepare: it may not vouch for an earlier date (protocol §4).
+        raise Conflict("the registry's statement key changed since this statement was prepared: prepare it again")
     # Dated now, under the key's lock: inside the key's validity window however long we waited for it.
-    signed = _sign(release, st, private, statement.format_timestamp(timezone.now()))
+    signed = _sign(release, st, private, statement.format_timestamp(timezone.now()), cosigned)
     return _record([signed], key, actor, via)[0]
+
+
+def sign_and_log_entry(*, payload_type: str, payload: bytes, signatures: Sequence[dict[str, str]]) -> log.Appended:
+    """Sign and append a statement of another kind (a label key event, docs/protocol.md §14.1).
+
+    The caller checked ``signatures`` (the label's) and holds the lock that orders its kind's
+    events; the registry's signature is added here, the only place that signs.
+    """
+    _, private = _statement_key()
+    envelope = cosign_envelope(payload, private, payload_type=payload_type, signatures=signatures)
+    leaf_data = jcs.canonicalize(envelope).decode("ascii")
+    if len(leaf_data) > ENTRY_MAX:
+        raise ValidationFailed(f"this entry would be {len(leaf_data):,} bytes, over the log's {ENTRY_MAX:,}")
+    return log.append([leaf_data])[0]
 
 
 def sign_and_log_many(*, entries: Sequence[tuple[Release, dict[str, Any]]], actor: Any, via: str) -> list[Declaration]:

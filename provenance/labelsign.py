@@ -1,0 +1,85 @@
+"""``python -m provenance keygen|sign``: a label's key, and its signature over a prepared statement (§14.2).
+
+The label signs locally: the registry hands out the exact payload bytes and
+payloadType (``POST /api/v1/releases/{upc}/prepare``), ``sign`` prints the DSSE
+signature ``{"keyid", "sig"}`` over their PAE, and the label submits it. The
+private key never leaves the machine. Signing modules load only when these
+commands run, so verifying still loads nothing of provenance.issue.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def _passphrase(path: str | None) -> bytes | None:
+    if path:
+        return Path(path).read_bytes().rstrip(b"\r\n")
+    value = os.environ.get("LABEL_KEY_PASSPHRASE")
+    return value.encode() if value else None
+
+
+def sign_prepared(prepared: dict[str, Any], key: Any) -> dict[str, str]:
+    """The label's signature over a prepare answer's payload (library form of ``provenance sign``)."""
+    from provenance.dsse import PAYLOAD_TYPE
+    from provenance.encoding import b64decode
+    from provenance.issue.sign import sign_pae
+
+    payload_type = prepared.get("payloadType")
+    if payload_type != PAYLOAD_TYPE:  # a label signs declarations only: never a key event or unknown type blindly
+        raise ValueError(f"refusing to sign payloadType {payload_type!r}: expected {PAYLOAD_TYPE}")
+    return sign_pae(b64decode(prepared.get("payload"), "payload"), key, payload_type=payload_type)
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    from provenance.issue.keys import generate_private_key, private_key_to_pem, public_bytes
+    from provenance.labelkeys import label_key_jwk
+
+    passphrase = _passphrase(args.passphrase_file)
+    if passphrase is None:
+        print("warning: no passphrase (LABEL_KEY_PASSPHRASE or --passphrase-file): stored unencrypted", file=sys.stderr)
+    key = generate_private_key()
+    try:  # O_EXCL: never overwrite a key
+        fd = os.open(args.key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        print(f"ERROR {args.key} exists; a key is never overwritten", file=sys.stderr)
+        return 1
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(private_key_to_pem(key, passphrase))
+    print(json.dumps(label_key_jwk(public_bytes(key))))  # the public JWK to register with the registry
+    return 0
+
+
+def cmd_sign(args: argparse.Namespace) -> int:
+    from provenance import jcs
+    from provenance.errors import ProvenanceError
+    from provenance.issue.keys import load_private_key
+
+    try:
+        key = load_private_key(Path(args.key).read_bytes(), _passphrase(args.passphrase_file))
+        prepared = jcs.loads(Path(args.file).read_bytes() if args.file != "-" else sys.stdin.buffer.read())
+        if not isinstance(prepared, dict):
+            raise ProvenanceError("the prepared file must be a JSON object with payload and payloadType")
+        signature = sign_prepared(prepared, key)
+    except (OSError, ValueError, ProvenanceError) as exc:
+        print(f"ERROR {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(signature))
+    return 0
+
+
+def add_label_parsers(sub: Any) -> None:
+    k = sub.add_parser("keygen", help="create a label's Ed25519 key; print its public JWK to register")
+    k.add_argument("--key", required=True, help="file to create (OpenSSH PEM, mode 0600)")
+    k.add_argument("--passphrase-file", help="encrypt with this file's passphrase (or LABEL_KEY_PASSPHRASE)")
+    k.set_defaults(func=cmd_keygen)
+    s = sub.add_parser("sign", help="sign a prepared statement (the prepare answer) with a label key")
+    s.add_argument("file", help="the prepare answer (JSON with payload and payloadType), or - for stdin")
+    s.add_argument("--key", required=True, help="the label's private key (from keygen)")
+    s.add_argument("--passphrase-file", help="the key's passphrase file (or LABEL_KEY_PASSPHRASE)")
+    s.set_defaults(func=cmd_sign)

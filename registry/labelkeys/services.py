@@ -1,0 +1,307 @@
+"""Label keys and co-signed declarations: key events (register, revoke), prepare and submit (docs/protocol.md §14).
+
+Every key event is a log leaf of its own payloadType, signed by the registry
+(``declarations.signing``, the one place that signs) and, unless staff attest it,
+by an already-active key of the label: the registry alone cannot add a key to a
+label except by a staff attestation that the log shows as such. A label's events
+are ordered by the label's row lock (lock order: release, label, claims, statement
+key, log), and form a hash chain whose head a co-signed statement names.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from provenance import jcs, labelkeys, statement
+from provenance.dsse import PAYLOAD_TYPE, pae
+from provenance.encoding import b64decode, b64encode, b64url_decode
+from provenance.errors import ProvenanceError
+from provenance.keys import PublicKey, parse_jwk
+from registry.catalog.models import Label, Membership, Release
+from registry.declarations import signing
+from registry.declarations.models import Declaration
+from registry.declarations.services import AMEND, CoSign, NextVersion, version_preview, version_sign
+from registry.errors import Conflict, PermissionDenied, ValidationFailed
+from registry.labelkeys.models import LabelKey, LabelKeyEvent, PreparedDeclaration
+
+PREPARED_TTL = timedelta(minutes=15)  # how long a label has to sign a prepared statement
+
+
+def _locked_label(label: Label) -> Label:
+    return Label.objects.select_for_update().get(pk=label.pk)
+
+
+def history(label: Label) -> list[LabelKeyEvent]:
+    return list(LabelKeyEvent.objects.filter(label=label).select_related("leaf").order_by("sequence"))
+
+
+def key_head(events: Sequence[LabelKeyEvent]) -> str | None:
+    return bytes(events[-1].leaf.leaf_hash).hex() if events else None
+
+
+def public_key_from(value: Any) -> bytes:
+    """A label key's 32 public bytes from a JWK (as ``provenance keygen`` prints it) or base64url ``x``."""
+    try:
+        if isinstance(value, Mapping):
+            return parse_jwk({**value, "purpose": "statement", "status": "active"}).raw
+        raw = b64url_decode(value, "public key")
+    except ProvenanceError as exc:
+        raise ValidationFailed(f"not an Ed25519 public key: {exc}", fields={"key": [str(exc)]}) from exc
+    if len(raw) != 32:
+        raise ValidationFailed("an Ed25519 public key has 32 bytes", fields={"key": ["32 bytes, base64url."]})
+    return raw
+
+
+def key_event_payload(label: Label, *, event: str, public_key: bytes, attestation: str, reason: str | None) -> bytes:
+    """The exact bytes of the label's next key event (what ``key_event_log`` expects signed)."""
+    events = history(label)
+    st = labelkeys.build_key_event(
+        registry=settings.REGISTRY_LOG_ORIGIN,
+        label={"id": str(label.pk), "name": label.name, "dpid": label.dpid},
+        sequence=len(events) + 1,
+        previous=key_head(events),
+        event=event,
+        public_key=public_key,
+        attestation=attestation,
+        reason=reason,
+    )
+    return jcs.canonicalize(st)
+
+
+def _public(key: LabelKey) -> PublicKey:
+    raw = bytes(key.public_key)
+    return parse_jwk({**labelkeys.label_key_jwk(raw), "purpose": "statement", "status": "active"})
+
+
+def _check_signature(label: Label, payload_type: str, payload: bytes, signature: Any) -> LabelKey:
+    """The active key of ``label`` whose signature this is; ValidationFailed (400) saying why not."""
+    if not isinstance(signature, Mapping) or not isinstance(signature.get("keyid"), str):
+        raise ValidationFailed(
+            "the signature must be an object with keyid and sig", fields={"signature": ["Required."]}
+        )
+    kid = signature["keyid"]
+    key = LabelKey.objects.filter(kid=kid).first()
+    if key is None or key.label_id != label.pk:
+        raise ValidationFailed(f"key {kid} is not a key of {label.name}", fields={"signature": ["Unknown key."]})
+    if key.status != LabelKey.ACTIVE:
+        raise ValidationFailed(f"key {kid} is revoked", fields={"signature": ["This key is revoked."]})
+    try:
+        sig = b64decode(signature.get("sig"), "sig")
+    except ProvenanceError as exc:
+        raise ValidationFailed(str(exc), fields={"signature": [str(exc)]}) from exc
+    if not _public(key).verify(sig, pae(payload_type, payload)):
+        raise ValidationFailed(
+            f"the signature does not verify with key {kid} over this statement",
+            fields={"signature": ["Does not verify: sign exactly the prepared payload."]},
+        )
+    return key
+
+
+def _owners(label: Label) -> list[str]:
+    return [
+        e
+        for e in Membership.objects.filter(label=label, role=Membership.OWNER).values_list("user__email", flat=True)
+        if e
+    ]
+
+
+@transaction.atomic
+def key_event_log(
+    *,
+    label: Label,
+    payload: bytes,
+    signatures: Sequence[Any] = (),
+    actor: Any = None,
+    holder: Any = None,
+) -> LabelKeyEvent:
+    """Log a key event whose bytes came from ``key_event_payload``: checked, signed by the registry, appended.
+
+    Attested by ``"label"``: one signature must verify with a key of the label active now
+    (for a register event, another key than the new one). By staff: ``actor`` must be staff,
+    and the label's first key is always staff's. 409 when another key event landed since
+    the payload was made.
+    """
+    label = _locked_label(label)
+    try:
+        event = labelkeys.validate_key_event(jcs.loads(payload))
+    except ProvenanceError as exc:
+        raise ValidationFailed(f"not a key event: {exc}") from exc
+    if payload != jcs.canonicalize(event):
+        raise ValidationFailed("the key event is not in RFC 8785 canonical form")
+    events = history(label)
+    if event["label"]["id"] != str(label.pk) or event["registry"] != settings.REGISTRY_LOG_ORIGIN:
+        raise ValidationFailed("this key event is for another label or registry")
+    if event["sequence"] != len(events) + 1 or event["previous"] != key_head(events):
+        raise Conflict("another key event of this label was logged since this one was prepared: prepare it again")
+    attestation, kid = event["attestation"], event["key"]["kid"]
+    if attestation == LabelKeyEvent.LABEL:
+        if not events:
+            raise ValidationFailed("a label's first key is attested by staff")
+        signers = [_check_signature(label, labelkeys.KEY_PAYLOAD_TYPE, payload, s) for s in signatures[:1]]
+        if not signers or (event["event"] == "register" and signers[0].kid == kid):
+            raise ValidationFailed(
+                "sign this key event with an active key of the label", fields={"signature": ["Required."]}
+            )
+    elif not getattr(actor, "is_staff", False):
+        raise PermissionDenied("only staff attest a label key")
+    existing = LabelKey.objects.filter(kid=kid).first()
+    if event["event"] == "register" and existing is not None:
+        raise Conflict(f"key {kid} is registered already")
+    if event["event"] == "revoke" and (
+        existing is None or existing.label_id != label.pk or existing.status != "active"
+    ):
+        raise ValidationFailed(f"key {kid} is not an active key of {label.name}")
+    appended = signing.sign_and_log_entry(
+        payload_type=labelkeys.KEY_PAYLOAD_TYPE, payload=payload, signatures=[dict(s) for s in signatures[:1]]
+    )
+    row = LabelKeyEvent.objects.create(
+        label=label,
+        sequence=event["sequence"],
+        event=event["event"],
+        kid=kid,
+        attestation=attestation,
+        reason=event["reason"] or "",
+        leaf_id=appended.index,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    if event["event"] == "register":
+        LabelKey.objects.create(
+            label=label,
+            kid=kid,
+            public_key=labelkeys.public_key_of(event["key"]),
+            holder=holder,
+            registered=row,
+        )
+    else:
+        assert existing is not None
+        existing.status, existing.revoked = LabelKey.REVOKED, row
+        existing.save(update_fields=["status", "revoked"])
+    _notify(label, row)
+    return row
+
+
+def _notify(label: Label, row: LabelKeyEvent) -> None:
+    """Every owner hears of every key event: a key added behind their back is the attack this defends."""
+    how = {"staff": "attested by registry staff", "label": "signed by a key of the label", "recovery": "STAFF RECOVERY"}
+    body = (
+        f"A signing key of {label.name} was {'registered' if row.event == 'register' else 'revoked'}: key {row.kid}, "
+        f"{how[row.attestation]}, log index {row.leaf_id}.\n"
+        f"Reason: {row.reason or '(none given)'}\n\n"
+        "If you did not expect this, contact the registry at once: the log keeps the event for everyone to see."
+    )
+    owners = _owners(label)
+    if owners:
+        transaction.on_commit(lambda: send_mail(f"Key {row.event}ed for {label.name}", body, None, owners))
+
+
+def key_attest(
+    *, label: Label, public_key: bytes, actor: Any, reason: str, recovery: bool = False, holder: Any = None
+) -> LabelKeyEvent:
+    """Staff register a key for a label: its first key, or a recovery after every key was lost."""
+    with transaction.atomic():
+        _locked_label(label)
+        attestation = LabelKeyEvent.RECOVERY if recovery else LabelKeyEvent.STAFF
+        if not recovery and LabelKeyEvent.objects.filter(label=label).exists():
+            raise Conflict("the label has keys: a later key is signed by one of them, or use a recovery")
+        payload = key_event_payload(
+            label, event="register", public_key=public_key, attestation=attestation, reason=reason
+        )
+        return key_event_log(label=label, payload=payload, actor=actor, holder=holder)
+
+
+def key_revoke_by_staff(*, label: Label, kid: str, actor: Any, reason: str) -> LabelKeyEvent:
+    """A recovery revocation: staff revoke a key the label can no longer use or that leaked."""
+    with transaction.atomic():
+        _locked_label(label)
+        key = LabelKey.objects.filter(label=label, kid=kid).first()
+        if key is None:
+            raise ValidationFailed(f"key {kid} is not a key of {label.name}")
+        payload = key_event_payload(
+            label, event="revoke", public_key=bytes(key.public_key), attestation="recovery", reason=reason
+        )
+        return key_event_log(label=label, payload=payload, actor=actor)
+
+
+def jwks(label: Label) -> dict[str, Any]:
+    """The label's keys, as published at /labels/<id>/keys.json: each with where the log registered (and revoked) it."""
+    keys = LabelKey.objects.filter(label=label).select_related("registered", "revoked").order_by("registered__sequence")
+    out = []
+    for k in keys:
+        jwk: dict[str, Any] = {**labelkeys.label_key_jwk(bytes(k.public_key)), "alg": "Ed25519", "use": "sig"}
+        jwk["status"] = k.status
+        jwk["registered_at"] = k.registered.leaf_id
+        jwk["attestation"] = k.registered.attestation
+        jwk["revoked_at"] = k.revoked.leaf_id if k.revoked else None
+        out.append(jwk)
+    events = history(label)
+    return {"label": str(label.pk), "key_head": key_head(events), "keys": out}
+
+
+# --- co-signed declarations -------------------------------------------------------------------
+
+
+def declaration_prepare(*, release: Release, change: NextVersion, request: Mapping[str, Any]) -> PreparedDeclaration:
+    """Fix the next version's statement for the label to sign (prepare → sign → submit), dated now."""
+    label = release.label
+    events = history(label)
+    if not LabelKey.objects.filter(label=label, status=LabelKey.ACTIVE).exists():
+        raise ValidationFailed(f"{label.name} has no active signing key: register one first")
+    st = version_preview(release=release, change=change, kind=AMEND)
+    st["label"] = {**st["label"], "id": str(label.pk), "key_head": key_head(events)}
+    statement.validate_statement(st)
+    return PreparedDeclaration.objects.create(
+        label=label,
+        release=release,
+        statement=st,
+        payload=b64encode(statement.statement_bytes(st)),
+        request=json.loads(json.dumps(request, default=str)),
+        expires_at=timezone.now() + PREPARED_TTL,
+    )
+
+
+def prepared_answer(prepared: PreparedDeclaration) -> dict[str, Any]:
+    return {
+        "prepared": prepared.pk,
+        "payloadType": PAYLOAD_TYPE,
+        "payload": prepared.payload,
+        "expires_at": statement.format_timestamp(prepared.expires_at),
+        "key_head": prepared.statement["label"]["key_head"],
+    }
+
+
+@transaction.atomic
+def declaration_submit(
+    *, prepared: PreparedDeclaration, change: NextVersion, signature: Any, actor: Any = None, via: str = "api"
+) -> Declaration:
+    """Log a prepared statement with the label's signature and the registry's; 400 for a bad signature, 409 if stale."""
+    prepared = PreparedDeclaration.objects.select_for_update().get(pk=prepared.pk)
+    if prepared.used:
+        raise Conflict("this prepared statement was submitted already")
+    if prepared.expires_at <= timezone.now():
+        raise ValidationFailed("the prepared statement expired: prepare it again", fields={"prepared": ["Expired."]})
+    # Lock order: the release first (as every version does), then the label (as key events do).
+    Release.objects.select_for_update().filter(pk=prepared.release_id).first()
+    label = _locked_label(prepared.label)
+    payload = b64decode(prepared.payload, "payload")
+    key = _check_signature(label, PAYLOAD_TYPE, payload, signature)
+    events = history(label)
+    if key_head(events) != prepared.statement["label"]["key_head"]:
+        raise Conflict("the label's keys changed since this statement was prepared: prepare and sign it again")
+    cosign = CoSign(
+        prepared=prepared.statement,
+        signature=signing.LabelSignature(
+            signature={"keyid": key.kid, "sig": signature["sig"]}, history=[e.leaf_id for e in events]
+        ),
+    )
+    decl = version_sign(release=prepared.release, change=change, actor=actor, via=via, kind=AMEND, cosign=cosign)
+    prepared.used = True
+    prepared.save(update_fields=["used"])
+    return decl
