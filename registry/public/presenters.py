@@ -172,12 +172,23 @@ def present_statement(st: Mapping[str, Any], artist_ids: Mapping[str, int] | Non
     )
 
 
+NO_DECLARATION = "No declaration"
+
+
+def bundle_filename(upc: str, version: int) -> str:
+    """The name a downloaded bundle is saved under: the page's verify command names this same file."""
+    return f"{upc}-v{version}.bundle.json"
+
+
 def describe_badge(level: str | None, *, withdrawn: bool = False) -> tuple[str, str]:
     """(CSS class, text) for the one-line summary badge of a release or recording."""
     if withdrawn:
         return "withdrawn", "Withdrawn"
     if level is None:
-        return "not-declared", "Not declared"
+        return "not-declared", NO_DECLARATION
+    if level == vocabulary.NONE:
+        # Beside "No declaration", "No AI" alone is easy to misread: say it is the label's declaration.
+        return "level-none", "No AI (declared)"
     return f"level-{level}", vocabulary.LEVEL_LABELS[level]
 
 
