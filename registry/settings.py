@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "registry.declarations",
     "registry.api",
     "registry.labels",
+    "registry.ownership",
     "registry.public",
 ]
 
