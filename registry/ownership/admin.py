@@ -38,7 +38,7 @@ class PrefixClaimAdmin(admin.ModelAdmin):
         "decided_at",
         "other_claims",
     ]
-    actions = ["approve", "reject"]
+    actions = ["approve", "reject", "revoke"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # labels claim from their page; staff decide here
@@ -51,14 +51,18 @@ class PrefixClaimAdmin(admin.ModelAdmin):
     def _decide(self, request: HttpRequest, queryset: QuerySet[PrefixClaim], verb: str) -> Any:
         form = DecisionNoteForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
-            decide = services.prefix_claim_approve if verb == "approve" else services.prefix_claim_reject
+            decide = {
+                "approve": services.prefix_claim_approve,
+                "reject": services.prefix_claim_reject,
+                "revoke": services.prefix_claim_revoke,
+            }[verb]
             for claim in queryset.select_related("label"):
                 try:
                     decide(claim=claim, reviewer=request.user, note=form.cleaned_data["note"])
                 except DomainError as exc:
                     self.message_user(request, f"{claim}: {exc.message}", messages.ERROR)
                 else:
-                    done = "verified" if verb == "approve" else "rejected"
+                    done = {"approve": "verified", "reject": "rejected", "revoke": "revoked"}[verb]
                     self.message_user(request, f"{claim.display} ({claim.label.name}) {done}; the label was emailed.")
             return None
         return TemplateResponse(
@@ -82,6 +86,10 @@ class PrefixClaimAdmin(admin.ModelAdmin):
     @admin.action(description="Reject (asks for a note, emailed to the label)")
     def reject(self, request: HttpRequest, queryset: QuerySet[PrefixClaim]) -> Any:
         return self._decide(request, queryset, "reject")
+
+    @admin.action(description="Revoke a verified prefix (asks for a note; ends its delegations)")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[PrefixClaim]) -> Any:
+        return self._decide(request, queryset, "revoke")
 
 
 @admin.register(PrefixDelegation)

@@ -118,6 +118,28 @@ def prefix_claim_reject(*, claim: PrefixClaim, reviewer: Any, note: str) -> Pref
     return claim
 
 
+@transaction.atomic
+def prefix_claim_revoke(*, claim: PrefixClaim, reviewer: Any, note: str) -> PrefixClaim:
+    """Staff withdraw a verified prefix (issued in error, moved to another holder); its delegations end too."""
+    note = _text(note, "note", required=True, max_len=NOTE_MAX, what="A note")
+    claim = PrefixClaim.objects.select_for_update().select_related("label").get(pk=claim.pk)
+    if claim.status != PrefixClaim.VERIFIED:
+        raise Conflict(f"the claim on {claim.display} by {claim.label.name} is {claim.status}, not verified")
+    now = timezone.now()
+    claim.status = PrefixClaim.REVOKED
+    claim.decision_note = note
+    claim.decided_by = reviewer
+    claim.decided_at = now
+    claim.save(update_fields=["status", "decision_note", "decided_by", "decided_at"])
+    claim.delegations.filter(revoked_at__isnull=True).update(revoked_at=now)
+    body = (
+        f"Registry staff revoked the verification of {claim.display} ({claim.get_kind_display()}) for "
+        f"{claim.label.name}:\n\n{note}\n\nDeclarations you sign from now on no longer count it as yours.\n"
+    )
+    _notify(claim, f"Prefix {claim.display} no longer verified", body)
+    return claim
+
+
 def _label_by_reference(reference: str) -> Label:
     """A label named by its DDEX Party ID or its public page (``/labels/12/`` or ``12``)."""
     text = (reference or "").strip()

@@ -198,3 +198,17 @@ def test_a_submitter_cannot_claim(label, django_user_model):
     membership_add(label=label, user=user, role="submitter")
     r = signed_in(user).post(f"/label/{label.pk}/prefixes/", {"kind": "isrc", "prefix": "GB-AYE", "evidence": "x"})
     assert r.status_code == 403 and not PrefixClaim.objects.exists()
+
+
+def test_staff_revoke_a_verified_prefix_and_its_delegations_end(keys, label, other_label, staff):
+    claim = claim_verified(label, "isrc", "QZ-RVK")
+    services.prefix_delegate(label=label, claim_id=claim.pk, to=str(other_label.pk))
+    client = signed_in(staff)
+    data = {"action": "revoke", "_selected_action": [claim.pk], "apply": "1", "note": "Issued in error."}
+    client.post("/admin/ownership/prefixclaim/", data)
+    claim.refresh_from_db()
+    assert claim.status == "revoked" and not claim.delegations.filter(revoked_at__isnull=True).exists()
+    release = factories.make_release(
+        label, track_list=[{"isrc": factories.isrc(registrant="RVK"), "title": "A", "position": 1}]
+    )
+    assert factories.declare(release).statement["release"]["identifiers_verified"]["isrcs_unverified"] != []
