@@ -21,8 +21,8 @@ def track_in(statement: Mapping[str, Any], isrc: str) -> Mapping[str, Any] | Non
     return next((t for t in statement["tracks"] if t["isrc"] == isrc), None)
 
 
-def _track_summary(t: Mapping[str, Any]) -> dict[str, Any]:
-    return {
+def _track_summary(t: Mapping[str, Any], unverified: frozenset[str] | None = None) -> dict[str, Any]:
+    summary = {
         "isrc": t["isrc"],
         "title": t["title"],
         "position": t["position"],
@@ -37,6 +37,15 @@ def _track_summary(t: Mapping[str, Any]) -> dict[str, Any]:
         },
         "iptc_digital_source_type": vocabulary.iptc_digital_source_type(t["contains_ai"]),
     }
+    if unverified is not None:
+        summary["isrc_verified"] = t["isrc"] not in unverified
+    return summary
+
+
+def _unverified(rel: Mapping[str, Any]) -> frozenset[str] | None:
+    """The ISRCs outside the label's verified prefixes; None when the statement does not say (before 2026-12)."""
+    checked = rel.get("identifiers_verified")
+    return None if checked is None else frozenset(checked["isrcs_unverified"])
 
 
 def summary_text(statement: Mapping[str, Any], isrc: str | None = None) -> str:
@@ -74,13 +83,21 @@ def summary_of(statement: Mapping[str, Any], isrc: str | None = None) -> dict[st
         "artists": [dict(a) for a in st["artists"]],
         "ai_persona": vocabulary.SYNTHETIC in personas,
     }
+    # Only statements that carry the member get these keys, so the summaries stored for
+    # older statements stay byte for byte what audit_log recomputes (no re-derivation needed).
+    unverified = _unverified(rel)
+    if unverified is not None:
+        summary["release"]["identifiers_verified"] = {
+            "upc": bool(rel["identifiers_verified"]["upc"]),
+            "isrcs_unverified": sorted(unverified),
+        }
     if isrc is not None:
         track = track_in(st, isrc)
         if track is not None:
-            summary["track"] = _track_summary(track)
+            summary["track"] = _track_summary(track, unverified)
             summary["apple_music_tags"] = vocabulary.apple_transparency_tags(track["parts"], rel["artwork"])
     else:
-        summary["tracks"] = [_track_summary(t) for t in st["tracks"]]
+        summary["tracks"] = [_track_summary(t, unverified) for t in st["tracks"]]
         tags: list[str] = []
         for t in st["tracks"]:
             for tag in vocabulary.apple_transparency_tags(t["parts"]):

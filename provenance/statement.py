@@ -4,7 +4,7 @@ A statement is plain JSON data (dicts, lists, str, int, bool, None). The
 registry builds it with :func:`build_statement`; anyone parses and checks a
 received one with :func:`parse_statement`. Members beyond the protocol's are
 documented in docs/protocol.md (``label.verified``, ``release.genre``,
-``tracks[].duration``, ``tracks[].artists``); unknown members are ignored so that later minor
+``release.identifiers_verified``, ``tracks[].duration``, ``tracks[].artists``); unknown members are ignored so that later minor
 revisions stay readable by this verifier.
 """
 
@@ -180,6 +180,9 @@ def validate_statement(statement: Any) -> dict[str, Any]:
     for i, track in enumerate(tracks):
         track_levels.append(_validate_track(track, f"tracks[{i}]", seen_isrc, seen_pos))
 
+    if "identifiers_verified" in release:
+        _validate_identifiers_verified(release["identifiers_verified"], seen_isrc)
+
     derived_release = vocabulary.release_contains_ai(track_levels, artwork)
     if release_level != derived_release:
         raise StatementError(
@@ -293,6 +296,26 @@ def _validate_track(track: Any, path: str, seen_isrc: set[str], seen_pos: set[in
     return derived
 
 
+def _validate_identifiers_verified(value: Any, isrcs: set[str]) -> None:
+    """``release.identifiers_verified`` (project extension): ``{"upc": bool, "isrcs_unverified": [ISRC…]}``.
+
+    The unverified ISRCs are tracks of this statement, each once, in ascending order, so
+    that one set of facts has one encoding.
+    """
+    path = "release.identifiers_verified"
+    obj = _obj(value, path)
+    if set(obj) != {"upc", "isrcs_unverified"}:
+        raise StatementError("must have exactly the members 'upc' and 'isrcs_unverified'", path)
+    if not isinstance(obj["upc"], bool):
+        raise StatementError("must be true or false", f"{path}.upc")
+    unverified = _list(obj["isrcs_unverified"], f"{path}.isrcs_unverified", max_len=MAX_TRACKS)
+    for j, isrc in enumerate(unverified):
+        if not isinstance(isrc, str) or isrc not in isrcs:
+            raise StatementError("must be the ISRC of a track of this statement", f"{path}.isrcs_unverified[{j}]")
+    if list(unverified) != sorted(set(unverified)):
+        raise StatementError("must be in ascending order, each ISRC once", f"{path}.isrcs_unverified")
+
+
 def _validate_artist(artist: Any, path: str) -> None:
     a = _obj(artist, path)
     _text(_member(a, "name", path), f"{path}.name", max_len=255)
@@ -347,7 +370,8 @@ def build_statement(
     """Assemble a statement, deriving every ``contains_ai``, and validate it.
 
     ``release`` needs upc, title, release_date (date, str or None) and artwork,
-    and may carry genre (written only when given, so statements without one keep their shape);
+    and may carry genre (written only when given, so statements without one keep their shape)
+    and identifiers_verified (``{"upc": bool, "isrcs_unverified": [...]}``, written only when given);
     each track needs isrc, title, position and parts, and may carry
     voice_likeness, tools, audio_sha256, duration and artists.
     """
@@ -384,6 +408,12 @@ def build_statement(
     }
     if release.get("genre"):
         built_release["genre"] = release["genre"]
+    if release.get("identifiers_verified") is not None:
+        checked = release["identifiers_verified"]
+        built_release["identifiers_verified"] = {
+            "upc": checked["upc"],
+            "isrcs_unverified": sorted(set(checked["isrcs_unverified"])),
+        }
     statement = {
         "schema": SCHEMA,
         "registry": registry,

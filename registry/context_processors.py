@@ -7,4 +7,8 @@ from django.http import HttpRequest
 
 
 def site(request: HttpRequest) -> dict[str, object]:
-    return {"SITE_URL": settings.SITE_URL, "LOG_ORIGIN": settings.REGISTRY_LOG_ORIGIN}
+    return {
+        "SITE_URL": settings.SITE_URL,
+        "LOG_ORIGIN": settings.REGISTRY_LOG_ORIGIN,
+        "VERIFIER_PIP_SPEC": settings.VERIFIER_PIP_SPEC,
+    }

@@ -37,6 +37,10 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]")
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
+# What public pages tell a reader to `pip install` to verify offline (pyproject.toml's distribution of
+# `provenance/`): a PyPI name, or a pip URL of this repository such as "git+https://…/registry.git".
+# Shown as text only; nothing is fetched at run time.
+VERIFIER_PIP_SPEC = env("VERIFIER_PIP_SPEC", "ai-disclosure-provenance")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -55,6 +59,7 @@ INSTALLED_APPS = [
     "registry.declarations",
     "registry.api",
     "registry.labels",
+    "registry.ownership",
     "registry.public",
     "registry.witnessing",
     "registry.labelkeys",

@@ -1,5 +1,10 @@
 """A fictional demo catalog: 3 labels, 12 releases, 42 tracks, every level of every part.
 
+Identifier ownership: Aurora Fjord Records holds verified prefixes (ISRC QZ-AFR, GS1
+0990000, which covers its UPCs); its "Field Recordings" carries ISRCs licensed in from
+another registrant (QZ-FLD), so that declaration says they are outside its verified
+prefixes. The other labels have claimed nothing.
+
 Everything here is invented and marked ``is_demo`` so pages can say so. It
 goes through the real services: every declaration is signed and logged.
 """
@@ -16,13 +21,15 @@ from provenance import identifiers, vocabulary
 from registry.catalog.models import Label, Membership
 from registry.catalog.services import label_create, membership_add, release_create
 from registry.declarations.services import declaration_amend, declaration_create, declaration_withdraw
+from registry.ownership.services import prefix_claim_approve, prefix_claim_create
 
 DEMO_PASSWORD = "demo-registry-2026"  # noqa: S105 - printed by load_demo, demo data only
 P = vocabulary.PARTS
 
 
-def _upc(n: int) -> str:
-    body = f"99{n:09d}"
+def _upc(label: int, n: int) -> str:
+    # One block of UPCs per label ("99" + the label's digit), as a GS1 company prefix would give it.
+    body = f"99{label}{n:08d}"
     return body + str(identifiers.gtin_check_digit(body))
 
 
@@ -42,6 +49,15 @@ LABELS = [
     ("Neon Harbor Music", None, True),
     ("Lowland Tape Co.", None, False),
 ]
+# Each label's ISRC registrant code (the ISRCs are QZ + code + year + number), and the prefixes
+# staff verified for it: (kind, prefix as typed, evidence).
+REGISTRANTS = ["AFR", "NHM", "LTC"]
+VERIFIED_PREFIXES = {
+    0: [
+        ("isrc", "QZ-AFR", "Demo: ISRC agency letter assigning registrant code AFR."),
+        ("gs1", "0990000", "Demo: GS1 membership certificate for company prefix 0990000."),
+    ]
+}
 RELEASES: list[dict[str, Any]] = [
     {
         "label": 0,
@@ -186,6 +202,7 @@ RELEASES: list[dict[str, Any]] = [
     {
         "label": 0,
         "title": "Field Recordings",
+        "registrant": "FLD",  # licensed-in recordings: outside Aurora's verified ISRC prefix
         "genre": "Ambient",
         "date": date(2025, 4, 22),
         "artwork": "none",
@@ -238,6 +255,9 @@ def load_demo() -> dict[str, int]:
         user = User.objects.create_user(f"demo{i}" if i else "demo", f"demo{i}@example.org", DEMO_PASSWORD)
         membership_add(label=label, user=user, role=Membership.OWNER)
         labels.append(label)
+        for kind, prefix, evidence in VERIFIED_PREFIXES.get(i, []):
+            claim = prefix_claim_create(label=label, kind=kind, prefix=prefix, evidence=evidence, actor=user)
+            prefix_claim_approve(claim=claim, reviewer=None, note="Demo data.")
     isrc_n = 0
     counts = {"labels": len(labels), "releases": 0, "tracks": 0, "declarations": 0}
     releases = []
@@ -246,10 +266,13 @@ def load_demo() -> dict[str, int]:
         tracks = []
         for pos, (title, seconds, _parts_spec, _tools, _likeness) in enumerate(spec["tracks"], start=1):
             isrc_n += 1
-            tracks.append({"isrc": f"QZDMO25{isrc_n:05d}", "title": title, "position": pos, "duration": seconds})
+            registrant = spec.get("registrant", REGISTRANTS[spec["label"]])
+            tracks.append(
+                {"isrc": f"QZ{registrant}25{isrc_n:05d}", "title": title, "position": pos, "duration": seconds}
+            )
         release = release_create(
             label=label,
-            upc=_upc(n + 1),
+            upc=_upc(spec["label"], n + 1),
             title=spec["title"],
             genre=spec["genre"],
             release_date=spec["date"],

@@ -29,6 +29,7 @@ from registry.catalog.services import release_update
 from registry.declarations import signing
 from registry.declarations.models import Declaration
 from registry.errors import Conflict, ValidationFailed
+from registry.ownership.selectors import identifiers_verified
 
 TrackAI = Mapping[str, Any]  # {"parts": {...}, "voice_likeness": {...}, "tools": [...]}
 
@@ -115,6 +116,8 @@ def _catalog_statement_input(release: Release, ai: Mapping[str, TrackAI]) -> dic
     artists = [a.as_statement() for a in release.artists.order_by("releaseartist__position")]
     if not artists:
         raise ValidationFailed("the release has no artists")
+    # Which identifiers fall outside the label's verified prefixes, as of signing (docs/protocol.md §1).
+    checked = identifiers_verified(release.label_id, release.upc, known)
     return {
         "label": {"name": release.label.name, "dpid": release.label.dpid, "verified": release.label.verified},
         "release": {
@@ -123,6 +126,7 @@ def _catalog_statement_input(release: Release, ai: Mapping[str, TrackAI]) -> dic
             "genre": release.genre,
             "release_date": release.release_date,
             "artwork": release.artwork_ai,
+            "identifiers_verified": checked,
         },
         "artists": artists,
         "tracks": [

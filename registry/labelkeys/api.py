@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,9 +15,10 @@ from provenance import labelkeys
 from provenance.encoding import b64decode, b64encode
 from provenance.errors import ProvenanceError
 from registry.api import answers
+from registry.api import schemas as s
 from registry.api.serializers import AmendIn
 from registry.api.views.base import LabelView
-from registry.api.views.label import _release_of, amend_change
+from registry.api.views.label import TAG, WRITE_ERRORS, _release_of, amend_change
 from registry.catalog.models import Label
 from registry.declarations.models import Declaration
 from registry.errors import ValidationFailed
@@ -45,11 +47,41 @@ class KeySubmitIn(serializers.Serializer):
     signature = SignatureIn()
 
 
+class PreparedOut(serializers.Serializer):
+    prepared = serializers.IntegerField(help_text="Give it back to submit.")
+    payloadType = serializers.CharField()  # noqa: N815 - the DSSE member name
+    payload = serializers.CharField(help_text="Base64 of the exact statement bytes the label signs (DSSE PAE).")
+    expires_at = serializers.DateTimeField()
+    key_head = serializers.CharField(allow_null=True)
+
+
+class KeyPayloadOut(serializers.Serializer):
+    payloadType = serializers.CharField()  # noqa: N815 - the DSSE member name
+    payload = serializers.CharField()
+
+
+class KeyEventOut(serializers.Serializer):
+    event = serializers.CharField()
+    kid = serializers.CharField()
+    log_index = serializers.IntegerField()
+    sequence = serializers.IntegerField()
+
+
+COSIGN = "docs/protocol.md §14.2: prepare → sign the PAE locally (`provenance sign`) → submit."
+
+
 def _json(status: int, body: dict[str, Any]) -> HttpResponse:
     return JsonResponse(body, status=status)
 
 
 class PrepareView(LabelView):
+    @extend_schema(
+        tags=TAG,
+        summary="Prepare a co-signed amendment: the exact statement for the label to sign",
+        description=COSIGN,
+        request=AmendIn,
+        responses={201: PreparedOut, 404: s.error("No such release in your catalog"), **WRITE_ERRORS},
+    )
     def post(self, request: Request, upc: str) -> Response:
         release = _release_of(request.auth.label, upc)
         form = AmendIn(data=request.data)
@@ -61,6 +93,13 @@ class PrepareView(LabelView):
 
 
 class SubmitView(LabelView):
+    @extend_schema(
+        tags=TAG,
+        summary="Submit the label's signature of a prepared amendment: signed and logged with both signatures",
+        description=COSIGN + " 409 when a version or key event landed since prepare; 400 for a bad signature.",
+        request=SubmitIn,
+        responses={200: s.WriteOut, 404: s.error("No such release in your catalog"), **WRITE_ERRORS},
+    )
     def post(self, request: Request, upc: str) -> Response:
         label = request.auth.label
         release = _release_of(label, upc)
@@ -80,6 +119,13 @@ class SubmitView(LabelView):
 
 
 class KeyPrepareView(LabelView):
+    @extend_schema(
+        tags=TAG,
+        summary="Prepare a label key event (register or revoke) for an active label key to sign",
+        description="docs/protocol.md §14.1.",
+        request=KeyPrepareIn,
+        responses={200: KeyPayloadOut, **WRITE_ERRORS},
+    )
     def post(self, request: Request) -> Response:
         form = KeyPrepareIn(data=request.data)
         form.is_valid(raise_exception=True)
@@ -95,6 +141,13 @@ class KeyPrepareView(LabelView):
 
 
 class KeySubmitView(LabelView):
+    @extend_schema(
+        tags=TAG,
+        summary="Log a label key event signed by an active key of the label",
+        description="docs/protocol.md §14.1. Owners are emailed.",
+        request=KeySubmitIn,
+        responses={201: KeyEventOut, **WRITE_ERRORS},
+    )
     def post(self, request: Request) -> Response:
         form = KeySubmitIn(data=request.data)
         form.is_valid(raise_exception=True)

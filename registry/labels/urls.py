@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from registry import converters  # noqa: F401  (registers <id:…>)
-from registry.labels.views import batches, declarations, onboarding, release_edit, releases, team
+from registry.labels.views import batches, declarations, onboarding, prefixes, release_edit, releases, team
 
 app_name = "labels"
 
@@ -33,6 +33,10 @@ urlpatterns = [
     path("<id:label_id>/batches/review/", batches.batch_review, name="batch_review"),
     path("<id:label_id>/batches/withdraw/", batches.batch_withdraw, name="batch_withdraw"),
     path("<id:label_id>/batches/<id:batch_id>/", batches.batch_detail, name="batch"),
+    path("<id:label_id>/prefixes/", prefixes.prefixes, name="prefixes"),
+    path("<id:label_id>/prefixes/<id:claim_id>/delegate/", prefixes.prefix_delegate, name="prefix_delegate"),
+    path("<id:label_id>/delegations/<id:delegation_id>/revoke/", prefixes.delegation_revoke, name="delegation_revoke"),
+    path("<id:label_id>/prefixes/contest/", prefixes.contest, name="prefix_contest"),
     path("<id:label_id>/tokens/", team.tokens, name="tokens"),
     path("<id:label_id>/tokens/<id:token_id>/revoke/", team.token_revoke, name="token_revoke"),
     path("<id:label_id>/members/", team.members, name="members"),

@@ -16,14 +16,16 @@ from registry.public import xml_output
 SVG_NS = "http://www.w3.org/2000/svg"
 
 # (visible words, background colour); colours pass WCAG AA with white text.
+# "No AI (declared)" and "No declaration" must never be confused: they differ in their first
+# word and in length, not by one letter ("none declared" / "not declared" did).
 STATES = {
-    vocabulary.NONE: ("none declared", "#1e6b34"),
-    vocabulary.PARTLY: ("partly", "#8a5a00"),
-    vocabulary.ALL: ("all declared", "#9b1c1c"),
-    "not_declared": ("not declared", "#555555"),
-    "withdrawn": ("withdrawn", "#444444"),
+    vocabulary.NONE: ("No AI (declared)", "#1e6b34"),
+    vocabulary.PARTLY: ("Partly AI", "#8a5a00"),
+    vocabulary.ALL: ("Entirely AI", "#9b1c1c"),
+    "not_declared": ("No declaration", "#555555"),
+    "withdrawn": ("Withdrawn", "#444444"),
 }
-LEFT_TEXT = "AI"
+LEFT_TEXT = "AI disclosure"
 LEFT_COLOUR = "#2b2b2b"
 
 
@@ -45,7 +47,9 @@ def badge_label(state: str) -> str:
     """Full wording, as read by a screen reader."""
     if state == "withdrawn":
         return "AI disclosure: declaration withdrawn"
-    return f"AI: {STATES[state][0]}"
+    if state == "not_declared":
+        return "AI disclosure: no declaration in the registry"
+    return f"AI disclosure: {STATES[state][0]}"
 
 
 def render_badge(state: str, subject: str | None = None) -> bytes:

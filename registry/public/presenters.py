@@ -88,6 +88,9 @@ class TrackView:
     consent_reference: str | None
     duration: int | None
     artists: list[ArtistView] = field(default_factory=list)
+    # Signed ``release.identifiers_verified``: False when the ISRC is outside the label's verified
+    # registrant prefixes; None when the statement predates the member (nothing was said).
+    isrc_verified: bool | None = None
 
     @property
     def isrc_display(self) -> str:
@@ -116,6 +119,11 @@ class StatementView:
     declared_at: datetime
     label_name: str
     label_dpid: str | None
+    upc_verified: bool | None = None  # as ``TrackView.isrc_verified``, for the UPC's GS1 company prefix
+
+    @property
+    def unverified_isrcs(self) -> list[TrackView]:
+        return [t for t in self.tracks if t.isrc_verified is False]
 
     @property
     def withdrawn(self) -> bool:
@@ -134,7 +142,9 @@ def _artist(a: Mapping[str, Any], ids: Mapping[str, int]) -> ArtistView:
     return ArtistView(name=a["name"], persona=a["persona"], isni=a.get("isni"), id=ids.get(a["name"]))
 
 
-def present_track(t: Mapping[str, Any], artist_ids: Mapping[str, int] | None = None) -> TrackView:
+def present_track(
+    t: Mapping[str, Any], artist_ids: Mapping[str, int] | None = None, unverified: frozenset[str] | None = None
+) -> TrackView:
     ids = artist_ids or {}
     likeness = t.get("voice_likeness") or {}
     return TrackView(
@@ -148,6 +158,7 @@ def present_track(t: Mapping[str, Any], artist_ids: Mapping[str, int] | None = N
         consent_reference=likeness.get("consent_reference"),
         duration=t.get("duration"),
         artists=[_artist(a, ids) for a in t.get("artists") or []],
+        isrc_verified=None if unverified is None else t["isrc"] not in unverified,
     )
 
 
@@ -155,6 +166,8 @@ def present_statement(st: Mapping[str, Any], artist_ids: Mapping[str, int] | Non
     """``artist_ids`` maps artist names to catalog ids, for links; unknown names render without one."""
     ids = artist_ids or {}
     rel, decl = st["release"], st["declaration"]
+    checked = rel.get("identifiers_verified")
+    unverified = None if checked is None else frozenset(checked["isrcs_unverified"])
     return StatementView(
         upc=rel["upc"],
         title=rel["title"],
@@ -162,14 +175,23 @@ def present_statement(st: Mapping[str, Any], artist_ids: Mapping[str, int] | Non
         contains_ai=Level(rel["contains_ai"]),
         artwork=Level(rel["artwork"]),
         artists=[_artist(a, ids) for a in st["artists"]],
-        tracks=[present_track(t, ids) for t in st["tracks"]],
+        tracks=[present_track(t, ids, unverified) for t in st["tracks"]],
         status=decl["status"],
         version=decl["version"],
         reason=decl.get("reason"),
         declared_at=parse_timestamp(decl["declared_at"]),
         label_name=st["label"]["name"],
         label_dpid=st["label"].get("dpid"),
+        upc_verified=None if checked is None else bool(checked["upc"]),
     )
+
+
+NO_DECLARATION = "No declaration"
+
+
+def bundle_filename(upc: str, version: int) -> str:
+    """The name a downloaded bundle is saved under: the page's verify command names this same file."""
+    return f"{upc}-v{version}.bundle.json"
 
 
 def describe_badge(level: str | None, *, withdrawn: bool = False) -> tuple[str, str]:
@@ -177,7 +199,10 @@ def describe_badge(level: str | None, *, withdrawn: bool = False) -> tuple[str, 
     if withdrawn:
         return "withdrawn", "Withdrawn"
     if level is None:
-        return "not-declared", "Not declared"
+        return "not-declared", NO_DECLARATION
+    if level == vocabulary.NONE:
+        # Beside "No declaration", "No AI" alone is easy to misread: say it is the label's declaration.
+        return "level-none", "No AI (declared)"
     return f"level-{level}", vocabulary.LEVEL_LABELS[level]
 
 

@@ -151,8 +151,15 @@ def _declaring_labels() -> QuerySet[Label]:
 
 
 def recent_declarations(limit: int = RECENT_LIMIT) -> list[Declaration]:
+    """The newest releases' current versions: one row per release, however many versions it has (1 query).
+
+    A release amended three times is one row (its latest version, linking to the history),
+    not three rows that read as three releases.
+    """
+    current = Release.objects.filter(current_declaration__isnull=False).values("current_declaration_id")
     return list(
-        Declaration.objects.select_related("release__label")
+        Declaration.objects.filter(pk__in=current)
+        .select_related("release__label")
         .only(
             "version",
             "status",

@@ -121,6 +121,7 @@ def _release_context(decl: Any) -> dict[str, Any]:
         "label": release.label,
         "history": presenters.present_history(versions, diff_statements),
         "proof": proof,
+        "bundle_filename": presenters.bundle_filename(release.upc, decl.version),
     }
 
 
@@ -216,7 +217,7 @@ def release_bundle(request: HttpRequest, upc: str) -> HttpResponse:
         return not_declared(request, kind="UPC/EAN", identifier=canonical)
     # The stored bytes, as issued: re-serializing could change them.
     response = HttpResponse(decl.bundle.encode("utf-8"), content_type="application/json")
-    response["Content-Disposition"] = f'inline; filename="{canonical}-v{decl.version}.bundle.json"'
+    response["Content-Disposition"] = f'inline; filename="{presenters.bundle_filename(canonical, decl.version)}"'
     return response
 
 

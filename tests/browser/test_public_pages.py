@@ -84,7 +84,7 @@ def test_release_with_mixed_ai(browser, site):
     release = site["releases"]["Glass Meridian"]
     page = visit(browser, f"{site['url']}/releases/{release.upc}/")
     assert "Glass Meridian" in page and "Partly AI" in page and "No AI" in page
-    assert "Verified The signature and the log proof check out" in page
+    assert "Signature and log proof valid The signature and the log proof check out" in page
     assert "Version 2" in page and "The mastering engineer confirmed" in page
     assert "Fictional demo content" in page
     # The badge image loads (CSP allows it: same origin).
@@ -136,7 +136,7 @@ def test_artist_and_label(browser, site):
     assert no_horizontal_overflow(browser)
     shoot(browser, "artist-phone", PHONE)
     page = visit(browser, f"{site['url']}/labels/{site['label'].pk}/")
-    assert "Neon Harbor Music" in page and "Verified label" in page
+    assert "Neon Harbor Music" in page and "Identity checked" in page
     shoot(browser, "label", DESKTOP)
 
 
@@ -154,8 +154,34 @@ def test_not_declared(browser, site):
     page = visit(browser, f"{site['url']}/recordings/US-SKG-19-12345/")
     # The hyphenated form redirects to the canonical one, then answers "not declared".
     assert browser.current_url.endswith("/recordings/USSKG1912345/")
-    assert "Not declared" in page and "not a claim about the music" in page
+    assert "No declaration" in page and "not a claim about the music" in page
     shoot(browser, "not-declared", DESKTOP)
     visit(browser, f"{site['url']}/releases/123/", PHONE)
     assert "That is not a valid UPC/EAN" in visible_text(browser)
     shoot(browser, "bad-identifier-phone", PHONE)
+
+
+def test_release_outside_the_labels_verified_prefixes(browser, site):
+    release = site["releases"]["Field Recordings"]
+    page = visit(browser, f"{site['url']}/releases/{release.upc}/")
+    assert "Identifiers not verified as Aurora Fjord Records's" in page
+    assert "The registry has not verified that this label owns this ISRC" in page
+    assert "Verify it yourself" in page and "pip install" in page
+    shoot(browser, "release-unverified-isrcs", DESKTOP)
+    visit(browser, f"{site['url']}/releases/{release.upc}/", PHONE)
+    assert no_horizontal_overflow(browser)
+    shoot(browser, "release-unverified-isrcs-phone", PHONE)
+
+
+def test_label_prefixes_page(browser, site):
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(username="demo")
+    label = site["releases"]["Quiet Hours"].label
+    visit(browser, site["url"] + "/accounts/login/")
+    browser.find_element("id", "id_username").send_keys(user.username)
+    browser.find_element("id", "id_password").send_keys("demo-registry-2026")
+    browser.find_element("css selector", "form button[type=submit], form input[type=submit]").click()
+    page = visit(browser, f"{site['url']}/label/{label.pk}/prefixes/")
+    assert "QZ-AFR" in page and "0990000" in page and "Verified" in page
+    shoot(browser, "label-prefixes", DESKTOP)

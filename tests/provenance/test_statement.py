@@ -50,6 +50,42 @@ def test_a_genre_is_written_only_when_known_so_older_statements_keep_their_shape
     assert s.parse_statement(s.statement_bytes(st)) == st
 
 
+def test_identifiers_verified_is_written_only_when_given_and_sorted() -> None:
+    assert "identifiers_verified" not in factory.statement()["release"]
+    base = factory.statement()
+    isrcs = sorted(t["isrc"] for t in base["tracks"])
+    release = {**base["release"], "identifiers_verified": {"upc": False, "isrcs_unverified": isrcs[::-1]}}
+    built = factory.statement(release=release)
+    assert built["release"]["identifiers_verified"] == {"upc": False, "isrcs_unverified": isrcs}
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"upc": 1, "isrcs_unverified": []},
+        {"upc": True},
+        {"upc": True, "isrcs_unverified": ["USSKG1900000"]},
+        {"upc": True, "isrcs_unverified": "x"},
+        {"upc": True, "isrcs_unverified": [], "extra": 1},
+        [],
+    ],
+)
+def test_identifiers_verified_is_strictly_checked(bad: Any) -> None:
+    st_ = copy.deepcopy(factory.statement())
+    st_["release"]["identifiers_verified"] = bad
+    with pytest.raises(StatementError, match="identifiers_verified|must"):
+        s.validate_statement(st_)
+
+
+def test_identifiers_verified_lists_each_isrc_once_in_order() -> None:
+    st_ = copy.deepcopy(factory.statement())
+    isrcs = sorted(t["isrc"] for t in st_["tracks"])
+    for bad in ([isrcs[0], isrcs[0]], isrcs[::-1]):
+        st_["release"]["identifiers_verified"] = {"upc": True, "isrcs_unverified": bad}
+        with pytest.raises(StatementError, match="ascending order"):
+            s.validate_statement(st_)
+
+
 def test_parse_statement_round_trips_the_signed_bytes() -> None:
     st = factory.statement()
     assert s.parse_statement(s.statement_bytes(st)) == st

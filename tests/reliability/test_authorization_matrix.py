@@ -29,6 +29,8 @@ from registry.declarations.models import Declaration
 from registry.labels import services as label_services
 from registry.labels.draft_store import DraftStore
 from registry.labels.models import Invitation
+from registry.ownership import services as ownership
+from registry.ownership.models import ContestRequest, PrefixClaim, PrefixDelegation
 from registry.transparency.models import LogLeaf
 from tests import factories
 from tests.registry.api.conftest import release_payload
@@ -40,6 +42,7 @@ SECRET_TITLE = "Quartz Hollow Confidential"
 SECRET_TOKEN_NAME = "A-secret-distributor-sync"
 SECRET_EMAIL = "new-hire@northern-lights.example"
 SECRET_DRAFT_TITLE = "Unreleased Basalt Draft"
+SECRET_EVIDENCE = "Pending-claim evidence: agency letter 7731"
 PERSONAS = ["anonymous", "platform", "owner_a", "submitter_a", "owner_b", "staff"]
 API_PERSONAS = ["anonymous", "platform", "token_a", "token_b", "revoked_a", "staff_session"]
 
@@ -59,6 +62,10 @@ def snapshot() -> dict[str, int]:
         "memberships": Membership.objects.count(),
         "owners": Membership.objects.filter(role=Membership.OWNER).count(),
         "idempotency": IdempotencyRecord.objects.count(),
+        "prefix_claims": PrefixClaim.objects.count(),
+        "delegations": PrefixDelegation.objects.count(),
+        "revoked_delegations": PrefixDelegation.objects.filter(revoked_at__isnull=False).count(),
+        "contests": ContestRequest.objects.count(),
     }
 
 
@@ -72,6 +79,8 @@ class World:
     token_row: Any
     invitation: Any
     draft_release: Any = None
+    isrc_claim: Any = None
+    delegation: Any = None
     secrets: list[str] = field(default_factory=list)
 
 
@@ -84,7 +93,21 @@ def world(keys, label, other_label, owner, submitter, rival, staff) -> World:
     label_token_revoke(label=label, token_id=old.pk)
     invitation, _ = label_services.invitation_create(label=label, email=SECRET_EMAIL, created_by=owner)
     draft_release = factories.make_release(label, tracks=1, title=SECRET_DRAFT_TITLE)
+    # Label A holds two verified prefixes (one delegated to B) and a pending claim; label B declared an
+    # ISRC inside A's ISRC prefix, which A may contest.
+    isrc_claim = ownership.prefix_claim_create(label=label, kind="isrc", prefix="QZ-AAA", evidence="letter")
+    ownership.prefix_claim_approve(claim=isrc_claim, reviewer=staff)
+    gs1 = ownership.prefix_claim_create(label=label, kind="gs1", prefix="0991234", evidence="GS1 certificate")
+    ownership.prefix_claim_approve(claim=gs1, reviewer=staff)
+    delegation = ownership.prefix_delegate(label=label, claim_id=gs1.pk, to=str(other_label.pk))
+    ownership.prefix_claim_create(label=label, kind="isrc", prefix="QZ-SEC", evidence=SECRET_EVIDENCE)
+    inside = factories.make_release(
+        other_label, track_list=[{"isrc": "QZAAA2600001", "title": "Inside", "position": 1}], title="B inside A"
+    )
+    factories.declare(inside)
     return World(
+        isrc_claim=isrc_claim,
+        delegation=delegation,
         draft_release=draft_release,
         label_a=label,
         label_b=other_label,
@@ -99,7 +122,7 @@ def world(keys, label, other_label, owner, submitter, rival, staff) -> World:
         token_row=row,
         invitation=invitation,
         # ISRCs and UPCs are public identifiers (and echoed back to whoever sends them): not secrets.
-        secrets=[SECRET_TITLE, SECRET_TOKEN_NAME, SECRET_EMAIL, token_a, SECRET_DRAFT_TITLE],
+        secrets=[SECRET_TITLE, SECRET_TOKEN_NAME, SECRET_EMAIL, token_a, SECRET_DRAFT_TITLE, SECRET_EVIDENCE],
     )
 
 
@@ -267,6 +290,39 @@ PAGES = [
         body=dict,
         effect={"revoked_invitations": 1},
     ),
+    Page("prefixes (list)", "GET", "/label/{a}/prefixes/", owner_only=True),
+    Page(
+        "prefixes (claim)",
+        "POST",
+        "/label/{a}/prefixes/",
+        owner_only=True,
+        body=lambda: {"kind": "isrc", "prefix": "GB-AYE", "evidence": "ours"},
+        effect={"prefix_claims": 1},
+    ),
+    Page(
+        "prefix delegate",
+        "POST",
+        "/label/{a}/prefixes/{claim}/delegate/",
+        owner_only=True,
+        body=lambda: {"label": "{b}"},
+        effect={"delegations": 1},
+    ),
+    Page(
+        "delegation revoke",
+        "POST",
+        "/label/{a}/delegations/{delegation}/revoke/",
+        owner_only=True,
+        body=dict,
+        effect={"revoked_delegations": 1},
+    ),
+    Page(
+        "prefix contest",
+        "POST",
+        "/label/{a}/prefixes/contest/",
+        owner_only=True,
+        body=lambda: {"kind": "isrc", "identifier": "QZAAA2600001", "note": "ours"},
+        effect={"contests": 1},
+    ),
 ]
 
 
@@ -289,6 +345,8 @@ def _fill(world: World, template: str) -> str:
         token=world.token_row.pk,
         invitation=world.invitation.pk,
         membership=Membership.objects.get(user=world.users["submitter_a"]).pk,
+        claim=world.isrc_claim.pk,
+        delegation=world.delegation.pk,
     )
 
 
@@ -329,7 +387,8 @@ def test_each_label_page_lets_in_only_the_labels_members(world, persona, page):
     if page.method == "GET":
         response = client.get(path)
     else:
-        response = client.post(path, page.body() if page.body else {})
+        body = page.body() if page.body else {}
+        response = client.post(path, {k: _fill(world, v) if isinstance(v, str) else v for k, v in body.items()})
     after = snapshot()
     outcome = expected_page_status(persona, page)
 
@@ -364,6 +423,8 @@ CROSS_LABEL = [
     ("POST", "/label/{b}/releases/{upc}/edit/"),
     ("POST", "/label/{b}/members/{membership}/role/"),
     ("POST", "/label/{b}/members/{membership}/remove/"),
+    ("POST", "/label/{b}/prefixes/{claim}/delegate/"),
+    ("POST", "/label/{b}/delegations/{delegation}/revoke/"),
 ]
 
 
@@ -376,7 +437,7 @@ def test_label_b_cannot_reach_label_a_objects_through_its_own_label_id(world, me
     body = {"reason": "mine now", "expected_version": "1", "role": "owner", "confirm": "1", **_matrix(2, reason="x")}
     response = client.get(_fill(world, template)) if method == "GET" else client.post(_fill(world, template), body)
     assert snapshot() == before
-    if "/revoke/" in template:
+    if "/revoke/" in template or "/delegate/" in template:
         # Revocation is scoped to the label in the URL: the row of A is not found, B's page says so.
         assert response.status_code == 302
         assert response["Location"].startswith(f"/label/{world.label_b.pk}/")
@@ -390,7 +451,13 @@ def test_label_b_cannot_reach_label_a_objects_through_its_own_label_id(world, me
 def test_label_b_own_pages_never_show_label_a_data(world):
     client = page_client(world, "owner_b")
     b = world.label_b.pk
-    for path in [f"/label/{b}/", f"/label/{b}/tokens/", f"/label/{b}/members/", f"/label/{b}/?q={SECRET_TITLE[:6]}"]:
+    for path in [
+        f"/label/{b}/",
+        f"/label/{b}/tokens/",
+        f"/label/{b}/members/",
+        f"/label/{b}/prefixes/",
+        f"/label/{b}/?q={SECRET_TITLE[:6]}",
+    ]:
         response = client.get(path)
         assert response.status_code == 200, path
         _assert_no_leak(world, response.content, path)
@@ -404,6 +471,8 @@ ADMIN_PATHS = [
     "/admin/catalog/label/",
     "/admin/declarations/declaration/",
     "/admin/labels/invitation/",
+    "/admin/ownership/prefixclaim/",
+    "/admin/ownership/contestrequest/",
     "/admin/transparency/signingkey/",
 ]
 

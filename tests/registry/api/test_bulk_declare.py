@@ -287,7 +287,9 @@ def test_the_queries_of_a_bulk_request_do_not_depend_on_the_log(client, keys, la
         assert sum("transparency_checkpoint" in q and q.startswith("INSERT") for q in sql) == 1
         assert sum(q.startswith("INSERT") and 'declarations_declaration"' in q.split("(")[0] for q in sql) == 1
     per_item = (len(large) - len(small)) / 20
-    assert per_item <= 20, per_item  # building each release; signing and logging cost no query per item
+    # Building each release (+1 since 2026-12: the label's verified prefixes, read when its statement is
+    # built, registry/ownership/selectors.py::identifiers_verified); signing and logging cost no query per item.
+    assert per_item <= 21, per_item
 
 
 @pytest.mark.postgres

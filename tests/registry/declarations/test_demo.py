@@ -45,3 +45,20 @@ def test_the_demo_loads_only_into_an_empty_registry(demo):
     assert "not loaded" in out.getvalue()
     with pytest.raises(CommandError, match="not empty"):
         call_command("load_demo")
+
+
+def test_the_demo_shows_a_label_with_verified_prefixes_and_a_declaration_outside_them(demo):
+    from registry.ownership.models import PrefixClaim
+
+    aurora = Label.objects.get(name="Aurora Fjord Records")
+    assert set(PrefixClaim.objects.filter(label=aurora, status="verified").values_list("kind", "prefix")) == {
+        ("isrc", "QZAFR"),
+        ("gs1", "0990000"),
+    }
+    checked = {
+        r.title: r.current_declaration.statement["release"]["identifiers_verified"]
+        for r in Release.objects.filter(label=aurora).select_related("current_declaration")
+    }
+    outside = {title for title, c in checked.items() if not c["upc"] or c["isrcs_unverified"]}
+    assert outside == {"Field Recordings"}
+    assert checked["Field Recordings"]["upc"] is True and len(checked["Field Recordings"]["isrcs_unverified"]) == 3

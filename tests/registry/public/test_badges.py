@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -25,10 +26,10 @@ def visible_words(svg):
 @pytest.mark.parametrize(
     ("title", "words"),
     [
-        ("Quiet Hours", "AI none declared"),
-        ("Glass Meridian", "AI partly"),
-        ("Dirt Road Algorithm", "AI all declared"),
-        ("Synthetic Summer", "AI withdrawn"),
+        ("Quiet Hours", "AI disclosure No AI (declared)"),
+        ("Glass Meridian", "AI disclosure Partly AI"),
+        ("Dirt Road Algorithm", "AI disclosure Entirely AI"),
+        ("Synthetic Summer", "AI disclosure Withdrawn"),
     ],
 )
 def test_release_badge_says_the_declared_level_in_words(client, demo, title, words):
@@ -44,16 +45,25 @@ def test_release_badge_says_the_declared_level_in_words(client, demo, title, wor
 def test_recording_badge_uses_the_tracks_level(client, demo):
     track = demo["Glass Meridian"].tracks.select_related("recording").get(position=3)
     svg = parse(client.get(f"/recordings/{track.recording.isrc}/badge.svg"))
-    assert visible_words(svg) == "AI partly"
-    assert svg.get("aria-label") == "AI: partly"
-    assert svg.find(f"{SVG}title").text == "Glasswork: AI: partly"
+    assert visible_words(svg) == "AI disclosure Partly AI"
+    assert svg.get("aria-label") == "AI disclosure: Partly AI"
+    assert svg.find(f"{SVG}title").text == "Glasswork: AI disclosure: Partly AI"
 
 
 def test_badge_for_an_undeclared_identifier_says_not_declared(client, db):
     svg = parse(client.get("/recordings/US-SKG-19-12345/badge.svg"))
-    assert visible_words(svg) == "AI not declared"
+    assert visible_words(svg) == "AI disclosure No declaration"
     svg = parse(client.get("/releases/036000291452/badge.svg"))
-    assert svg.get("aria-label") == "AI: not declared"
+    assert svg.get("aria-label") == "AI disclosure: no declaration in the registry"
+
+
+def test_no_ai_and_no_declaration_badges_are_told_apart_by_more_than_a_letter(client, demo):
+    no_ai = visible_words(parse(client.get(f"/releases/{demo['Quiet Hours'].upc}/badge.svg")))
+    absent = visible_words(parse(client.get("/releases/036000291452/badge.svg")))
+    no_ai, absent = no_ai.removeprefix("AI disclosure "), absent.removeprefix("AI disclosure ")
+    assert no_ai == "No AI (declared)" and absent == "No declaration"
+    # "none declared" / "not declared" scored 0.92 (one letter apart); these 0.6.
+    assert difflib.SequenceMatcher(None, no_ai, absent).ratio() < 0.7
 
 
 def test_badge_for_a_malformed_identifier_is_a_400(client, db):

@@ -113,7 +113,7 @@ def test_release_page_shows_levels_per_part_in_words_tools_label_and_history(cli
     assert '<span class="badge level-partly">Partly AI</span>' in body
     assert "Composition" in page and "Production" in page
     assert "iZotope Ozone 11 (AI mastering assistant)" in page
-    assert "Aurora Fjord Records" in page and "Verified label" in page
+    assert "Aurora Fjord Records" in page and "Identity checked" in page
     # The amendment, its reason and what changed.
     assert "Version 2" in page and "Version 1" in page
     assert "The mastering engineer confirmed an AI mastering assistant" in page
@@ -161,7 +161,7 @@ def test_withdrawn_release_is_shown_as_withdrawn_not_hidden(client, demo):
 
 def test_unverified_label_is_said_plainly(client, demo):
     page = text(client.get(f"/releases/{demo['Patchwork'].upc}/"))
-    assert "Not verified" in page and "Lowland Tape Co." in page
+    assert "Identity not checked" in page and "Lowland Tape Co." in page
 
 
 def test_label_text_is_escaped_on_pages(client, keys, label):
@@ -220,7 +220,7 @@ def test_unknown_upc_is_a_404_that_says_not_declared_and_not_a_claim(client, dem
     response = client.get("/releases/036000291452/")
     assert response.status_code == 404
     page = text(response)
-    assert "Not declared" in page
+    assert "No declaration" in page
     assert "That is not a claim about the music" in page
 
 
@@ -292,7 +292,7 @@ def test_artist_page_lists_releases_and_says_ai_persona(client, demo):
 def test_label_page_lists_releases_artists_and_verification(client, demo):
     label = Label.objects.get(name="Neon Harbor Music")
     page = text(client.get(f"/labels/{label.pk}/"))
-    assert "Verified label" in page
+    assert "Identity checked" in page
     assert "Holo Hearts" in page and "Kiko Nova" in page
     lowland = Label.objects.get(name="Lowland Tape Co.")
     assert "have not yet confirmed who this label is" in text(client.get(f"/labels/{lowland.pk}/"))
@@ -322,7 +322,7 @@ def test_proof_panel_verifies_the_bundle_and_lists_each_check(client, demo):
     decl = release.current_declaration
     response = client.get(f"/releases/{release.upc}/")
     page = text(response)
-    assert "Verified The signature and the log proof check out: all 8 checks passed." in page
+    assert "Signature and log proof valid The signature and the log proof check out: all 8 checks passed." in page
     for name in ("statement_signature", "payload_type", "checkpoint_signature", "inclusion_proof"):
         assert name in page
     assert page.count("Passed:") == 8
@@ -417,3 +417,62 @@ def test_public_pages_and_search_show_only_what_was_signed(client, keys, label, 
     # A label that has signed nothing has no public page.
     factories.make_release(other_label, tracks=1, title="Their Draft")
     assert client.get(f"/labels/{other_label.pk}/").status_code == 404
+
+
+# --- pages a new reader reads right ----------------------------------------------------
+
+
+def test_recent_declarations_list_each_release_once_with_its_latest_version_and_history_link(client, keys, label):
+    from registry.declarations.services import declaration_amend
+
+    release = factories.make_release(label, tracks=1, title="Amended Thrice")
+    factories.declare(release)
+    for n in range(2):
+        declaration_amend(
+            release=release, reason=f"correction {n}", ai={first_isrc(release): factories.track_ai("partly")}
+        )
+    body = client.get("/").content.decode()
+    assert body.count(">Amended Thrice</a>") == 1
+    row = re.search(r"Amended Thrice</a></th>.*?</tr>", body, flags=re.S).group(0)
+    assert f'href="/releases/{release.upc}/#history-heading"' in row and ">v3</a>" in row
+
+
+def test_no_ai_and_no_declaration_read_differently_on_pages(client, demo):
+    page = text(client.get(f"/releases/{demo['Quiet Hours'].upc}/"))
+    assert "No AI (declared)" in page and "No declaration" not in page
+    page = text(client.get("/releases/036000291452/"))
+    assert "No declaration" in page and "No AI" not in page
+
+
+def test_label_identity_and_proof_validity_have_different_names(client, demo):
+    page = text(client.get(f"/releases/{demo['Quiet Hours'].upc}/"))
+    assert "Identity checked" in page and "Signature and log proof valid" in page
+    assert "Verified" not in page.replace("Verify it yourself", "")
+
+
+def test_the_verify_command_names_the_file_the_download_saves(client, demo):
+    release = demo["Quiet Hours"]
+    version = release.current_declaration.version
+    body = client.get(f"/releases/{release.upc}/").content.decode()
+    download = client.get(f"/releases/{release.upc}/bundle.json")
+    filename = re.search(r'filename="([^"]+)"', download["Content-Disposition"]).group(1)
+    assert filename == f"{release.upc}-v{version}.bundle.json"
+    assert f'download="{filename}"' in body
+    assert f"python -m provenance verify {filename} --jwks jwks.json --upc {release.upc}" in body
+    assert 'download="jwks.json"' in body
+
+
+def test_recording_page_verify_command_checks_the_isrc(client, demo):
+    release = demo["Quiet Hours"]
+    isrc = first_isrc(release)
+    body = client.get(f"/recordings/{isrc}/").content.decode()
+    filename = f"{release.upc}-v{release.current_declaration.version}.bundle.json"
+    assert f"python -m provenance verify {filename} --jwks jwks.json --isrc {isrc}" in body
+
+
+def test_verify_it_yourself_says_how_to_install_the_verifier(client, demo, settings):
+    settings.VERIFIER_PIP_SPEC = "git+https://example.org/registry.git"
+    page = text(client.get(f"/releases/{demo['Quiet Hours'].upc}/"))
+    assert "Verify it yourself" in page
+    assert "pip install git+https://example.org/registry.git" in page
+    assert "offline" in page
