@@ -170,28 +170,38 @@ def declare(count: int = 150, tracks: int = 20) -> None:
     )
 
 
-def _writer(n: int, per_writer: int, tracks: int, base: int, barrier: Any, out: Any) -> None:
+def _writer(n: int, per_writer: int, tracks: int, base: int, barrier: Any, out: Any, create_timed: int = 0) -> None:
     connections.close_all()  # never share the parent's socket
     label = _label(f"Bench Writer {n}")
-    releases = [_release(label, i, tracks, base=base + n * 10_000) for i in range(per_writer)]
+    base += n * 10_000
+    releases = [] if create_timed else [_release(label, i, tracks, base=base) for i in range(per_writer)]
     barrier.wait()
     start = time.time()
     latencies = []
-    for release in releases:
+    for i in range(per_writer):
         t = time.perf_counter()
-        _declare(release)
+        _declare(_release(label, i, tracks, base=base) if create_timed else releases[i])
         latencies.append(time.perf_counter() - t)
     out.put((start, time.time(), latencies))
     connections.close_all()
 
 
-def concurrent(writers: int = 8, per_writer: int = 75, tracks: int = 12, base: int = 3_000_000) -> None:
-    """``writers`` processes declaring at once through the services, each its own releases (UPCs from ``base``)."""
+def concurrent(
+    writers: int = 8, per_writer: int = 75, tracks: int = 12, base: int = 3_000_000, create_timed: int = 0
+) -> None:
+    """``writers`` processes declaring at once through the services, each its own releases (UPCs from ``base``).
+
+    ``create_timed``: 0 creates each writer's releases before the clock starts (row 4), 1 creates each one
+    just before declaring it, on the clock (row 9's baseline: the bulk path creates its releases too).
+    """
     keys.active_key(SigningKey.STATEMENT), keys.active_key(SigningKey.CHECKPOINT)  # children inherit loaded keys
     connections.close_all()
     ctx = multiprocessing.get_context("fork")
     barrier, out = ctx.Barrier(writers), ctx.Queue()
-    procs = [ctx.Process(target=_writer, args=(n, per_writer, tracks, base, barrier, out)) for n in range(writers)]
+    procs = [
+        ctx.Process(target=_writer, args=(n, per_writer, tracks, base, barrier, out, create_timed))
+        for n in range(writers)
+    ]
     for p in procs:
         p.start()
     reports = [out.get(timeout=600) for _ in procs]

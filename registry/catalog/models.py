@@ -53,6 +53,10 @@ class Membership(models.Model):
         return f"{self.user} ({self.role}) at {self.label}"
 
 
+# How a track's artists are listed in a statement: by name (Artist's ordering), equal names oldest first.
+TRACK_ARTISTS_ORDER = ("name", "pk")
+
+
 class Artist(models.Model):
     label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="artists")
     name = models.CharField(max_length=255)

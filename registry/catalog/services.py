@@ -9,6 +9,7 @@ looked at, and another label's identifiers are refused at signing, not here
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -88,12 +89,17 @@ def membership_add(*, label: Label, user: Any, role: str = Membership.SUBMITTER)
     return membership
 
 
-def artist_create(*, label: Label, name: str, isni: str | None = None, persona: str = vocabulary.HUMAN) -> Artist:
-    name = _text(name, "name", 255)
-    if persona not in vocabulary.PERSONAS:
+def _persona(value: Any) -> str:
+    if value not in vocabulary.PERSONAS:
         raise ValidationFailed(
             "persona must be human, ai_assisted or synthetic", fields={"persona": ["Unknown persona."]}
         )
+    return str(value)
+
+
+def artist_create(*, label: Label, name: str, isni: str | None = None, persona: str = vocabulary.HUMAN) -> Artist:
+    name = _text(name, "name", 255)
+    persona = _persona(persona)
     if isni:
         isni = _normalize(identifiers.normalize_isni, isni, "isni")
         existing = Artist.objects.filter(label=label, isni=isni).first()
@@ -102,10 +108,32 @@ def artist_create(*, label: Label, name: str, isni: str | None = None, persona: 
     return Artist.objects.create(label=label, name=name, isni=isni or None, persona=persona)
 
 
+class ArtistBook:
+    """Where ``resolve_artists`` finds a label's artists and makes new ones: here, one query each.
+
+    ``registry.catalog.bulk`` answers the same three questions from rows it read for a
+    whole batch; the rules (what matches, what is valid) stay in ``resolve_artists``.
+    """
+
+    def by_isni(self, label: Label, isni: str) -> Artist | None:
+        return Artist.objects.filter(label=label, isni=isni).first()
+
+    def by_facts(self, label: Label, name: str, isni: str | None, persona: str) -> Artist | None:
+        # The oldest of equal artists, so the choice is the same wherever it is made.
+        return Artist.objects.filter(label=label, name=name, isni=isni, persona=persona).order_by("pk").first()
+
+    def create(self, label: Label, name: str, isni: str | None, persona: str) -> Artist:
+        return artist_create(label=label, name=name, isni=isni, persona=persona)
+
+
 def resolve_artists(
-    label: Label, artists: Sequence[Artist | Mapping[str, Any]], field: str = "artists"
+    label: Label,
+    artists: Sequence[Artist | Mapping[str, Any]],
+    field: str = "artists",
+    book: ArtistBook | None = None,
 ) -> list[Artist]:
     """Accept Artist rows of this label, or dicts ``{name, isni, persona}`` (reused when the name/ISNI match)."""
+    book = book or ArtistBook()
     resolved: list[Artist] = []
     for item in artists:
         if isinstance(item, Artist):
@@ -119,11 +147,11 @@ def resolve_artists(
             match = None
             if isni:
                 isni = _normalize(identifiers.normalize_isni, isni, f"{field}.isni")
-                match = Artist.objects.filter(label=label, isni=isni).first()
+                match = book.by_isni(label, isni)
             if match is None:
-                match = Artist.objects.filter(label=label, name=name, isni=isni, persona=persona).first()
-            artist = match or artist_create(label=label, name=name, isni=isni, persona=persona)
-        if artist not in resolved:
+                match = book.by_facts(label, name, isni, persona)
+            artist = match or book.create(label, name, isni, persona)
+        if artist not in resolved:  # an unsaved artist (a batch's) equals only itself
             resolved.append(artist)
     return resolved
 
@@ -189,16 +217,20 @@ def _clean_tracks(tracks: Sequence[Mapping[str, Any]], *, require_duration: bool
     return cleaned
 
 
-def _refuse_declared_elsewhere(label: Label, *, upc: str | None, tracks: list[dict[str, Any]]) -> None:
+def _refuse_declared_elsewhere(
+    label: Label, *, upc: str | None, tracks: list[dict[str, Any]], holders: Mapping[tuple[str, str], int] | None = None
+) -> None:
     """Tell the label early when another label has *signed* one of these identifiers (public anyway).
 
     The signing service checks the same claims again, authoritatively, in its transaction.
+    ``holders``: ``IdentifierClaim.holders`` of these identifiers (or more), read by the caller for a batch.
     """
     from registry.declarations.models import IdentifierClaim  # declarations builds on the catalog
 
     wanted = {t["isrc"]: i for i, t in enumerate(tracks)}
     asked = [(IdentifierClaim.ISRC, isrc) for isrc in wanted] + ([(IdentifierClaim.UPC, upc)] if upc else [])
-    holders = IdentifierClaim.holders(asked)
+    if holders is None:
+        holders = IdentifierClaim.holders(asked)
     held = [claim for claim in asked if holders.get(claim, label.pk) != label.pk]
     fields: dict[str, list[str]] = {}
     names = []
@@ -259,6 +291,47 @@ def _write_tracks(release: Release, tracks: list[dict[str, Any]], kept: Mapping[
         Track.artists.through.objects.bulk_create(through)
 
 
+@dataclass
+class NewRelease:
+    """``release_create``'s input, validated and normalized (no query made yet); artists not resolved yet."""
+
+    label: Label
+    upc: str
+    title: str
+    genre: str
+    release_date: date | None
+    artwork_ai: str
+    artists: Sequence[Artist | Mapping[str, Any]]
+    tracks: list[dict[str, Any]]
+
+    def exists_error(self) -> Conflict:
+        return Conflict(
+            f"UPC {self.upc} is already in your catalog", fields={"upc": ["You registered this UPC already."]}
+        )
+
+
+def clean_release(
+    *,
+    label: Label,
+    upc: str,
+    title: str,
+    genre: str,
+    release_date: date | None = None,
+    artwork_ai: str = vocabulary.NONE,
+    artists: Sequence[Artist | Mapping[str, Any]],
+    tracks: Sequence[Mapping[str, Any]],
+) -> NewRelease:
+    """The checks of a new release that need no query, in the order ``release_create`` makes them."""
+    upc = _normalize(identifiers.normalize_gtin, upc, "upc")
+    title = _text(title, "title", limits.TITLE_MAX)
+    genre = _genre(genre)
+    artwork_ai = _level(artwork_ai, "artwork_ai")
+    if not artists:
+        raise ValidationFailed("a release needs at least one artist", fields={"artists": ["Add at least one artist."]})
+    cleaned = _clean_tracks(tracks, require_duration=True)
+    return NewRelease(label, upc, title, genre, release_date, artwork_ai, artists, cleaned)
+
+
 @transaction.atomic
 def release_create(
     *,
@@ -272,31 +345,42 @@ def release_create(
     tracks: Sequence[Mapping[str, Any]],
 ) -> Release:
     """A new release in the label's catalog. DDEX requires a genre and every track's duration, so a new
-    release needs them (releases created before they were collected may lack them; see ``release_update``)."""
-    upc = _normalize(identifiers.normalize_gtin, upc, "upc")
-    title = _text(title, "title", limits.TITLE_MAX)
-    genre = _genre(genre)
-    artwork_ai = _level(artwork_ai, "artwork_ai")
-    if not artists:
-        raise ValidationFailed("a release needs at least one artist", fields={"artists": ["Add at least one artist."]})
-    cleaned = _clean_tracks(tracks, require_duration=True)
+    release needs them (releases created before they were collected may lack them; see ``release_update``).
+
+    ``registry.catalog.bulk.release_create_many`` creates many with the same checks, in this order.
+    """
+    new = clean_release(
+        label=label,
+        upc=upc,
+        title=title,
+        genre=genre,
+        release_date=release_date,
+        artwork_ai=artwork_ai,
+        artists=artists,
+        tracks=tracks,
+    )
     # Only this label's catalog is looked at: which label holds a UPC publicly is decided
     # when it is first signed (IdentifierClaim), so a draft never informs another label.
-    if Release.objects.filter(label=label, upc=upc).exists():
-        raise Conflict(f"UPC {upc} is already in your catalog", fields={"upc": ["You registered this UPC already."]})
-    _refuse_declared_elsewhere(label, upc=upc, tracks=cleaned)
-    resolved = resolve_artists(label, artists)
+    if Release.objects.filter(label=label, upc=new.upc).exists():
+        raise new.exists_error()
+    _refuse_declared_elsewhere(label, upc=new.upc, tracks=new.tracks)
+    resolved = resolve_artists(label, new.artists)
     try:
         with transaction.atomic():
             release = Release.objects.create(
-                label=label, upc=upc, title=title, genre=genre, release_date=release_date, artwork_ai=artwork_ai
+                label=label,
+                upc=new.upc,
+                title=new.title,
+                genre=new.genre,
+                release_date=new.release_date,
+                artwork_ai=new.artwork_ai,
             )
     except IntegrityError:
-        raise Conflict(f"UPC {upc} is already in your catalog", fields={"upc": ["Already registered."]}) from None
+        raise Conflict(f"UPC {new.upc} is already in your catalog", fields={"upc": ["Already registered."]}) from None
     ReleaseArtist.objects.bulk_create(
         [ReleaseArtist(release=release, artist=a, position=i + 1) for i, a in enumerate(resolved)]
     )
-    _write_tracks(release, cleaned)
+    _write_tracks(release, new.tracks)
     return release
 
 

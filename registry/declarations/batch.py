@@ -42,12 +42,20 @@ from django.db import IntegrityError, transaction
 
 from provenance import identifiers
 from provenance.errors import IdentifierError
+from registry.catalog.bulk import Prepared, release_create_many
 from registry.catalog.models import Release
 from registry.catalog.services import release_create
 from registry.declarations import signing
 from registry.declarations.models import Declaration
-from registry.declarations.services import EITHER, NextVersion, _next_statement, _withdrawal_statement
+from registry.declarations.services import (
+    EITHER,
+    NextVersion,
+    _next_statement,
+    _withdrawal_statement,
+    new_release_statement,
+)
 from registry.errors import Conflict, DomainError, ValidationFailed
+from registry.ownership.selectors import held_prefixes
 
 # Items per batch: one transaction, one log lock, one checkpoint. The lock is held while the
 # batch's leaves, nodes, declarations and ISRC rows are inserted (~1,300 rows for 100 releases
@@ -129,12 +137,77 @@ def _build_one(item: BatchItem) -> tuple[Release, dict[str, Any]]:
 
 
 def _build(items: Sequence[BatchItem], refused: dict[int, DomainError]) -> list[tuple[int, Release, dict[str, Any]]]:
-    """Build every item not refused yet, each in a savepoint; refusals are added to ``refused``."""
+    """Build every item not refused yet; refusals are added to ``refused``.
+
+    Existing releases first (by primary key), each in a savepoint; then the new releases,
+    together (``_build_new``), in (label, UPC) order; then any new release that needs the
+    one-at-a-time path (a withdrawal or a catalog change named with its creation, or all of
+    them when a concurrent insert raced the batch's).
+    """
+    order = [i for i in _order(items) if i not in refused]
+    existing = [i for i in order if items[i].release is not None]
+    together = [i for i in order if _together(items[i])]
+    alone = [i for i in order if items[i].create is not None and not _together(items[i])]
+    built = _build_each(items, existing, refused)
+    try:
+        built += _build_new(items, together, refused)
+    except IntegrityError:  # a concurrent edit of the same label's catalog: each alone, the race reported per item
+        alone = sorted(together + alone, key=order.index)
+    return built + _build_each(items, alone, refused)
+
+
+def _together(item: BatchItem) -> bool:
+    return item.create is not None and item.kind != WITHDRAW and item.change.catalog is None
+
+
+def _build_new(
+    items: Sequence[BatchItem], positions: list[int], refused: dict[int, DomainError]
+) -> list[tuple[int, Release, dict[str, Any]]]:
+    """New releases created together (``catalog.bulk.release_create_many``), their statements built from memory.
+
+    The same checks and the same statement as ``_build_one`` (``services.new_release_statement``),
+    without a savepoint per item: an item is refused before any row is inserted. Its identifiers
+    were checked against committed claims with the batch's one read (``_refuse_declared_elsewhere``,
+    for exactly the statement's UPC and ISRCs), so ``signing.refuse_held`` is not asked again.
+    IntegrityError: nothing was inserted, and no refusal recorded.
+    """
+    if not positions:
+        return []
+    held: dict[int, list[tuple[str, str]]] = {}  # each label's verified prefixes, read once per batch
+
+    def check(k: int, prepared: Prepared) -> dict[str, Any]:
+        item = items[positions[k]]
+        label_id = prepared.release.label_id
+        if label_id not in held:
+            held[label_id] = held_prefixes(label_id)
+        st = new_release_statement(
+            prepared.release,
+            artists=prepared.artists,
+            tracks=prepared.tracks,
+            change=item.change,
+            kind=item.kind,
+            held=held[label_id],
+        )
+        signing.refuse_oversized(st)  # exact before signing (fixed-length signature and timestamp)
+        return st
+
+    outcomes = release_create_many([items[i].create or {} for i in positions], check)
+    built = []
+    for i, outcome in zip(positions, outcomes, strict=True):
+        if isinstance(outcome, DomainError):
+            refused[i] = outcome
+        else:
+            built.append((i, *outcome))
+    return built
+
+
+def _build_each(
+    items: Sequence[BatchItem], positions: list[int], refused: dict[int, DomainError]
+) -> list[tuple[int, Release, dict[str, Any]]]:
+    """Build the items at ``positions`` one by one, each in a savepoint."""
     built: list[tuple[int, Release, dict[str, Any]]] = []
     seen: set[int] = set()
-    for i in _order(items):
-        if i in refused:
-            continue
+    for i in positions:
         item = items[i]
         if item.release is not None and item.release.pk in seen:
             refused[i] = ValidationFailed(

@@ -19,12 +19,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from provenance import limits, statement, vocabulary
 from provenance.errors import StatementError
 from provenance.text import refusal
-from registry.catalog.models import Artist, Release
+from registry.catalog.models import TRACK_ARTISTS_ORDER, Artist, Label, Release
 from registry.catalog.services import release_update
 from registry.declarations import signing
 from registry.declarations.models import Declaration
@@ -103,23 +104,62 @@ def _clean_ai(isrc: str, ai: TrackAI | None) -> dict[str, Any]:
 
 
 def _catalog_statement_input(release: Release, ai: Mapping[str, TrackAI]) -> dict[str, Any]:
-    tracks = list(release.tracks.select_related("recording").prefetch_related("artists"))
+    tracks = list(
+        release.tracks.select_related("recording").prefetch_related(
+            Prefetch("artists", queryset=Artist.objects.order_by(*TRACK_ARTISTS_ORDER))
+        )
+    )
+    return catalog_content(
+        label=release.label,
+        release=release,
+        artists=list(release.artists.order_by("releaseartist__position")),
+        tracks=[
+            {
+                "isrc": t.recording.isrc,
+                "title": t.title,
+                "position": t.position,
+                "duration": t.duration,
+                "audio_sha256": t.audio_sha256,
+                "artists": list(t.artists.all()),
+            }
+            for t in tracks
+        ],
+        ai=ai,
+    )
+
+
+def catalog_content(
+    *,
+    label: Label,
+    release: Release,
+    artists: Sequence[Artist],
+    tracks: Sequence[Mapping[str, Any]],
+    ai: Mapping[str, TrackAI],
+    held: Sequence[tuple[str, str]] | None = None,
+) -> dict[str, Any]:
+    """What a statement says of the catalog, checked against the AI facts: from rows read back, or from a batch's memory.
+
+    ``held``: the label's verified prefixes when the caller read them already (a batch), else read here.
+
+    ``tracks``: isrc, title, position, duration, audio_sha256 and artists (in ``TRACK_ARTISTS_ORDER``).
+    ``registry.declarations.batch`` builds new releases' statements with this too, before their rows exist.
+    """
     if not tracks:
         raise ValidationFailed("the release has no tracks to declare")
-    known = {t.recording.isrc for t in tracks}
+    tracks = sorted(tracks, key=lambda t: t["position"])
+    known = {t["isrc"] for t in tracks}
     extra = set(ai) - known
     if extra:
         raise ValidationFailed(
             f"not on this release: {', '.join(sorted(extra))}",
             fields={"ai": [f"Unknown ISRC {i}." for i in sorted(extra)]},
         )
-    artists = [a.as_statement() for a in release.artists.order_by("releaseartist__position")]
     if not artists:
         raise ValidationFailed("the release has no artists")
     # Which identifiers fall outside the label's verified prefixes, as of signing (docs/protocol.md §1).
-    checked = identifiers_verified(release.label_id, release.upc, known)
+    checked = identifiers_verified(release.label_id, release.upc, known, held)
     return {
-        "label": {"name": release.label.name, "dpid": release.label.dpid, "verified": release.label.verified},
+        "label": {"name": label.name, "dpid": label.dpid, "verified": label.verified},
         "release": {
             "upc": release.upc,
             "title": release.title,
@@ -128,16 +168,16 @@ def _catalog_statement_input(release: Release, ai: Mapping[str, TrackAI]) -> dic
             "artwork": release.artwork_ai,
             "identifiers_verified": checked,
         },
-        "artists": artists,
+        "artists": [a.as_statement() for a in artists],
         "tracks": [
             {
-                "isrc": t.recording.isrc,
-                "title": t.title,
-                "position": t.position,
-                "duration": t.duration,
-                "audio_sha256": t.audio_sha256,
-                "artists": [a.as_statement() for a in t.artists.all()],
-                **_clean_ai(t.recording.isrc, ai.get(t.recording.isrc)),
+                "isrc": t["isrc"],
+                "title": t["title"],
+                "position": t["position"],
+                "duration": t["duration"],
+                "audio_sha256": t["audio_sha256"],
+                "artists": [a.as_statement() for a in t["artists"]],
+                **_clean_ai(t["isrc"], ai.get(t["isrc"])),
             }
             for t in tracks
         ],
@@ -173,7 +213,10 @@ def _build(
 
 
 def _locked(release: Release) -> tuple[Release, Declaration | None]:
-    locked = Release.objects.select_for_update().select_related("label").get(pk=release.pk)
+    # of=("self",): the release row only. Without it PostgreSQL locks the joined label row FOR UPDATE too,
+    # which serializes a label's writers and conflicts with the KEY SHARE lock every insert referencing the
+    # label takes at commit (a batch's new releases): a deadlock against the statement key's lock.
+    locked = Release.objects.select_for_update(of=("self",)).select_related("label").get(pk=release.pk)
     current = None
     if locked.current_declaration_id:
         current = Declaration.objects.select_related("leaf").get(pk=locked.current_declaration_id)
@@ -256,30 +299,39 @@ def unchanged(previous: Mapping[str, Any], st: Mapping[str, Any]) -> bool:
 FIRST, AMEND, EITHER = "first", "amend", "either"
 
 
-def _next_statement(release: Release, change: NextVersion, *, kind: str) -> tuple[Release, dict[str, Any]]:
-    """Lock, check the version, apply the catalog change, merge, build: the statement the next version signs.
-
-    The one path of every door (web forms, the API, the DDEX import, batches): ``version_sign``
-    signs what this returns, ``version_preview`` shows it and rolls the catalog change back.
-    """
-    release, current = _locked(release)
+def _check_next(release: Release, current: Declaration | None, change: NextVersion, kind: str) -> None:
     if kind == FIRST and current is not None:
         raise Conflict(f"release {release.upc} is declared already (version {current.version}); amend it instead")
     if kind == AMEND and current is None:
         raise Conflict(f"release {release.upc} has no declaration to amend; declare it first")
     _check_expected(current, change.expected_version)
+
+
+def _first(release: Release, content: Mapping[str, Any]) -> dict[str, Any]:
+    return _build(
+        release,
+        version=1,
+        status=Declaration.ACTIVE,
+        supersedes=None,
+        reason=None,
+        uid=str(uuid.uuid4()),
+        content=content,
+    )
+
+
+def _next_statement(release: Release, change: NextVersion, *, kind: str) -> tuple[Release, dict[str, Any]]:
+    """Lock, check the version, apply the catalog change, merge, build: the statement the next version signs.
+
+    The one path of every door (web forms, the API, the DDEX import, batches): ``version_sign``
+    signs what this returns, ``version_preview`` shows it and rolls the catalog change back.
+    ``new_release_statement`` is this for a release a batch has not inserted yet.
+    """
+    release, current = _locked(release)
+    _check_next(release, current, change, kind)
     if change.catalog is not None:
         release_update(release=release, **asdict(change.catalog))
     if current is None:
-        st = _build(
-            release,
-            version=1,
-            status=Declaration.ACTIVE,
-            supersedes=None,
-            reason=None,
-            uid=str(uuid.uuid4()),
-            content=_catalog_statement_input(release, change.ai),
-        )
+        st = _first(release, _catalog_statement_input(release, change.ai))
     else:
         st = _build(
             release,
@@ -314,6 +366,30 @@ def _as_prepared(st: dict[str, Any], cosign: CoSign) -> dict[str, Any]:
     if statement.statement_bytes(st) != statement.statement_bytes(prepared):
         raise Conflict("the release changed since this statement was prepared: prepare and sign it again")
     return st
+
+
+def new_release_statement(
+    release: Release,
+    *,
+    artists: Sequence[Artist],
+    tracks: Sequence[Mapping[str, Any]],
+    change: NextVersion,
+    kind: str,
+    held: Sequence[tuple[str, str]] | None = None,
+) -> dict[str, Any]:
+    """``_next_statement`` of a release about to be created, from the catalog facts in memory (no row read back).
+
+    Same checks and the same statement, byte for byte, as ``_next_statement`` once the release
+    exists (``catalog_content``; tests/registry/declarations/test_batch_catalog.py). A catalog
+    change is not applied here: such items take ``_next_statement``.
+    """
+    if change.catalog is not None:
+        raise ValueError("a catalog change is applied by _next_statement, to a release that exists")
+    _check_next(release, None, change, kind)
+    content = catalog_content(
+        label=release.label, release=release, artists=artists, tracks=tracks, ai=change.ai, held=held
+    )
+    return _first(release, content)
 
 
 @transaction.atomic

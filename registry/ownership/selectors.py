@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,13 +26,21 @@ def verified_claims(label_id: int) -> list[PrefixClaim]:
     )
 
 
-def identifiers_verified(label_id: int, upc: str, isrcs: Iterable[str]) -> dict[str, Any]:
-    """The statement's ``release.identifiers_verified`` (docs/protocol.md §1): 1 query.
+def held_prefixes(label_id: int) -> list[tuple[str, str]]:
+    """(kind, prefix) of every verified prefix that counts as ``label_id``'s (1 query)."""
+    return [(c.kind, c.prefix) for c in verified_claims(label_id)]
+
+
+def identifiers_verified(
+    label_id: int, upc: str, isrcs: Iterable[str], held: Sequence[tuple[str, str]] | None = None
+) -> dict[str, Any]:
+    """The statement's ``release.identifiers_verified`` (docs/protocol.md §1): 1 query, none when the caller
+    passes the label's ``held_prefixes`` (a batch reads them once for all its releases).
 
     ``upc``: whether a GS1 company prefix the label holds (verified) covers the UPC;
     ``isrcs_unverified``: the ISRCs no verified registrant prefix of the label covers, sorted.
     """
-    held = [(c.kind, c.prefix) for c in verified_claims(label_id)]
+    held = held_prefixes(label_id) if held is None else held
     return {
         "upc": any(prefixes.covers(kind, p, upc) for kind, p in held if kind == prefixes.GS1),
         "isrcs_unverified": sorted(

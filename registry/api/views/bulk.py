@@ -92,20 +92,31 @@ def _upc(raw: dict[str, Any]) -> str:
         raise ValidationFailed(message, fields={"upc": [message]}) from None
 
 
-def _valid(serializer: type[serializers.Serializer], raw: dict[str, Any]) -> dict[str, Any]:
-    form = serializer(data=raw)
-    if form.is_valid():
-        return dict(form.validated_data)
-    fields = flatten_errors(form.errors)
-    name, messages = next(iter(fields.items()))
-    raise ValidationFailed(messages[0] if name == "non_field_errors" else f"{name}: {messages[0]}", fields=fields)
+class _Forms:
+    """One serializer of each kind per request, reused for every item (as DRF's ListSerializer reuses its child).
+
+    ``is_valid`` on a new instance would build the nested serializers' fields again for each of
+    up to 100 items (~10 ms for a 12-track release); the validation itself is the same call.
+    """
+
+    def __init__(self) -> None:
+        self._forms: dict[type[serializers.Serializer], serializers.Serializer] = {}
+
+    def valid(self, serializer: type[serializers.Serializer], raw: dict[str, Any]) -> dict[str, Any]:
+        form = self._forms.get(serializer) or self._forms.setdefault(serializer, serializer())
+        try:
+            return dict(form.run_validation(raw))
+        except serializers.ValidationError as exc:
+            fields = flatten_errors(exc.detail)
+        name, messages = next(iter(fields.items()))
+        raise ValidationFailed(messages[0] if name == "non_field_errors" else f"{name}: {messages[0]}", fields=fields)
 
 
-def _item(label: Label, raw: Any, releases: dict[str, Release]) -> BatchItem:
+def _item(label: Label, raw: Any, releases: dict[str, Release], forms: _Forms) -> BatchItem:
     """One item as the batch service takes it; a DomainError is that item's refusal."""
     action = _action(raw)
     if action == "declare":
-        data = _valid(ReleaseCreateIn, raw)
+        data = forms.valid(ReleaseCreateIn, raw)
         return BatchItem(
             create=create_arguments(label, data), change=NextVersion(ai=ai_by_isrc(data["tracks"])), kind=FIRST
         )
@@ -114,8 +125,8 @@ def _item(label: Label, raw: Any, releases: dict[str, Release]) -> BatchItem:
     if release is None:  # another label's release is "not found", as on the single endpoints
         raise NotFound(f"no release {upc} in {label.name}'s catalog", fields={"upc": ["Not in your catalog."]})
     if action == "amend":
-        return BatchItem(release=release, change=amend_change(_valid(AmendIn, raw)), kind=AMEND)
-    data = _valid(WithdrawIn, raw)
+        return BatchItem(release=release, change=amend_change(forms.valid(AmendIn, raw)), kind=AMEND)
+    data = forms.valid(WithdrawIn, raw)
     return BatchItem(
         release=release,
         change=NextVersion(reason=data["reason"], expected_version=data.get("expected_version")),
@@ -235,9 +246,10 @@ class ReleaseBulkView(LabelView):
             outcomes: dict[int, ItemResult | DomainError] = {}
             batch: list[BatchItem] = []
             positions: list[int] = []
+            forms = _Forms()
             for i, raw in enumerate(items):
                 try:
-                    batch.append(_item(label, raw, releases))
+                    batch.append(_item(label, raw, releases, forms))
                     positions.append(i)
                 except DomainError as exc:
                     outcomes[i] = exc
