@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
+from registry import converters  # noqa: F401  (registers <id:…>)
 from registry.api.errors import api_not_found
 from registry.api.views import bulk, docs, label, public, tlog
 from registry.labelkeys import api as labelkeys_api
@@ -22,7 +23,7 @@ urlpatterns = [
     path("api/v1/releases/<str:upc>/submit", labelkeys_api.SubmitView.as_view(), name="api-release-submit"),
     path("api/v1/label/keys/prepare", labelkeys_api.KeyPrepareView.as_view(), name="api-label-key-prepare"),
     path("api/v1/label/keys", labelkeys_api.KeySubmitView.as_view(), name="api-label-keys"),
-    path("labels/<int:label_id>/keys.json", labelkeys_api.label_jwks, name="label-jwks"),
+    path("labels/<id:label_id>/keys.json", labelkeys_api.label_jwks, name="label-jwks"),
     path("api/v1/lookup", public.LookupView.as_view(), name="api-lookup"),
     path("api/v1/feed", public.FeedView.as_view(), name="api-feed"),
     path("api/v1/log/checkpoint", public.CheckpointView.as_view(), name="api-checkpoint"),

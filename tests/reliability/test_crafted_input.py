@@ -25,6 +25,8 @@ from registry.api.tokens import label_token_create
 from registry.catalog.models import Artist, Label, Membership
 from registry.converters import MAX_ID, DatabaseIdConverter
 from registry.labels import services as label_services
+from registry.labels.models import Batch
+from registry.ownership.models import PrefixClaim, PrefixDelegation
 from tests import factories
 from tests.registry.api.conftest import release_payload
 from tests.reliability.test_bad_input import assert_error_shape, snapshot
@@ -65,8 +67,14 @@ def world(owner: Any, label: Any, declared: Any, staff: Any) -> dict[str, str]:
         label=label, email="crafted@example.com", role=Membership.SUBMITTER, created_by=owner
     )
     release = declared.release
+    batch = Batch.objects.create(label=label, user=owner, kind=Batch.KIND_CHOICES[0][0])
+    claim = PrefixClaim.objects.create(label=label, kind="isrc", prefix="QZTST", evidence="x")
+    delegation = PrefixDelegation.objects.create(claim=claim, label=label)
     return {
         "label_id": str(label.pk),
+        "batch_id": str(batch.pk),
+        "claim_id": str(claim.pk),
+        "delegation_id": str(delegation.pk),
         "upc": release.upc,
         "isrc": release.tracks.first().recording.isrc,
         "artist_id": str(Artist.objects.filter(label=label).first().pk),
