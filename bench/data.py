@@ -90,7 +90,13 @@ def _template(per_release: int) -> dict[str, Any]:
         reason=None,
         declared_at=datetime(2025, 3, 1, tzinfo=UTC),
         label={"name": "Bench Catalog Records", "dpid": None, "verified": True},
-        release={"upc": upc(0), "title": "Bench release 0", "release_date": "2025-04-01", "artwork": "partly"},
+        release={
+            "upc": upc(0),
+            "title": "Bench release 0",
+            "genre": "Electronic",
+            "release_date": "2025-04-01",
+            "artwork": "partly",
+        },
         artists=[{"name": "The Bench Ensemble", "isni": None, "persona": "ai_assisted"}],
         tracks=[
             {"isrc": code, "title": f"Track {i}", "position": i, "duration": 180 + i, **facts[code]}
@@ -178,7 +184,7 @@ def catalog_tables(
 
     def releases_() -> Iterator[str]:
         for r in range(releases):
-            yield f"{r + 1}\t1\t{upc(r)}\tBench release {r}\t2025-04-01\tpartly\t{r + 1}\t{now}\n"
+            yield f"{r + 1}\t1\t{upc(r)}\tBench release {r}\tElectronic\t2025-04-01\tpartly\t{r + 1}\t{now}\n"
 
     def recordings() -> Iterator[str]:
         for r in range(releases):
@@ -223,7 +229,7 @@ def catalog_tables(
 
     yield (
         "catalog_release",
-        "id, label_id, upc, title, release_date, artwork_ai, current_declaration_id, created_at",
+        "id, label_id, upc, title, genre, release_date, artwork_ai, current_declaration_id, created_at",
         releases_(),
     )
     yield "catalog_recording", "id, label_id, isrc, created_at", recordings()
