@@ -106,6 +106,8 @@ class Result:
     label_checked: bool = False
     label_key: LabelKeyState | None = None
     attestation: str = REGISTRY_ONLY
+    # Set for a statement of another kind (Verifier.verify_entry): its one-line description.
+    entry: str | None = None
 
     @property
     def expected(self) -> tuple[str, ...]:
@@ -140,6 +142,9 @@ class Result:
         st = self.statement or {}
         decl, rel = st.get("declaration", {}), st.get("release", {})
         assert self.checkpoint is not None and self.key is not None
+        if self.entry is not None:
+            where = f"leaf {self.index} of {self.checkpoint.size} in {self.checkpoint.origin}"
+            return f"VALID: {self.entry}; {where}; statement key {self.key.kid}"
         asked = ""
         if self.question and self.disclosure is not None:
             d = self.disclosure
@@ -268,6 +273,8 @@ class Verifier:
         """
         result = Result()
         self._verify(bundle, result, payload_type=payload_type, parse=parse)
+        if result.valid:
+            result.entry = next(c.detail for c in result.checks if c.name == "statement_schema")
         return result
 
     def _witnessed(self, result: Result, witnessed: Any) -> Check:

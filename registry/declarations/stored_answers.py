@@ -161,15 +161,27 @@ def _tail(answer: StoredAnswer, members: dict[int, bytes]) -> bytes:
     return b',"witnessed":' + members[bundle_tree_size(answer.bundle)] + b"}"
 
 
-def recording_body(isrc: str, answer: StoredAnswer, members: dict[int, bytes] | None = None) -> bytes:
-    """The 200 answer for an ISRC, spliced from stored UTF-8 texts: nothing is parsed or re-serialized."""
+def recording_body(
+    isrc: str, answer: StoredAnswer, members: dict[int, bytes] | None = None, disputes: bytes = b"[]"
+) -> bytes:
+    """The 200 answer for an ISRC, spliced from stored UTF-8 texts: nothing is parsed or re-serialized.
+
+    ``disputes`` is the rendered ``disputes`` member (``registry.disputes.selectors.answer_members``).
+    """
     also_in = ",".join(f'"{upc}"' for upc in answer.also_in)
     head = f'{{"isrc":"{isrc}","status":"declared","disclosure":'.encode()
     tail = _tail(answer, members or {})
-    return b"".join((head, answer.summary, f',"also_in":[{also_in}],"bundle":'.encode(), answer.bundle, tail))
+    return b"".join(
+        (head, answer.summary, f',"also_in":[{also_in}],"disputes":'.encode(), disputes, b',"bundle":', answer.bundle,
+         tail)
+    )  # fmt: skip
 
 
-def release_body(upc: str, answer: StoredAnswer, members: dict[int, bytes] | None = None) -> bytes:
+def release_body(
+    upc: str, answer: StoredAnswer, members: dict[int, bytes] | None = None, disputes: bytes = b"[]"
+) -> bytes:
     """The 200 answer for a UPC, spliced from stored UTF-8 texts."""
     head = f'{{"upc":"{upc}","status":"declared","disclosure":'.encode()
-    return b"".join((head, answer.summary, b',"bundle":', answer.bundle, _tail(answer, members or {})))
+    return b"".join(
+        (head, answer.summary, b',"disputes":', disputes, b',"bundle":', answer.bundle, _tail(answer, members or {}))
+    )

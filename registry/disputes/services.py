@@ -27,6 +27,7 @@ from provenance import disputes as pdisputes
 from provenance import jcs
 from registry.api.throttles import Quota
 from registry.catalog.models import Membership
+from registry.declarations import cache as lookup_cache
 from registry.declarations import signing
 from registry.declarations.models import Declaration
 from registry.disputes.models import ROLE_LABELS, Dispute, DisputeStep
@@ -87,6 +88,7 @@ def _log_step(
         outcome=outcome,
         content_sha256=pdisputes.content_commitment(nonce, text=text, evidence=evidence),
     )
+    _invalidate_answers(dispute)
     appended, bundle = signing.sign_and_log_bundled(
         payload_type=pdisputes.DISPUTE_PAYLOAD_TYPE, payload=jcs.canonicalize(st)
     )
@@ -105,6 +107,16 @@ def _log_step(
         evidence=evidence,
         nonce=nonce,
     )
+
+
+def _invalidate_answers(dispute: Dispute) -> None:
+    """API answers carry the release's disputes: drop the cached ones of its UPC and ISRCs."""
+    if not lookup_cache.enabled():
+        return
+    release = dispute.release
+    current = Declaration.objects.filter(pk=release.current_declaration_id).values_list("statement", flat=True).first()
+    if current is not None:
+        lookup_cache.invalidate_on_commit(upc=release.upc, statement=current, previous_id=None)
 
 
 def _spend(scope: str, ident: str, what: str) -> Quota | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
@@ -22,6 +23,7 @@ from registry.api.serializers import LookupIn
 from registry.api.views.base import PublicView, int_param
 from registry.catalog.models import Release
 from registry.declarations import selectors, stored_answers
+from registry.disputes import selectors as dispute_selectors
 from registry.errors import NotFound, ValidationFailed
 from registry.transparency import keys, log
 from registry.transparency.models import LogLeaf
@@ -55,7 +57,9 @@ class RecordingView(PublicView):
         answer = stored_answers.recording_answers([isrc]).get(isrc)
         if answer is None:
             return answers.not_declared("isrc", isrc), 404
-        return stored_answers.recording_body(isrc, answer, stored_answers.witnessed([answer])), 200
+        disputes = dispute_selectors.answer_members([answer.declaration_id]).get(answer.declaration_id)
+        member = dispute_selectors.render_member(disputes, isrc=isrc)
+        return stored_answers.recording_body(isrc, answer, stored_answers.witnessed([answer]), member), 200
 
 
 class ReleaseView(PublicView):
@@ -80,7 +84,9 @@ class ReleaseView(PublicView):
         answer = stored_answers.release_answers([upc]).get(upc)
         if answer is None:
             return answers.not_declared("upc", upc), 404
-        return stored_answers.release_body(upc, answer, stored_answers.witnessed([answer])), 200
+        disputes = dispute_selectors.answer_members([answer.declaration_id]).get(answer.declaration_id)
+        member = dispute_selectors.render_member(disputes)
+        return stored_answers.release_body(upc, answer, stored_answers.witnessed([answer]), member), 200
 
 
 class ReleaseHistoryView(PublicView):
@@ -168,7 +174,9 @@ class FeedView(PublicView):
         summary="Mirror the log: every bundle in log order",
         description="Entries with index greater than `after` (from index 0 when absent), at most `limit` "
         f"(default {FEED_DEFAULT}, max {FEED_MAX}). `next` is the `after` for the following page, null at "
-        "the end: then keep the last index you saw and poll again later.",
+        "the end: then keep the last index you saw and poll again later. With `include=disputes` the "
+        "feed also carries every dispute step (docs/protocol.md §15), each entry tagged "
+        '`"kind": "dispute"`; without it, declarations only, as before.',
         parameters=[
             OpenApiParameter(
                 "after", {"type": "integer", "minimum": 0}, required=False, description="Last index already seen"
@@ -179,20 +187,37 @@ class FeedView(PublicView):
                 required=False,
                 description=f"1–{FEED_MAX}",
             ),
+            OpenApiParameter(
+                "include",
+                {"type": "string", "enum": ["disputes"]},
+                required=False,
+                description="`disputes`: dispute steps too",
+            ),
         ],
         responses={200: s.FeedOut, 400: s.error("Bad after or limit")},
     )
     def get(self, request: Request) -> HttpResponse:
         after = int_param(request, "after", default=-1, minimum=0)
         limit = int_param(request, "limit", default=FEED_DEFAULT, minimum=1, maximum=FEED_MAX)
+        include = request.query_params.get("include", "")
+        if include not in ("", "disputes"):
+            raise ValidationFailed("include may only be 'disputes'", fields={"include": ["Only 'disputes'."]})
+        kinds = (
+            Q(declaration__isnull=False) | Q(dispute_step__isnull=False) if include else Q(declaration__isnull=False)
+        )
         rows = list(
-            LogLeaf.objects.filter(index__gt=after, declaration__isnull=False)
+            LogLeaf.objects.filter(kinds, index__gt=after)
             .order_by("index")
-            .values_list("index", "declaration__bundle")[: limit + 1]
+            .values_list("index", "declaration__bundle", "dispute_step__bundle")[: limit + 1]
         )
         more = len(rows) > limit
         rows = rows[:limit]
-        entries = [answers.with_bundle({"index": index}, bundle) for index, bundle in rows]
+        entries = [
+            answers.with_bundle({"index": index}, bundle)
+            if bundle is not None
+            else answers.with_bundle({"index": index, "kind": "dispute"}, step)
+            for index, bundle, step in rows
+        ]
         following = rows[-1][0] if more else None
         body = '{"entries":' + answers.json_list(entries) + ',"next":' + answers.dumps(following) + "}"
         return HttpResponse(body, content_type=answers.JSON)
