@@ -127,15 +127,15 @@ def validate_dispute_step(value: Any) -> dict[str, Any]:
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise VerificationError("declaration.version must be an integer >= 1")
     _hex64(decl["leaf_hash"], "declaration.leaf_hash")
-    try:
-        if normalize_gtin(decl["upc"]) != decl["upc"]:
-            raise VerificationError("declaration.upc must be in compact form")
-        if decl["isrc"] is not None and normalize_isrc(decl["isrc"]) != decl["isrc"]:
-            raise VerificationError("declaration.isrc must be in compact form")
-    except VerificationError:
-        raise
-    except ProvenanceError as exc:
-        raise VerificationError(f"declaration: {exc}") from exc
+    for name, normalize in (("upc", normalize_gtin), ("isrc", normalize_isrc)):
+        if name == "isrc" and decl["isrc"] is None:
+            continue
+        try:
+            compact = normalize(decl[name])
+        except ProvenanceError as exc:
+            raise VerificationError(f"declaration.{name}: {exc}") from exc
+        if compact != decl[name]:
+            raise VerificationError(f"declaration.{name} must be in compact form")
     if decl["part"] not in DISPUTED_PARTS:
         raise VerificationError(f"declaration.part must be one of {', '.join(DISPUTED_PARTS)}")
     if (decl["part"] == "artwork") != (decl["isrc"] is None):
@@ -143,9 +143,9 @@ def validate_dispute_step(value: Any) -> dict[str, Any]:
     actor = _exact(st["actor"], {"role"}, "actor")
     allowed = {"opened": OPENER_ROLES, "answered": ("label",), "resolved": (*OPENER_ROLES, "staff")}[d["step"]]
     if actor["role"] not in allowed:
-        raise VerificationError(f"a {d['step']} step is not taken by role {actor['role']!r}")
+        raise VerificationError(f"a step {d['step']!r} is not taken by role {actor['role']!r}")
     if st["outcome"] not in OUTCOMES[d["step"]]:
-        raise VerificationError(f"outcome {st['outcome']!r} is not one of a {d['step']} step's")
+        raise VerificationError(f"outcome {st['outcome']!r} is not one of step {d['step']!r}'s")
     if d["step"] == "resolved" and (st["outcome"] == "withdrawn") != (actor["role"] != "staff"):
         raise VerificationError("staff uphold or reject a dispute; only its opener withdraws it")
     _hex64(st["content_sha256"], "content_sha256")

@@ -29,7 +29,7 @@ class OpenForm(forms.Form):
         max_length=IDENTITY_MAX,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="An ISNI, links to your official profiles: registry staff review your claim. Never published.",
+        help_text="An ISNI, links to your official profiles: registry staff review your claim. Seen by staff only.",
     )
 
     def __init__(self, *args: Any, tracks: list[tuple[str, str]], **kwargs: Any) -> None:

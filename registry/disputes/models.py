@@ -62,6 +62,10 @@ class Dispute(models.Model):
         return f"{self.isrc} {self.part}" if self.isrc else "artwork"
 
     @property
+    def opener_description(self) -> str:
+        return ROLE_LABELS[self.opener_role]
+
+    @property
     def is_open(self) -> bool:
         return self.status not in self.CLOSED
 

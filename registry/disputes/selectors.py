@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from provenance.statement import format_timestamp
 from registry.catalog.models import Membership
 from registry.disputes.models import ROLE_LABELS, Dispute
 
@@ -37,7 +39,7 @@ class PublicDispute:
             "part": self.part,
             "declaration_version": self.version,
             "status": self.status,
-            "opened_at": self.opened_at.isoformat().replace("+00:00", "Z"),
+            "opened_at": format_timestamp(self.opened_at),
             "log_indexes": self.log_indexes,
         }
 
@@ -119,7 +121,5 @@ def answer_members(declaration_ids: Iterable[int]) -> dict[int, list[PublicDispu
 
 def render_member(disputes: list[PublicDispute] | None, *, isrc: str | None = None) -> bytes:
     """The ``disputes`` member of an answer as JSON bytes; for an ISRC, its own and the release-wide ones."""
-    import json
-
     chosen = [d for d in disputes or [] if isrc is None or d.isrc in (None, isrc)]
     return json.dumps([d.to_dict() for d in chosen], separators=(",", ":")).encode()

@@ -128,7 +128,6 @@ def _spend(scope: str, ident: str, what: str) -> Quota | None:
     return quota
 
 
-@transaction.atomic
 def dispute_open(
     *,
     declaration: Declaration,
@@ -140,7 +139,13 @@ def dispute_open(
     evidence: str = "",
     identity: str = "",
 ) -> Dispute:
-    """An artist, a rights holder or a platform disputes the current version of a declaration."""
+    """An artist, a rights holder or a platform disputes the current version of a declaration.
+
+    Checked, then counted against the account's and the release's limits, then signed and
+    logged in one transaction. The counters are spent outside it, so a refused or failed
+    opening costs the same on Redis and on the database store; a failure after counting
+    gives the units back.
+    """
     if not getattr(actor, "is_authenticated", False):
         raise PermissionDenied("sign in to open a dispute")
     if not proven_emails(actor):
@@ -159,24 +164,28 @@ def dispute_open(
     spent = [_spend(OPEN_PER_ACCOUNT, str(actor.pk), "from this account")]
     try:
         spent.append(_spend(OPEN_PER_DECLARATION, str(declaration.release_id), "about this release"))
-    except RateLimited:
-        if spent[0] is not None:
-            spent[0].refund(1)  # the account's try did not count: nothing was opened
+        # A version signed since the page was read still leaves this one disputable: the statement
+        # names the version it disputes by leaf hash, and the dispute says so beside the newer one.
+        with transaction.atomic():
+            dispute = Dispute.objects.create(
+                declaration=declaration,
+                release=release,
+                label_id=release.label_id,
+                isrc=target["isrc"] or "",
+                part=part,
+                opener_role=role,
+                opened_by=actor,
+                identity=identity,
+            )
+            _log_step(dispute=dispute, target=target, step="opened", role=role, outcome=None, actor=actor,
+                      text=text, evidence=evidence)  # fmt: skip
+            _notify_label(dispute, f"A declaration of {release.title} is disputed", _opened_body(dispute, text))
+            _notify_staff(dispute, f"New dispute on {release.title} ({release.upc})")
+    except BaseException:
+        for quota in spent:
+            if quota is not None:
+                quota.refund(1)  # nothing was opened: the try does not count
         raise
-    dispute = Dispute.objects.create(
-        declaration=declaration,
-        release=release,
-        label_id=release.label_id,
-        isrc=target["isrc"] or "",
-        part=part,
-        opener_role=role,
-        opened_by=actor,
-        identity=identity,
-    )
-    _log_step(dispute=dispute, target=target, step="opened", role=role, outcome=None, actor=actor,
-              text=text, evidence=evidence)  # fmt: skip
-    _notify_label(dispute, f"A declaration of {release.title} is disputed", _opened_body(dispute, text))
-    _notify_staff(dispute, f"New dispute on {release.title} ({release.upc})")
     return dispute
 
 

@@ -139,6 +139,9 @@ def test_the_words_are_for_the_opener_the_label_and_staff_only(
     path = f"/disputes/{dispute.uid}/"
     for user in (artist, owner, staff):
         assert CLAIM in _client(user).get(path).content.decode()
+    # Who the opener says they are is for staff to check, not for the label.
+    assert "0000000121464383" in _client(staff).get(path).content.decode()
+    assert "0000000121464383" not in _client(owner).get(path).content.decode()
     stranger = django_user_model.objects.create_user("sid", "sid@example.net", "correct horse battery")
     for user in (rival, stranger):
         response = _client(user).get(path)
