@@ -31,8 +31,9 @@ DISPUTE_SCHEMA = "ai-disclosure/dispute/v1"
 STEPS = ("opened", "answered", "resolved")
 OPENER_ROLES = ("artist", "rights_holder", "platform")
 ROLES = (*OPENER_ROLES, "label", "staff")
-# What a dispute is about: a track's part (with an ISRC), or the release's artwork (without one).
-DISPUTED_PARTS = (*PARTS, "artwork")
+# What a dispute is about: a track's part (with an ISRC), the release's artwork (without one), or the
+# identifier itself (the ISRC, or without one the UPC): a rights holder says it is not the label's.
+DISPUTED_PARTS = (*PARTS, "artwork", "identifier")
 # answered: the label will amend (a new declaration version) or contests the claim;
 # resolved: staff uphold or reject the claim, or the opener withdraws it.
 OUTCOMES = {"opened": (None,), "answered": ("amend", "contest"), "resolved": ("upheld", "rejected", "withdrawn")}
@@ -138,8 +139,10 @@ def validate_dispute_step(value: Any) -> dict[str, Any]:
             raise VerificationError(f"declaration.{name} must be in compact form")
     if decl["part"] not in DISPUTED_PARTS:
         raise VerificationError(f"declaration.part must be one of {', '.join(DISPUTED_PARTS)}")
-    if (decl["part"] == "artwork") != (decl["isrc"] is None):
-        raise VerificationError("a track's part names its ISRC; the artwork names none")
+    if decl["part"] == "artwork" and decl["isrc"] is not None:
+        raise VerificationError("the artwork names no ISRC")
+    if decl["part"] in PARTS and decl["isrc"] is None:
+        raise VerificationError("a track's part names its ISRC")
     actor = _exact(st["actor"], {"role"}, "actor")
     allowed = {"opened": OPENER_ROLES, "answered": ("label",), "resolved": (*OPENER_ROLES, "staff")}[d["step"]]
     if actor["role"] not in allowed:
@@ -163,7 +166,7 @@ def parse_dispute_step(payload: bytes) -> dict[str, Any]:
 def describe(st: Mapping[str, Any]) -> str:
     """One line for the ``statement_schema`` check and the CLI."""
     d, decl = st["dispute"], st["declaration"]
-    on = f"{decl['isrc']} {decl['part']}" if decl["isrc"] else f"release {decl['upc']} artwork"
+    on = f"{decl['isrc']} {decl['part']}" if decl["isrc"] else f"release {decl['upc']} {decl['part']}"
     outcome = f" ({st['outcome']})" if st["outcome"] else ""
     return (
         f"{DISPUTE_SCHEMA} statement: dispute {d['id']} step {d['sequence']} {d['step']}{outcome} "

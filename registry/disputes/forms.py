@@ -6,7 +6,6 @@ from typing import Any
 
 from django import forms
 
-from provenance.disputes import DISPUTED_PARTS
 from registry.disputes.models import Dispute
 from registry.disputes.services import EVIDENCE_MAX, IDENTITY_MAX, TEXT_MAX
 
@@ -14,7 +13,7 @@ from registry.disputes.services import EVIDENCE_MAX, IDENTITY_MAX, TEXT_MAX
 class OpenForm(forms.Form):
     role = forms.ChoiceField(label="You are", choices=Dispute.ROLE_CHOICES, widget=forms.RadioSelect)
     isrc = forms.ChoiceField(label="Track", required=False)
-    part = forms.ChoiceField(label="Part", choices=[(p, p.capitalize()) for p in DISPUTED_PARTS])
+    part = forms.ChoiceField(label="Part", choices=Dispute.PART_CHOICES)
     text = forms.CharField(
         label="What is wrong",
         max_length=TEXT_MAX,
@@ -34,7 +33,7 @@ class OpenForm(forms.Form):
 
     def __init__(self, *args: Any, tracks: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["isrc"].choices = [("", "The release (artwork)"), *tracks]
+        self.fields["isrc"].choices = [("", "The release (artwork, or its UPC)"), *tracks]
 
 
 class AnswerForm(forms.Form):

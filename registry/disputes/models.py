@@ -21,6 +21,9 @@ ROLE_LABELS = {"artist": "an artist", "rights_holder": "a rights holder", "platf
                "label": "the label", "staff": "registry staff"}  # fmt: skip
 
 
+PART_LABELS = {"artwork": "Artwork (the release)", "identifier": "Identifier (the ISRC, or the UPC: not this label's)"}
+
+
 class Dispute(models.Model):
     OPEN, ANSWERED, UPHELD, REJECTED, WITHDRAWN = "open", "answered", "upheld", "rejected", "withdrawn"
     STATUS_CHOICES = [
@@ -32,7 +35,7 @@ class Dispute(models.Model):
     ]
     CLOSED = (UPHELD, REJECTED, WITHDRAWN)
     ROLE_CHOICES = [(r, ROLE_LABELS[r].split(" ", 1)[1].capitalize()) for r in OPENER_ROLES]
-    PART_CHOICES = [(p, p.capitalize()) for p in DISPUTED_PARTS]
+    PART_CHOICES = [(p, PART_LABELS.get(p, p.capitalize())) for p in DISPUTED_PARTS]
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True)
     declaration = models.ForeignKey(Declaration, on_delete=models.PROTECT, related_name="disputes")
@@ -59,7 +62,7 @@ class Dispute(models.Model):
 
     @property
     def on(self) -> str:
-        return f"{self.isrc} {self.part}" if self.isrc else "artwork"
+        return f"{self.isrc} {self.part}" if self.isrc else ("artwork" if self.part == "artwork" else "UPC")
 
     @property
     def opener_description(self) -> str:

@@ -28,7 +28,7 @@ class PublicDispute:
     @property
     def description(self) -> str:
         """Who disputes what, and its state: "an artist: vocals of USSKG1912345 — open"."""
-        on = f"{self.part}" if self.isrc is None else f"{self.part} of {self.isrc}"
+        on = (self.part if self.part == "artwork" else "UPC") if self.isrc is None else f"{self.part} of {self.isrc}"
         return f"{ROLE_LABELS[self.opener_role]}: {on} — {self.status}"
 
     def to_dict(self) -> dict[str, Any]:

@@ -58,7 +58,7 @@ def _target(declaration: Declaration, isrc: str, part: str) -> dict[str, Any]:
         raise ValidationFailed(f"unknown part {part!r}", fields={"part": ["Choose a part."]})
     if part == "artwork":
         isrc = ""
-    elif isrc not in {t["isrc"] for t in st["tracks"]}:
+    elif (isrc or part != "identifier") and isrc not in {t["isrc"] for t in st["tracks"]}:
         raise ValidationFailed("choose a track of this release", fields={"isrc": ["Not a track of this release."]})
     return {
         "id": str(declaration.uid),

@@ -64,7 +64,7 @@ def test_the_commitment_depends_on_the_nonce_and_both_texts() -> None:
         ({"sequence": 3, "previous": "ab" * 32, "step": "resolved", "role": "staff", "outcome": "withdrawn"}, "opener"),
         ({"sequence": 3, "previous": "ab" * 32, "step": "resolved", "role": "artist", "outcome": "upheld"}, "staff"),
         ({"role": "label"}, "role"),
-        ({"declaration": {**DECLARATION, "part": "artwork"}}, "artwork names none"),
+        ({"declaration": {**DECLARATION, "part": "artwork"}}, "artwork names no ISRC"),
         ({"declaration": {**DECLARATION, "isrc": None}}, "names its ISRC"),
         ({"declaration": {**DECLARATION, "isrc": "us-skg-19-12345"}}, "compact"),
         ({"declaration": {**DECLARATION, "upc": "036000291453"}}, "declaration"),
@@ -75,6 +75,11 @@ def test_the_commitment_depends_on_the_nonce_and_both_texts() -> None:
 def test_invalid_steps_are_refused_with_the_reason(overrides: dict[str, Any], message: str) -> None:
     with pytest.raises(VerificationError, match=message):
         step(**overrides)
+
+
+def test_an_identifier_is_disputed_with_its_isrc_or_as_the_release_upc() -> None:
+    assert step(declaration={**DECLARATION, "part": "identifier"})["declaration"]["isrc"] == "USSKG1912345"
+    assert step(declaration={**DECLARATION, "part": "identifier", "isrc": None})["declaration"]["isrc"] is None
 
 
 def test_unknown_members_and_non_canonical_bytes_are_refused() -> None:

@@ -348,7 +348,7 @@ PAGES = [
         "/label/{a}/prefixes/contest/",
         owner_only=True,
         body=lambda: {"kind": "isrc", "identifier": "QZAAA2600001", "note": "ours"},
-        effect={"contests": 1},
+        effect={"contests": 1, "dispute_steps": 1, "leaves": 1},
     ),
     Page("disputes (list)", "GET", "/label/{a}/disputes/"),
     Page(
