@@ -334,7 +334,9 @@ class Verifier:
                 bundle = loads(bytes(bundle))
             if not isinstance(bundle, dict):
                 raise ProvenanceError("the bundle must be a JSON object")
-            if bundle.get("mediaType") not in (MEDIA_TYPES if parse is None else (MEDIA_TYPE,)):
+            if parse is not None and bundle.get("mediaType") != MEDIA_TYPE:
+                raise ProvenanceError(f"mediaType must be {MEDIA_TYPE}")
+            if bundle.get("mediaType") not in MEDIA_TYPES:
                 raise ProvenanceError(f"mediaType must be {MEDIA_TYPE} (or {MEDIA_TYPE_COSIGNED})")
             cosigned = bundle["mediaType"] == MEDIA_TYPE_COSIGNED
             history = labelkeys.parse_history_member(bundle.get("label_keys")) if cosigned else None
