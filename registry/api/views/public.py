@@ -12,6 +12,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework.request import Request
 
 from provenance import bundle as pbundle
+from provenance import disputes as pdisputes
 from provenance.bundle import Verifier
 from provenance.encoding import b64encode
 from provenance.errors import ProvenanceError
@@ -403,5 +404,14 @@ class VerifyView(PublicView):
                 witnessed = evidence.get("witnessed")  # a whole lookup answer carries it
                 evidence = evidence["bundle"]  # {"bundle": …, "isrc": …}, or a whole lookup answer
         verifier = Verifier(keys.keyset(), policy=policy, max_age=max_age)
-        result = verifier.verify(evidence, isrc=isrc, upc=upc, witnessed=witnessed)
+        if _is_dispute(evidence) and isrc is None and upc is None:  # a dispute step's bundle (protocol §15)
+            result = pdisputes.verify_dispute_bundle(evidence, verifier)
+        else:
+            result = verifier.verify(evidence, isrc=isrc, upc=upc, witnessed=witnessed)
         return HttpResponse(answers.dumps(result.to_dict()), content_type=answers.JSON)
+
+
+def _is_dispute(evidence: Any) -> bool:
+    """Whether the (parsed) bundle's envelope names the dispute payloadType; the checks then parse strictly."""
+    envelope = evidence.get("envelope") if isinstance(evidence, dict) else None
+    return isinstance(envelope, dict) and envelope.get("payloadType") == pdisputes.DISPUTE_PAYLOAD_TYPE

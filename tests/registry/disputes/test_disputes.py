@@ -90,6 +90,10 @@ def test_an_artist_opens_a_dispute_from_the_release_page_and_it_is_logged(
     assert [c.name for c in result.checks] == list(provenance.CHECKS)
     # A dispute is not a declaration: a declaration verifier refuses its bundle.
     assert _verifier().verify(step.bundle.encode()).failed.name == "payload_type"
+    checked = Client().post("/api/v1/verify", step.bundle, content_type="application/json").json()
+    assert checked["valid"] is True, checked
+    asked = {"bundle": json.loads(step.bundle), "isrc": _vocals_isrc(declared)}
+    assert Client().post("/api/v1/verify", asked, content_type="application/json").json()["valid"] is False
     # The label's members and staff are told.
     recipients = {r for m in mail.outbox for r in m.to}
     assert {"olivia@example.com", "sam@example.com", "stella@example.com"} <= recipients
