@@ -19,7 +19,6 @@ from provenance.errors import IdentifierError
 from registry.declarations import cache as lookup_cache
 from registry.declarations import selectors, statements, stored_answers
 from registry.declarations.models import Declaration
-from registry.disputes import selectors as dispute_selectors
 from registry.errors import ValidationFailed
 from registry.etags import etag_of, if_none_match
 
@@ -88,24 +87,20 @@ def bulk_lookup(isrcs: list[str], upcs: list[str]) -> bytes:
     recordings = stored_answers.recording_answers(n for _, n, _ in norm_isrcs if n) if norm_isrcs else {}
     releases = stored_answers.release_answers(n for _, n, _ in norm_upcs if n) if norm_upcs else {}
     members = stored_answers.witnessed([*recordings.values(), *releases.values()])
-    disputes = dispute_selectors.answer_members(a.declaration_id for a in [*recordings.values(), *releases.values()])
     # Bytes pieces joined once: the answer for 1000 identifiers is several MB.
     out: list[bytes] = []
     for raw, isrc, error in norm_isrcs:
         if isrc is None:
             out.append(invalid_item("isrc", raw, error).encode())
         elif isrc in recordings:
-            found = disputes.get(recordings[isrc].declaration_id)
-            member = dispute_selectors.render_member(found, isrc=isrc)
-            out.append(stored_answers.recording_body(isrc, recordings[isrc], members, member))
+            out.append(stored_answers.recording_body(isrc, recordings[isrc], members))
         else:
             out.append(not_declared("isrc", isrc).encode())
     for raw, upc, error in norm_upcs:
         if upc is None:
             out.append(invalid_item("upc", raw, error).encode())
         elif upc in releases:
-            member = dispute_selectors.render_member(disputes.get(releases[upc].declaration_id))
-            out.append(stored_answers.release_body(upc, releases[upc], members, member))
+            out.append(stored_answers.release_body(upc, releases[upc], members))
         else:
             out.append(not_declared("upc", upc).encode())
     return b"".join((b'{"results":[', b",".join(out), b"]}"))

@@ -9,7 +9,9 @@ from provenance import disputes as pdisputes
 from provenance import dsse
 from provenance.errors import ProvenanceError
 from provenance.keys import KeySet
-from registry.disputes.models import DisputeStep
+from registry.catalog.models import Release
+from registry.disputes import selectors
+from registry.disputes.models import Dispute, DisputeStep
 from registry.transparency.audit import CHUNK, AuditFailure, AuditReport
 
 
@@ -60,3 +62,11 @@ def audit_disputes(report: AuditReport, keys: KeySet, using: str) -> None:
         previous[row.dispute_id] = (row.sequence, bytes(row.leaf.leaf_hash).hex())
         count += 1
     report.entries += count
+    # Lookups splice Release.public_disputes: it must say what the dispute rows say.
+    releases = set(Dispute.objects.using(using).values_list("release_id", flat=True).distinct())
+    stored = dict(Release.objects.using(using).exclude(public_disputes="[]").values_list("id", "public_disputes"))
+    views = selectors.for_releases(releases | set(stored))
+    for release_id, found in views.items():
+        expected = [d.to_dict() for d in found]
+        if json.loads(stored.get(release_id, "[]")) != expected:
+            raise AuditFailure(f"release {release_id}: the disputes its answers show differ from its dispute rows")

@@ -22,7 +22,7 @@ class PublicDispute:
     part: str
     version: int
     status: str
-    opened_at: Any
+    opened_at: str  # RFC 3339, whole seconds
     log_indexes: list[int]
 
     @property
@@ -30,6 +30,13 @@ class PublicDispute:
         """Who disputes what, and its state: "an artist: vocals of USSKG1912345 — open"."""
         on = (self.part if self.part == "artwork" else "UPC") if self.isrc is None else f"{self.part} of {self.isrc}"
         return f"{ROLE_LABELS[self.opener_role]}: {on} — {self.status}"
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> PublicDispute:
+        return cls(
+            id=d["id"], opener_role=d["opened_by"], isrc=d["isrc"], part=d["part"], version=d["declaration_version"],
+            status=d["status"], opened_at=d["opened_at"], log_indexes=d["log_indexes"],
+        )  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -39,7 +46,7 @@ class PublicDispute:
             "part": self.part,
             "declaration_version": self.version,
             "status": self.status,
-            "opened_at": format_timestamp(self.opened_at),
+            "opened_at": self.opened_at,
             "log_indexes": self.log_indexes,
         }
 
@@ -53,7 +60,7 @@ def _public(rows: Iterable[Dispute]) -> list[PublicDispute]:
             part=d.part,
             version=d.declaration.version,
             status=d.status,
-            opened_at=d.created_at,
+            opened_at=format_timestamp(d.created_at),
             log_indexes=[s.leaf_id for s in d.steps.all()],
         )
         for d in rows
@@ -102,24 +109,13 @@ def may_read(user: Any, dispute: Dispute) -> bool:
     return Membership.objects.filter(label_id=dispute.label_id, user=user).exists()
 
 
-def answer_members(declaration_ids: Iterable[int]) -> dict[int, list[PublicDispute]]:
-    """Current declaration id -> the disputes on its release (for API answers): two queries whatever the count."""
-    ids = list(set(declaration_ids))
-    if not ids:
-        return {}
-    rows = list(
-        Dispute.objects.filter(release__current_declaration_id__in=ids)
-        .select_related("declaration", "release")
-        .prefetch_related("steps")
-        .order_by("created_at", "id")
-    )
-    out: dict[int, list[PublicDispute]] = {}
-    for d, view in zip(rows, _public(rows), strict=True):
-        out.setdefault(d.release.current_declaration_id, []).append(view)
-    return out
+def public_json(release_id: int) -> str:
+    """The release's disputes as stored in ``Release.public_disputes`` (answers splice it, pages read it)."""
+    views = for_releases([release_id])[release_id]
+    return json.dumps([d.to_dict() for d in views], separators=(",", ":"), ensure_ascii=False)
 
 
-def render_member(disputes: list[PublicDispute] | None, *, isrc: str | None = None) -> bytes:
-    """The ``disputes`` member of an answer as JSON bytes; for an ISRC, its own and the release-wide ones."""
-    chosen = [d for d in disputes or [] if isrc is None or d.isrc in (None, isrc)]
-    return json.dumps([d.to_dict() for d in chosen], separators=(",", ":")).encode()
+def published(release: Any, *, isrc: str | None = None) -> list[PublicDispute]:
+    """The release's stored public disputes (no query), for an ISRC its own and the release-wide ones."""
+    found = [PublicDispute.from_dict(d) for d in json.loads(release.public_disputes or "[]")]
+    return [d for d in found if isrc is None or d.isrc in (None, isrc)]

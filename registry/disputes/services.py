@@ -7,8 +7,10 @@ commitment to the words; the words stay in the database (``DisputeStep.text``,
 ``evidence``), where ``dispute_erase`` deletes them. A dispute never changes a
 declaration: the label amends through the ordinary write path.
 
-Lock order: the dispute row (answer, resolve), then the statement key, then the
-log (inside ``signing``); a step's sequence is read under the dispute's lock.
+Lock order: the release row, then the dispute row (answer, resolve), then the
+statement key, then the log (inside ``signing``), as a declaration's signing takes
+the release before the key; a step's sequence is read under the dispute's lock. The
+release row's lock also orders rewrites of ``Release.public_disputes``.
 """
 
 from __future__ import annotations
@@ -26,10 +28,11 @@ from django.utils import timezone
 from provenance import disputes as pdisputes
 from provenance import jcs
 from registry.api.throttles import Quota
-from registry.catalog.models import Membership
+from registry.catalog.models import Membership, Release
 from registry.declarations import cache as lookup_cache
 from registry.declarations import signing
 from registry.declarations.models import Declaration
+from registry.disputes import selectors
 from registry.disputes.models import ROLE_LABELS, Dispute, DisputeStep
 from registry.errors import Conflict, PermissionDenied, RateLimited, ValidationFailed
 from registry.labels.email_proof import proven_emails
@@ -167,6 +170,7 @@ def dispute_open(
         # A version signed since the page was read still leaves this one disputable: the statement
         # names the version it disputes by leaf hash, and the dispute says so beside the newer one.
         with transaction.atomic():
+            _lock_release(release.pk)
             dispute = Dispute.objects.create(
                 declaration=declaration,
                 release=release,
@@ -179,6 +183,7 @@ def dispute_open(
             )
             _log_step(dispute=dispute, target=target, step="opened", role=role, outcome=None, actor=actor,
                       text=text, evidence=evidence)  # fmt: skip
+            _publish(dispute)
             _notify_label(dispute, f"A declaration of {release.title} is disputed", _opened_body(dispute, text))
             _notify_staff(dispute, f"New dispute on {release.title} ({release.upc})")
     except BaseException:
@@ -189,10 +194,21 @@ def dispute_open(
     return dispute
 
 
+def _lock_release(release_id: int) -> None:
+    Release.objects.select_for_update(of=("self",)).filter(pk=release_id).values_list("pk", flat=True).first()
+
+
 def _locked(dispute: Dispute) -> Dispute:
+    """The dispute, row-locked after its release (lock order above)."""
+    _lock_release(dispute.release_id)
     return (
         Dispute.objects.select_for_update().select_related("declaration__leaf", "release", "label").get(pk=dispute.pk)
     )
+
+
+def _publish(dispute: Dispute) -> None:
+    """Rewrite the release's public disputes (what answers splice), under the release's lock."""
+    Release.objects.filter(pk=dispute.release_id).update(public_disputes=selectors.public_json(dispute.release_id))
 
 
 def _target_of(dispute: Dispute) -> dict[str, Any]:
@@ -222,6 +238,7 @@ def dispute_answer(*, dispute: Dispute, actor: Any, outcome: str, text: str) -> 
                      actor=actor, text=text)  # fmt: skip
     dispute.status = Dispute.ANSWERED
     dispute.save(update_fields=["status", "updated_at"])
+    _publish(dispute)
     what = "will amend the declaration" if outcome == "amend" else "contests the dispute"
     _notify_opener(dispute, f"{dispute.label.name} answered your dispute", f"{dispute.label.name} {what}.\n\n{text}")
     _notify_staff(dispute, f"Dispute answered: {dispute.label.name} {what}")
@@ -247,6 +264,7 @@ def dispute_resolve(*, dispute: Dispute, actor: Any, outcome: str, text: str = "
                      actor=actor, text=text)  # fmt: skip
     dispute.status = outcome
     dispute.save(update_fields=["status", "updated_at"])
+    _publish(dispute)
     subject = f"Dispute on {dispute.release.title}: {outcome}"
     body = f"The dispute on {dispute.release.title} ({dispute.on}) is {outcome}.\n\n{text}"
     _notify_opener(dispute, subject, body)

@@ -123,7 +123,7 @@ def _release_context(decl: Any) -> dict[str, Any]:
         "history": presenters.present_history(versions, diff_statements),
         "proof": proof,
         "bundle_filename": presenters.bundle_filename(release.upc, decl.version),
-        "disputes": dispute_selectors.for_release(decl.release_id),
+        "disputes": dispute_selectors.published(release),
     }
 
 

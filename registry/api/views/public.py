@@ -24,7 +24,6 @@ from registry.api.serializers import LookupIn
 from registry.api.views.base import PublicView, int_param
 from registry.catalog.models import Release
 from registry.declarations import selectors, stored_answers
-from registry.disputes import selectors as dispute_selectors
 from registry.errors import NotFound, ValidationFailed
 from registry.transparency import keys, log
 from registry.transparency.models import LogLeaf
@@ -58,9 +57,7 @@ class RecordingView(PublicView):
         answer = stored_answers.recording_answers([isrc]).get(isrc)
         if answer is None:
             return answers.not_declared("isrc", isrc), 404
-        disputes = dispute_selectors.answer_members([answer.declaration_id]).get(answer.declaration_id)
-        member = dispute_selectors.render_member(disputes, isrc=isrc)
-        return stored_answers.recording_body(isrc, answer, stored_answers.witnessed([answer]), member), 200
+        return stored_answers.recording_body(isrc, answer, stored_answers.witnessed([answer])), 200
 
 
 class ReleaseView(PublicView):
@@ -85,9 +82,7 @@ class ReleaseView(PublicView):
         answer = stored_answers.release_answers([upc]).get(upc)
         if answer is None:
             return answers.not_declared("upc", upc), 404
-        disputes = dispute_selectors.answer_members([answer.declaration_id]).get(answer.declaration_id)
-        member = dispute_selectors.render_member(disputes)
-        return stored_answers.release_body(upc, answer, stored_answers.witnessed([answer]), member), 200
+        return stored_answers.release_body(upc, answer, stored_answers.witnessed([answer])), 200
 
 
 class ReleaseHistoryView(PublicView):
