@@ -16,6 +16,7 @@ from rest_framework.settings import api_settings
 
 import provenance
 from provenance import disputes as pdisputes
+from registry.catalog.models import Release
 from registry.disputes.models import Dispute, DisputeStep
 from registry.transparency import keys as tkeys
 from registry.transparency.audit import AuditFailure, audit_log
@@ -280,7 +281,11 @@ def test_the_audit_catches_edited_words_and_unaccounted_leaves(artist, declared)
         audit_log()
     DisputeStep.objects.filter(dispute=dispute).update(text=CLAIM)
     audit_log()
+    Release.objects.filter(pk=declared.release_id).update(public_disputes="[]")
+    with pytest.raises(AuditFailure, match="the disputes its answers show differ"):
+        audit_log()
     DisputeStep.objects.filter(dispute=dispute).delete()
+    Dispute.objects.filter(pk=dispute.pk).delete()
     with pytest.raises(AuditFailure, match="carry no declaration or other known statement"):
         audit_log()
 
