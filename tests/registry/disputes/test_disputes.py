@@ -310,3 +310,19 @@ def test_opening_is_rate_limited_per_account_and_per_release(declared, django_us
     assert [two.post(path, body).status_code for _ in range(2)] == [302, 400]
     assert "too many disputes about this release" in two.post(path, body).content.decode()
     assert Dispute.objects.count() == 3
+
+
+def test_a_platform_disputes_the_artwork_and_the_answers_say_so(declared, django_user_model):
+    platform = django_user_model.objects.create_user("pat", "trust@platform.example", "correct horse battery")
+    body = {"role": "platform", "isrc": "", "part": "artwork", "text": "The cover is generated (our classifier)."}
+    response = _client(platform).post(f"/releases/{declared.release.upc}/dispute/", body)
+    assert response.status_code == 302, response.content.decode()[:500]
+    step = Dispute.objects.get().steps.get()
+    assert step.statement["declaration"]["isrc"] is None and step.statement["actor"]["role"] == "platform"
+    # A release-wide dispute concerns every track's answer.
+    for isrc in (t["isrc"] for t in declared.statement["tracks"]):
+        assert Client().get(f"/api/v1/recordings/{isrc}").json()["disputes"][0]["part"] == "artwork"
+    assert (
+        "Disputed by a platform: artwork — open" in Client().get(f"/releases/{declared.release.upc}/").content.decode()
+    )
+    audit_log()
