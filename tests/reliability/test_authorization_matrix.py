@@ -461,7 +461,6 @@ CROSS_LABEL = [
     ("POST", "/label/{b}/members/{membership}/remove/"),
     ("POST", "/label/{b}/prefixes/{claim}/delegate/"),
     ("POST", "/label/{b}/delegations/{delegation}/revoke/"),
-    ("GET", "/label/{b}/disputes/"),
     ("POST", "/label/{b}/disputes/{dispute}/answer/"),
 ]
 
