@@ -39,6 +39,7 @@ from provenance.bundle import (
 )
 from provenance.checkpoint import Checkpoint, VerifierKey, parse_checkpoint, parse_verifier_key, verify_checkpoint
 from provenance.cosignature import Cosignature, parse_witness_key, verify_cosignature
+from provenance.disputes import DISPUTE_PAYLOAD_TYPE, parse_dispute_step, verify_dispute_bundle
 from provenance.errors import (
     CanonicalizationError,
     IdentifierError,
@@ -57,6 +58,7 @@ __version__ = "1.0.0"
 
 __all__ = [
     "CHECKS",
+    "DISPUTE_PAYLOAD_TYPE",
     "IDENTIFIER",
     "MEDIA_TYPE",
     "WITNESSED",
@@ -83,6 +85,7 @@ __all__ = [
     "bundle_from_proof",
     "evaluate",
     "parse_checkpoint",
+    "parse_dispute_step",
     "parse_policy",
     "parse_proof",
     "parse_statement",
@@ -93,5 +96,6 @@ __all__ = [
     "verify_checkpoint",
     "verify_consistency",
     "verify_cosignature",
+    "verify_dispute_bundle",
     "verify_inclusion",
 ]

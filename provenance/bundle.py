@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from provenance import disclosure, jcs, labelkeys, merkle
@@ -51,6 +53,9 @@ NOT_YET_WITNESSED = "not yet witnessed"
 # Run on a co-signed (v2) bundle, or on any bundle when the caller requires a label signature (§14.3).
 LABEL_SIGNATURE = "label_signature"
 REGISTRY_ONLY = "registry attestation only"
+# Parses a payload of another statement kind (a dispute step, docs/protocol.md §15): the statement,
+# its date when it has one (checked against the key's window, §4), and the statement_schema detail.
+EntryParser = Callable[[bytes], tuple[dict[str, Any], datetime | None, str]]
 
 
 def loads(data: bytes | str) -> Any:
@@ -101,6 +106,8 @@ class Result:
     label_checked: bool = False
     label_key: LabelKeyState | None = None
     attestation: str = REGISTRY_ONLY
+    # Set for a statement of another kind (Verifier.verify_entry): its one-line description.
+    entry: str | None = None
 
     @property
     def expected(self) -> tuple[str, ...]:
@@ -135,6 +142,9 @@ class Result:
         st = self.statement or {}
         decl, rel = st.get("declaration", {}), st.get("release", {})
         assert self.checkpoint is not None and self.key is not None
+        if self.entry is not None:
+            where = f"leaf {self.index} of {self.checkpoint.size} in {self.checkpoint.origin}"
+            return f"VALID: {self.entry}; {where}; statement key {self.key.kid}"
         asked = ""
         if self.question and self.disclosure is not None:
             d = self.disclosure
@@ -255,6 +265,18 @@ class Verifier:
             result.checks.append(self._quorum(result, now, not_yet))
         return result
 
+    def verify_entry(self, bundle: Any, *, payload_type: str, parse: EntryParser) -> Result:
+        """Checks 1–8 on the v1 bundle of another statement kind: its own payloadType and parser.
+
+        Used for dispute steps (``provenance.disputes.verify_dispute_bundle``); a declaration's
+        verification never accepts another kind, and this never accepts a declaration.
+        """
+        result = Result()
+        self._verify(bundle, result, payload_type=payload_type, parse=parse)
+        if result.valid:
+            result.entry = next(c.detail for c in result.checks if c.name == "statement_schema")
+        return result
+
     def _witnessed(self, result: Result, witnessed: Any) -> Check:
         """The cosigned checkpoint is the log's and an RFC 9162 consistency proof leads to it from the bundle's."""
         assert result.checkpoint is not None
@@ -301,7 +323,9 @@ class Verifier:
         ages = ", ".join(f"{name} {max(0, now - t)} s ago" for name, t in sorted(ev.cosigned.items()))
         return Check(WITNESS_QUORUM, True, f"{which}: quorum {self.policy.quorum!r} met ({ages or 'none needed'})")
 
-    def _verify(self, bundle: Any, result: Result) -> None:
+    def _verify(
+        self, bundle: Any, result: Result, *, payload_type: str = PAYLOAD_TYPE, parse: EntryParser | None = None
+    ) -> None:
         add = result.checks.append
 
         # 1. shape
@@ -310,6 +334,8 @@ class Verifier:
                 bundle = loads(bytes(bundle))
             if not isinstance(bundle, dict):
                 raise ProvenanceError("the bundle must be a JSON object")
+            if parse is not None and bundle.get("mediaType") != MEDIA_TYPE:
+                raise ProvenanceError(f"mediaType must be {MEDIA_TYPE}")
             if bundle.get("mediaType") not in MEDIA_TYPES:
                 raise ProvenanceError(f"mediaType must be {MEDIA_TYPE} (or {MEDIA_TYPE_COSIGNED})")
             cosigned = bundle["mediaType"] == MEDIA_TYPE_COSIGNED
@@ -329,7 +355,7 @@ class Verifier:
             return
         add(Check("bundle_format", True, "bundle structure is well-formed"))
         result.index = index
-        result.label_checked = cosigned or self.require_label_signature
+        result.label_checked = parse is None and (cosigned or self.require_label_signature)
 
         # 2. signature over the exact bytes, before anything is parsed
         try:
@@ -345,36 +371,50 @@ class Verifier:
         )
 
         # 3. payload type
-        if envelope["payloadType"] != PAYLOAD_TYPE:
-            add(Check("payload_type", False, f"payloadType is {envelope['payloadType']!r}, expected {PAYLOAD_TYPE}"))
+        if envelope["payloadType"] != payload_type:
+            add(Check("payload_type", False, f"payloadType is {envelope['payloadType']!r}, expected {payload_type}"))
             return
-        add(Check("payload_type", True, PAYLOAD_TYPE))
+        add(Check("payload_type", True, payload_type))
 
         # 4. statement
-        try:
-            statement = parse_statement(payload, canonical=True)
-            declared_at = parse_timestamp(statement["declaration"]["declared_at"])
-        except (ProvenanceError, ValueError) as exc:
-            add(Check("statement_schema", False, str(exc)))
-            return
-        if not key.valid_at(declared_at):
-            # A statement key vouches only for statements dated inside its window, whatever its status:
-            # a retired key for what it signed while active, an active one not before it existed.
+        if parse is not None:  # another statement kind (docs/protocol.md §15)
+            try:
+                statement, dated, detail = parse(payload)
+            except (ProvenanceError, ValueError) as exc:
+                add(Check("statement_schema", False, str(exc)))
+                return
+            if dated is not None and not key.valid_at(dated):
+                add(Check("statement_schema", False, f"dated outside the window {key.window()} of key {key.kid}"))
+                return
+            result.statement = statement
+            add(Check("statement_schema", True, detail))
+        else:
+            try:
+                statement = parse_statement(payload, canonical=True)
+                declared_at = parse_timestamp(statement["declaration"]["declared_at"])
+            except (ProvenanceError, ValueError) as exc:
+                add(Check("statement_schema", False, str(exc)))
+                return
+            if not key.valid_at(declared_at):
+                # A statement key vouches only for statements dated inside its window, whatever its status:
+                # a retired key for what it signed while active, an active one not before it existed.
+                add(
+                    Check(
+                        "statement_schema",
+                        False,
+                        f"declared_at {statement['declaration']['declared_at']} is outside the validity window "
+                        f"{key.window()} of {key.status} key {key.kid}",
+                    )
+                )
+                return
+            result.statement = statement
             add(
                 Check(
                     "statement_schema",
-                    False,
-                    f"declared_at {statement['declaration']['declared_at']} is outside the validity window "
-                    f"{key.window()} of {key.status} key {key.kid}",
+                    True,
+                    f"ai-disclosure/v1 statement, version {statement['declaration']['version']}",
                 )
             )
-            return
-        result.statement = statement
-        add(
-            Check(
-                "statement_schema", True, f"ai-disclosure/v1 statement, version {statement['declaration']['version']}"
-            )
-        )
 
         # 5. registry
         if statement["registry"] != origin:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from provenance import jcs
+from provenance import disputes, jcs
 from provenance.bundle import Verifier
 from provenance.describe import describe_disclosure, describe_statement
 from provenance.encoding import b64decode
@@ -67,9 +67,23 @@ def cmd_verify(args: argparse.Namespace) -> int:
     except ProvenanceError as exc:
         print(f"INVALID input: {escape(exc)}")
         return 1
+    if _payload_type(bundle) == disputes.DISPUTE_PAYLOAD_TYPE:  # a dispute step (docs/protocol.md §15)
+        if args.isrc or args.upc:
+            print("INVALID input: a dispute step's bundle answers no identifier lookup: drop --isrc/--upc")
+            return 1
+        return _report(disputes.verify_dispute_bundle(bundle, verifier), args.json)
     # The bytes: parsed strictly by the bundle_format check. The identifiers: bound by the identifier check.
     result = verifier.verify(bundle, isrc=args.isrc, upc=args.upc, witnessed=witnessed)
     return _report(result, args.json)
+
+
+def _payload_type(bundle: Any) -> Any:
+    """The envelope's payloadType, read loosely to pick the checks; the checks then parse strictly."""
+    try:
+        value = jcs.loads(bundle) if isinstance(bundle, bytes | str) else bundle
+        return value["envelope"]["payloadType"]
+    except (ProvenanceError, TypeError, KeyError):
+        return None
 
 
 def _report(result: Any, as_json: bool) -> int:

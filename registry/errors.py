@@ -33,3 +33,14 @@ class Conflict(DomainError):
 
     code = "conflict"
     status = 409
+
+
+class RateLimited(DomainError):
+    """Too many requests of one kind from one account, or about one thing; ``wait`` seconds until the next fits."""
+
+    code = "throttled"
+    status = 429
+
+    def __init__(self, message: str, *, wait: float = 0.0) -> None:
+        super().__init__(message)
+        self.wait = wait

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "registry.public",
     "registry.witnessing",
     "registry.labelkeys",
+    "registry.disputes",
 ]
 
 MIDDLEWARE = [
@@ -343,6 +344,9 @@ REST_FRAMEWORK = {
         "lookup_anon": env("THROTTLE_LOOKUP_ANON", "600/min"),
         "lookup_platform": env("THROTTLE_LOOKUP_PLATFORM", "60000/min"),
         "write": env("THROTTLE_WRITE", "600/min"),
+        # Opening disputes (registry/disputes/services.py): per account, and per disputed release.
+        "dispute_account": env("THROTTLE_DISPUTE_ACCOUNT", "5/day"),
+        "dispute_declaration": env("THROTTLE_DISPUTE_DECLARATION", "20/day"),
     },
 }
 REGISTRY_THROTTLE = envbool("REGISTRY_THROTTLE", True)

@@ -14,5 +14,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("registry.api.urls")),
     path("label/", include("registry.labels.urls")),
+    path("", include("registry.disputes.urls")),
     path("", include("registry.public.urls")),
 ]

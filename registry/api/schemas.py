@@ -23,11 +23,25 @@ class BundleField(serializers.JSONField):
     """A bundle (docs/protocol.md §7), exactly as signed and logged."""
 
 
+class DisputeOut(serializers.Serializer):
+    """A dispute on the release (docs/protocol.md §15): who opened it, on what, its state and its log leaves."""
+
+    id = serializers.UUIDField()
+    opened_by = serializers.ChoiceField(choices=["artist", "rights_holder", "platform"])
+    isrc = serializers.CharField(allow_null=True)
+    part = serializers.CharField()
+    declaration_version = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["open", "answered", "upheld", "rejected", "withdrawn"])
+    opened_at = serializers.DateTimeField()
+    log_indexes = serializers.ListField(child=serializers.IntegerField())
+
+
 class RecordingOut(serializers.Serializer):
     isrc = serializers.CharField()
     status = serializers.ChoiceField(choices=["declared"])
     disclosure = serializers.DictField()
     also_in = serializers.ListField(child=serializers.CharField())
+    disputes = DisputeOut(many=True)
     bundle = serializers.DictField()
 
 
@@ -35,6 +49,7 @@ class ReleaseOut(serializers.Serializer):
     upc = serializers.CharField()
     status = serializers.ChoiceField(choices=["declared"])
     disclosure = serializers.DictField()
+    disputes = DisputeOut(many=True)
     bundle = serializers.DictField()
 
 
@@ -72,6 +87,7 @@ class LookupOut(serializers.Serializer):
 
 class FeedEntryOut(serializers.Serializer):
     index = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=["dispute"], required=False, help_text="Only on dispute steps")
     bundle = serializers.DictField()
 
 

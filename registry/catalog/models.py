@@ -91,6 +91,9 @@ class Release(models.Model):
     current_declaration = models.OneToOneField(
         "declarations.Declaration", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The release's disputes as lookups and pages show them (JSON, registry.disputes.selectors.PublicDispute),
+    # rewritten by every dispute step under this row's lock, so a lookup stays one query; audit_log checks it.
+    public_disputes = models.TextField(default="[]", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

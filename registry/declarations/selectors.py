@@ -53,6 +53,8 @@ def _declarations(ids: Iterable[int]) -> dict[int, Declaration]:
             *_DECL_FIELDS,
             "release__upc",
             "release__title",
+            "release__public_disputes",
+            "release__current_declaration",
             "release__label__name",
             "release__label__verified",
             "release__label__is_demo",

@@ -307,12 +307,36 @@ def sign_and_log_entry(*, payload_type: str, payload: bytes, signatures: Sequenc
     The caller checked ``signatures`` (the label's) and holds the lock that orders its kind's
     events; the registry's signature is added here, the only place that signs.
     """
+    return _sign_entry(payload_type=payload_type, payload=payload, signatures=signatures)[0]
+
+
+def sign_and_log_bundled(*, payload_type: str, payload: bytes) -> tuple[log.Appended, dict[str, Any]]:
+    """Sign and append a registry-only statement of another kind (a dispute step, docs/protocol.md §15).
+
+    Returns the appended leaf and its v1 bundle (inclusion proof against the append's checkpoint),
+    which the caller stores and serves, as declarations' bundles are.
+    """
+    appended, envelope = _sign_entry(payload_type=payload_type, payload=payload, signatures=())
+    bundle = make_bundle(
+        envelope,
+        origin=settings.REGISTRY_LOG_ORIGIN,
+        index=appended.index,
+        tree_size=appended.tree_size,
+        proof=appended.inclusion_proof,
+        checkpoint=appended.checkpoint,
+    )
+    return appended, bundle
+
+
+def _sign_entry(
+    *, payload_type: str, payload: bytes, signatures: Sequence[dict[str, str]]
+) -> tuple[log.Appended, dict[str, Any]]:
     _, private = _statement_key()
     envelope = cosign_envelope(payload, private, payload_type=payload_type, signatures=signatures)
     leaf_data = jcs.canonicalize(envelope).decode("ascii")
     if len(leaf_data) > ENTRY_MAX:
         raise ValidationFailed(f"this entry would be {len(leaf_data):,} bytes, over the log's {ENTRY_MAX:,}")
-    return log.append([leaf_data])[0]
+    return log.append([leaf_data])[0], envelope
 
 
 def sign_and_log_many(*, entries: Sequence[tuple[Release, dict[str, Any]]], actor: Any, via: str) -> list[Declaration]:

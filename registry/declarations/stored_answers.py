@@ -19,6 +19,11 @@ Everything that makes a lookup fast lives here, with the invariants it relies on
   parsed bundle.
 - **The ``witnessed`` member is rendered once per (bundle size, cosigned size)** by
   ``registry.witnessing.published`` and spliced after the bundle as bytes.
+- **A release's disputes are stored beside it.** ``Release.public_disputes`` is the JSON list
+  of its disputes as answers show them (``registry.disputes.selectors.publish``), rewritten
+  in every dispute step's transaction under the release's row lock; ``audit_log``
+  (``disputes.audit``) recomputes it. A release answer splices it; an ISRC answer parses it
+  only when it is not empty, to keep the ISRC's own and the release-wide disputes.
 - **A release answers its current declaration** (``Release.current_declaration``,
   which the audit checks is the newest version); an ISRC answers the newest current
   declaration among the releases that hold it (docs/protocol.md §12).
@@ -31,6 +36,7 @@ stay safe.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +55,7 @@ class StoredAnswer:
     summary: bytes  # UTF-8 JSON
     bundle: bytes  # UTF-8 JSON, as logged
     also_in: tuple[str, ...] = ()
+    disputes: bytes = b"[]"  # UTF-8 JSON: Release.public_disputes, the release's disputes (docs/protocol.md §15)
 
 
 def _rows(model: type, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
@@ -98,22 +105,22 @@ def recording_answers(isrcs: Iterable[str]) -> dict[str, StoredAnswer]:
     where, params = _in_clause(DeclaredRecording, "dr.isrc", wanted)
     rows = _rows(
         DeclaredRecording,
-        f"SELECT dr.isrc, d.leaf_id, r.upc, d.id, dr.summary, d.bundle "  # noqa: S608 - table names from models, values bound
+        f"SELECT dr.isrc, d.leaf_id, r.upc, d.id, dr.summary, d.bundle, r.public_disputes "  # noqa: S608 - table names from models, values bound
         f"FROM {dr} dr JOIN {d} d ON d.id = dr.declaration_id JOIN {r} r ON r.current_declaration_id = d.id "
         f"WHERE {where}",
         params,
     )
-    best: dict[str, tuple[int, str, int, Any, Any]] = {}
+    best: dict[str, tuple[int, str, int, Any, Any, Any]] = {}
     upcs: dict[str, list[tuple[int, str]]] = {}
-    for raw_isrc, leaf, raw_upc, decl_id, summary, bundle in rows:
+    for raw_isrc, leaf, raw_upc, decl_id, summary, bundle, disputes in rows:
         isrc, upc = _text(raw_isrc), _text(raw_upc)
         if isrc not in best or leaf > best[isrc][0]:
-            best[isrc] = (leaf, upc, decl_id, summary, bundle)
+            best[isrc] = (leaf, upc, decl_id, summary, bundle, disputes)
         upcs.setdefault(isrc, []).append((leaf, upc))
     out = {}
-    for isrc, (_, upc, decl_id, summary, bundle) in best.items():
+    for isrc, (_, upc, decl_id, summary, bundle, disputes) in best.items():
         others = tuple(u for _, u in sorted(upcs[isrc], reverse=True) if u != upc)
-        out[isrc] = StoredAnswer(upc, decl_id, _bytes(summary), _bytes(bundle), others)
+        out[isrc] = StoredAnswer(upc, decl_id, _bytes(summary), _bytes(bundle), others, _bytes(disputes))
     return out
 
 
@@ -126,13 +133,13 @@ def release_answers(upcs: Iterable[str]) -> dict[str, StoredAnswer]:
     where, params = _in_clause(Release, "r.upc", wanted)
     rows = _rows(
         Release,
-        f"SELECT r.upc, d.id, d.summary, d.bundle "  # noqa: S608 - table names from models, values bound
+        f"SELECT r.upc, d.id, d.summary, d.bundle, r.public_disputes "  # noqa: S608 - table names from models, values bound
         f"FROM {r} r JOIN {d} d ON d.id = r.current_declaration_id WHERE {where}",
         params,
     )
     return {
-        _text(upc): StoredAnswer(_text(upc), decl_id, _bytes(summary), _bytes(bundle))
-        for upc, decl_id, summary, bundle in rows
+        _text(upc): StoredAnswer(_text(upc), decl_id, _bytes(summary), _bytes(bundle), (), _bytes(disputes))
+        for upc, decl_id, summary, bundle, disputes in rows
     }
 
 
@@ -162,14 +169,30 @@ def _tail(answer: StoredAnswer, members: dict[int, bytes]) -> bytes:
 
 
 def recording_body(isrc: str, answer: StoredAnswer, members: dict[int, bytes] | None = None) -> bytes:
-    """The 200 answer for an ISRC, spliced from stored UTF-8 texts: nothing is parsed or re-serialized."""
+    """The 200 answer for an ISRC, spliced from stored UTF-8 texts: nothing is parsed or re-serialized.
+
+    Its ``disputes`` are the release's that concern it (its own and the release-wide ones): the
+    stored list is parsed only when the release has any.
+    """
     also_in = ",".join(f'"{upc}"' for upc in answer.also_in)
     head = f'{{"isrc":"{isrc}","status":"declared","disclosure":'.encode()
     tail = _tail(answer, members or {})
-    return b"".join((head, answer.summary, f',"also_in":[{also_in}],"bundle":'.encode(), answer.bundle, tail))
+    disputes = answer.disputes if answer.disputes == b"[]" else _disputes_of(answer.disputes, isrc)
+    return b"".join(
+        (head, answer.summary, f',"also_in":[{also_in}],"disputes":'.encode(), disputes, b',"bundle":', answer.bundle,
+         tail)
+    )  # fmt: skip
+
+
+def _disputes_of(stored: bytes, isrc: str) -> bytes:
+    chosen = [d for d in json.loads(stored) if d["isrc"] in (None, isrc)]
+    return json.dumps(chosen, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def release_body(upc: str, answer: StoredAnswer, members: dict[int, bytes] | None = None) -> bytes:
     """The 200 answer for a UPC, spliced from stored UTF-8 texts."""
     head = f'{{"upc":"{upc}","status":"declared","disclosure":'.encode()
-    return b"".join((head, answer.summary, b',"bundle":', answer.bundle, _tail(answer, members or {})))
+    return b"".join(
+        (head, answer.summary, b',"disputes":', answer.disputes, b',"bundle":', answer.bundle,
+         _tail(answer, members or {}))
+    )  # fmt: skip

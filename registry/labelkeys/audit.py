@@ -13,8 +13,11 @@ from registry.transparency.audit import AuditFailure, AuditReport
 
 def audit_label_keys(report: AuditReport, keys: KeySet, using: str) -> None:
     chains: dict[int, list[tuple[int, dict]]] = {}
+    rows = 0
     for row in LabelKeyEvent.objects.using(using).select_related("leaf").order_by("label_id", "sequence"):
         chains.setdefault(row.label_id, []).append((row.leaf_id, json.loads(row.leaf.data)))
+        rows += 1
+    report.entries += rows
     for label_id, entries in chains.items():
         try:
             history = labelkeys.replay(entries, keys)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from registry import converters  # noqa: F401  (registers <id:…>)
+from registry.disputes import views as dispute_views
 from registry.labels.views import batches, declarations, onboarding, prefixes, release_edit, releases, team
 
 app_name = "labels"
@@ -26,6 +27,8 @@ urlpatterns = [
     path("<id:label_id>/releases/<str:upc>/review/", declarations.review, name="review"),
     path("<id:label_id>/releases/<str:upc>/signed/<id:version>/", declarations.signed, name="signed"),
     path("<id:label_id>/releases/<str:upc>/withdraw/", declarations.withdraw, name="withdraw"),
+    path("<id:label_id>/disputes/", dispute_views.label_disputes, name="disputes"),
+    path("<id:label_id>/disputes/<str:uid>/answer/", dispute_views.label_dispute_answer, name="dispute_answer"),
     path("<id:label_id>/batches/", batches.batch_home, name="batches"),
     path("<id:label_id>/batches/template.csv", batches.template_csv, name="batch_template"),
     path("<id:label_id>/batches/spreadsheet/", batches.spreadsheet_upload, name="batch_spreadsheet"),

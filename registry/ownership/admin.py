@@ -104,7 +104,7 @@ class PrefixDelegationAdmin(admin.ModelAdmin):
 
 @admin.register(ContestRequest)
 class ContestRequestAdmin(admin.ModelAdmin):
-    """Contests of a declaration inside a verified prefix: staff read them and close them by hand for now."""
+    """Contests of a declaration inside a verified prefix: each opened a signed dispute, resolved under Disputes."""
 
     list_display = ["identifier", "kind", "label", "release", "declared_version", "status", "created_at"]
     list_filter = ["status", "kind"]
@@ -118,6 +118,7 @@ class ContestRequestAdmin(admin.ModelAdmin):
         "release",
         "declared_version",
         "note",
+        "dispute",
         "created_by",
         "created_at",
     ]

@@ -102,6 +102,10 @@ class ContestRequest(models.Model):
     declared_version = models.PositiveIntegerField()
     note = models.TextField(blank=True)
     status = models.CharField(max_length=8, choices=STATUS_CHOICES, default=OPEN, db_index=True)
+    # The signed dispute the contest opened (docs/protocol.md §15): staff resolve it there.
+    dispute = models.OneToOneField(
+        "disputes.Dispute", null=True, blank=True, on_delete=models.PROTECT, related_name="contest"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

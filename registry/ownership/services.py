@@ -193,9 +193,12 @@ def delegation_revoke(*, label: Label, delegation_id: int) -> PrefixDelegation:
 def contest_create(*, label: Label, kind: str, identifier: str, note: str = "", actor: Any = None) -> ContestRequest:
     """Record that ``label`` contests another label's declaration inside one of its verified prefixes.
 
-    Only identifiers listed by ``selectors.intrusions`` qualify (checked again here); staff see
-    the request in the admin. The dispute flow itself comes next.
+    Only identifiers listed by ``selectors.intrusions`` qualify (checked again here). The contest
+    opens a signed dispute as a rights holder on the identifier (``registry.disputes``, docs/protocol.md
+    §15): the other label is told and answers, staff resolve it there, and the declaration's pages
+    say it is disputed. The request row keeps the prefix behind it for staff.
     """
+    from registry.disputes.services import dispute_open
     from registry.ownership.selectors import intrusions
 
     note = _text(note, "note", required=False, max_len=NOTE_MAX, what="The note")
@@ -206,6 +209,18 @@ def contest_create(*, label: Label, kind: str, identifier: str, note: str = "", 
         label=label, kind=kind, identifier=identifier, status=ContestRequest.OPEN
     ).exists():
         raise Conflict("you contested this already; registry staff have it")
+    current = match.release.current_declaration
+    assert current is not None  # an intrusion is a current declaration
+    dispute = dispute_open(
+        declaration=current,
+        actor=actor,
+        role="rights_holder",
+        isrc=identifier if kind == "isrc" else "",
+        part="identifier",
+        text=note or f"{identifier} is inside {match.claim.display}, verified as {label.name}'s.",
+        evidence=f"Prefix {match.claim.display} verified by registry staff for {label.name}.",
+        identity=f"{label.name} (label {label.pk}), holder of the verified prefix {match.claim.display}",
+    )
     return ContestRequest.objects.create(
         label=label,
         claim=match.claim,
@@ -215,4 +230,5 @@ def contest_create(*, label: Label, kind: str, identifier: str, note: str = "", 
         declared_version=match.version,
         note=note,
         created_by=actor,
+        dispute=dispute,
     )

@@ -18,6 +18,7 @@ from provenance.disclosure import track_in
 from provenance.errors import IdentifierError
 from registry.declarations import selectors as decl_selectors
 from registry.declarations.statements import diff_statements
+from registry.disputes import selectors as dispute_selectors
 from registry.etags import etag_of
 from registry.public import badges, presenters
 from registry.public import selectors as public_selectors
@@ -122,6 +123,7 @@ def _release_context(decl: Any) -> dict[str, Any]:
         "history": presenters.present_history(versions, diff_statements),
         "proof": proof,
         "bundle_filename": presenters.bundle_filename(release.upc, decl.version),
+        "disputes": dispute_selectors.published(release),
     }
 
 
@@ -163,6 +165,7 @@ def recording_detail(request: HttpRequest, isrc: str) -> HttpResponse:
     context.update(
         {
             "track": track,
+            "disputes": [d for d in context["disputes"] if d.isrc in (None, canonical)],
             "also_in": public_selectors.releases_by_upcs(answer.also_in) if answer.also_in else [],
             "badge_class": badge_class,
             "badge_text": badge_text,

@@ -45,6 +45,9 @@ class AuditReport:
     nodes: int = 0
     checkpoints: int = 0
     declarations: int = 0
+    # Leaves some entry check accounted for (a declaration, a key event, a dispute step …);
+    # every leaf must be one of them.
+    entries: int = 0
     root: bytes = merkle.EMPTY_ROOT
     warnings: list[str] = field(default_factory=list)
 
@@ -146,4 +149,8 @@ def audit_log(using: str = "default") -> AuditReport:
         raise AuditFailure(f"{extra_nodes} stored node(s) do not belong to the tree")
     for check in _ENTRY_CHECKS:  # what each kind of log entry must also satisfy (registered by its app)
         check(report, all_keys, using)
+    if report.entries != report.leaves:
+        raise AuditFailure(
+            f"{report.leaves - report.entries} leaf/leaves carry no declaration or other known statement"
+        )
     return report

@@ -26,6 +26,8 @@ from registry.api.models import IdempotencyRecord, LabelToken
 from registry.api.tokens import label_token_create, label_token_revoke, platform_key_create
 from registry.catalog.models import Artist, Membership, Recording, Release
 from registry.declarations.models import Declaration
+from registry.disputes import services as disputes
+from registry.disputes.models import Dispute, DisputeStep
 from registry.labels import services as label_services
 from registry.labels.draft_store import DraftStore
 from registry.labels.models import Invitation
@@ -43,6 +45,8 @@ SECRET_TOKEN_NAME = "A-secret-distributor-sync"
 SECRET_EMAIL = "new-hire@northern-lights.example"
 SECRET_DRAFT_TITLE = "Unreleased Basalt Draft"
 SECRET_EVIDENCE = "Pending-claim evidence: agency letter 7731"
+SECRET_CLAIM = "My voice was cloned on track 1 (dispute claim 9913)"
+SECRET_DISPUTE_EVIDENCE = "Dispute evidence: studio logs 2207"
 PERSONAS = ["anonymous", "platform", "owner_a", "submitter_a", "owner_b", "staff"]
 API_PERSONAS = ["anonymous", "platform", "token_a", "token_b", "revoked_a", "staff_session"]
 
@@ -66,6 +70,8 @@ def snapshot() -> dict[str, int]:
         "delegations": PrefixDelegation.objects.count(),
         "revoked_delegations": PrefixDelegation.objects.filter(revoked_at__isnull=False).count(),
         "contests": ContestRequest.objects.count(),
+        "dispute_steps": DisputeStep.objects.count(),
+        "closed_disputes": Dispute.objects.filter(status__in=Dispute.CLOSED).count(),
     }
 
 
@@ -81,6 +87,7 @@ class World:
     draft_release: Any = None
     isrc_claim: Any = None
     delegation: Any = None
+    dispute: Any = None
     secrets: list[str] = field(default_factory=list)
 
 
@@ -105,14 +112,21 @@ def world(keys, label, other_label, owner, submitter, rival, staff) -> World:
         other_label, track_list=[{"isrc": "QZAAA2600001", "title": "Inside", "position": 1}], title="B inside A"
     )
     factories.declare(inside)
+    # An artist (no label) disputes label A's declaration: the words are for the artist, A and staff only.
+    artist = get_user_model().objects.create_user("arlo", "arlo@example.net", "correct horse battery")
+    dispute = disputes.dispute_open(
+        declaration=Declaration.objects.get(release=release), actor=artist, role="artist",
+        isrc=_a_track_of(release), part="vocals", text=SECRET_CLAIM, evidence=SECRET_DISPUTE_EVIDENCE,
+    )  # fmt: skip
     return World(
+        dispute=dispute,
         isrc_claim=isrc_claim,
         delegation=delegation,
         draft_release=draft_release,
         label_a=label,
         label_b=other_label,
         release=release,
-        users={"owner_a": owner, "submitter_a": submitter, "owner_b": rival, "staff": staff},
+        users={"owner_a": owner, "submitter_a": submitter, "owner_b": rival, "staff": staff, "artist": artist},
         tokens={
             "token_a": token_a,
             "token_b": label_token_create(label=other_label, name="B sync", created_by=rival)[1],
@@ -122,8 +136,21 @@ def world(keys, label, other_label, owner, submitter, rival, staff) -> World:
         token_row=row,
         invitation=invitation,
         # ISRCs and UPCs are public identifiers (and echoed back to whoever sends them): not secrets.
-        secrets=[SECRET_TITLE, SECRET_TOKEN_NAME, SECRET_EMAIL, token_a, SECRET_DRAFT_TITLE, SECRET_EVIDENCE],
+        secrets=[
+            SECRET_TITLE,
+            SECRET_TOKEN_NAME,
+            SECRET_EMAIL,
+            token_a,
+            SECRET_DRAFT_TITLE,
+            SECRET_EVIDENCE,
+            SECRET_CLAIM,
+            SECRET_DISPUTE_EVIDENCE,
+        ],  # fmt: skip
     )
+
+
+def _a_track_of(release: Any) -> str:
+    return release.tracks.select_related("recording").order_by("position").first().recording.isrc
 
 
 def page_client(world: World, persona: str) -> Client:
@@ -321,7 +348,15 @@ PAGES = [
         "/label/{a}/prefixes/contest/",
         owner_only=True,
         body=lambda: {"kind": "isrc", "identifier": "QZAAA2600001", "note": "ours"},
-        effect={"contests": 1},
+        effect={"contests": 1, "dispute_steps": 1, "leaves": 1},
+    ),
+    Page("disputes (list)", "GET", "/label/{a}/disputes/"),
+    Page(
+        "dispute answer",
+        "POST",
+        "/label/{a}/disputes/{dispute}/answer/",
+        body=lambda: {"outcome": "contest", "text": "Recorded live."},
+        effect={"dispute_steps": 1, "leaves": 1},
     ),
 ]
 
@@ -347,6 +382,7 @@ def _fill(world: World, template: str) -> str:
         membership=Membership.objects.get(user=world.users["submitter_a"]).pk,
         claim=world.isrc_claim.pk,
         delegation=world.delegation.pk,
+        dispute=world.dispute.uid,
     )
 
 
@@ -425,6 +461,7 @@ CROSS_LABEL = [
     ("POST", "/label/{b}/members/{membership}/remove/"),
     ("POST", "/label/{b}/prefixes/{claim}/delegate/"),
     ("POST", "/label/{b}/delegations/{delegation}/revoke/"),
+    ("POST", "/label/{b}/disputes/{dispute}/answer/"),
 ]
 
 
@@ -456,6 +493,7 @@ def test_label_b_own_pages_never_show_label_a_data(world):
         f"/label/{b}/tokens/",
         f"/label/{b}/members/",
         f"/label/{b}/prefixes/",
+        f"/label/{b}/disputes/",
         f"/label/{b}/?q={SECRET_TITLE[:6]}",
     ]:
         response = client.get(path)
@@ -474,6 +512,7 @@ ADMIN_PATHS = [
     "/admin/ownership/prefixclaim/",
     "/admin/ownership/contestrequest/",
     "/admin/transparency/signingkey/",
+    "/admin/disputes/dispute/",
 ]
 
 
@@ -496,6 +535,53 @@ def test_the_admin_is_for_staff_only(world, persona):
         assert snapshot() == before
         world.label_a.refresh_from_db()
         assert world.label_a.name == "Northern Lights Records"
+
+
+# --- disputes ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("persona", [*PERSONAS, "artist"])
+def test_a_disputes_words_reach_only_its_opener_the_label_and_staff(world, persona):
+    """The dispute page shows the claim to those three; everyone else gets a 404 (or the login page)."""
+    client = page_client(world, persona)
+    response = client.get(f"/disputes/{world.dispute.uid}/")
+    if persona in ("anonymous", "platform"):
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    elif persona in ("artist", "owner_a", "submitter_a", "staff"):
+        assert response.status_code == 200 and SECRET_CLAIM in response.content.decode()
+    else:
+        assert response.status_code == 404
+    if persona not in ("artist", "owner_a", "submitter_a", "staff"):
+        assert SECRET_CLAIM not in response.content.decode()
+    # Public surfaces show that a dispute exists, never its words.
+    for path in (
+        f"/releases/{world.release.upc}/",
+        f"/api/v1/releases/{world.release.upc}",
+        "/api/v1/feed?include=disputes",
+    ):
+        text = client.get(path).content.decode()
+        assert SECRET_CLAIM not in text and SECRET_DISPUTE_EVIDENCE not in text, path
+
+
+@pytest.mark.parametrize("persona", [*PERSONAS, "artist"])
+def test_only_staff_resolve_and_only_the_opener_withdraws(world, persona):
+    client = page_client(world, persona)
+    before = snapshot()
+    uphold = {"action": "uphold", "_selected_action": [world.dispute.pk], "apply": "1", "text": "ok"}
+    response = client.post("/admin/disputes/dispute/", uphold)
+    if persona == "staff":
+        assert response.status_code == 302
+        assert snapshot()["closed_disputes"] == before["closed_disputes"] + 1
+        return
+    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+    assert snapshot() == before
+    client.post(f"/disputes/{world.dispute.uid}/withdraw/")
+    after = snapshot()
+    if persona == "artist":
+        assert after["closed_disputes"] == before["closed_disputes"] + 1
+        assert after["dispute_steps"] == before["dispute_steps"] + 1
+    else:
+        assert after == before
 
 
 # --- API ---------------------------------------------------------------------------------------------

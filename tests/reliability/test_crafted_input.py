@@ -15,6 +15,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -24,6 +25,7 @@ from django.utils.regex_helper import normalize
 from registry.api.tokens import label_token_create
 from registry.catalog.models import Artist, Label, Membership
 from registry.converters import MAX_ID, DatabaseIdConverter
+from registry.disputes.services import dispute_open
 from registry.labels import services as label_services
 from registry.labels.models import Batch
 from registry.ownership.models import PrefixClaim, PrefixDelegation
@@ -39,7 +41,7 @@ BIGINT_PLUS_ONE = str(MAX_ID + 1)
 CRAFTED = [NUL, "a%00b", HUGE, BIGINT_PLUS_ONE, "-1", "%EF%BF%BF"]  # the last is U+FFFF
 # Every query parameter a view of ours reads (DRF's "format" too), and those Django's admin reads.
 QUERY_PARAMS = ["q", "page", "tracks", "import", "next", "after", "limit", "index", "tree_size", "first", "second"]
-QUERY_PARAMS += ["format"]
+QUERY_PARAMS += ["format", "include"]
 ADMIN_QUERY_PARAMS = ["q", "o", "p", "e", "_to_field", "_changelist_filters", "_popup"]
 
 
@@ -70,7 +72,12 @@ def world(owner: Any, label: Any, declared: Any, staff: Any) -> dict[str, str]:
     batch = Batch.objects.create(label=label, user=owner, kind=Batch.KIND_CHOICES[0][0])
     claim = PrefixClaim.objects.create(label=label, kind="isrc", prefix="QZTST", evidence="x")
     delegation = PrefixDelegation.objects.create(claim=claim, label=label)
+    artist = get_user_model().objects.create_user("crafty", "crafty@example.net", "correct horse battery")
+    dispute = dispute_open(
+        declaration=declared, actor=artist, role="artist", isrc="", part="artwork", text="The cover is generated."
+    )
     return {
+        "uid": str(dispute.uid),
         "label_id": str(label.pk),
         "batch_id": str(batch.pk),
         "claim_id": str(claim.pk),

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request
 
 from provenance import bundle as pbundle
+from provenance import disputes as pdisputes
 from provenance.bundle import Verifier
 from provenance.encoding import b64encode
 from provenance.errors import ProvenanceError
@@ -168,7 +170,9 @@ class FeedView(PublicView):
         summary="Mirror the log: every bundle in log order",
         description="Entries with index greater than `after` (from index 0 when absent), at most `limit` "
         f"(default {FEED_DEFAULT}, max {FEED_MAX}). `next` is the `after` for the following page, null at "
-        "the end: then keep the last index you saw and poll again later.",
+        "the end: then keep the last index you saw and poll again later. With `include=disputes` the "
+        "feed also carries every dispute step (docs/protocol.md §15), each entry tagged "
+        '`"kind": "dispute"`; without it, declarations only, as before.',
         parameters=[
             OpenApiParameter(
                 "after", {"type": "integer", "minimum": 0}, required=False, description="Last index already seen"
@@ -179,20 +183,37 @@ class FeedView(PublicView):
                 required=False,
                 description=f"1–{FEED_MAX}",
             ),
+            OpenApiParameter(
+                "include",
+                {"type": "string", "enum": ["disputes"]},
+                required=False,
+                description="`disputes`: dispute steps too",
+            ),
         ],
         responses={200: s.FeedOut, 400: s.error("Bad after or limit")},
     )
     def get(self, request: Request) -> HttpResponse:
         after = int_param(request, "after", default=-1, minimum=0)
         limit = int_param(request, "limit", default=FEED_DEFAULT, minimum=1, maximum=FEED_MAX)
+        include = request.query_params.get("include", "")
+        if include not in ("", "disputes"):
+            raise ValidationFailed("include may only be 'disputes'", fields={"include": ["Only 'disputes'."]})
+        kinds = (
+            Q(declaration__isnull=False) | Q(dispute_step__isnull=False) if include else Q(declaration__isnull=False)
+        )
         rows = list(
-            LogLeaf.objects.filter(index__gt=after, declaration__isnull=False)
+            LogLeaf.objects.filter(kinds, index__gt=after)
             .order_by("index")
-            .values_list("index", "declaration__bundle")[: limit + 1]
+            .values_list("index", "declaration__bundle", "dispute_step__bundle")[: limit + 1]
         )
         more = len(rows) > limit
         rows = rows[:limit]
-        entries = [answers.with_bundle({"index": index}, bundle) for index, bundle in rows]
+        entries = [
+            answers.with_bundle({"index": index}, bundle)
+            if bundle is not None
+            else answers.with_bundle({"index": index, "kind": "dispute"}, step)
+            for index, bundle, step in rows
+        ]
         following = rows[-1][0] if more else None
         body = '{"entries":' + answers.json_list(entries) + ',"next":' + answers.dumps(following) + "}"
         return HttpResponse(body, content_type=answers.JSON)
@@ -378,5 +399,14 @@ class VerifyView(PublicView):
                 witnessed = evidence.get("witnessed")  # a whole lookup answer carries it
                 evidence = evidence["bundle"]  # {"bundle": …, "isrc": …}, or a whole lookup answer
         verifier = Verifier(keys.keyset(), policy=policy, max_age=max_age)
-        result = verifier.verify(evidence, isrc=isrc, upc=upc, witnessed=witnessed)
+        if _is_dispute(evidence) and isrc is None and upc is None:  # a dispute step's bundle (protocol §15)
+            result = pdisputes.verify_dispute_bundle(evidence, verifier)
+        else:
+            result = verifier.verify(evidence, isrc=isrc, upc=upc, witnessed=witnessed)
         return HttpResponse(answers.dumps(result.to_dict()), content_type=answers.JSON)
+
+
+def _is_dispute(evidence: Any) -> bool:
+    """Whether the (parsed) bundle's envelope names the dispute payloadType; the checks then parse strictly."""
+    envelope = evidence.get("envelope") if isinstance(evidence, dict) else None
+    return isinstance(envelope, dict) and envelope.get("payloadType") == pdisputes.DISPUTE_PAYLOAD_TYPE

@@ -106,7 +106,7 @@ def contest(request: HttpRequest, label: Label) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Registry staff have your contest of {row.identifier}. Nothing changes publicly yet: "
-                "staff will contact you and the other label.",
+                f"Your contest of {row.identifier} is a signed dispute now: the other label is told and "
+                "answers, registry staff decide, and the declaration's public pages say it is disputed.",
             )
     return redirect("labels:prefixes", label_id=label.pk)

@@ -183,6 +183,17 @@ def test_the_holder_contests_another_labels_declaration_inside_its_prefix(keys, 
     assert (contest.identifier, contest.note, contest.declared_version) == (isrc, "Our master", 1)
     assert "Contested: staff have it" in client.get(f"/label/{label.pk}/prefixes/").content.decode()
     assert isrc in signed_in(staff).get("/admin/ownership/contestrequest/").content.decode()
+    # The contest is a signed dispute by a rights holder on the identifier, shown beside the declaration.
+    step = contest.dispute.steps.get()
+    assert (step.role, step.statement["declaration"]["part"], step.statement["declaration"]["isrc"]) == (
+        "rights_holder",
+        "identifier",
+        isrc,
+    )
+    assert (
+        f"Disputed by a rights holder: identifier of {isrc} — open"
+        in client.get(f"/recordings/{isrc}/").content.decode()
+    )
 
 
 def test_an_identifier_outside_the_prefix_cannot_be_contested(keys, label, other_label, owner):
