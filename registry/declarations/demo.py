@@ -18,6 +18,7 @@ goes through the real services: every declaration is signed and logged.
 from __future__ import annotations
 
 import os
+import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -60,9 +61,15 @@ def demo_label_key(path: Path) -> Ed25519PrivateKey:
         return load_private_key(path.read_bytes(), None)
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = generate_private_key()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never overwrite a key
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(private_key_to_pem(key, None))
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".new-")  # mode 0600
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(private_key_to_pem(key, None))
+        os.link(tmp, path)  # appears whole or not at all, and never overwrites a key
+    except FileExistsError:  # another load made it meanwhile: use that one
+        return load_private_key(path.read_bytes(), None)
+    finally:
+        os.unlink(tmp)
     return key
 
 
@@ -287,7 +294,7 @@ RELEASES: list[dict[str, Any]] = [
 def load_demo() -> dict[str, int]:
     User = get_user_model()
     labels: list[Label] = []
-    owners = []
+    owners: list[Any] = []
     for i, (name, dpid, verified) in enumerate(LABELS):
         label = label_create(
             name=name, dpid=dpid, verified=verified, contact_email=f"label{i}@example.org", is_demo=True
