@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from registry import converters  # noqa: F401  (registers <id:…>)
-from registry.labels.views import batches, declarations, onboarding, prefixes, release_edit, releases, team
+from registry.labels.views import batches, cosign, declarations, onboarding, prefixes, release_edit, releases, team
 
 app_name = "labels"
 
@@ -25,6 +25,12 @@ urlpatterns = [
     path("<id:label_id>/releases/<str:upc>/declare/", declarations.declare, name="declare"),
     path("<id:label_id>/releases/<str:upc>/review/", declarations.review, name="review"),
     path("<id:label_id>/releases/<str:upc>/signed/<id:version>/", declarations.signed, name="signed"),
+    path("<id:label_id>/releases/<str:upc>/cosign/<id:prepared_id>/", cosign.cosign, name="cosign"),
+    path(
+        "<id:label_id>/releases/<str:upc>/cosign/<id:prepared_id>/prepared.json",
+        cosign.cosign_prepared,
+        name="cosign_prepared",
+    ),
     path("<id:label_id>/releases/<str:upc>/withdraw/", declarations.withdraw, name="withdraw"),
     path("<id:label_id>/batches/", batches.batch_home, name="batches"),
     path("<id:label_id>/batches/template.csv", batches.template_csv, name="batch_template"),
