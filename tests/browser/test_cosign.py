@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -88,6 +89,8 @@ def test_a_signature_by_a_key_the_label_never_registered_is_refused(page, keys, 
     click(page, "#browser-sign-button")
     WebDriverWait(page, 5).until(lambda d: "not an active key" in d.find_element(By.ID, "browser-sign-status").text)
     click(page, "form.panel button[type=submit]")
-    WebDriverWait(page, 5).until(lambda d: "Nothing was signed" in d.find_element(By.TAG_NAME, "main").text)
+    WebDriverWait(page, 5, ignored_exceptions=[StaleElementReferenceException]).until(  # the page reloads
+        lambda d: "Nothing was signed" in d.find_element(By.TAG_NAME, "main").text
+    )
     assert "is not a key of Northern Lights Records" in page.find_element(By.TAG_NAME, "main").text
     assert not Declaration.objects.filter(release=declared.release, version=2).exists()
