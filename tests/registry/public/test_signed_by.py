@@ -26,6 +26,7 @@ def test_a_co_signed_release_says_which_label_key_signed_it_and_where_the_log_re
     assert page.count(expected) == 2  # the summary and the proof panel
     assert "all 9 checks passed" in page and "label_signature" in page
     assert "Registry attestation only" not in page
+    assert f"--upc {glass.upc} --require-label-signature" in page  # the command checks it too
     assert f'href="/labels/{glass.label_id}/keys.json"' in response.content.decode()
     # The recording page, from the same proof.
     assert expected in text(client.get(f"/recordings/{first_isrc(glass)}/"))
@@ -37,6 +38,7 @@ def test_a_registry_only_declaration_says_registry_attestation_only(client, demo
     assert "Registry attestation only" in page
     assert "Signed by label key" not in page and "Signed by the label" not in page
     assert "all 8 checks passed" in page
+    assert "--require-label-signature" not in page
 
 
 def test_a_label_signature_that_does_not_verify_is_never_shown_as_the_labels(client, demo):
