@@ -1,4 +1,4 @@
-"""Command line: ``python -m provenance verify|inspect|monitor|witness|keygen|sign``."""
+"""Command line: ``python -m provenance verify|inspect|monitor|witness|keygen|sign|key-jwk``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``python -m provenance keygen|sign``: a label's key, and its signature over a prepared statement (§14.2).
+"""``python -m provenance keygen|sign|key-jwk``: a label's key, and its signature over a prepared statement (§14.2).
 
 The label signs locally: the registry hands out the exact payload bytes and
 payloadType (``POST /api/v1/releases/{upc}/prepare``), ``sign`` prints the DSSE
@@ -34,6 +34,32 @@ def sign_prepared(prepared: dict[str, Any], key: Any) -> dict[str, str]:
     if payload_type != PAYLOAD_TYPE:  # a label signs declarations only: never a key event or unknown type blindly
         raise ValueError(f"refusing to sign payloadType {payload_type!r}: expected {PAYLOAD_TYPE}")
     return sign_pae(b64decode(prepared.get("payload"), "payload"), key, payload_type=payload_type)
+
+
+def private_jwk(key: Any) -> dict[str, str]:
+    """The label key as an RFC 8037 private JWK (``d`` added), for signing in a browser's WebCrypto."""
+    from cryptography.hazmat.primitives import serialization
+
+    from provenance.encoding import b64url_encode
+    from provenance.issue.keys import public_bytes
+    from provenance.labelkeys import label_key_jwk
+
+    raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
+    return {**label_key_jwk(public_bytes(key)), "d": b64url_encode(raw)}
+
+
+def cmd_key_jwk(args: argparse.Namespace) -> int:
+    from provenance.errors import ProvenanceError
+    from provenance.issue.keys import load_private_key
+
+    try:
+        key = load_private_key(Path(args.key).read_bytes(), _passphrase(args.passphrase_file))
+    except (OSError, ValueError, ProvenanceError) as exc:
+        print(f"ERROR {exc}", file=sys.stderr)
+        return 1
+    print("warning: this is the PRIVATE key: paste it only into the registry's co-sign page", file=sys.stderr)
+    print(json.dumps(private_jwk(key)))
+    return 0
 
 
 def cmd_keygen(args: argparse.Namespace) -> int:
@@ -83,3 +109,7 @@ def add_label_parsers(sub: Any) -> None:
     s.add_argument("--key", required=True, help="the label's private key (from keygen)")
     s.add_argument("--passphrase-file", help="the key's passphrase file (or LABEL_KEY_PASSPHRASE)")
     s.set_defaults(func=cmd_sign)
+    j = sub.add_parser("key-jwk", help="print a label key as a private JWK (to sign in the browser)")
+    j.add_argument("--key", required=True, help="the label's private key (from keygen)")
+    j.add_argument("--passphrase-file", help="the key's passphrase file (or LABEL_KEY_PASSPHRASE)")
+    j.set_defaults(func=cmd_key_jwk)

@@ -5,26 +5,72 @@ Identifier ownership: Aurora Fjord Records holds verified prefixes (ISRC QZ-AFR,
 another registrant (QZ-FLD), so that declaration says they are outside its verified
 prefixes. The other labels have claimed nothing.
 
+Label keys (docs/protocol.md §14): Aurora Fjord Records has a signing key, attested by
+(fictional) registry staff through ``labelkeys.services.key_attest`` as ``manage.py
+label_key_attest`` does, and its "Glass Meridian" amendment is co-signed through the
+real prepare → sign → submit services. The private key is made at the first load into
+the var dir (``demo_key_path``), never into the database, and reused by later loads.
+
 Everything here is invented and marked ``is_demo`` so pages can say so. It
 goes through the real services: every declaration is signed and logged.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 from datetime import date
+from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils.text import slugify
 
 from provenance import identifiers, vocabulary
+from provenance.issue.keys import generate_private_key, load_private_key, private_key_to_pem, public_bytes
+from provenance.labelsign import sign_prepared
 from registry.catalog.models import Label, Membership
 from registry.catalog.services import label_create, membership_add, release_create
-from registry.declarations.services import declaration_amend, declaration_create, declaration_withdraw
+from registry.declarations.services import NextVersion, declaration_create, declaration_withdraw
+from registry.labelkeys.services import declaration_prepare, declaration_submit, key_attest, prepared_answer
 from registry.ownership.services import prefix_claim_approve, prefix_claim_create
 
 DEMO_PASSWORD = "demo-registry-2026"  # noqa: S105 - printed by load_demo, demo data only
 P = vocabulary.PARTS
+
+
+DEMO_KEY_DIR = "demo-label-keys"  # under the registry's var dir (settings.VAR_DIR)
+DEMO_STAFF = "demo-staff"  # the fictional staff member who attests the demo label's first key; cannot sign in
+
+
+def demo_key_path(label_name: str) -> Path:
+    """Where the demo label's private key lives: a file in the var dir, mode 0600 (never the database)."""
+    return Path(settings.VAR_DIR) / DEMO_KEY_DIR / f"{slugify(label_name)}.key"
+
+
+def demo_label_key(path: Path) -> Ed25519PrivateKey:
+    """The demo label's private key: made at the first load (as ``provenance keygen`` does), reused after.
+
+    Reused rather than refused when it exists: ``make run`` after deleting only the database loads the
+    demo again, and a demo key is worth nothing to steal (unencrypted, like the demo password).
+    """
+    if path.exists():
+        return load_private_key(path.read_bytes(), None)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    key = generate_private_key()
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".new-")  # mode 0600
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(private_key_to_pem(key, None))
+        os.link(tmp, path)  # appears whole or not at all, and never overwrites a key
+    except FileExistsError:  # another load made it meanwhile: use that one
+        return load_private_key(path.read_bytes(), None)
+    finally:
+        os.unlink(tmp)
+    return key
 
 
 def _upc(label: int, n: int) -> str:
@@ -248,6 +294,7 @@ RELEASES: list[dict[str, Any]] = [
 def load_demo() -> dict[str, int]:
     User = get_user_model()
     labels: list[Label] = []
+    owners: list[Any] = []
     for i, (name, dpid, verified) in enumerate(LABELS):
         label = label_create(
             name=name, dpid=dpid, verified=verified, contact_email=f"label{i}@example.org", is_demo=True
@@ -255,6 +302,7 @@ def load_demo() -> dict[str, int]:
         user = User.objects.create_user(f"demo{i}" if i else "demo", f"demo{i}@example.org", DEMO_PASSWORD)
         membership_add(label=label, user=user, role=Membership.OWNER)
         labels.append(label)
+        owners.append(user)
         for kind, prefix, evidence in VERIFIED_PREFIXES.get(i, []):
             claim = prefix_claim_create(label=label, kind=kind, prefix=prefix, evidence=evidence, actor=user)
             prefix_claim_approve(claim=claim, reviewer=None, note="Demo data.")
@@ -289,19 +337,33 @@ def load_demo() -> dict[str, int]:
         counts["tracks"] += len(tracks)
         counts["declarations"] += 1
         releases.append((release, ai))
-    # An amendment: the label learned that its mastering service used AI after all.
+    # Aurora Fjord Records registers a signing key: its first, so registry staff attest it.
+    aurora, aurora_owner = labels[0], owners[0]
+    label_key = demo_label_key(demo_key_path(aurora.name))
+    staff = User.objects.create_user(DEMO_STAFF, "staff@example.org", None, is_staff=True)  # unusable password
+    key_attest(
+        label=aurora,
+        public_key=public_bytes(label_key),
+        actor=staff,
+        reason="Demo: the label's first key, checked by registry staff on a video call with the owner.",
+        holder=aurora_owner,
+    )
+    # A co-signed amendment: the label learned that its mastering service used AI after all, and signs the
+    # new version with its own key (prepare → sign → submit, as `provenance sign` and the web page do).
     glass, ai = releases[1]
     first = next(iter(ai))
-    declaration_amend(
-        release=glass,
-        reason="The mastering engineer confirmed an AI mastering assistant on every track; production is partly AI throughout.",
-        ai={
-            isrc: {**facts, "parts": {**facts["parts"], "production": "partly"}}
-            for isrc, facts in ai.items()
-            if isrc != first
-        },
-        via="demo",
+    reason = (
+        "The mastering engineer confirmed an AI mastering assistant on every track; production is partly AI throughout."
     )
+    amended = {
+        isrc: {**facts, "parts": {**facts["parts"], "production": "partly"}}
+        for isrc, facts in ai.items()
+        if isrc != first
+    }
+    change = NextVersion(ai=amended, reason=reason, expected_version=1)
+    prepared = declaration_prepare(release=glass, change=change, request={"reason": reason, "ai": amended})
+    signature = sign_prepared(prepared_answer(prepared), label_key)
+    declaration_submit(prepared=prepared, change=change, signature=signature, actor=aurora_owner, via="demo")
     # A withdrawal: the release was taken down and its declaration withdrawn.
     summer, _ = releases[8]
     declaration_withdraw(

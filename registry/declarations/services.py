@@ -289,11 +289,23 @@ class NothingChanges(ValidationFailed):
     code = "unchanged"
 
 
+# Members of a statement's label that say how it is signed (docs/protocol.md §14.2), not what is declared.
+COSIGN_LABEL_MEMBERS = ("id", "key_head")
+
+
+def _declared(st: Mapping[str, Any]) -> dict[str, Any]:
+    label = {k: v for k, v in st["label"].items() if k not in COSIGN_LABEL_MEMBERS}
+    return {key: value for key, value in st.items() if key != "declaration"} | {"label": label}
+
+
 def unchanged(previous: Mapping[str, Any], st: Mapping[str, Any]) -> bool:
-    """True when ``st`` states exactly ``previous``'s facts and status: only version, reason and times differ."""
+    """True when ``st`` states exactly ``previous``'s facts and status: only version, reason and times differ.
+
+    Whether either version is co-signed by the label (``label.id``, ``label.key_head``) is not a fact it states.
+    """
     if previous["declaration"]["status"] != st["declaration"]["status"]:
         return False
-    return all(previous.get(key) == st.get(key) for key in {*previous, *st} - {"declaration"})
+    return _declared(previous) == _declared(st)
 
 
 FIRST, AMEND, EITHER = "first", "amend", "either"

@@ -1,4 +1,4 @@
-"""The label key and co-signing API (docs/protocol.md §14.4): prepare → sign locally → submit; the label JWKS."""
+"""The label key and co-signing API (docs/protocol.md §14.1–14.2): prepare → sign locally → submit; the label JWKS."""
 
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ from registry.labelkeys.models import LabelKeyEvent, PreparedDeclaration
 
 
 class SignatureIn(serializers.Serializer):
-    keyid = serializers.CharField(max_length=64)
-    sig = serializers.CharField(max_length=128)
+    keyid = serializers.CharField(max_length=services.KEYID_MAX)
+    sig = serializers.CharField(max_length=services.SIG_MAX)
 
 
 class SubmitIn(serializers.Serializer):

@@ -33,6 +33,10 @@ from registry.errors import Conflict, PermissionDenied, ValidationFailed
 from registry.labelkeys.models import LabelKey, LabelKeyEvent, PreparedDeclaration
 
 PREPARED_TTL = timedelta(minutes=15)  # how long a label has to sign a prepared statement
+# A DSSE signature as a label submits it: keyid (an RFC 7638 thumbprint, 43 characters) and sig (base64
+# of 64 bytes, 88 characters), with room to spare; the API serializer and the web form read these.
+KEYID_MAX = 64
+SIG_MAX = 128
 
 
 def _locked_label(label: Label) -> Label:

@@ -22,8 +22,18 @@ from provenance import vocabulary
 from registry.catalog.models import Artist, Recording, Release, Track
 from registry.catalog.services import release_update
 from registry.declarations.models import Declaration
-from registry.declarations.services import CatalogChange, NextVersion, StaleVersion, version_preview, version_sign
+from registry.declarations.services import (
+    CatalogChange,
+    NextVersion,
+    NothingChanges,
+    StaleVersion,
+    unchanged,
+    version_preview,
+    version_sign,
+)
 from registry.errors import ValidationFailed
+from registry.labelkeys.models import PreparedDeclaration
+from registry.labelkeys.services import declaration_prepare, declaration_submit
 
 # {"mode", "artwork", "reason", "expected_version", "ai": {isrc: TrackAI}, "catalog": CatalogEdit (optional),
 #  "imported", "sources", "import_changes" (optional: from a DDEX file, see registry.labels.imports)}
@@ -216,3 +226,30 @@ def preview_statement(release: Release, draft: Draft) -> dict[str, Any]:
 def declaration_sign_draft(*, release: Release, draft: Draft, actor: Any) -> Declaration:
     """Sign a reviewed draft: its catalog edit, artwork level and AI facts, in one transaction."""
     return version_sign(release=release, change=next_version(release, draft), actor=actor, via="web")
+
+
+# --- the draft co-signed by the label (docs/protocol.md §14.2) ---------------------------------
+
+
+@transaction.atomic
+def declaration_prepare_draft(*, release: Release, draft: Draft) -> PreparedDeclaration:
+    """Fix the statement confirming ``draft`` would sign, for the label to sign with its own key.
+
+    The same service as the API's prepare; the draft itself is kept with it, so the submit
+    signs what was prepared even if the member's draft changes meanwhile (then: 409).
+    """
+    prepared = declaration_prepare(release=release, change=next_version(release, draft), request=draft)
+    version = prepared.statement["declaration"]["version"] - 1  # the version it amends (prepare locked and read it)
+    current = Declaration.objects.only("statement", "version").get(release=release, version=version)
+    if unchanged(current.statement, prepared.statement):  # version_sign refuses it too; say so before signing
+        raise NothingChanges(
+            f"nothing changes from version {current.version}: an amendment must change a declared fact",
+            fields={"ai": ["Change an answer or a catalog detail."]},
+        )
+    return prepared
+
+
+def declaration_submit_draft(*, prepared: PreparedDeclaration, signature: Mapping[str, str], actor: Any) -> Declaration:
+    """Sign and log a prepared draft with the label's signature and the registry's (``declaration_submit``)."""
+    change = next_version(prepared.release, prepared.request)
+    return declaration_submit(prepared=prepared, change=change, signature=dict(signature), actor=actor, via="web")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,6 +14,7 @@ from provenance import identifiers, limits, vocabulary
 from provenance.errors import IdentifierError
 from registry.catalog.models import LEVEL_CHOICES, PERSONA_CHOICES, Artist, Label, Membership
 from registry.catalog.services import RELEASE_MAX_TRACKS
+from registry.labelkeys import services as labelkey_services
 from registry.labels import services
 from registry.labels.models import LabelApplication
 from registry.text_input import MultilineTextField, TextField
@@ -496,6 +498,44 @@ class ReasonForm(AccessibleErrorsMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Published with the signed version.",
     )
+
+
+class CoSignForm(AccessibleErrorsMixin, forms.Form):
+    """The label's signature of a prepared statement: the JSON ``provenance sign`` prints, or keyid and sig."""
+
+    signature = forms.CharField(
+        label="Signature (what the command printed)",
+        required=False,
+        max_length=2 * (labelkey_services.KEYID_MAX + labelkey_services.SIG_MAX),
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "autocomplete": "off"}),
+        help_text='Paste the whole line, like {"keyid": "…", "sig": "…"}. Or fill in the two fields below.',
+    )
+    keyid = forms.CharField(label="Key id (keyid)", required=False, max_length=labelkey_services.KEYID_MAX)
+    sig = forms.CharField(label="Signature (sig, base64)", required=False, max_length=labelkey_services.SIG_MAX)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        text = (data.get("signature") or "").strip()
+        if text:
+            try:
+                value = json.loads(text)
+            except ValueError:
+                value = None
+            if not (
+                isinstance(value, dict) and isinstance(value.get("keyid"), str) and isinstance(value.get("sig"), str)
+            ):
+                raise ValidationError(
+                    {"signature": 'Not what `provenance sign` prints: a JSON object {"keyid": "…", "sig": "…"}.'}
+                )
+            keyid, sig = value["keyid"].strip(), value["sig"].strip()
+        else:
+            keyid, sig = (data.get("keyid") or "").strip(), (data.get("sig") or "").strip()
+            if not (keyid and sig):
+                raise ValidationError({"signature": "Paste the signature the command printed (or its keyid and sig)."})
+        if len(keyid) > labelkey_services.KEYID_MAX or len(sig) > labelkey_services.SIG_MAX:
+            raise ValidationError({"signature": "That keyid or sig is too long to be a label key's signature."})
+        data["parsed"] = {"keyid": keyid, "sig": sig}
+        return data
 
 
 # --- team -------------------------------------------------------------------

@@ -6,7 +6,7 @@ from django.urls import path
 
 from registry import converters  # noqa: F401  (registers <id:…>)
 from registry.disputes import views as dispute_views
-from registry.labels.views import batches, declarations, onboarding, prefixes, release_edit, releases, team
+from registry.labels.views import batches, cosign, declarations, onboarding, prefixes, release_edit, releases, team
 
 app_name = "labels"
 
@@ -26,6 +26,12 @@ urlpatterns = [
     path("<id:label_id>/releases/<str:upc>/declare/", declarations.declare, name="declare"),
     path("<id:label_id>/releases/<str:upc>/review/", declarations.review, name="review"),
     path("<id:label_id>/releases/<str:upc>/signed/<id:version>/", declarations.signed, name="signed"),
+    path("<id:label_id>/releases/<str:upc>/cosign/<id:prepared_id>/", cosign.cosign, name="cosign"),
+    path(
+        "<id:label_id>/releases/<str:upc>/cosign/<id:prepared_id>/prepared.json",
+        cosign.cosign_prepared,
+        name="cosign_prepared",
+    ),
     path("<id:label_id>/releases/<str:upc>/withdraw/", declarations.withdraw, name="withdraw"),
     path("<id:label_id>/disputes/", dispute_views.label_disputes, name="disputes"),
     path("<id:label_id>/disputes/<str:uid>/answer/", dispute_views.label_dispute_answer, name="dispute_answer"),

@@ -14,7 +14,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from provenance import identifiers
-from provenance.bundle import CHECKS, Result, Verifier
+from provenance.bundle import LABEL_SIGNATURE, Result, Verifier
 from provenance.errors import IdentifierError
 from registry.catalog.models import Artist, Label, Release, ReleaseArtist, Track
 from registry.declarations.models import Declaration, DeclaredRecording
@@ -34,6 +34,7 @@ CHECK_LABELS = {
     "checkpoint_signature": "The log checkpoint is signed by the registry's checkpoint key",
     "checkpoint_size": "The checkpoint covers the tree size the proof is for",
     "inclusion_proof": "The declaration is included in the log (Merkle inclusion proof)",
+    LABEL_SIGNATURE: "The label's own key signed it, registered in the log before the declaration",
 }
 
 
@@ -246,6 +247,15 @@ class Proof:
     log_index: int | None
     tree_size: int | None
     current_tree_size: int | None
+    # Who vouches for the statement, as the verifier found (docs/protocol.md §14.3): the label key whose
+    # signature verified, registered before the declaration in the log; None means the registry alone.
+    label_kid: str | None = None
+    label_registered_at: int | None = None
+    label_attestation: str | None = None  # "staff", "label" or "recovery": who attested the key's registration
+
+    @property
+    def label_signed(self) -> bool:
+        return self.label_kid is not None
 
 
 def verify_declaration(decl: Declaration, keyset: Any = None) -> Proof:
@@ -255,7 +265,8 @@ def verify_declaration(decl: Declaration, keyset: Any = None) -> Proof:
     result: Result = Verifier(keyset).verify(bundle)
     by_name = {c.name: c for c in result.checks}
     checks = []
-    for name in CHECKS:
+    # Every check this verification is made of: the label_signature check too, on a co-signed bundle.
+    for name in result.expected:
         check = by_name.get(name)
         checks.append(
             CheckView(
@@ -266,6 +277,9 @@ def verify_declaration(decl: Declaration, keyset: Any = None) -> Proof:
             )
         )
     log = bundle.get("log") or {}
+    # Only what the verifier checked counts: a label key whose signature did not verify, or that was not
+    # registered before the declaration, never makes a page say the label signed.
+    label_key = result.label_key if result.valid else None
     return Proof(
         valid=result.valid,
         checks=checks,
@@ -275,6 +289,9 @@ def verify_declaration(decl: Declaration, keyset: Any = None) -> Proof:
         log_index=log.get("index"),
         tree_size=log.get("tree_size"),
         current_tree_size=None,
+        label_kid=label_key.kid if label_key else None,
+        label_registered_at=label_key.registered_at if label_key else None,
+        label_attestation=label_key.attestation if label_key else None,
     )
 
 

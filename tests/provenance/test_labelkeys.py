@@ -17,7 +17,7 @@ from provenance import jcs
 from provenance.bundle import LABEL_SIGNATURE, MEDIA_TYPE_COSIGNED, REGISTRY_ONLY, Verifier
 from provenance.cli import main
 from provenance.dsse import PAYLOAD_TYPE
-from provenance.encoding import b64decode, b64encode
+from provenance.encoding import b64decode, b64encode, b64url_decode
 from provenance.issue.keys import generate_private_key, private_key_to_pem, public_bytes
 from provenance.issue.sign import cosign_envelope, make_bundle, sign_pae
 from provenance.keys import thumbprint
@@ -247,3 +247,17 @@ def test_sign_refuses_a_payload_type_other_than_a_declaration(setup: Any) -> Non
     _, k1 = setup
     with pytest.raises(ValueError, match="refusing to sign"):
         sign_prepared({"payload": b64encode(b"{}"), "payloadType": KEY_PAYLOAD_TYPE}, k1)
+
+
+def test_key_jwk_prints_the_private_jwk_a_browser_signs_with(tmp_path: Any, capsys: Any) -> None:
+    key = generate_private_key()
+    (tmp_path / "label.key").write_bytes(private_key_to_pem(key, None))
+    assert main(["key-jwk", "--key", str(tmp_path / "label.key")]) == 0
+    out = capsys.readouterr()
+    jwk = json.loads(out.out)
+    assert "PRIVATE" in out.err
+    assert jwk["kid"] == thumbprint(public_bytes(key)) and (jwk["kty"], jwk["crv"]) == ("OKP", "Ed25519")
+    # The JWK's d is the key: what it signs verifies with the public half.
+    again = Ed25519PrivateKey.from_private_bytes(b64url_decode(jwk["d"], "d"))
+    assert again.public_key().public_bytes_raw() == public_bytes(key)
+    assert main(["key-jwk", "--key", str(tmp_path / "missing.key")]) == 1

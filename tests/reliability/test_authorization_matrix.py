@@ -22,12 +22,17 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from provenance import vocabulary
+from provenance.issue.keys import generate_private_key, public_bytes
+from provenance.labelsign import sign_prepared
 from registry.api.models import IdempotencyRecord, LabelToken
 from registry.api.tokens import label_token_create, label_token_revoke, platform_key_create
 from registry.catalog.models import Artist, Membership, Recording, Release
 from registry.declarations.models import Declaration
 from registry.disputes import services as disputes
 from registry.disputes.models import Dispute, DisputeStep
+from registry.labelkeys import services as labelkeys
+from registry.labelkeys.models import PreparedDeclaration
+from registry.labels import drafts
 from registry.labels import services as label_services
 from registry.labels.draft_store import DraftStore
 from registry.labels.models import Invitation
@@ -72,6 +77,7 @@ def snapshot() -> dict[str, int]:
         "contests": ContestRequest.objects.count(),
         "dispute_steps": DisputeStep.objects.count(),
         "closed_disputes": Dispute.objects.filter(status__in=Dispute.CLOSED).count(),
+        "prepared": PreparedDeclaration.objects.count(),
     }
 
 
@@ -88,6 +94,8 @@ class World:
     isrc_claim: Any = None
     delegation: Any = None
     dispute: Any = None
+    prepared: Any = None  # an amendment prepared for label A to co-sign, and A's signature of it
+    signature: dict[str, str] = field(default_factory=dict)
     secrets: list[str] = field(default_factory=list)
 
 
@@ -118,8 +126,21 @@ def world(keys, label, other_label, owner, submitter, rival, staff) -> World:
         declaration=Declaration.objects.get(release=release), actor=artist, role="artist",
         isrc=_a_track_of(release), part="vocals", text=SECRET_CLAIM, evidence=SECRET_DISPUTE_EVIDENCE,
     )  # fmt: skip
+    # Label A has a signing key (held by its owner) and an amendment prepared for it to co-sign.
+    label_key = generate_private_key()
+    labelkeys.key_attest(label=label, public_key=public_bytes(label_key), actor=staff, reason="first", holder=owner)
+    amendment = {
+        "mode": "amend",
+        "artwork": "none",
+        "reason": "AI after all",
+        "expected_version": 1,
+        "ai": {t.recording.isrc: factories.track_ai("all") for t in release.tracks.select_related("recording")},
+    }
+    prepared = drafts.declaration_prepare_draft(release=release, draft=amendment)
     return World(
         dispute=dispute,
+        prepared=prepared,
+        signature=sign_prepared(labelkeys.prepared_answer(prepared), label_key),
         isrc_claim=isrc_claim,
         delegation=delegation,
         draft_release=draft_release,
@@ -247,6 +268,25 @@ PAGES = [
         "/label/{a}/releases/{upc}/review/",
         body=dict,
         draft=True,
+        effect={"declarations": 1, "leaves": 1},
+    ),
+    Page(
+        "review (co-sign: prepare)",
+        "POST",
+        "/label/{a}/releases/{upc}/review/",
+        owner_only=True,
+        body=lambda: {"cosign": "1"},
+        draft=True,
+        effect={"prepared": 1},
+    ),
+    Page("co-sign (page)", "GET", "/label/{a}/releases/{upc}/cosign/{prepared}/", owner_only=True),
+    Page("co-sign (download)", "GET", "/label/{a}/releases/{upc}/cosign/{prepared}/prepared.json", owner_only=True),
+    Page(
+        "co-sign (submit)",
+        "POST",
+        "/label/{a}/releases/{upc}/cosign/{prepared}/",
+        owner_only=True,
+        body=lambda: {"keyid": "{keyid}", "sig": "{sig}"},
         effect={"declarations": 1, "leaves": 1},
     ),
     Page("release edit (form)", "GET", "/label/{a}/releases/{upc}/edit/"),
@@ -383,6 +423,9 @@ def _fill(world: World, template: str) -> str:
         claim=world.isrc_claim.pk,
         delegation=world.delegation.pk,
         dispute=world.dispute.uid,
+        prepared=world.prepared.pk,
+        keyid=world.signature["keyid"],
+        sig=world.signature["sig"],
     )
 
 
@@ -451,6 +494,9 @@ CROSS_LABEL = [
     ("POST", "/label/{b}/releases/{upc}/declare/"),
     ("POST", "/label/{b}/releases/{upc}/review/"),
     ("GET", "/label/{b}/releases/{upc}/signed/1/"),
+    ("GET", "/label/{b}/releases/{upc}/cosign/{prepared}/"),
+    ("GET", "/label/{b}/releases/{upc}/cosign/{prepared}/prepared.json"),
+    ("POST", "/label/{b}/releases/{upc}/cosign/{prepared}/"),
     ("POST", "/label/{b}/releases/{draft}/delete/"),
     ("POST", "/label/{b}/releases/{upc}/withdraw/"),
     ("POST", "/label/{b}/tokens/{token}/revoke/"),

@@ -86,6 +86,7 @@ def world(owner: Any, label: Any, declared: Any, staff: Any) -> dict[str, str]:
         "isrc": release.tracks.first().recording.isrc,
         "artist_id": str(Artist.objects.filter(label=label).first().pk),
         "version": "1",
+        "prepared_id": "1",  # a prepared co-signed statement (none exists: the page is a 404, never a 5xx)
         "token_id": str(token.pk),
         "membership_id": str(Membership.objects.get(user=owner).pk),
         "invitation_id": str(invitation.pk),

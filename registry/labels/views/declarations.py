@@ -5,17 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from provenance import vocabulary
 from provenance.describe import describe_statement
-from registry.catalog.models import Label, Release
+from registry.catalog.models import Label, Membership, Release
 from registry.declarations.models import Declaration
 from registry.declarations.services import declaration_withdraw, previous_ai, unchanged
 from registry.declarations.statements import diff_statements, persona_warnings
 from registry.errors import DomainError
+from registry.labelkeys.models import LabelKey
 from registry.labels import drafts, imports
 from registry.labels.draft_store import store
 from registry.labels.forms import DeclareForm, ReasonForm, apply_shortcut, declare_initial, field_name
@@ -126,16 +128,24 @@ def review(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
     if not draft or "ai" not in draft:
         messages.info(request, "Fill in the declaration first.")
         return redirect("labels:declare", label_id=label.pk, upc=release.upc)
-    error = None
+    error: str | None = None
+    error_status: int | None = None
     if request.method == "POST" and "edit" in request.POST:
         return redirect("labels:declare", label_id=label.pk, upc=release.upc)
     if request.method == "POST" and imports.unanswered(draft):
         return redirect("labels:review", label_id=label.pk, upc=release.upc)
     acknowledge_error = None
+    cosign = request.method == "POST" and "cosign" in request.POST
+    if cosign and not _is_owner(request):
+        raise DjangoPermissionDenied("only an owner co-signs with the label's key")
     if request.method == "POST" and not request.POST.get("acknowledge") and _warnings(release, draft):
         acknowledge_error = "Nothing was signed: confirm the AI persona's answers below, or go back and change them."
     elif request.method == "POST":
         try:
+            if cosign:
+                # The label signs with its own key: fix the statement now, sign it on the next page.
+                prepared = drafts.declaration_prepare_draft(release=release, draft=draft)
+                return redirect("labels:cosign", label_id=label.pk, upc=release.upc, prepared_id=prepared.pk)
             decl = drafts.declaration_sign_draft(release=release, draft=draft, actor=request.user)
         except drafts.StaleDraft as exc:
             # Someone signed meanwhile: the draft was made against an older version, start again from the new one.
@@ -144,6 +154,7 @@ def review(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
             return redirect("labels:declare", label_id=label.pk, upc=release.upc)
         except DomainError as exc:
             error = f"Nothing was signed: {exc.message}."
+            error_status = exc.status if cosign else None  # e.g. 400: the label has no active key
             if draft.get("catalog"):
                 # E.g. an ISRC of the pending edit was registered by another label meanwhile: the edit
                 # (kept in the draft) is what needs fixing.
@@ -173,7 +184,7 @@ def review(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
     same = current is not None and unchanged(current.statement, preview)
     status = 200
     if error:
-        status = 400 if same else 409
+        status = error_status or (400 if same else 409)
     elif acknowledge_error:
         status = 400
     return render(
@@ -199,9 +210,18 @@ def review(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
             "imported": draft.get("imported"),
             "from_file": sources.count(imports.FILE),
             "answered_here": sources.count(imports.LABEL),
+            "is_owner": _is_owner(request),
+            "label_keys": (
+                LabelKey.objects.filter(label=label, status=LabelKey.ACTIVE).count() if current is not None else 0
+            ),
         },
         status=status,
     )
+
+
+def _is_owner(request: HttpRequest) -> bool:
+    membership = getattr(request, "label_membership", None)
+    return membership is not None and membership.role == Membership.OWNER
 
 
 def _warnings(release: Release, draft: dict[str, Any]) -> list[str]:

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import io
+import json
+import stat
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from provenance import vocabulary
+from provenance.bundle import MEDIA_TYPE_COSIGNED, Verifier
+from provenance.issue.keys import load_private_key, public_bytes
+from provenance.keys import KeySet
 from registry.catalog.models import Label, Release, Track
+from registry.declarations.demo import demo_key_path, demo_label_key
 from registry.declarations.models import Declaration
+from registry.labelkeys.models import LabelKey, LabelKeyEvent
 from registry.transparency.audit import audit_log
+from registry.transparency.keys import jwks
 
 
 @pytest.fixture
@@ -62,3 +70,29 @@ def test_the_demo_shows_a_label_with_verified_prefixes_and_a_declaration_outside
     outside = {title for title, c in checked.items() if not c["upc"] or c["isrcs_unverified"]}
     assert outside == {"Field Recordings"}
     assert checked["Field Recordings"]["upc"] is True and len(checked["Field Recordings"]["isrcs_unverified"]) == 3
+
+
+def test_the_demo_label_has_a_key_in_the_var_dir_and_a_co_signed_amendment(demo):
+    aurora = Label.objects.get(name="Aurora Fjord Records")
+    key = LabelKey.objects.select_related("registered__actor", "holder").get(label=aurora)
+    assert key.status == "active" and key.holder.username == "demo"
+    assert key.registered.attestation == LabelKeyEvent.STAFF and key.registered.actor.is_staff
+    assert not key.registered.actor.has_usable_password()  # the demo's staff member cannot sign in
+    path = demo_key_path(aurora.name)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert public_bytes(load_private_key(path.read_bytes(), None)) == bytes(key.public_key)
+    assert str(path) in demo  # load_demo says where the key is
+
+    glass = Release.objects.get(title="Glass Meridian").current_declaration
+    assert glass.version == 2 and json.loads(glass.bundle)["mediaType"] == MEDIA_TYPE_COSIGNED
+    result = Verifier(KeySet.from_jwks(jwks()), require_label_signature=True).verify(glass.bundle.encode())
+    assert result.valid, result.summary()
+    assert result.label_key.kid == key.kid
+    # Every other declaration is the registry's alone.
+    assert [d.pk for d in Declaration.objects.all() if '"label_keys"' in d.bundle] == [glass.pk]
+
+
+def test_a_demo_key_file_left_in_the_var_dir_is_reused_not_overwritten(tmp_path):
+    path = tmp_path / "keys" / "label.key"
+    first = demo_label_key(path)
+    assert public_bytes(demo_label_key(path)) == public_bytes(first)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from registry.catalog.models import Label
-from registry.declarations.demo import DEMO_PASSWORD, load_demo
+from registry.declarations.demo import DEMO_PASSWORD, LABELS, demo_key_path, load_demo
 from registry.transparency.keys import ensure_keys
 
 
@@ -29,4 +29,9 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"demo label sign-in: user 'demo' (also demo1, demo2), password '{DEMO_PASSWORD}' — demo only"
+        )
+        key = demo_key_path(LABELS[0][0])
+        self.stdout.write(
+            f"{LABELS[0][0]}'s signing key (demo only, unencrypted): {key}; co-sign a prepared amendment with "
+            f"`python -m provenance sign --key {key} prepared.json`"
         )
