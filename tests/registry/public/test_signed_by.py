@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.db import connection
 
 from provenance.encoding import b64encode
 from registry.declarations.models import Declaration
@@ -48,7 +49,14 @@ def test_a_label_signature_that_does_not_verify_is_never_shown_as_the_labels(cli
     kid = LabelKey.objects.get(label=glass.label).kid
     label_sig = next(s for s in bundle["envelope"]["signatures"] if s["keyid"] == kid)
     label_sig["sig"] = b64encode(bytes(64))  # the label's key id, someone else's bytes
-    Declaration.objects.filter(pk=decl.pk).update(bundle=json.dumps(bundle))
+    # Tampering behind the registry's back: PostgreSQL's append-only trigger refuses the UPDATE, so switch it off.
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("ALTER TABLE declarations_declaration DISABLE TRIGGER USER")
+        Declaration.objects.filter(pk=decl.pk).update(bundle=json.dumps(bundle))
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE declarations_declaration ENABLE TRIGGER USER")
     page = text(client.get(f"/releases/{glass.upc}/"))
     assert "Signed by label key" not in page and "Signed by the label" not in page
     assert "Does not verify" in page
