@@ -50,6 +50,7 @@ from provenance.errors import (
 )
 from provenance.keys import KeySet, PublicKey
 from provenance.merkle import root_from_inclusion_proof, verify_consistency, verify_inclusion
+from provenance.observations import OBSERVATION_PAYLOAD_TYPE, parse_observation, verify_observation_bundle
 from provenance.policy import Evaluation, Policy, PolicyError, evaluate, parse_policy
 from provenance.statement import parse_statement
 from provenance.tlogproof import TlogProof, bundle_from_proof, parse_proof
@@ -97,5 +98,8 @@ __all__ = [
     "verify_consistency",
     "verify_cosignature",
     "verify_dispute_bundle",
+    "verify_observation_bundle",
+    "parse_observation",
+    "OBSERVATION_PAYLOAD_TYPE",
     "verify_inclusion",
 ]

@@ -108,11 +108,14 @@ class Result:
     attestation: str = REGISTRY_ONLY
     # Set for a statement of another kind (Verifier.verify_entry): its one-line description.
     entry: str | None = None
+    # Checks a statement kind runs after checks 1–8 (an observation's platform_signature, §16.3).
+    entry_checks: tuple[str, ...] = ()
 
     @property
     def expected(self) -> tuple[str, ...]:
         label = (LABEL_SIGNATURE,) if self.label_checked else ()
-        return (*CHECKS, *label, *((IDENTIFIER,) if self.question else ()), *self.witness_checks)
+        asked = (IDENTIFIER,) if self.question else ()
+        return (*CHECKS, *label, *self.entry_checks, *asked, *self.witness_checks)
 
     def _passed(self) -> bool:
         return all(c.ok for c in self.checks)

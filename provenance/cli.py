@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from provenance import disputes, jcs
+from provenance import disputes, jcs, observations
 from provenance.bundle import Verifier
 from provenance.describe import describe_disclosure, describe_statement
 from provenance.encoding import b64decode
@@ -72,6 +72,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
             print("INVALID input: a dispute step's bundle answers no identifier lookup: drop --isrc/--upc")
             return 1
         return _report(disputes.verify_dispute_bundle(bundle, verifier), args.json)
+    if _payload_type(bundle) == observations.OBSERVATION_PAYLOAD_TYPE:  # a platform's observation (§16)
+        if args.isrc or args.upc:
+            print("INVALID input: an observation's bundle answers no identifier lookup: drop --isrc/--upc")
+            return 1
+        return _report(observations.verify_observation_bundle(bundle, verifier), args.json)
     # The bytes: parsed strictly by the bundle_format check. The identifiers: bound by the identifier check.
     result = verifier.verify(bundle, isrc=args.isrc, upc=args.upc, witnessed=witnessed)
     return _report(result, args.json)

@@ -33,6 +33,28 @@ EVENTS = ("register", "revoke")
 ATTESTATIONS = ("staff", "label", "recovery")
 HISTORY_MAX = 256  # key events a bundle may carry (a label rotating monthly for 20 years)
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+# A platform's keys (docs/protocol.md §16.1): the same events and rules, their own payloadType and schema,
+# the party named by a "platform" member, and "platform" attestation where a label's says "label".
+PLATFORM_KEY_PAYLOAD_TYPE = "application/vnd.ai-disclosure.platform-key.v1+json"
+PLATFORM_KEY_SCHEMA = "ai-disclosure/platform-key/v1"
+
+
+@dataclass(frozen=True)
+class Party:
+    """Whose keys a key event registers: its wire names. A label's are exactly those of §14.1."""
+
+    member: str  # the statement member naming the party, and its self-attestation
+    payload_type: str
+    schema: str
+    fields: tuple[str, ...]  # members of the party object besides id
+
+    @property
+    def attestations(self) -> tuple[str, ...]:
+        return ("staff", self.member, "recovery")
+
+
+LABEL = Party("label", KEY_PAYLOAD_TYPE, KEY_SCHEMA, ("name", "dpid"))
+PLATFORM = Party("platform", PLATFORM_KEY_PAYLOAD_TYPE, PLATFORM_KEY_SCHEMA, ("name",))
 
 
 def label_key_jwk(public_key: bytes) -> dict[str, str]:
@@ -51,11 +73,16 @@ def build_key_event(
     public_key: bytes,
     attestation: str,
     reason: str | None,
+    party: Party = LABEL,
 ) -> dict[str, Any]:
+    """A key event of ``label`` (a label's by default; with ``party=PLATFORM``, a platform's: ``{"id", "name"}``)."""
+    named = {"id": str(label["id"]), "name": label["name"]}
+    if "dpid" in party.fields:
+        named["dpid"] = label.get("dpid") or None
     st = {
-        "schema": KEY_SCHEMA,
+        "schema": party.schema,
         "registry": registry,
-        "label": {"id": str(label["id"]), "name": label["name"], "dpid": label.get("dpid") or None},
+        party.member: named,
         "sequence": sequence,
         "previous": previous,
         "event": event,
@@ -63,23 +90,22 @@ def build_key_event(
         "attestation": attestation,
         "reason": reason or None,
     }
-    return validate_key_event(st)
+    return validate_key_event(st, party)
 
 
-def validate_key_event(value: Any) -> dict[str, Any]:
-    """Check a key event against docs/protocol.md §14.1; return it or raise :class:`VerificationError`."""
+def validate_key_event(value: Any, party: Party = LABEL) -> dict[str, Any]:
+    """Check a key event against docs/protocol.md §14.1 (§16.1 for a platform's); return it or raise."""
     if not isinstance(value, dict):
         raise VerificationError("a key event must be an object")
-    missing = {"schema", "registry", "label", "sequence", "previous", "event", "key", "attestation", "reason"} - set(
-        value
-    )
+    required = {"schema", "registry", party.member, "sequence", "previous", "event", "key", "attestation", "reason"}
+    missing = required - set(value)
     if missing:
         raise VerificationError(f"the key event has no {', '.join(sorted(missing))}")
-    if value["schema"] != KEY_SCHEMA:
-        raise VerificationError(f"key event schema must be {KEY_SCHEMA!r}")
-    label = value["label"]
+    if value["schema"] != party.schema:
+        raise VerificationError(f"key event schema must be {party.schema!r}")
+    label = value[party.member]
     if not isinstance(label, dict) or not isinstance(label.get("id"), str) or not label["id"]:
-        raise VerificationError("a key event's label must have a non-empty string id")
+        raise VerificationError(f"a key event's {party.member} must have a non-empty string id")
     seq = value["sequence"]
     if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
         raise VerificationError("a key event's sequence must be an integer >= 1")
@@ -88,7 +114,7 @@ def validate_key_event(value: Any) -> dict[str, Any]:
         raise VerificationError("previous must be null for sequence 1, else the hex leaf hash of the event before")
     if value["event"] not in EVENTS:
         raise VerificationError(f"unknown key event {value['event']!r}")
-    if value["attestation"] not in ATTESTATIONS:
+    if value["attestation"] not in party.attestations:
         raise VerificationError(f"unknown attestation {value['attestation']!r}")
     if value["reason"] is not None and (not isinstance(value["reason"], str) or len(value["reason"]) > 2000):
         raise VerificationError("a key event's reason must be text of at most 2000 characters, or null")
@@ -112,7 +138,7 @@ class LabelKeyState:
 class KeyHistory:
     """A label's keys after replaying its key events in log order."""
 
-    label_id: str
+    label_id: str  # the party's id (a label's, or a platform's for a platform history)
     head: str  # hex leaf hash of the newest event
     keys: dict[str, LabelKeyState] = field(default_factory=dict)
     events: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
@@ -133,15 +159,15 @@ def _verifies(envelope: Mapping[str, Any], key: PublicKey) -> bool:
     return False
 
 
-def replay(entries: Sequence[tuple[int, Mapping[str, Any]]], registry_keys: KeySet) -> KeyHistory:
-    """Replay key events ``(log index, envelope)`` in log order; the label's history, or :class:`VerificationError`.
+def replay(entries: Sequence[tuple[int, Mapping[str, Any]]], registry_keys: KeySet, party: Party = LABEL) -> KeyHistory:
+    """Replay key events ``(log index, envelope)`` in log order; the party's history, or :class:`VerificationError`.
 
     Each event must be signed by a non-revoked registry statement key, link to the one
     before it, and, when attested by the label, carry a signature by a key that was
     active before it (so the registry alone cannot add or revoke a label's key).
     """
     if not entries:
-        raise VerificationError("the label key history is empty")
+        raise VerificationError(f"the {party.member} key history is empty")
     if len(entries) > HISTORY_MAX:
         raise VerificationError(f"the label key history has more than {HISTORY_MAX} events")
     history: KeyHistory | None = None
@@ -156,34 +182,36 @@ def replay(entries: Sequence[tuple[int, Mapping[str, Any]]], registry_keys: KeyS
             payload, _ = verify_envelope(envelope, registry_keys, purpose="statement")
         except VerificationError as exc:
             raise VerificationError(f"{where}: no registry signature verifies ({exc})") from exc
-        if envelope["payloadType"] != KEY_PAYLOAD_TYPE:
-            raise VerificationError(f"{where}: payloadType is {envelope['payloadType']!r}, not {KEY_PAYLOAD_TYPE}")
+        if envelope["payloadType"] != party.payload_type:
+            raise VerificationError(f"{where}: payloadType is {envelope['payloadType']!r}, not {party.payload_type}")
         try:
-            event = validate_key_event(jcs.loads(payload))
+            event = validate_key_event(jcs.loads(payload), party)
         except ProvenanceError as exc:
             raise VerificationError(f"{where}: {exc}") from exc
         leaf = merkle.leaf_hash(jcs.canonicalize_envelope(dict(envelope))).hex()
         if history is None:
             if event["sequence"] != 1:
                 raise VerificationError(f"{where}: the history must start at sequence 1")
-            if event["attestation"] == "label":
-                raise VerificationError(f"{where}: a label's first key is attested by staff, not by the label")
-            history = KeyHistory(label_id=event["label"]["id"], head=leaf)
-        else:
-            if event["label"]["id"] != history.label_id:
+            if event["attestation"] == party.member:
                 raise VerificationError(
-                    f"{where}: the event is label {event['label']['id']}'s, not {history.label_id}'s"
+                    f"{where}: a {party.member}'s first key is attested by staff, not by the {party.member}"
+                )
+            history = KeyHistory(label_id=event[party.member]["id"], head=leaf)
+        else:
+            if event[party.member]["id"] != history.label_id:
+                raise VerificationError(
+                    f"{where}: the event is {party.member} {event[party.member]['id']}'s, not {history.label_id}'s"
                 )
             if event["sequence"] != len(history.events) + 1 or event["previous"] != history.head:
                 raise VerificationError(f"{where}: the event does not follow the one before it (sequence, previous)")
         kid = event["key"]["kid"]
-        if event["attestation"] == "label":
+        if event["attestation"] == party.member:
             signers = [k for k in history.active() if _verifies(envelope, k.key)]
             if event["event"] == "register":
                 signers = [k for k in signers if k.kid != kid]
             if not signers:
                 raise VerificationError(
-                    f"{where}: attested by the label, but no key of the label active before it signed it"
+                    f"{where}: attested by the {party.member}, but no key of the {party.member} active before it signed it"
                 )
         if event["event"] == "register":
             if kid in history.keys:
@@ -192,7 +220,7 @@ def replay(entries: Sequence[tuple[int, Mapping[str, Any]]], registry_keys: KeyS
         else:
             state = history.keys.get(kid)
             if state is None or state.revoked_at is not None:
-                raise VerificationError(f"{where}: revokes key {kid}, which is not an active key of the label")
+                raise VerificationError(f"{where}: revokes key {kid}, which is not an active key of the {party.member}")
             state.revoked_at = index
         history.head = leaf
         history.events.append((index, event))
@@ -271,6 +299,11 @@ def public_key_of(jwk: Mapping[str, Any]) -> bytes:
 
 __all__ = [
     "ATTESTATIONS",
+    "LABEL",
+    "PLATFORM",
+    "PLATFORM_KEY_PAYLOAD_TYPE",
+    "PLATFORM_KEY_SCHEMA",
+    "Party",
     "KEY_PAYLOAD_TYPE",
     "KEY_SCHEMA",
     "PAYLOAD_TYPE",

@@ -99,6 +99,25 @@ def cmd_sign(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sign_observation(args: argparse.Namespace) -> int:
+    from provenance import jcs
+    from provenance.errors import ProvenanceError
+    from provenance.issue.keys import load_private_key
+    from provenance.observations import sign_prepared_observation
+
+    try:
+        key = load_private_key(Path(args.key).read_bytes(), _passphrase(args.passphrase_file))
+        prepared = jcs.loads(Path(args.file).read_bytes() if args.file != "-" else sys.stdin.buffer.read())
+        if not isinstance(prepared, dict):
+            raise ProvenanceError("the prepared file must be a JSON object with payload and payloadType")
+        signature = sign_prepared_observation(prepared, key)
+    except (OSError, ValueError, ProvenanceError) as exc:
+        print(f"ERROR {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(signature))
+    return 0
+
+
 def add_label_parsers(sub: Any) -> None:
     k = sub.add_parser("keygen", help="create a label's Ed25519 key; print its public JWK to register")
     k.add_argument("--key", required=True, help="file to create (OpenSSH PEM, mode 0600)")
@@ -109,6 +128,13 @@ def add_label_parsers(sub: Any) -> None:
     s.add_argument("--key", required=True, help="the label's private key (from keygen)")
     s.add_argument("--passphrase-file", help="the key's passphrase file (or LABEL_KEY_PASSPHRASE)")
     s.set_defaults(func=cmd_sign)
+    o = sub.add_parser(
+        "sign-observation", help="sign a prepared observation (docs/protocol.md §16) with a platform key"
+    )
+    o.add_argument("file", help="the prepare answer (JSON with payload and payloadType), or - for stdin")
+    o.add_argument("--key", required=True, help="the platform's private key (from keygen)")
+    o.add_argument("--passphrase-file", help="the key's passphrase file (or LABEL_KEY_PASSPHRASE)")
+    o.set_defaults(func=cmd_sign_observation)
     j = sub.add_parser("key-jwk", help="print a label key as a private JWK (to sign in the browser)")
     j.add_argument("--key", required=True, help="the label's private key (from keygen)")
     j.add_argument("--passphrase-file", help="the key's passphrase file (or LABEL_KEY_PASSPHRASE)")
