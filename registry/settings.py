@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "registry.witnessing",
     "registry.labelkeys",
     "registry.disputes",
+    "registry.observations",
 ]
 
 MIDDLEWARE = [
@@ -347,6 +348,7 @@ REST_FRAMEWORK = {
         # Opening disputes (registry/disputes/services.py): per account, and per disputed release.
         "dispute_account": env("THROTTLE_DISPUTE_ACCOUNT", "5/day"),
         "dispute_declaration": env("THROTTLE_DISPUTE_DECLARATION", "20/day"),
+        "observation_platform": env("THROTTLE_OBSERVATION_PLATFORM", "1000/day"),
     },
 }
 REGISTRY_THROTTLE = envbool("REGISTRY_THROTTLE", True)

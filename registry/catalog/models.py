@@ -94,6 +94,9 @@ class Release(models.Model):
     # The release's disputes as lookups and pages show them (JSON, registry.disputes.selectors.PublicDispute),
     # rewritten by every dispute step under this row's lock, so a lookup stays one query; audit_log checks it.
     public_disputes = models.TextField(default="[]", editable=False)
+    # Its platforms' observations as answers show them (JSON, registry.observations.selectors.PublicObservation),
+    # rewritten by every observation (and every hiding) under this row's lock; audit_log checks it.
+    public_observations = models.TextField(default="[]", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from provenance import jcs, statement
 from provenance.disclosure import summary_text
+from provenance.encoding import b64encode
 from provenance.issue.sign import cosign_envelope, envelope_size, make_bundle, sign_envelope
 from provenance.limits import ENTRY_MAX
 from registry.catalog.models import Release
@@ -310,13 +311,21 @@ def sign_and_log_entry(*, payload_type: str, payload: bytes, signatures: Sequenc
     return _sign_entry(payload_type=payload_type, payload=payload, signatures=signatures)[0]
 
 
-def sign_and_log_bundled(*, payload_type: str, payload: bytes) -> tuple[log.Appended, dict[str, Any]]:
-    """Sign and append a registry-only statement of another kind (a dispute step, docs/protocol.md §15).
+def sign_and_log_bundled(
+    *,
+    payload_type: str,
+    payload: bytes,
+    signatures: Sequence[dict[str, str]] = (),
+    key_history: tuple[str, Sequence[int]] | None = None,
+) -> tuple[log.Appended, dict[str, Any]]:
+    """Sign and append a statement of another kind (a dispute step §15, a platform's observation §16).
 
     Returns the appended leaf and its v1 bundle (inclusion proof against the append's checkpoint),
-    which the caller stores and serves, as declarations' bundles are.
+    which the caller stores and serves, as declarations' bundles are. ``signatures`` were checked by
+    the caller (a platform's); ``key_history`` = (member, log indexes) adds the signer's key events
+    with inclusion proofs against the same checkpoint, as ``platform_keys`` (§16.3).
     """
-    appended, envelope = _sign_entry(payload_type=payload_type, payload=payload, signatures=())
+    appended, envelope = _sign_entry(payload_type=payload_type, payload=payload, signatures=signatures)
     bundle = make_bundle(
         envelope,
         origin=settings.REGISTRY_LOG_ORIGIN,
@@ -325,6 +334,12 @@ def sign_and_log_bundled(*, payload_type: str, payload: bytes) -> tuple[log.Appe
         proof=appended.inclusion_proof,
         checkpoint=appended.checkpoint,
     )
+    if key_history is not None:
+        member, indexes = key_history
+        bundle[member] = [
+            {"index": i, "envelope": e, "inclusion_proof": [b64encode(h) for h in p]}
+            for i, e, p in _label_keys(indexes, appended.tree_size)
+        ]
     return appended, bundle
 
 
