@@ -36,12 +36,31 @@ class DisputeOut(serializers.Serializer):
     log_indexes = serializers.ListField(child=serializers.IntegerField())
 
 
+class ObservedByOut(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+
+
+class ObservationOut(serializers.Serializer):
+    """A platform's signed observation (docs/protocol.md §16): apart from the declaration, never merged into it."""
+
+    id = serializers.UUIDField()
+    platform = ObservedByOut()
+    isrc = serializers.CharField()
+    observed = serializers.DictField(child=serializers.ChoiceField(choices=["none", "partly", "all"]))
+    method = serializers.CharField()
+    observed_at = serializers.DateField()
+    declaration_version = serializers.IntegerField(allow_null=True)
+    log_index = serializers.IntegerField()
+
+
 class RecordingOut(serializers.Serializer):
     isrc = serializers.CharField()
     status = serializers.ChoiceField(choices=["declared"])
     disclosure = serializers.DictField()
     also_in = serializers.ListField(child=serializers.CharField())
     disputes = DisputeOut(many=True)
+    observations = ObservationOut(many=True)
     bundle = serializers.DictField()
 
 
@@ -50,6 +69,7 @@ class ReleaseOut(serializers.Serializer):
     status = serializers.ChoiceField(choices=["declared"])
     disclosure = serializers.DictField()
     disputes = DisputeOut(many=True)
+    observations = ObservationOut(many=True)
     bundle = serializers.DictField()
 
 

@@ -9,6 +9,7 @@ from registry import converters  # noqa: F401  (registers <id:…>)
 from registry.api.errors import api_not_found
 from registry.api.views import bulk, docs, label, public, tlog
 from registry.labelkeys import api as labelkeys_api
+from registry.observations import api as observations_api
 
 urlpatterns = [
     path(".well-known/jwks.json", public.JwksView.as_view(), name="api-jwks"),
@@ -24,6 +25,11 @@ urlpatterns = [
     path("api/v1/label/keys/prepare", labelkeys_api.KeyPrepareView.as_view(), name="api-label-key-prepare"),
     path("api/v1/label/keys", labelkeys_api.KeySubmitView.as_view(), name="api-label-keys"),
     path("labels/<id:label_id>/keys.json", labelkeys_api.label_jwks, name="label-jwks"),
+    path("api/v1/observations/prepare", observations_api.ObservationPrepareView.as_view(), name="api-observe-prepare"),
+    path("api/v1/observations", observations_api.ObservationSubmitView.as_view(), name="api-observations"),
+    path("api/v1/platform/keys/prepare", observations_api.KeyPrepareView.as_view(), name="api-platform-key-prepare"),
+    path("api/v1/platform/keys", observations_api.KeySubmitView.as_view(), name="api-platform-keys"),
+    path("platforms/<id:platform_id>/keys.json", observations_api.platform_jwks, name="platform-jwks"),
     path("api/v1/lookup", public.LookupView.as_view(), name="api-lookup"),
     path("api/v1/feed", public.FeedView.as_view(), name="api-feed"),
     path("api/v1/log/checkpoint", public.CheckpointView.as_view(), name="api-checkpoint"),

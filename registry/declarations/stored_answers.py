@@ -24,6 +24,9 @@ Everything that makes a lookup fast lives here, with the invariants it relies on
   in every dispute step's transaction under the release's row lock; ``audit_log``
   (``disputes.audit``) recomputes it. A release answer splices it; an ISRC answer parses it
   only when it is not empty, to keep the ISRC's own and the release-wide disputes.
+- **A release's observations are stored beside it** in ``Release.public_observations``, the
+  same way (``registry.observations.services``, checked by ``observations.audit``); an ISRC
+  answer keeps the ISRC's own, parsing the list only when it is not empty.
 - **A release answers its current declaration** (``Release.current_declaration``,
   which the audit checks is the newest version); an ISRC answers the newest current
   declaration among the releases that hold it (docs/protocol.md §12).
@@ -56,6 +59,7 @@ class StoredAnswer:
     bundle: bytes  # UTF-8 JSON, as logged
     also_in: tuple[str, ...] = ()
     disputes: bytes = b"[]"  # UTF-8 JSON: Release.public_disputes, the release's disputes (docs/protocol.md §15)
+    observations: bytes = b"[]"  # UTF-8 JSON: Release.public_observations, platforms' observations (§16.4)
 
 
 def _rows(model: type, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
@@ -105,22 +109,24 @@ def recording_answers(isrcs: Iterable[str]) -> dict[str, StoredAnswer]:
     where, params = _in_clause(DeclaredRecording, "dr.isrc", wanted)
     rows = _rows(
         DeclaredRecording,
-        f"SELECT dr.isrc, d.leaf_id, r.upc, d.id, dr.summary, d.bundle, r.public_disputes "  # noqa: S608 - table names from models, values bound
+        f"SELECT dr.isrc, d.leaf_id, r.upc, d.id, dr.summary, d.bundle, r.public_disputes, r.public_observations "  # noqa: S608 - table names from models, values bound
         f"FROM {dr} dr JOIN {d} d ON d.id = dr.declaration_id JOIN {r} r ON r.current_declaration_id = d.id "
         f"WHERE {where}",
         params,
     )
-    best: dict[str, tuple[int, str, int, Any, Any, Any]] = {}
+    best: dict[str, tuple[int, str, int, Any, Any, Any, Any]] = {}
     upcs: dict[str, list[tuple[int, str]]] = {}
-    for raw_isrc, leaf, raw_upc, decl_id, summary, bundle, disputes in rows:
+    for raw_isrc, leaf, raw_upc, decl_id, summary, bundle, disputes, observations in rows:
         isrc, upc = _text(raw_isrc), _text(raw_upc)
         if isrc not in best or leaf > best[isrc][0]:
-            best[isrc] = (leaf, upc, decl_id, summary, bundle, disputes)
+            best[isrc] = (leaf, upc, decl_id, summary, bundle, disputes, observations)
         upcs.setdefault(isrc, []).append((leaf, upc))
     out = {}
-    for isrc, (_, upc, decl_id, summary, bundle, disputes) in best.items():
+    for isrc, (_, upc, decl_id, summary, bundle, disputes, observations) in best.items():
         others = tuple(u for _, u in sorted(upcs[isrc], reverse=True) if u != upc)
-        out[isrc] = StoredAnswer(upc, decl_id, _bytes(summary), _bytes(bundle), others, _bytes(disputes))
+        out[isrc] = StoredAnswer(
+            upc, decl_id, _bytes(summary), _bytes(bundle), others, _bytes(disputes), _bytes(observations)
+        )
     return out
 
 
@@ -133,13 +139,15 @@ def release_answers(upcs: Iterable[str]) -> dict[str, StoredAnswer]:
     where, params = _in_clause(Release, "r.upc", wanted)
     rows = _rows(
         Release,
-        f"SELECT r.upc, d.id, d.summary, d.bundle, r.public_disputes "  # noqa: S608 - table names from models, values bound
+        f"SELECT r.upc, d.id, d.summary, d.bundle, r.public_disputes, r.public_observations "  # noqa: S608 - table names from models, values bound
         f"FROM {r} r JOIN {d} d ON d.id = r.current_declaration_id WHERE {where}",
         params,
     )
     return {
-        _text(upc): StoredAnswer(_text(upc), decl_id, _bytes(summary), _bytes(bundle), (), _bytes(disputes))
-        for upc, decl_id, summary, bundle, disputes in rows
+        _text(upc): StoredAnswer(
+            _text(upc), decl_id, _bytes(summary), _bytes(bundle), (), _bytes(disputes), _bytes(observations)
+        )
+        for upc, decl_id, summary, bundle, disputes, observations in rows
     }
 
 
@@ -178,9 +186,10 @@ def recording_body(isrc: str, answer: StoredAnswer, members: dict[int, bytes] | 
     head = f'{{"isrc":"{isrc}","status":"declared","disclosure":'.encode()
     tail = _tail(answer, members or {})
     disputes = answer.disputes if answer.disputes == b"[]" else _disputes_of(answer.disputes, isrc)
+    observations = answer.observations if answer.observations == b"[]" else _observations_of(answer.observations, isrc)
     return b"".join(
-        (head, answer.summary, f',"also_in":[{also_in}],"disputes":'.encode(), disputes, b',"bundle":', answer.bundle,
-         tail)
+        (head, answer.summary, f',"also_in":[{also_in}],"disputes":'.encode(), disputes, b',"observations":',
+         observations, b',"bundle":', answer.bundle, tail)
     )  # fmt: skip
 
 
@@ -189,10 +198,15 @@ def _disputes_of(stored: bytes, isrc: str) -> bytes:
     return json.dumps(chosen, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def _observations_of(stored: bytes, isrc: str) -> bytes:
+    chosen = [o for o in json.loads(stored) if o["isrc"] == isrc]
+    return json.dumps(chosen, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def release_body(upc: str, answer: StoredAnswer, members: dict[int, bytes] | None = None) -> bytes:
     """The 200 answer for a UPC, spliced from stored UTF-8 texts."""
     head = f'{{"upc":"{upc}","status":"declared","disclosure":'.encode()
     return b"".join(
-        (head, answer.summary, b',"disputes":', answer.disputes, b',"bundle":', answer.bundle,
-         _tail(answer, members or {}))
+        (head, answer.summary, b',"disputes":', answer.disputes, b',"observations":', answer.observations,
+         b',"bundle":', answer.bundle, _tail(answer, members or {}))
     )  # fmt: skip

@@ -20,6 +20,7 @@ from registry.declarations import selectors as decl_selectors
 from registry.declarations.statements import diff_statements
 from registry.disputes import selectors as dispute_selectors
 from registry.etags import etag_of
+from registry.observations import selectors as observation_selectors
 from registry.public import badges, presenters
 from registry.public import selectors as public_selectors
 from registry.public.ern_export import MessageParty, MissingFacts, export_ern
@@ -124,7 +125,17 @@ def _release_context(decl: Any) -> dict[str, Any]:
         "proof": proof,
         "bundle_filename": presenters.bundle_filename(release.upc, decl.version),
         "disputes": dispute_selectors.published(release),
+        "observations": _observations(release, decl.statement),
     }
+
+
+def _observations(release: Any, statement: dict[str, Any], isrc: str | None = None) -> list[dict[str, Any]]:
+    """Platforms' observations, each with the plain sentences where it disagrees with the declared parts."""
+    declared = {t["isrc"]: t.get("parts", {}) for t in statement.get("tracks", [])}
+    return [
+        {**vars(o), "levels": o.levels, "disagrees": o.disagreements(declared.get(o.isrc, {}))}
+        for o in observation_selectors.published(release, isrc=isrc)
+    ]
 
 
 @require_safe
@@ -166,6 +177,7 @@ def recording_detail(request: HttpRequest, isrc: str) -> HttpResponse:
         {
             "track": track,
             "disputes": [d for d in context["disputes"] if d.isrc in (None, canonical)],
+            "observations": [o for o in context["observations"] if o["isrc"] == canonical],
             "also_in": public_selectors.releases_by_upcs(answer.also_in) if answer.also_in else [],
             "badge_class": badge_class,
             "badge_text": badge_text,

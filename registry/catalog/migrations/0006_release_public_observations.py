@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0005_release_public_disputes'),
+        ("catalog", "0005_release_public_disputes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='release',
-            name='public_observations',
-            field=models.TextField(default='[]', editable=False),
+            model_name="release",
+            name="public_observations",
+            field=models.TextField(default="[]", editable=False),
         ),
     ]
