@@ -147,7 +147,8 @@ class Result:
         assert self.checkpoint is not None and self.key is not None
         if self.entry is not None:
             where = f"leaf {self.index} of {self.checkpoint.size} in {self.checkpoint.origin}"
-            return f"VALID: {self.entry}; {where}; statement key {self.key.kid}"
+            signed = f"; {self.attestation}" if self.entry_checks else ""  # a platform's key (§16.3)
+            return f"VALID: {self.entry}; {where}; statement key {self.key.kid}{signed}"
         asked = ""
         if self.question and self.disclosure is not None:
             d = self.disclosure
