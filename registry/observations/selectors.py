@@ -53,8 +53,8 @@ class PublicObservation:
     def disagreements(self, declared: Mapping[str, str]) -> list[str]:
         """Plain sentences for each part where the platform saw another level than the label declared."""
         return [
-            f"{PART_LABELS[p]}: the label declared {LEVEL_LABELS[declared[p]].lower()}, "
-            f"{self.platform} observed {LEVEL_LABELS[self.observed[p]].lower()}"
+            f"{PART_LABELS[p]}: the label declared “{LEVEL_LABELS[declared[p]]}”, "
+            f"{self.platform} observed “{LEVEL_LABELS[self.observed[p]]}”"
             for p in PARTS
             if p in self.observed and p in declared and declared[p] != self.observed[p]
         ]
