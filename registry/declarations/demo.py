@@ -370,4 +370,44 @@ def load_demo() -> dict[str, int]:
         release=summer, reason="Release taken down from all stores at the label's request.", via="demo"
     )
     counts["declarations"] += 2
+    counts["observations"] = load_demo_observation(releases[0][0], staff)
     return counts
+
+
+DEMO_PLATFORM = "Demo Streaming"
+
+
+def load_demo_observation(release: Any, staff: Any) -> int:
+    """A platform with a staff-attested signing key observes AI where the label declared none (docs/protocol.md §16).
+
+    "Quiet Hours" declares no AI anywhere; the platform's detector rates one track's vocals as
+    entirely AI. The public pages show both, apart, and say that they disagree.
+    """
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from provenance.observations import sign_prepared_observation
+    from registry.api.tokens import platform_key_create
+    from registry.observations import services as observations
+
+    platform, _ = platform_key_create(name=DEMO_PLATFORM, contact_email="trust@streaming.example")
+    key = demo_label_key(demo_key_path(f"{DEMO_PLATFORM} platform"))
+    observations.key_attest(
+        platform=platform, public_key=public_bytes(key), actor=staff,
+        reason="Demo: the platform's first key, checked by registry staff with its trust and safety team.",
+    )  # fmt: skip
+    track = release.tracks.select_related("recording").order_by("position")[1]
+    prepared = observations.observation_prepare(
+        platform=platform,
+        isrc=track.recording.isrc,
+        upc=release.upc,
+        observed={"vocals": "all", "instrumentation": "none"},
+        method="Demo Streaming voice detector v2",
+        observed_at=(timezone.now() - timedelta(days=7)).date().isoformat(),
+        declaration_version=1,
+    )
+    observations.observation_submit(
+        platform=platform, payload=prepared["payload"], signature=sign_prepared_observation(prepared, key)
+    )
+    return 1

@@ -96,3 +96,15 @@ def test_a_demo_key_file_left_in_the_var_dir_is_reused_not_overwritten(tmp_path)
     path = tmp_path / "keys" / "label.key"
     first = demo_label_key(path)
     assert public_bytes(demo_label_key(path)) == public_bytes(first)
+
+
+def test_the_demo_has_a_platform_observation_that_disagrees_with_the_label(demo, client):
+    from registry.observations.models import Observation
+
+    obs = Observation.objects.select_related("platform", "release").get()
+    assert obs.platform.name == "Demo Streaming" and obs.release.title == "Quiet Hours"
+    assert obs.release.current_declaration.statement["release"]["contains_ai"] == "none"  # never merged in
+    page = client.get(f"/recordings/{obs.isrc}/").content.decode()
+    assert "Observed by platform Demo Streaming" in page
+    assert "The platform's observation disagrees with the label's declaration." in page
+    assert audit_log().entries >= Declaration.objects.count() + 3  # the platform's key event and observation too
