@@ -22,8 +22,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from provenance import vocabulary
+from provenance.encoding import b64encode
 from provenance.issue.keys import generate_private_key, public_bytes
+from provenance.issue.sign import sign_pae
+from provenance.labelkeys import PLATFORM_KEY_PAYLOAD_TYPE
 from provenance.labelsign import sign_prepared
+from provenance.observations import sign_prepared_observation
 from registry.api.models import IdempotencyRecord, LabelToken
 from registry.api.tokens import label_token_create, label_token_revoke, platform_key_create
 from registry.catalog.models import Artist, Membership, Recording, Release
@@ -36,6 +40,8 @@ from registry.labels import drafts
 from registry.labels import services as label_services
 from registry.labels.draft_store import DraftStore
 from registry.labels.models import Invitation
+from registry.observations import services as observations
+from registry.observations.models import Observation, PlatformKeyEvent
 from registry.ownership import services as ownership
 from registry.ownership.models import ContestRequest, PrefixClaim, PrefixDelegation
 from registry.transparency.models import LogLeaf
@@ -78,6 +84,9 @@ def snapshot() -> dict[str, int]:
         "dispute_steps": DisputeStep.objects.count(),
         "closed_disputes": Dispute.objects.filter(status__in=Dispute.CLOSED).count(),
         "prepared": PreparedDeclaration.objects.count(),
+        "observations": Observation.objects.count(),
+        "hidden_observations": Observation.objects.filter(hidden_at__isnull=False).count(),
+        "platform_key_events": PlatformKeyEvent.objects.count(),
     }
 
 
@@ -96,6 +105,10 @@ class World:
     dispute: Any = None
     prepared: Any = None  # an amendment prepared for label A to co-sign, and A's signature of it
     signature: dict[str, str] = field(default_factory=dict)
+    # A platform with a signing key: an observation it prepared and signed, and a key event it signed.
+    observation: dict[str, Any] = field(default_factory=dict)
+    platform_key_event: dict[str, Any] = field(default_factory=dict)
+    logged_observation: Any = None
     secrets: list[str] = field(default_factory=list)
 
 
@@ -137,7 +150,27 @@ def world(keys, label, other_label, owner, submitter, rival, staff) -> World:
         "ai": {t.recording.isrc: factories.track_ai("all") for t in release.tracks.select_related("recording")},
     }
     prepared = drafts.declaration_prepare_draft(release=release, draft=amendment)
+    platform_row, platform_token = platform_key_create(name="Example Streaming")
+    platform_key = generate_private_key()
+    observations.key_attest(platform=platform_row, public_key=public_bytes(platform_key), actor=staff, reason="first")
+    observed = {"platform": platform_row, "isrc": _a_track_of(release), "observed": {"vocals": "all"},
+                "method": "detector X v2", "observed_at": "2026-11-30"}  # fmt: skip
+    logged = observations.observation_prepare(**observed)
+    logged = observations.observation_submit(
+        platform=platform_row, payload=logged["payload"], signature=sign_prepared_observation(logged, platform_key)
+    )
+    to_sign = observations.observation_prepare(**observed)
+    new_key = generate_private_key()
+    event = observations.key_event_payload(
+        platform_row, event="register", public_key=public_bytes(new_key), attestation="platform", reason=None
+    )
     return World(
+        observation={"payload": to_sign["payload"], "signature": sign_prepared_observation(to_sign, platform_key)},
+        platform_key_event={
+            "payload": b64encode(event),
+            "signature": sign_pae(event, platform_key, payload_type=PLATFORM_KEY_PAYLOAD_TYPE),
+        },
+        logged_observation=logged,
         dispute=dispute,
         prepared=prepared,
         signature=sign_prepared(labelkeys.prepared_answer(prepared), label_key),
@@ -152,7 +185,7 @@ def world(keys, label, other_label, owner, submitter, rival, staff) -> World:
             "token_a": token_a,
             "token_b": label_token_create(label=other_label, name="B sync", created_by=rival)[1],
             "revoked_a": revoked,
-            "platform": platform_key_create(name="Example Streaming")[1],
+            "platform": platform_token,
         },
         token_row=row,
         invitation=invitation,
@@ -559,6 +592,8 @@ ADMIN_PATHS = [
     "/admin/ownership/contestrequest/",
     "/admin/transparency/signingkey/",
     "/admin/disputes/dispute/",
+    "/admin/observations/observation/",
+    "/admin/observations/platformkeyevent/",
 ]
 
 
@@ -630,6 +665,24 @@ def test_only_staff_resolve_and_only_the_opener_withdraws(world, persona):
         assert after == before
 
 
+# --- observations ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("persona", [*PERSONAS, "artist"])
+def test_only_staff_hide_an_observation_and_no_label_removes_one(world, persona):
+    client = page_client(world, persona)
+    before = snapshot()
+    hide = {"action": "hide", "_selected_action": [world.logged_observation.pk], "apply": "1", "reason": "abuse"}
+    response = client.post("/admin/observations/observation/", hide)
+    if persona == "staff":
+        assert response.status_code == 302
+        assert snapshot() == {**before, "hidden_observations": before["hidden_observations"] + 1}
+        return
+    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+    assert snapshot() == before
+    assert "Observed by platform Example Streaming" in client.get(f"/releases/{world.release.upc}/").content.decode()
+
+
 # --- API ---------------------------------------------------------------------------------------------
 
 
@@ -644,6 +697,8 @@ class Call:
 
 
 REFUSED = {"anonymous": 401, "platform": 403, "revoked_a": 401, "staff_session": 401}
+PLATFORM_ONLY = {"anonymous": 401, "platform": 201, "token_a": 403, "token_b": 403, "revoked_a": 401,
+                 "staff_session": 401}  # fmt: skip
 
 
 def _a_track(world: World) -> str:
@@ -695,6 +750,30 @@ API_CALLS = [
         {"declarations": 1, "leaves": 1},
     ),
     Call("label releases", "GET", "/api/v1/label/releases", None, {**REFUSED, "token_a": 200, "token_b": 200}),
+    # Observations are a platform's (docs/protocol.md §16): a label token is refused, as a platform key is on writes.
+    Call(
+        "observation submit",
+        "POST",
+        "/api/v1/observations",
+        lambda w: w.observation,
+        PLATFORM_ONLY,
+        {"observations": 1, "leaves": 1},
+    ),
+    Call(
+        "observation prepare",
+        "POST",
+        "/api/v1/observations/prepare",
+        lambda w: {"isrc": _a_track(w), "observed": {"vocals": "all"}, "method": "m", "observed_at": "2026-11-30"},
+        {**PLATFORM_ONLY, "platform": 200},
+    ),
+    Call(
+        "platform key event",
+        "POST",
+        "/api/v1/platform/keys",
+        lambda w: w.platform_key_event,
+        PLATFORM_ONLY,
+        {"platform_key_events": 1, "leaves": 1},
+    ),
 ]
 
 
