@@ -107,7 +107,9 @@ class LookupOut(serializers.Serializer):
 
 class FeedEntryOut(serializers.Serializer):
     index = serializers.IntegerField()
-    kind = serializers.ChoiceField(choices=["dispute"], required=False, help_text="Only on dispute steps")
+    kind = serializers.ChoiceField(
+        choices=["dispute", "observation"], required=False, help_text="Only on dispute steps and observations"
+    )
     bundle = serializers.DictField()
 
 

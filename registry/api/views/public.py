@@ -30,6 +30,8 @@ from registry.transparency.models import LogLeaf
 from registry.witnessing import selectors as witnessing
 
 FEED_DEFAULT, FEED_MAX = 100, 1000
+# What ``include`` may add to the feed's declarations: the leaf's relation and the entry's ``kind``.
+FEED_KINDS = {"disputes": ("dispute_step", "dispute"), "observations": ("observation", "observation")}
 LOOKUP_TAG, LOG_TAG = ["lookup"], ["log"]
 
 
@@ -172,7 +174,8 @@ class FeedView(PublicView):
         f"(default {FEED_DEFAULT}, max {FEED_MAX}). `next` is the `after` for the following page, null at "
         "the end: then keep the last index you saw and poll again later. With `include=disputes` the "
         "feed also carries every dispute step (docs/protocol.md §15), each entry tagged "
-        '`"kind": "dispute"`; without it, declarations only, as before.',
+        '`"kind": "dispute"`; with `include=observations` every platform observation (§16), tagged '
+        '`"kind": "observation"` (both: `include=disputes,observations`); without it, declarations only.',
         parameters=[
             OpenApiParameter(
                 "after", {"type": "integer", "minimum": 0}, required=False, description="Last index already seen"
@@ -185,9 +188,9 @@ class FeedView(PublicView):
             ),
             OpenApiParameter(
                 "include",
-                {"type": "string", "enum": ["disputes"]},
+                {"type": "string", "enum": ["disputes", "observations", "disputes,observations"]},
                 required=False,
-                description="`disputes`: dispute steps too",
+                description="`disputes`: dispute steps too; `observations`: platform observations too",
             ),
         ],
         responses={200: s.FeedOut, 400: s.error("Bad after or limit")},
@@ -195,16 +198,19 @@ class FeedView(PublicView):
     def get(self, request: Request) -> HttpResponse:
         after = int_param(request, "after", default=-1, minimum=0)
         limit = int_param(request, "limit", default=FEED_DEFAULT, minimum=1, maximum=FEED_MAX)
-        include = request.query_params.get("include", "")
-        if include not in ("", "disputes"):
-            raise ValidationFailed("include may only be 'disputes'", fields={"include": ["Only 'disputes'."]})
-        kinds = (
-            Q(declaration__isnull=False) | Q(dispute_step__isnull=False) if include else Q(declaration__isnull=False)
-        )
+        include = {k for k in request.query_params.get("include", "").split(",") if k}
+        if not include <= set(FEED_KINDS):
+            raise ValidationFailed(
+                "include may only name 'disputes' and 'observations'",
+                fields={"include": ["'disputes', 'observations' or both, comma-separated."]},
+            )
+        kinds = Q(declaration__isnull=False)
+        for kind in include:
+            kinds |= Q(**{f"{FEED_KINDS[kind][0]}__isnull": False})
         rows = list(
             LogLeaf.objects.filter(kinds, index__gt=after)
             .order_by("index")
-            .values_list("index", "declaration__bundle", "dispute_step__bundle")[: limit + 1]
+            .values_list("index", "declaration__bundle", "dispute_step__bundle", "observation__bundle")[: limit + 1]
         )
         more = len(rows) > limit
         rows = rows[:limit]
@@ -212,7 +218,9 @@ class FeedView(PublicView):
             answers.with_bundle({"index": index}, bundle)
             if bundle is not None
             else answers.with_bundle({"index": index, "kind": "dispute"}, step)
-            for index, bundle, step in rows
+            if step is not None
+            else answers.with_bundle({"index": index, "kind": "observation"}, observation)
+            for index, bundle, step, observation in rows
         ]
         following = rows[-1][0] if more else None
         body = '{"entries":' + answers.json_list(entries) + ',"next":' + answers.dumps(following) + "}"

@@ -383,3 +383,16 @@ def test_staff_attest_a_platforms_first_key_with_a_command(keys, staff, capsys):
     assert (
         jcs.canonicalize(Client().get(f"/platforms/{row.pk}/keys.json").json()["keys"][0]["attestation"]) == b'"staff"'
     )
+
+
+def test_the_feed_carries_observations_only_when_asked_and_they_verify(platform, declared):
+    platform.observe(_none_track(declared))
+    obs = Observation.objects.get()
+    anonymous = Client()
+    assert [e.get("kind") for e in anonymous.get("/api/v1/feed").json()["entries"]] == [None]
+    entries = anonymous.get("/api/v1/feed?include=observations").json()["entries"]
+    assert [(e["index"], e.get("kind")) for e in entries] == [(declared.leaf_id, None), (obs.leaf_id, "observation")]
+    assert pobs.verify_observation_bundle(entries[1]["bundle"], Verifier(tkeys.keyset())).valid
+    both = anonymous.get("/api/v1/feed?include=disputes,observations").json()["entries"]
+    assert len(both) == 2
+    assert anonymous.get("/api/v1/feed?include=observations,everything").status_code == 400
