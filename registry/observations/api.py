@@ -205,7 +205,8 @@ class KeySubmitView(PlatformView, APIView):
 
 def platform_jwks(request: Any, platform_id: int) -> HttpResponse:
     """GET /platforms/<id>/keys.json: the platform's signing keys, registered and revoked, with their log indexes."""
-    platform = get_object_or_404(PlatformKey, pk=platform_id)
+    # Only platforms with a key event (whose name the log shows anyway): the list of API customers stays private.
+    platform = get_object_or_404(PlatformKey.objects.filter(key_events__isnull=False).distinct(), pk=platform_id)
     response = JsonResponse(services.jwks(platform))
     response["Cache-Control"] = "public, max-age=60"
     return response

@@ -133,6 +133,8 @@ def key_event_log(
         raise ValidationFailed("this key event is for another platform or registry")
     if event["sequence"] != len(events) + 1 or event["previous"] != key_head(events):
         raise Conflict("another key event of this platform was logged since this one was prepared: prepare it again")
+    if len(events) >= labelkeys.HISTORY_MAX:  # a bundle carries the whole history: past this, none would verify
+        raise ValidationFailed(f"a platform has at most {labelkeys.HISTORY_MAX} key events")
     attestation, kid = event["attestation"], event["key"]["kid"]
     if attestation == PlatformKeyEvent.PLATFORM:
         if not events:

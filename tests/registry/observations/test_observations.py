@@ -396,3 +396,11 @@ def test_the_feed_carries_observations_only_when_asked_and_they_verify(platform,
     both = anonymous.get("/api/v1/feed?include=disputes,observations").json()["entries"]
     assert len(both) == 2
     assert anonymous.get("/api/v1/feed?include=observations,everything").status_code == 400
+
+
+def test_the_keys_of_a_platform_without_signing_keys_are_not_found(platform, keys):
+    """Platform ids are small integers: the key endpoint must not list the registry's API customers."""
+    secret_customer, _ = platform_key_create(name="Unannounced Partner Inc.")
+    r = Client().get(f"/platforms/{secret_customer.pk}/keys.json")
+    assert r.status_code == 404 and b"Unannounced" not in r.content
+    assert Client().get(f"/platforms/{platform.row.pk}/keys.json").status_code == 200
