@@ -32,7 +32,7 @@ from registry.api.throttles import Quota
 from registry.catalog.models import Release
 from registry.declarations import cache as lookup_cache
 from registry.declarations import signing
-from registry.declarations.models import Declaration
+from registry.declarations.models import Declaration, DeclaredRecording
 from registry.errors import Conflict, NotFound, PermissionDenied, RateLimited, ValidationFailed
 from registry.labelkeys.services import public_key_from  # noqa: F401  (re-exported for the command and admin)
 from registry.observations import selectors
@@ -229,7 +229,9 @@ def jwks(platform: PlatformKey) -> dict[str, Any]:
 
 def _observed_release(isrc: str, upc: str | None) -> Release:
     """The release an observation is shown with: the UPC's, else the newest current declaration holding the ISRC."""
-    releases = Release.objects.filter(current_declaration__isnull=False, tracks__recording__isrc=isrc)
+    # What the current declarations cover (the signed statements' ISRCs), not the catalog's editable tracks.
+    covering = DeclaredRecording.objects.filter(isrc=isrc).values("declaration_id")
+    releases = Release.objects.filter(current_declaration__in=covering)
     if upc is not None:
         releases = releases.filter(upc=upc)
     release = releases.select_related("current_declaration").order_by("-current_declaration__leaf_id").first()
