@@ -349,7 +349,7 @@ def test_staff_hide_an_abusive_observation_and_the_log_keeps_it(platform, declar
     audit_log()  # the hidden observation's leaf is still accounted for
 
 
-def test_the_audit_accounts_for_observations_and_catches_tampering(platform, declared, is_postgres):
+def test_the_audit_accounts_for_observations_and_catches_tampering(platform, declared):
     platform.observe(_none_track(declared))
     audit_log()
     obs = Observation.objects.get()
