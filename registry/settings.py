@@ -375,6 +375,11 @@ SPECTACULAR_SETTINGS = {
         {"name": "keys", "description": "The registry's public keys."},
         {"name": "verify", "description": "Check a bundle online (the same checks run offline)."},
         {"name": "label", "description": "Labels register, declare, amend and withdraw (label token)."},
+        {
+            "name": "platform",
+            "description": "Platforms attach signed observations to recordings and manage their signing keys "
+            "(platform key; docs/protocol.md §16).",
+        },
     ],
 }
 

@@ -23,6 +23,7 @@ from registry.api.models import PlatformKey
 from registry.api.parsers import SafeJSONParser
 from registry.api.views.base import FirstRenderer
 from registry.errors import ValidationFailed
+from registry.labelkeys.api import KeyEventOut, KeyPrepareIn, SignatureIn  # the same shapes as a label's (§14)
 from registry.observations import services
 from registry.observations.models import PlatformKeyEvent
 
@@ -63,11 +64,6 @@ def _platform(request: Request) -> PlatformKey:
     return PlatformKey.objects.get(pk=request.auth.id)
 
 
-class SignatureIn(serializers.Serializer):
-    keyid = serializers.CharField(max_length=services.KEYID_MAX)
-    sig = serializers.CharField(max_length=services.SIG_MAX)
-
-
 class ObservationPrepareIn(serializers.Serializer):
     isrc = serializers.CharField(max_length=20)
     upc = serializers.CharField(max_length=20, required=False, allow_blank=True)
@@ -93,19 +89,6 @@ class ObservationCreatedOut(serializers.Serializer):
     id = serializers.UUIDField()
     log_index = serializers.IntegerField()
     bundle = serializers.DictField()
-
-
-class KeyPrepareIn(serializers.Serializer):
-    event = serializers.ChoiceField(choices=labelkeys.EVENTS)
-    key = serializers.JSONField()
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-
-
-class KeyEventOut(serializers.Serializer):
-    event = serializers.CharField()
-    kid = serializers.CharField()
-    log_index = serializers.IntegerField()
-    sequence = serializers.IntegerField()
 
 
 def _payload(data: dict[str, Any]) -> bytes:

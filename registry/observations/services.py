@@ -44,7 +44,6 @@ OBSERVATIONS_PER_PLATFORM = "observation_platform"
 OBSERVED_AT_AHEAD = timedelta(days=1)
 OBSERVED_AT_BEHIND = timedelta(days=366 * 10)
 HIDE_REASON_MAX = 2000
-KEYID_MAX, SIG_MAX = 64, 128
 
 
 def _locked_platform(platform: PlatformKey) -> PlatformKey:
