@@ -130,7 +130,7 @@ class Result:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"valid": self.valid, "checks": [c.to_dict() for c in self.checks]}
-        if self.label_checked:
+        if self.label_checked or self.entry_checks:  # a label's key (§14.3), a platform's (§16.3)
             out["signed_by"] = self.attestation if self.valid else None
         if self.question:
             out["disclosure"] = self.disclosure if self.valid else None

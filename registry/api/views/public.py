@@ -16,6 +16,7 @@ from provenance import disputes as pdisputes
 from provenance.bundle import Verifier
 from provenance.encoding import b64encode
 from provenance.errors import ProvenanceError
+from provenance.observations import OBSERVATION_PAYLOAD_TYPE, verify_observation_bundle
 from provenance.policy import Policy, PolicyError, parse_policy
 from registry.api import answers, throttles
 from registry.api import schemas as s
@@ -409,12 +410,18 @@ class VerifyView(PublicView):
         verifier = Verifier(keys.keyset(), policy=policy, max_age=max_age)
         if _is_dispute(evidence) and isrc is None and upc is None:  # a dispute step's bundle (protocol §15)
             result = pdisputes.verify_dispute_bundle(evidence, verifier)
+        elif _payload_type(evidence) == OBSERVATION_PAYLOAD_TYPE and isrc is None and upc is None:  # §16.3
+            result = verify_observation_bundle(evidence, verifier)
         else:
             result = verifier.verify(evidence, isrc=isrc, upc=upc, witnessed=witnessed)
         return HttpResponse(answers.dumps(result.to_dict()), content_type=answers.JSON)
 
 
+def _payload_type(evidence: Any) -> Any:
+    envelope = evidence.get("envelope") if isinstance(evidence, dict) else None
+    return envelope.get("payloadType") if isinstance(envelope, dict) else None
+
+
 def _is_dispute(evidence: Any) -> bool:
     """Whether the (parsed) bundle's envelope names the dispute payloadType; the checks then parse strictly."""
-    envelope = evidence.get("envelope") if isinstance(evidence, dict) else None
-    return isinstance(envelope, dict) and envelope.get("payloadType") == pdisputes.DISPUTE_PAYLOAD_TYPE
+    return _payload_type(evidence) == pdisputes.DISPUTE_PAYLOAD_TYPE

@@ -103,7 +103,14 @@ def test_a_platform_prepares_signs_with_the_cli_and_submits_an_observation_that_
     result = pobs.verify_observation_bundle(body["bundle"], Verifier(tkeys.keyset()))
     assert result.valid, result.summary()
     assert "attested by staff" in result.attestation
-    # What anyone can check: the platform's keys and the verify endpoint.
+    # What anyone can check: the verify endpoint and the platform's keys.
+    verified = post_json(Client(), "/api/v1/verify", body["bundle"]).json()
+    assert verified["valid"] and verified["checks"][-1]["name"] == "platform_signature", verified
+    assert verified["signed_by"] == result.attestation
+    tampered = json.loads(json.dumps(body["bundle"]))
+    tampered["platform_keys"] = []  # a mirror that drops the platform's key history
+    verified = post_json(Client(), "/api/v1/verify", tampered).json()
+    assert not verified["valid"] and verified["checks"][-1]["name"] == "platform_signature"
     jwks = Client().get(f"/platforms/{platform.row.pk}/keys.json").json()
     assert [k["kid"] for k in jwks["keys"]] == [thumbprint(public_bytes(platform.key))]
     audit_log()
