@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from hashlib import sha256
 
 from provenance import bundle as pbundle
 from provenance import dsse, labelkeys
@@ -47,7 +48,12 @@ def audit_observations(report: AuditReport, keys: KeySet, using: str) -> None:
             st = pobs.parse_observation(payload)
         except (ProvenanceError, ValueError) as exc:
             raise AuditFailure(f"{where}: {exc}") from exc
-        if st != row.statement or st["recording"]["isrc"] != row.isrc or st["platform"]["id"] != str(row.platform_id):
+        columns = (row.isrc, str(row.platform_id), row.payload_sha256)
+        if st != row.statement or columns != (
+            st["recording"]["isrc"],
+            st["platform"]["id"],
+            sha256(payload).hexdigest(),
+        ):
             raise AuditFailure(f"{where}: the stored statement or columns differ from the signed one")
         stored_bundle = json.loads(row.bundle)
         if stored_bundle["envelope"] != envelope:

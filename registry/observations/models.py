@@ -80,6 +80,8 @@ class Observation(models.Model):
     )
     isrc = models.CharField(max_length=12, db_index=True)
     statement = models.JSONField()
+    # SHA-256 of the signed payload bytes: the same statement is logged once per platform (a retry is a 409).
+    payload_sha256 = models.CharField(max_length=64)
     leaf = models.OneToOneField(LogLeaf, on_delete=models.PROTECT, related_name="observation")
     bundle = models.TextField()
     hidden_at = models.DateTimeField(null=True, blank=True)
@@ -91,6 +93,9 @@ class Observation(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "payload_sha256"], name="unique_observation_per_platform")
+        ]
 
     def __str__(self) -> str:
         return f"observation {self.uid} of {self.isrc} by platform {self.platform_id}"

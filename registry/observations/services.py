@@ -13,6 +13,7 @@ statement key, then the log (inside ``signing``), as declarations take the relea
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -356,6 +357,10 @@ def _log_observation(*, platform: PlatformKey, raw: bytes, st: dict[str, Any], s
         if decl is None or bytes(decl.leaf.leaf_hash).hex() != st["declaration"]["leaf_hash"]:
             raise ValidationFailed("the observation names a declaration this release does not have")
     key = _check_signature(platform, pobs.OBSERVATION_PAYLOAD_TYPE, raw, signature)
+    digest = hashlib.sha256(raw).hexdigest()
+    logged = Observation.objects.filter(platform=platform, payload_sha256=digest).values_list("leaf_id", flat=True)
+    if logged:  # under the platform's lock: a retry of the same statement never logs it twice
+        raise Conflict(f"this observation is logged already, at log index {logged[0]}")
     _invalidate_answers(release)
     appended, bundle = signing.sign_and_log_bundled(
         payload_type=pobs.OBSERVATION_PAYLOAD_TYPE,
@@ -369,6 +374,7 @@ def _log_observation(*, platform: PlatformKey, raw: bytes, st: dict[str, Any], s
         declaration=decl,
         isrc=rec["isrc"],
         statement=st,
+        payload_sha256=digest,
         leaf_id=appended.index,
         bundle=jcs.canonicalize(bundle).decode("utf-8"),
     )

@@ -159,7 +159,7 @@ def world(keys, label, other_label, owner, submitter, rival, staff) -> World:
     logged = observations.observation_submit(
         platform=platform_row, payload=logged["payload"], signature=sign_prepared_observation(logged, platform_key)
     )
-    to_sign = observations.observation_prepare(**observed)
+    to_sign = observations.observation_prepare(**{**observed, "method": "detector X v3"})
     new_key = generate_private_key()
     event = observations.key_event_payload(
         platform_row, event="register", public_key=public_bytes(new_key), attestation="platform", reason=None

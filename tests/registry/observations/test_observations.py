@@ -96,6 +96,9 @@ def test_a_platform_prepares_signs_with_the_cli_and_submits_an_observation_that_
     r = platform.post("/api/v1/observations", {"payload": prepared["payload"], "signature": signature})
     assert r.status_code == 201, r.content
     assert LogLeaf.objects.count() == leaves + 1
+    again = platform.post("/api/v1/observations", {"payload": prepared["payload"], "signature": signature})
+    _refused(again, 409, f"logged already, at log index {r.json()['log_index']}")  # a retry logs nothing
+    assert LogLeaf.objects.count() == leaves + 1
     body = r.json()
     envelope = body["bundle"]["envelope"]
     assert [s["keyid"] for s in envelope["signatures"]][0] == thumbprint(public_bytes(platform.key))
@@ -301,7 +304,7 @@ def throttled():
 
 def test_observations_are_limited_per_platform_per_day(platform, declared, staff, throttled):
     isrc = _none_track(declared)
-    prepared = [platform.prepare(isrc).json() for _ in range(3)]
+    prepared = [platform.prepare(isrc, method=f"detector X v{i}").json() for i in range(3)]
     assert platform.submit(prepared[0]).status_code == 201
     _refused(platform.submit(prepared[0], key=generate_private_key()), 400, "is not a key")  # a refusal costs nothing
     assert platform.submit(prepared[1]).status_code == 201
