@@ -19,6 +19,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
@@ -30,7 +31,7 @@ from provenance.identifiers import normalize_gtin, normalize_isrc
 from provenance.keys import PublicKey, parse_jwk
 from registry.api.models import PlatformKey
 from registry.api.throttles import Quota
-from registry.catalog.models import Release
+from registry.catalog.models import Membership, Release
 from registry.declarations import cache as lookup_cache
 from registry.declarations import signing
 from registry.declarations.models import Declaration, DeclaredRecording
@@ -379,7 +380,25 @@ def _log_observation(*, platform: PlatformKey, raw: bytes, st: dict[str, Any], s
         bundle=jcs.canonicalize(bundle).decode("utf-8"),
     )
     _publish(release.pk)
+    _notify_label(release, row)
     return row
+
+
+def _notify_label(release: Release, row: Observation) -> None:
+    """The label's members hear of every observation on their release: they may amend, or ask staff to review it."""
+    st = row.statement
+    levels = ", ".join(f"{part} {level}" for part, level in st["observed"].items())
+    body = (
+        f"{st['platform']['name']} attached a signed observation to {row.isrc} on {release.title} (UPC {release.upc}): "
+        f"{levels}, observed on {st['observed_at']} ({st['method']}); log index {row.leaf_id}.\n\n"
+        "It is shown apart from your declaration and never changes it. If the platform is right, amend your "
+        "declaration; if the observation is abuse, ask the registry to review it."
+    )
+    members = Membership.objects.filter(label_id=release.label_id).values_list("user__email", flat=True)
+    to = sorted({e for e in members if e})
+    if to:
+        transaction.on_commit(lambda: send_mail(f"Observation on {release.title} by {st['platform']['name']}", body,
+                                                None, to))  # fmt: skip
 
 
 @transaction.atomic

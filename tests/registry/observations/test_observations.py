@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
+from django.core import mail
 from django.test import Client, override_settings
 
 from provenance import jcs
@@ -316,9 +317,15 @@ def test_observations_are_limited_per_platform_per_day(platform, declared, staff
     assert other.observe(isrc).status_code == 201  # the limit is the platform's own
 
 
-def test_the_label_sees_the_observation_and_cannot_remove_it(platform, declared, owner, label):
+def test_the_label_sees_the_observation_and_cannot_remove_it(
+    platform, declared, owner, label, django_capture_on_commit_callbacks
+):
     isrc = _none_track(declared)
-    platform.observe(isrc)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        platform.observe(isrc)
+    [email] = mail.outbox
+    assert email.to == [owner.email] and "Example Streaming attached a signed observation to " + isrc in email.body
     obs = Observation.objects.get()
     owner_client = Client()
     owner_client.force_login(owner)
