@@ -421,3 +421,27 @@ def test_the_keys_of_a_platform_without_signing_keys_are_not_found(platform, key
     r = Client().get(f"/platforms/{secret_customer.pk}/keys.json")
     assert r.status_code == 404 and b"Unannounced" not in r.content
     assert Client().get(f"/platforms/{platform.row.pk}/keys.json").status_code == 200
+
+
+@pytest.fixture
+def lookup_cached(settings: Any) -> Any:
+    from django.core.cache import cache
+
+    settings.REGISTRY_LOOKUP_CACHE_SECONDS = 30
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_a_cached_lookup_is_never_stale_after_an_observation_or_its_hiding(
+    platform, declared, staff, lookup_cached, django_capture_on_commit_callbacks
+):
+    isrc = _none_track(declared)
+    urls = [f"/api/v1/recordings/{isrc}", f"/api/v1/releases/{declared.release.upc}"]
+    assert all(Client().get(u).json()["observations"] == [] for u in urls)  # now in the cache
+    with django_capture_on_commit_callbacks(execute=True):
+        assert platform.observe(isrc).status_code == 201
+    assert all(len(Client().get(u).json()["observations"]) == 1 for u in urls)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.observation_hide(observation=Observation.objects.get(), actor=staff, reason="abuse")
+    assert all(Client().get(u).json()["observations"] == [] for u in urls)
