@@ -19,6 +19,7 @@ from provenance.errors import IdentifierError
 from registry.declarations import selectors as decl_selectors
 from registry.declarations.statements import diff_statements
 from registry.disputes import selectors as dispute_selectors
+from registry.disputes.models import ROLE_LABELS
 from registry.etags import etag_of
 from registry.observations import selectors as observation_selectors
 from registry.public import badges, presenters
@@ -129,6 +130,18 @@ def _release_context(decl: Any) -> dict[str, Any]:
     }
 
 
+def who_said(label: str, observations: list[dict[str, Any]], disputes: list[Any]) -> str:
+    """The plain sentence over a page: "Declared by the label L / observed by platform P / disputed by an artist"."""
+    parts = [f"Declared by the label {label}"]
+    platforms = list(dict.fromkeys(o["platform"] for o in observations))
+    if platforms:
+        parts.append("observed by platform " + ", ".join(platforms))
+    openers = list(dict.fromkeys(ROLE_LABELS[d.opener_role] for d in disputes))
+    if openers:
+        parts.append("disputed by " + ", ".join(openers))
+    return " / ".join(parts)
+
+
 def _observations(release: Any, statement: dict[str, Any], isrc: str | None = None) -> list[dict[str, Any]]:
     """Platforms' observations, each with the plain sentences where it disagrees with the declared parts."""
     declared = {t["isrc"]: t.get("parts", {}) for t in statement.get("tracks", [])}
@@ -152,7 +165,8 @@ def release_detail(request: HttpRequest, upc: str) -> HttpResponse:
     context = _release_context(decl)
     st = context["st"]
     badge_class, badge_text = presenters.describe_badge(st.contains_ai.code, withdrawn=st.withdrawn)
-    context.update({"badge_class": badge_class, "badge_text": badge_text})
+    said = who_said(context["label"].name, context["observations"], context["disputes"])
+    context.update({"badge_class": badge_class, "badge_text": badge_text, "who_said": said})
     return render(request, "public/release.html", context)
 
 
@@ -183,6 +197,7 @@ def recording_detail(request: HttpRequest, isrc: str) -> HttpResponse:
             "badge_text": badge_text,
         }
     )
+    context["who_said"] = who_said(context["label"].name, context["observations"], context["disputes"])
     return render(request, "public/recording.html", context)
 
 

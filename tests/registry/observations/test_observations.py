@@ -143,7 +143,7 @@ def test_an_observation_never_changes_the_declaration_and_is_shown_apart_on_page
     assert "The platform's observation disagrees with the label's declaration." in page
     assert "Vocals: the label declared “No AI”, Example Streaming observed “Entirely AI”" in page
     assert "(detector X v2):\n    Vocals: Entirely AI." in page
-    assert "Declared by the label (above) / observed by a platform (here) / disputed (below)" in page
+    assert f"Declared by the label {declared.release.label.name} / observed by platform Example Streaming." in page
     release_page = Client().get(f"/releases/{release.upc}/").content.decode()
     assert "Observed by platform Example Streaming" in release_page and isrc in release_page
 
@@ -445,3 +445,19 @@ def test_a_cached_lookup_is_never_stale_after_an_observation_or_its_hiding(
     with django_capture_on_commit_callbacks(execute=True):
         services.observation_hide(observation=Observation.objects.get(), actor=staff, reason="abuse")
     assert all(Client().get(u).json()["observations"] == [] for u in urls)
+
+
+def test_the_page_says_plainly_who_declared_who_observed_and_who_disputed(platform, declared, django_user_model):
+    from registry.disputes import services as disputes
+
+    isrc = _none_track(declared)
+    platform.observe(isrc)
+    artist = django_user_model.objects.create_user("ada", "ada@example.net", "correct horse battery")
+    disputes.dispute_open(declaration=declared, actor=artist, role="artist", isrc=isrc, part="vocals",
+                          text="My voice was cloned.")  # fmt: skip
+    label = declared.release.label.name
+    for path in (f"/recordings/{isrc}/", f"/releases/{declared.release.upc}/"):
+        page = Client().get(path).content.decode()
+        assert f"Declared by the label {label} / observed by platform Example Streaming / disputed by an artist." in (
+            page
+        ), path
