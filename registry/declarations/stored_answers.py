@@ -26,7 +26,8 @@ Everything that makes a lookup fast lives here, with the invariants it relies on
   only when it is not empty, to keep the ISRC's own and the release-wide disputes.
 - **A release answers its current declaration** (``Release.current_declaration``,
   which the audit checks is the newest version); an ISRC answers the newest current
-  declaration among the releases that hold it (docs/protocol.md §12).
+  declaration among the releases that hold it, those of the label holding its claim
+  first (docs/protocol.md §12).
 
 The ORM spent ~1 ms per lookup compiling its two select_related queries and decoding
 the statement; plain SQL over the indexed columns is what a platform's ingestion
@@ -44,7 +45,7 @@ from typing import Any
 from django.db import connections, router
 
 from registry.catalog.models import Release
-from registry.declarations.models import Declaration, DeclaredRecording
+from registry.declarations.models import Declaration, DeclaredRecording, IdentifierClaim
 from registry.witnessing import published
 
 
@@ -97,25 +98,33 @@ def _bytes(value: Any) -> bytes:
 
 
 def recording_answers(isrcs: Iterable[str]) -> dict[str, StoredAnswer]:
-    """ISRC → the newest current declaration holding it, as stored texts, plus the other UPCs (1 query)."""
+    """ISRC → the newest current declaration holding it, as stored texts, plus the other UPCs (1 query).
+
+    Among the releases holding the ISRC, those of the label holding its claim come first (a
+    prefix holder that took it over from its first signer, docs/protocol.md §12), then the newest.
+    """
     wanted = sorted(set(isrcs))
     if not wanted:
         return {}
     dr, d, r = DeclaredRecording._meta.db_table, Declaration._meta.db_table, Release._meta.db_table
+    ic = IdentifierClaim._meta.db_table
     where, params = _in_clause(DeclaredRecording, "dr.isrc", wanted)
     rows = _rows(
         DeclaredRecording,
-        f"SELECT dr.isrc, d.leaf_id, r.upc, d.id, dr.summary, d.bundle, r.public_disputes "  # noqa: S608 - table names from models, values bound
+        f"SELECT dr.isrc, d.leaf_id, r.upc, d.id, dr.summary, d.bundle, r.public_disputes, "  # noqa: S608 - table names from models, values bound
+        f"CASE WHEN c.label_id = r.label_id THEN 1 ELSE 0 END "
         f"FROM {dr} dr JOIN {d} d ON d.id = dr.declaration_id JOIN {r} r ON r.current_declaration_id = d.id "
+        f"LEFT JOIN {ic} c ON c.kind = 'isrc' AND c.value = dr.isrc "
         f"WHERE {where}",
         params,
     )
-    best: dict[str, tuple[int, str, int, Any, Any, Any]] = {}
+    best: dict[str, tuple[tuple[int, int], str, int, Any, Any, Any]] = {}
     upcs: dict[str, list[tuple[int, str]]] = {}
-    for raw_isrc, leaf, raw_upc, decl_id, summary, bundle, disputes in rows:
+    for raw_isrc, leaf, raw_upc, decl_id, summary, bundle, disputes, held in rows:
         isrc, upc = _text(raw_isrc), _text(raw_upc)
-        if isrc not in best or leaf > best[isrc][0]:
-            best[isrc] = (leaf, upc, decl_id, summary, bundle, disputes)
+        rank = (held, leaf)
+        if isrc not in best or rank > best[isrc][0]:
+            best[isrc] = (rank, upc, decl_id, summary, bundle, disputes)
         upcs.setdefault(isrc, []).append((leaf, upc))
     out = {}
     for isrc, (_, upc, decl_id, summary, bundle, disputes) in best.items():

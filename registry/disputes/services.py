@@ -29,7 +29,7 @@ from provenance import disputes as pdisputes
 from provenance import jcs
 from registry.api.throttles import Quota
 from registry.api.tokens import Credential
-from registry.catalog.models import Membership, Release
+from registry.catalog.models import Label, Membership, Release
 from registry.declarations import cache as lookup_cache
 from registry.declarations import signing
 from registry.declarations.models import Declaration
@@ -189,29 +189,56 @@ def dispute_open(
         spent.append(_spend(OPEN_PER_DECLARATION, str(declaration.release_id), "about this release"))
         # A version signed since the page was read still leaves this one disputable: the statement
         # names the version it disputes by leaf hash, and the dispute says so beside the newer one.
-        with transaction.atomic():
-            _lock_release(release.pk)
-            dispute = Dispute.objects.create(
-                declaration=declaration,
-                release=release,
-                label_id=release.label_id,
-                isrc=target["isrc"] or "",
-                part=part,
-                opener_role=role,
-                identity=identity,
-                **opener,
-            )
-            _log_step(dispute=dispute, target=target, step="opened", role=role, outcome=None, actor=actor,
-                      text=text, evidence=evidence)  # fmt: skip
-            _publish(dispute)
-            _notify_label(dispute, f"A declaration of {release.title} is disputed", _opened_body(dispute, text))
-            _notify_staff(dispute, f"New dispute on {release.title} ({release.upc})")
+        dispute = _opened(declaration, target, role=role, opener=opener, actor=actor, text=text, evidence=evidence,
+                          identity=identity)  # fmt: skip
     except BaseException:
         for quota in spent:
             if quota is not None:
                 quota.refund(1)  # nothing was opened: the try does not count
         raise
     return dispute
+
+
+@transaction.atomic
+def _opened(
+    declaration: Declaration, target: dict[str, Any], *, role: str, opener: dict[str, Any], actor: Any, text: str,
+    evidence: str, identity: str,
+) -> Dispute:  # fmt: skip
+    release = declaration.release
+    _lock_release(release.pk)
+    dispute = Dispute.objects.create(
+        declaration=declaration,
+        release=release,
+        label_id=release.label_id,
+        isrc=target["isrc"] or "",
+        part=target["part"],
+        opener_role=role,
+        identity=identity,
+        **opener,
+    )
+    _log_step(dispute=dispute, target=target, step="opened", role=role, outcome=None, actor=actor,
+              text=text, evidence=evidence)  # fmt: skip
+    _publish(dispute)
+    _notify_label(dispute, f"A declaration of {release.title} is disputed", _opened_body(dispute, text))
+    _notify_staff(dispute, f"New dispute on {release.title} ({release.upc})")
+    return dispute
+
+
+def dispute_open_for_prefix_holder(
+    *, declaration: Declaration, label: Label, isrc: str, text: str, evidence: str, actor: Any = None
+) -> Dispute:
+    """Open a rights holder's dispute on an identifier for ``label``, the holder of its verified prefix.
+
+    Called by the registry when a prefix holder's declaration takes an ISRC over from its first
+    signer (``registry.ownership.services.takeover_contest``), in that declaration's transaction:
+    one dispute per declaration taken over from, caused by a signed version, so not rate-limited.
+    """
+    target = _target(declaration, isrc, "identifier")
+    return _opened(
+        declaration, target, role="rights_holder", opener={"opened_by_label": label}, actor=actor,
+        text=_words(text, "text", TEXT_MAX, required=True), evidence=_words(evidence, "evidence", EVIDENCE_MAX,
+        required=False), identity=f"{label.name} (label {label.pk}), holder of the verified prefix",
+    )  # fmt: skip
 
 
 def is_opener(actor: Any, dispute: Dispute) -> bool:
