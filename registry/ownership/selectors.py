@@ -74,6 +74,15 @@ def takeovers(label_id: int, held_by: Mapping[tuple[str, str], int]) -> set[tupl
     return found
 
 
+def would_take_over(label_id: int, st: Mapping[str, Any]) -> list[str]:
+    """The ISRCs of statement ``st`` that signing it would take over from their first signers (review pages)."""
+    from registry.declarations.models import IdentifierClaim
+
+    holders = IdentifierClaim.holders((IdentifierClaim.ISRC, t["isrc"]) for t in st["tracks"])
+    others = {w: h for w, h in holders.items() if h != label_id}
+    return sorted(v for _, v in takeovers(label_id, others)) if others else []
+
+
 def covering_claim(label_id: int, kind: str, identifier: str) -> PrefixClaim | None:
     """The verified claim (own or delegated) that covers ``identifier`` for ``label_id``, if any."""
     return next(

@@ -154,6 +154,8 @@ def test_the_label_pages_let_the_prefix_holder_create_review_and_sign_the_releas
     assert client.post(url(other_label, release, "declare"), matrix(1)).status_code == 302
     review = client.get(url(other_label, release, "review"))
     assert review.status_code == 200 and "belongs to another label" not in review.content.decode()
+    notice = review.content.decode()
+    assert 'id="takeover-notice"' in notice and f"covers {ISRC}, which another label declared first" in notice
     assert client.post(url(other_label, release, "review"), {"confirm": "1"}).status_code == 302
     release.refresh_from_db()
     assert release.current_declaration.version == 1
