@@ -27,7 +27,8 @@ Everything that makes a lookup fast lives here, with the invariants it relies on
 - **A release answers its current declaration** (``Release.current_declaration``,
   which the audit checks is the newest version); an ISRC answers the newest current
   declaration among the releases that hold it, those of the label holding its claim
-  first (docs/protocol.md §12).
+  first (docs/protocol.md §12); the claims are read (a second query) only for an ISRC
+  that releases of two labels hold, which only a take-over makes.
 
 The ORM spent ~1 ms per lookup compiling its two select_related queries and decoding
 the statement; plain SQL over the indexed columns is what a platform's ingestion
@@ -102,27 +103,37 @@ def recording_answers(isrcs: Iterable[str]) -> dict[str, StoredAnswer]:
 
     Among the releases holding the ISRC, those of the label holding its claim come first (a
     prefix holder that took it over from its first signer, docs/protocol.md §12), then the newest.
+    Only an ISRC held by releases of two labels or more (a take-over: rare) costs a second query,
+    for the claims of those ISRCs alone.
     """
     wanted = sorted(set(isrcs))
     if not wanted:
         return {}
     dr, d, r = DeclaredRecording._meta.db_table, Declaration._meta.db_table, Release._meta.db_table
-    ic = IdentifierClaim._meta.db_table
     where, params = _in_clause(DeclaredRecording, "dr.isrc", wanted)
     rows = _rows(
         DeclaredRecording,
-        f"SELECT dr.isrc, d.leaf_id, r.upc, d.id, dr.summary, d.bundle, r.public_disputes, "  # noqa: S608 - table names from models, values bound
-        f"CASE WHEN c.label_id = r.label_id THEN 1 ELSE 0 END "
+        f"SELECT dr.isrc, d.leaf_id, r.upc, d.id, dr.summary, d.bundle, r.public_disputes, r.label_id "  # noqa: S608 - table names from models, values bound
         f"FROM {dr} dr JOIN {d} d ON d.id = dr.declaration_id JOIN {r} r ON r.current_declaration_id = d.id "
-        f"LEFT JOIN {ic} c ON c.kind = 'isrc' AND c.value = dr.isrc "
         f"WHERE {where}",
         params,
     )
-    best: dict[str, tuple[tuple[int, int], str, int, Any, Any, Any]] = {}
+    labels: dict[str, set[int]] = {}
+    for row in rows:
+        labels.setdefault(_text(row[0]), set()).add(row[7])
+    shared = [isrc for isrc, ids in labels.items() if len(ids) > 1]
+    holders = (
+        dict(
+            IdentifierClaim.objects.filter(kind=IdentifierClaim.ISRC, value__in=shared).values_list("value", "label_id")
+        )
+        if shared
+        else {}
+    )
+    best: dict[str, tuple[tuple[bool, int], str, int, Any, Any, Any]] = {}
     upcs: dict[str, list[tuple[int, str]]] = {}
-    for raw_isrc, leaf, raw_upc, decl_id, summary, bundle, disputes, held in rows:
+    for raw_isrc, leaf, raw_upc, decl_id, summary, bundle, disputes, label_id in rows:
         isrc, upc = _text(raw_isrc), _text(raw_upc)
-        rank = (held, leaf)
+        rank = (holders.get(isrc) == label_id, leaf)
         if isrc not in best or rank > best[isrc][0]:
             best[isrc] = (rank, upc, decl_id, summary, bundle, disputes)
         upcs.setdefault(isrc, []).append((leaf, upc))
