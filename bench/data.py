@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from provenance import checkpoint, dsse, identifiers, jcs, statement, vocabulary
+from provenance.bundle import MEDIA_TYPE
 from provenance.disclosure import summary_text
 from provenance.encoding import b64encode
 from provenance.issue import make_bundle
@@ -74,6 +75,81 @@ def log_node_lines(size: int) -> Iterator[str]:
     for i in range(size):
         for (level, index), h in edge.append(sha(i.to_bytes(8, "big")).digest()):
             yield f"{node_id(level, index)}\t\\\\x{h.hex()}\n"
+
+
+def small_log_tables(size: int, key_id: int) -> Iterator[tuple[str, str, Iterator[str]]]:
+    """(table, columns, COPY lines) for a log of ``size`` small generated entries (row 8).
+
+    Each entry is a DSSE envelope of the statement type around a ~60-byte
+    payload, and each has the declaration row the feed serves (a bundle as the
+    registry makes it: the checkpoint of its own append and an inclusion proof
+    as long as at that append; the signatures and proof hashes are filler). The
+    leaf hashes and every complete subtree are the real ones of the entries, so
+    the tiles rebuild the checkpoint's root. No catalog rows: the feed and the
+    tiles read only the leaves and the declarations (loaded with foreign-key
+    checks off, as the other COPY loads).
+    """
+    edge = CompactRange()
+    nodes: list[str] = []
+    keyid = b64encode(_filler(0, 32, b"kid"))
+    note_key = _filler(0, 4, b"note key")
+    now = "2025-03-01 00:00:00+00"
+
+    def filler(r: int) -> tuple[bytes, bytes, bytes, list[bytes]]:
+        """Row r's signature, root, note signature and proof hashes: one SHAKE call (loading 1M rows is the cost)."""
+        k = r.bit_count()  # RFC 9162: the proof of leaf size-1 in a tree of that size
+        out = hashlib.shake_256(b"small:%d" % r).digest(160 + 32 * k)
+        return out[:64], out[64:96], out[96:160], [out[160 + 32 * j : 192 + 32 * j] for j in range(k)]
+
+    def envelope(r: int) -> dict[str, Any]:
+        payload = b'{"bench":"small generated entry","n":%d}' % r
+        return {
+            "payload": b64encode(payload),
+            "payloadType": dsse.PAYLOAD_TYPE,
+            "signatures": [{"keyid": keyid, "sig": b64encode(filler(r)[0])}],
+        }
+
+    def leaves() -> Iterator[str]:
+        for r in range(size):
+            data = jcs.canonicalize_envelope(envelope(r)).decode("ascii")
+            leaf = hashlib.sha256(b"\x00" + data.encode()).digest()
+            nodes.extend(f"{node_id(*n)}\t\\\\x{h.hex()}\n" for n, h in edge.append(leaf))
+            yield f"{r}\t\\\\x{leaf.hex()}\t{data}\t{now}\n"
+
+    def bundle(r: int, reference: bool = False) -> str:
+        _, root, note_sig, proof = filler(r)
+        sig_line = f"{checkpoint.DASH} {ORIGIN} {b64encode(note_key + note_sig)}\n"
+        if reference:  # as the registry makes it; the text below is the same bytes, written out (faster)
+            note = checkpoint.checkpoint_body(ORIGIN, r + 1, root) + "\n" + sig_line
+            made = make_bundle(envelope(r), origin=ORIGIN, index=r, tree_size=r + 1, proof=proof, checkpoint=note)
+            return jcs.canonicalize(made).decode("utf-8")
+        env = jcs.canonicalize_envelope(envelope(r)).decode("ascii")
+        note = json.dumps(f"{ORIGIN}\n{r + 1}\n{b64encode(root)}\n\n{sig_line}", ensure_ascii=False)
+        hashes = ",".join(f'"{b64encode(h)}"' for h in proof)
+        return (
+            f'{{"envelope":{env},"log":{{"checkpoint":{note},'
+            f'"inclusion_proof":[{hashes}],"index":{r},"origin":"{ORIGIN}","tree_size":{r + 1}}},'
+            f'"mediaType":"{MEDIA_TYPE}"}}'
+        )
+
+    for r in (0, 1, 6, 255, 1023):
+        assert bundle(r) == bundle(r, reference=True), "the written-out bundle differs from make_bundle's"
+
+    def declarations() -> Iterator[str]:
+        for r in range(size):
+            text = _copy_escape(bundle(r))
+            yield (
+                f"{r + 1}\t{uuid.UUID(int=r + 1)}\t{r + 1}\t1\tactive\t\t\\N\t{now}\tapi\tnone"
+                f"\t{{}}\t{r}\t{key_id}\t{text}\t{now}\t\n"
+            )
+
+    yield "transparency_logleaf", "index, leaf_hash, data, created_at", leaves()
+    yield "transparency_lognode", "id, hash", iter(nodes)  # filled as the leaves were written
+    yield (
+        "declarations_declaration",
+        "id, uid, release_id, version, status, reason, supersedes, declared_at, via, contains_ai, statement, leaf_id, key_id, bundle, created_at, summary",
+        declarations(),
+    )
 
 
 # --- a catalog -----------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from provenance import tiles
 from provenance.checkpoint import parse_checkpoint
 from provenance.issue.tree import CompactRange
+from provenance.merkle import node_hash
 
 
 class _Connection:
@@ -32,17 +33,37 @@ class _Connection:
         return body
 
 
+def _perfect_root(hashes: list[bytes]) -> bytes:
+    """RFC 9162 MTH of a full tile's 256 leaf hashes (a perfect subtree): 255 node hashes."""
+    while len(hashes) > 1:
+        hashes = [node_hash(hashes[i], hashes[i + 1]) for i in range(0, len(hashes), 2)]
+    return hashes[0]
+
+
 def through_tiles(url: str) -> tuple[float, int]:
-    """Seconds to read every entry through /tlog/ and check the checkpoint's root from them; and the count."""
+    """Seconds to read every entry through /tlog/ and check the checkpoint's root from them; and the count.
+
+    Every entry is hashed; a full tile's leaves fold into their subtree's hash (the level-8 node
+    of RFC 9162), and those subtrees and the partial tile's leaves make up the tree's right edge,
+    whose fold is the root.
+    """
     t = time.perf_counter()
     conn = _Connection(url)
     cp = parse_checkpoint(conn.get("/tlog/checkpoint").decode())
-    edge, count = CompactRange(), 0
+    full, partial, count = CompactRange(), CompactRange(), 0
     for bundle in tiles.tiles_of(cp.size, tiles.ENTRIES):
-        for h in tiles.entry_hashes(conn.get(f"/tlog/{bundle.path()}"), bundle.width):
-            edge.append(h)
-            count += 1
-    if edge.root() != cp.root:
+        hashes = tiles.entry_hashes(conn.get(f"/tlog/{bundle.path()}"), bundle.width)
+        count += len(hashes)
+        if bundle.width == tiles.TILE_WIDTH:
+            full.append(_perfect_root(hashes))  # the edge over subtrees of 256 leaves: node hashes throughout
+        else:
+            for h in hashes:
+                partial.append(h)
+    edge = [*full.hashes, *partial.hashes]  # the larger subtrees on the left, as in the tree
+    root = edge[-1]
+    for h in reversed(edge[:-1]):
+        root = node_hash(h, root)
+    if root != cp.root:
         raise RuntimeError("the entries do not rebuild the checkpoint's root")
     return time.perf_counter() - t, count
 

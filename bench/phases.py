@@ -323,8 +323,9 @@ def catalog(tracks: int, samples: int = 1000, per_release: int = 10) -> None:
     )
 
 
-def tlog(size: int, per_release: int = 12) -> None:
-    """A declared log of ``size`` releases (COPY, real leaf hashes and nodes, one checkpoint), its full tiles written.
+def tlog(size: int) -> None:
+    """A log of ``size`` small generated entries (COPY, real leaf hashes and nodes, one checkpoint), its full
+    tiles written.
 
     For row 8: mirroring through /tlog/ against /api/v1/feed, and (8b) a stored full
     tile against a static file of the same size.
@@ -334,7 +335,19 @@ def tlog(size: int, per_release: int = 12) -> None:
     from registry.transparency import tiles
     from registry.transparency.models import Checkpoint
 
-    _load_catalog(size, per_release, with_nodes=True)
+    keys.ensure_keys()
+    key_id = SigningKey.objects.get(purpose=SigningKey.STATEMENT, status=SigningKey.ACTIVE).pk
+    t = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute("SET session_replication_role = replica")  # no catalog rows: see data.small_log_tables
+    connection.connection.commit()
+    for table, columns, lines in data.small_log_tables(size, key_id):
+        _copy(f"COPY {table} ({columns}) FROM STDIN", lines)
+        progress(f"{table}: loaded ({time.perf_counter() - t:.0f}s)")
+    with connection.cursor() as cur:
+        cur.execute("SET session_replication_role = origin")
+        cur.execute("ANALYZE")
+    connection.connection.commit()
     key, private = keys.active_key(SigningKey.CHECKPOINT)
     root = tree_root(size, log._nodes_getter("default"))
     note = sign_checkpoint(settings.REGISTRY_LOG_ORIGIN, size, root, private)
@@ -376,7 +389,20 @@ def bundles(out: str, releases: int = 200, tracks: int = 12) -> None:
         )
         served.append(_declare(release).bundle)
     assert len({json.loads(b)["log"]["checkpoint"] for b in served}) == releases, "bundles share a checkpoint"
-    Path(out).write_text(json.dumps({"jwks": keys.jwks(), "bundles": served}))
+    # Row 7c: the witnessed member a lookup answer carries (docs/protocol.md §13.4), here for the newest
+    # checkpoint: a consistency proof from each bundle's own size to it. (No witness runs in this phase, so
+    # the note has no cosignature lines; the verifier without a policy checks the log's signature only.)
+    newest = log.latest_checkpoint()
+    witnessed = [
+        {
+            "checkpoint": newest.note,
+            "consistency_proof": [
+                b64encode(h) for h in log.consistency_proof(json.loads(b)["log"]["tree_size"], newest.tree_size)
+            ],
+        }
+        for b in served
+    ]
+    Path(out).write_text(json.dumps({"jwks": keys.jwks(), "bundles": served, "witnessed": witnessed}))
     result({"bundles": len(served), "tracks": tracks})
 
 

@@ -345,8 +345,10 @@ REST_FRAMEWORK = {
         "lookup_anon": env("THROTTLE_LOOKUP_ANON", "600/min"),
         "lookup_platform": env("THROTTLE_LOOKUP_PLATFORM", "60000/min"),
         "write": env("THROTTLE_WRITE", "600/min"),
-        # Opening disputes (registry/disputes/services.py): per account, and per disputed release.
+        # Opening disputes (registry/disputes/services.py): per account, per API credential (a platform
+        # key or a label token: platforms dispute more than a person does), and per disputed release.
         "dispute_account": env("THROTTLE_DISPUTE_ACCOUNT", "5/day"),
+        "dispute_credential": env("THROTTLE_DISPUTE_CREDENTIAL", "50/day"),
         "dispute_declaration": env("THROTTLE_DISPUTE_DECLARATION", "20/day"),
         "observation_platform": env("THROTTLE_OBSERVATION_PLATFORM", "1000/day"),
     },
@@ -375,6 +377,11 @@ SPECTACULAR_SETTINGS = {
         {"name": "keys", "description": "The registry's public keys."},
         {"name": "verify", "description": "Check a bundle online (the same checks run offline)."},
         {"name": "label", "description": "Labels register, declare, amend and withdraw (label token)."},
+        {
+            "name": "disputes",
+            "description": "Platforms (platform key) and rights holders (another label's token) dispute declarations; "
+            "the disputed label answers (its token); openers withdraw.",
+        },
         {
             "name": "platform",
             "description": "Platforms attach signed observations to recordings and manage their signing keys "

@@ -214,6 +214,11 @@ class CompactRange:
         self.size = index + 1
         return completed
 
+    @property
+    def hashes(self) -> tuple[bytes, ...]:
+        """The hashes of the right edge's complete subtrees, the largest (leftmost) first."""
+        return tuple(self._hashes)
+
     def root(self) -> bytes:
         """MTH of the tree so far (RFC 9162 §2.1.1)."""
         if not self._hashes:

@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView
 from registry import converters  # noqa: F401  (registers <id:…>)
 from registry.api.errors import api_not_found
 from registry.api.views import bulk, docs, label, public, tlog
+from registry.disputes import api as disputes_api
 from registry.labelkeys import api as labelkeys_api
 from registry.observations import api as observations_api
 
@@ -39,6 +40,10 @@ urlpatterns = [
     path("api/v1/log/tlog-proof", public.TlogProofView.as_view(), name="api-tlog-proof"),
     path("api/v1/verify", public.VerifyView.as_view(), name="api-verify"),
     path("api/v1/label/releases", label.LabelReleasesView.as_view(), name="api-label-releases"),
+    path("api/v1/disputes", disputes_api.DisputesView.as_view(), name="api-disputes"),
+    path("api/v1/disputes/<str:uid>", disputes_api.DisputeDetailView.as_view(), name="api-dispute"),
+    path("api/v1/disputes/<str:uid>/answer", disputes_api.DisputeAnswerView.as_view(), name="api-dispute-answer"),
+    path("api/v1/disputes/<str:uid>/withdraw", disputes_api.DisputeWithdrawView.as_view(), name="api-dispute-withdraw"),
     # C2SP tlog-tiles (docs/protocol.md §5.3); the origin's URL prefix is <site>/tlog.
     path("tlog/checkpoint", tlog.checkpoint, name="tlog-checkpoint"),
     path("tlog/policy", tlog.policy, name="tlog-policy"),

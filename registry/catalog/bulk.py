@@ -178,7 +178,7 @@ def _prepare(n: NewRelease, taken: set[tuple[int, str]], holders: Mapping[Any, i
     """``release_create``'s checks after ``clean_release``, in its order, from the batch's reads."""
     if (n.label.pk, n.upc) in taken:
         raise n.exists_error()
-    _refuse_declared_elsewhere(n.label, upc=n.upc, tracks=n.tracks, holders=holders)
+    _refuse_declared_elsewhere(n.label, upc=n.upc, tracks=n.tracks, holders=holders, take_over=False)
     artists = resolve_artists(n.label, n.artists, book=book)
     tracks = [
         {

@@ -218,28 +218,42 @@ def _clean_tracks(tracks: Sequence[Mapping[str, Any]], *, require_duration: bool
 
 
 def _refuse_declared_elsewhere(
-    label: Label, *, upc: str | None, tracks: list[dict[str, Any]], holders: Mapping[tuple[str, str], int] | None = None
+    label: Label,
+    *,
+    upc: str | None,
+    tracks: list[dict[str, Any]],
+    holders: Mapping[tuple[str, str], int] | None = None,
+    take_over: bool = True,
 ) -> None:
     """Tell the label early when another label has *signed* one of these identifiers (public anyway).
 
     The signing service checks the same claims again, authoritatively, in its transaction.
     ``holders``: ``IdentifierClaim.holders`` of these identifiers (or more), read by the caller for a batch.
+    An ISRC the label may take over (its verified registrant prefix, ``ownership.selectors.takeovers``)
+    passes when ``take_over``; a batch (``take_over=False``) is told to declare that release alone.
     """
     from registry.declarations.models import IdentifierClaim  # declarations builds on the catalog
+    from registry.declarations.signing import TAKE_OVER_ALONE
+    from registry.ownership.selectors import takeovers
 
     wanted = {t["isrc"]: i for i, t in enumerate(tracks)}
     asked = [(IdentifierClaim.ISRC, isrc) for isrc in wanted] + ([(IdentifierClaim.UPC, upc)] if upc else [])
     if holders is None:
         holders = IdentifierClaim.holders(asked)
-    held = [claim for claim in asked if holders.get(claim, label.pk) != label.pk]
+    held = {claim: holders[claim] for claim in asked if holders.get(claim, label.pk) != label.pk}
+    allowed = takeovers(label.pk, held) if held else set()
     fields: dict[str, list[str]] = {}
     names = []
     for kind, value in held:
         if kind == IdentifierClaim.UPC:
             fields["upc"] = ["This UPC is declared by another label."]
             names.append(f"UPC {value}")
+        elif (kind, value) in allowed and take_over:
+            continue
         else:
             fields[f"tracks[{wanted[value]}].isrc"] = ["This ISRC is declared by another label."]
+            if (kind, value) in allowed:
+                fields[f"tracks[{wanted[value]}].isrc"].append(TAKE_OVER_ALONE)
             names.append(f"ISRC {value}")
     if names:
         verb = "belongs" if len(names) == 1 else "belong"

@@ -131,7 +131,8 @@ def _build_one(item: BatchItem) -> tuple[Release, dict[str, Any]]:
         )
     else:
         release, st = _next_statement(release, item.change, kind=item.kind)
-    signing.refuse_held(release, st)  # another label's committed claim: this item alone fails
+    # Another label's committed claim: this item alone fails (a take-over is for the single path only).
+    signing.refuse_held(release, st, take_over=False)
     signing.refuse_oversized(st)  # exact before signing (fixed-length signature and timestamp)
     return release, st
 

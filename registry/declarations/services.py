@@ -534,7 +534,7 @@ def declaration_withdraw(
 ) -> Declaration:
     """A withdrawal is a signed version too: same content, status withdrawn, with the reason."""
     release, st = _withdrawal_statement(release, reason=reason, expected_version=expected_version)
-    return signing.sign_and_log(release=release, st=st, actor=actor, via=via)
+    return signing.sign_and_log(release=release, st=st, actor=actor, via=via, restates=True)
 
 
 @transaction.atomic
@@ -559,4 +559,4 @@ def declaration_resign(*, release: Release, reason: str, actor: Any = None, via:
             "tracks": prev["tracks"],
         },
     )
-    return signing.sign_and_log(release=release, st=st, actor=actor, via=via)
+    return signing.sign_and_log(release=release, st=st, actor=actor, via=via, restates=True)

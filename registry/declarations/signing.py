@@ -25,6 +25,7 @@ from registry.catalog.models import Release
 from registry.declarations import cache as lookup_cache
 from registry.declarations.models import Declaration, DeclaredRecording, IdentifierClaim
 from registry.errors import Conflict, ValidationFailed
+from registry.ownership.selectors import takeovers
 from registry.transparency import log
 from registry.transparency.keys import active_key, load_private_key
 from registry.transparency.models import SigningKey
@@ -53,20 +54,33 @@ def _wanted(release: Release, st: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [(IdentifierClaim.UPC, release.upc)] + [(IdentifierClaim.ISRC, t["isrc"]) for t in st["tracks"]]
 
 
-def unclaimed(release: Release, st: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The statement's identifiers nobody holds yet; Conflict when another label holds one (it signed it first)."""
+def unclaimed(release: Release, st: Mapping[str, Any], *, take_over: bool = True) -> list[tuple[str, str]]:
+    """The statement's identifiers this label does not hold yet: nobody's, or another label's that it may take over.
+
+    Conflict when another label holds one (it signed it first), unless ``take_over`` and the
+    label holds a verified registrant prefix covering that ISRC which the holder does not
+    (``ownership.selectors.takeovers``: verified prefixes take precedence over first-signed).
+    """
     wanted = _wanted(release, st)
     holders = IdentifierClaim.holders(wanted)
-    _refuse(release, [w for w in wanted if holders.get(w, release.label_id) != release.label_id])
-    return [w for w in wanted if w not in holders]
+    others = {w: holders[w] for w in wanted if holders.get(w, release.label_id) != release.label_id}
+    allowed = takeovers(release.label_id, others) if others else set()
+    _refuse(release, [w for w in others if w not in allowed], may_take=set() if take_over else allowed)
+    return [w for w in wanted if w not in holders or w in allowed]
 
 
-def refuse_held(release: Release, st: Mapping[str, Any]) -> None:
+def refuse_held(release: Release, st: Mapping[str, Any], *, take_over: bool = True) -> None:
     """Conflict when another label holds one of the statement's identifiers (it signed it first)."""
-    unclaimed(release, st)
+    unclaimed(release, st, take_over=take_over)
 
 
-def _refuse(release: Release, taken: list[tuple[str, str]]) -> None:
+TAKE_OVER_ALONE = (
+    "Your verified registrant prefix covers it: declare this release on its own (not in a batch) to take it over."
+)
+
+
+def _refuse(release: Release, taken: list[tuple[str, str]], *, may_take: set[tuple[str, str]] = frozenset()) -> None:
+    taken = [*taken, *sorted(may_take)]
     if not taken:
         return
     fields: dict[str, list[str]] = {}
@@ -76,6 +90,8 @@ def _refuse(release: Release, taken: list[tuple[str, str]]) -> None:
         names.append(name)
         field = "upc" if kind == IdentifierClaim.UPC else f"isrc.{value}"
         fields.setdefault(field, []).append(f"{name} belongs to another label, which declared it first.")
+        if (kind, value) in may_take:
+            fields[field].append(TAKE_OVER_ALONE)
     if len(names) == 1:
         raise Conflict(f"{names[0]} belongs to another label, which declared it first", fields=fields)
     raise Conflict(f"{', '.join(names)} belong to another label, which declared them first", fields=fields)
@@ -98,7 +114,16 @@ def refuse_oversized(st: Mapping[str, Any], size: int | None = None) -> None:
     raise ValidationFailed(message, fields={"tracks": [message]})
 
 
-def _claim(release: Release, new: list[tuple[str, str]]) -> None:
+@dataclass(frozen=True)
+class TakenOver:
+    """An ISRC whose claim moved to the label signing now, from ``previous`` (its first signer)."""
+
+    kind: str
+    value: str
+    previous: int
+
+
+def _claim(release: Release, new: list[tuple[str, str]]) -> list[TakenOver]:
     """Hold the identifiers that were unclaimed; refuse (rolling the version back) if another label just took one.
 
     Inserted with ON CONFLICT DO NOTHING, then read back: a label that claimed the same
@@ -106,12 +131,34 @@ def _claim(release: Release, new: list[tuple[str, str]]) -> None:
     lock is taken (lock order: release, claims, statement key, log), so a race on an
     identifier never holds up other labels' appends; an amendment usually claims nothing
     new, and then costs no query here.
+
+    An identifier another label holds that this label may take over (``unclaimed``) moves to
+    this label: its row is locked (in the same sorted order), checked again and updated.
+    Returns those moved, for ``registry.ownership.services.takeover_contest``.
     """
     if not new:
-        return
+        return []
     _insert_claims(sorted((k, v, release.label_id) for k, v in new))
     holders = IdentifierClaim.holders(new)
-    _refuse(release, [w for w in new if holders.get(w) != release.label_id])
+    others = {w: holders[w] for w in new if holders.get(w) != release.label_id}
+    moved: list[TakenOver] = []
+    if others:
+        rows = list(
+            IdentifierClaim.objects.select_for_update()
+            .filter(kind=IdentifierClaim.ISRC, value__in=[v for k, v in others if k == IdentifierClaim.ISRC])
+            .order_by("kind", "value")
+        )
+        allowed = takeovers(release.label_id, {(r.kind, r.value): r.label_id for r in rows})
+        for row in rows:
+            if (row.kind, row.value) in allowed:
+                moved.append(TakenOver(row.kind, row.value, row.label_id))
+        if moved:
+            IdentifierClaim.objects.filter(pk__in=[r.pk for r in rows if (r.kind, r.value) in allowed]).update(
+                label_id=release.label_id, claimed_at=timezone.now()
+            )
+        others = {w: h for w, h in others.items() if w not in allowed}
+    _refuse(release, list(others))
+    return moved
 
 
 def _insert_claims(rows: Sequence[tuple[str, str, int]]) -> None:
@@ -285,13 +332,19 @@ def sign_and_log(
     actor: Any,
     via: str,
     cosigned: LabelSignature | None = None,
+    restates: bool = False,
 ) -> Declaration:
     """The only place that signs a statement and appends it to the log (inside the caller's transaction).
 
     With ``cosigned``, the statement was prepared (and dated) earlier and the label signed it;
     the registry adds its own signature, and the bundle carries the label's key history.
+    ``restates``: a withdrawal or a re-sign, which repeat a signed version's identifiers and
+    claim nothing: they are not refused for an ISRC the holder of its prefix took over since.
+    When this version takes ISRCs over, the earlier holders' declarations are contested
+    (a dispute each, signed and logged after this version, in this transaction).
     """
-    _claim(release, unclaimed(release, st))  # before signing and the log lock: a refusal costs no leaf
+    # Before signing and the log lock: a refusal costs no leaf.
+    moved = [] if restates else _claim(release, unclaimed(release, st))
     key, private = _statement_key()
     not_before = key.not_before.replace(microsecond=0)  # the JWKS publishes whole seconds
     if cosigned is not None and statement.parse_timestamp(st["declaration"]["declared_at"]) < not_before:
@@ -299,7 +352,12 @@ def sign_and_log(
         raise Conflict("the registry's statement key changed since this statement was prepared: prepare it again")
     # Dated now, under the key's lock: inside the key's validity window however long we waited for it.
     signed = _sign(release, st, private, statement.format_timestamp(timezone.now()), cosigned)
-    return _record([signed], key, actor, via)[0]
+    declaration = _record([signed], key, actor, via)[0]
+    if moved:
+        from registry.ownership.services import takeover_contest  # ownership builds on declarations
+
+        takeover_contest(declaration=declaration, taken=moved, actor=actor)
+    return declaration
 
 
 def sign_and_log_entry(*, payload_type: str, payload: bytes, signatures: Sequence[dict[str, str]]) -> log.Appended:

@@ -29,7 +29,9 @@ Everything that makes a lookup fast lives here, with the invariants it relies on
   answer keeps the ISRC's own, parsing the list only when it is not empty.
 - **A release answers its current declaration** (``Release.current_declaration``,
   which the audit checks is the newest version); an ISRC answers the newest current
-  declaration among the releases that hold it (docs/protocol.md §12).
+  declaration among the releases that hold it, those of the label holding its claim
+  first (docs/protocol.md §12); the claims are read (a second query) only for an ISRC
+  that releases of two labels hold, which only a take-over makes.
 
 The ORM spent ~1 ms per lookup compiling its two select_related queries and decoding
 the statement; plain SQL over the indexed columns is what a platform's ingestion
@@ -47,7 +49,7 @@ from typing import Any
 from django.db import connections, router
 
 from registry.catalog.models import Release
-from registry.declarations.models import Declaration, DeclaredRecording
+from registry.declarations.models import Declaration, DeclaredRecording, IdentifierClaim
 from registry.witnessing import published
 
 
@@ -101,7 +103,13 @@ def _bytes(value: Any) -> bytes:
 
 
 def recording_answers(isrcs: Iterable[str]) -> dict[str, StoredAnswer]:
-    """ISRC → the newest current declaration holding it, as stored texts, plus the other UPCs (1 query)."""
+    """ISRC → the newest current declaration holding it, as stored texts, plus the other UPCs (1 query).
+
+    Among the releases holding the ISRC, those of the label holding its claim come first (a
+    prefix holder that took it over from its first signer, docs/protocol.md §12), then the newest.
+    Only an ISRC held by releases of two labels or more (a take-over: rare) costs a second query,
+    for the claims of those ISRCs alone.
+    """
     wanted = sorted(set(isrcs))
     if not wanted:
         return {}
@@ -109,17 +117,30 @@ def recording_answers(isrcs: Iterable[str]) -> dict[str, StoredAnswer]:
     where, params = _in_clause(DeclaredRecording, "dr.isrc", wanted)
     rows = _rows(
         DeclaredRecording,
-        f"SELECT dr.isrc, d.leaf_id, r.upc, d.id, dr.summary, d.bundle, r.public_disputes, r.public_observations "  # noqa: S608 - table names from models, values bound
+        f"SELECT dr.isrc, d.leaf_id, r.upc, d.id, dr.summary, d.bundle, r.public_disputes, r.label_id, "  # noqa: S608 - table names from models, values bound
+        f"r.public_observations "
         f"FROM {dr} dr JOIN {d} d ON d.id = dr.declaration_id JOIN {r} r ON r.current_declaration_id = d.id "
         f"WHERE {where}",
         params,
     )
-    best: dict[str, tuple[int, str, int, Any, Any, Any, Any]] = {}
+    labels: dict[str, set[int]] = {}
+    for row in rows:
+        labels.setdefault(_text(row[0]), set()).add(row[7])
+    shared = [isrc for isrc, ids in labels.items() if len(ids) > 1]
+    holders = (
+        dict(
+            IdentifierClaim.objects.filter(kind=IdentifierClaim.ISRC, value__in=shared).values_list("value", "label_id")
+        )
+        if shared
+        else {}
+    )
+    best: dict[str, tuple[tuple[bool, int], str, int, Any, Any, Any, Any]] = {}
     upcs: dict[str, list[tuple[int, str]]] = {}
-    for raw_isrc, leaf, raw_upc, decl_id, summary, bundle, disputes, observations in rows:
+    for raw_isrc, leaf, raw_upc, decl_id, summary, bundle, disputes, label_id, observations in rows:
         isrc, upc = _text(raw_isrc), _text(raw_upc)
-        if isrc not in best or leaf > best[isrc][0]:
-            best[isrc] = (leaf, upc, decl_id, summary, bundle, disputes, observations)
+        rank = (holders.get(isrc) == label_id, leaf)
+        if isrc not in best or rank > best[isrc][0]:
+            best[isrc] = (rank, upc, decl_id, summary, bundle, disputes, observations)
         upcs.setdefault(isrc, []).append((leaf, upc))
     out = {}
     for isrc, (_, upc, decl_id, summary, bundle, disputes, observations) in best.items():

@@ -55,6 +55,8 @@ class DisputeAdmin(admin.ModelAdmin):
         "part",
         "opener_role",
         "opened_by",
+        "opened_by_platform",
+        "opened_by_label",
         "identity",
         "status",
         "erased_at",

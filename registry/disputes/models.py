@@ -47,6 +47,14 @@ class Dispute(models.Model):
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Opened through the API (registry/disputes/api.py): by a platform key (role platform), or by
+    # another label's token (role rights_holder). At most one of the three opener columns is set.
+    opened_by_platform = models.ForeignKey(
+        "api.PlatformKey", null=True, blank=True, on_delete=models.PROTECT, related_name="disputes"
+    )
+    opened_by_label = models.ForeignKey(
+        Label, null=True, blank=True, on_delete=models.PROTECT, related_name="disputes_opened"
+    )
     # Who the opener says they are (an ISNI, links to official profiles): staff review it; never logged.
     identity = models.TextField(blank=True)
     status = models.CharField(max_length=16, choices=STATUS_CHOICES, default=OPEN, db_index=True)

@@ -28,7 +28,8 @@ from django.utils import timezone
 from provenance import disputes as pdisputes
 from provenance import jcs
 from registry.api.throttles import Quota
-from registry.catalog.models import Membership, Release
+from registry.api.tokens import Credential
+from registry.catalog.models import Label, Membership, Release
 from registry.declarations import cache as lookup_cache
 from registry.declarations import signing
 from registry.declarations.models import Declaration
@@ -44,6 +45,9 @@ IDENTITY_MAX = 2000
 # Throttle scopes (rates in settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], counters in CACHES["shared"]).
 OPEN_PER_ACCOUNT = "dispute_account"
 OPEN_PER_DECLARATION = "dispute_declaration"
+OPEN_PER_CREDENTIAL = "dispute_credential"  # an API credential: a platform key, or another label's token
+# The role an API credential opens as: a platform key as a platform, a label token as a rights holder.
+CREDENTIAL_ROLES = {"adrp": "platform", "adrl": "rights_holder"}
 
 
 def _words(value: str, name: str, limit: int, *, required: bool) -> str:
@@ -144,54 +148,116 @@ def dispute_open(
 ) -> Dispute:
     """An artist, a rights holder or a platform disputes the current version of a declaration.
 
-    Checked, then counted against the account's and the release's limits, then signed and
+    ``actor`` is a signed-in account whose email address is proven (the pages), or an API
+    credential (``registry.api.tokens.Credential``): a platform key opens as a platform, a
+    label token as a rights holder on another label's declaration (``CREDENTIAL_ROLES``).
+    Checked, then counted against the opener's and the release's limits, then signed and
     logged in one transaction. The counters are spent outside it, so a refused or failed
     opening costs the same on Redis and on the database store; a failure after counting
     gives the units back.
     """
-    if not getattr(actor, "is_authenticated", False):
-        raise PermissionDenied("sign in to open a dispute")
-    if not proven_emails(actor):
-        raise PermissionDenied("confirm your email address before opening a dispute")
-    if role not in pdisputes.OPENER_ROLES:
-        raise ValidationFailed(f"unknown role {role!r}", fields={"role": ["Choose who you are."]})
     release = declaration.release
+    if isinstance(actor, Credential):
+        if role != CREDENTIAL_ROLES[actor.kind]:
+            raise PermissionDenied(
+                f"this credential opens disputes as {ROLE_LABELS[CREDENTIAL_ROLES[actor.kind]]}, not {role}",
+                fields={"role": [f"Use {CREDENTIAL_ROLES[actor.kind]}."]},
+            )
+        if actor.is_label and actor.label_id == release.label_id:
+            raise PermissionDenied("a label corrects its own declaration by amending it, not by disputing it")
+        opener = {"opened_by_platform_id": actor.id} if actor.is_platform else {"opened_by_label_id": actor.label_id}
+        scope, ident = OPEN_PER_CREDENTIAL, f"{actor.kind}{actor.id}"
+    else:
+        if not getattr(actor, "is_authenticated", False):
+            raise PermissionDenied("sign in to open a dispute")
+        if not proven_emails(actor):
+            raise PermissionDenied("confirm your email address before opening a dispute")
+        if role not in pdisputes.OPENER_ROLES:
+            raise ValidationFailed(f"unknown role {role!r}", fields={"role": ["Choose who you are."]})
+        if Membership.objects.filter(label_id=release.label_id, user=actor).exists():
+            raise PermissionDenied("a label corrects its own declaration by amending it, not by disputing it")
+        opener = {"opened_by": actor}
+        scope, ident = OPEN_PER_ACCOUNT, str(actor.pk)
     if release.current_declaration_id != declaration.pk or declaration.status != Declaration.ACTIVE:
         raise Conflict("only the current version of a declaration can be disputed")
-    if Membership.objects.filter(label_id=release.label_id, user=actor).exists():
-        raise PermissionDenied("a label corrects its own declaration by amending it, not by disputing it")
     target = _target(declaration, isrc, part)
     text = _words(text, "text", TEXT_MAX, required=True)
     evidence = _words(evidence, "evidence", EVIDENCE_MAX, required=False)
     identity = _words(identity, "identity", IDENTITY_MAX, required=False)
-    spent = [_spend(OPEN_PER_ACCOUNT, str(actor.pk), "from this account")]
+    spent = [_spend(scope, ident, "from this account" if scope == OPEN_PER_ACCOUNT else "with this credential")]
     try:
         spent.append(_spend(OPEN_PER_DECLARATION, str(declaration.release_id), "about this release"))
         # A version signed since the page was read still leaves this one disputable: the statement
         # names the version it disputes by leaf hash, and the dispute says so beside the newer one.
-        with transaction.atomic():
-            _lock_release(release.pk)
-            dispute = Dispute.objects.create(
-                declaration=declaration,
-                release=release,
-                label_id=release.label_id,
-                isrc=target["isrc"] or "",
-                part=part,
-                opener_role=role,
-                opened_by=actor,
-                identity=identity,
-            )
-            _log_step(dispute=dispute, target=target, step="opened", role=role, outcome=None, actor=actor,
-                      text=text, evidence=evidence)  # fmt: skip
-            _publish(dispute)
-            _notify_label(dispute, f"A declaration of {release.title} is disputed", _opened_body(dispute, text))
-            _notify_staff(dispute, f"New dispute on {release.title} ({release.upc})")
+        dispute = _opened(declaration, target, role=role, opener=opener, actor=actor, text=text, evidence=evidence,
+                          identity=identity)  # fmt: skip
     except BaseException:
         for quota in spent:
             if quota is not None:
                 quota.refund(1)  # nothing was opened: the try does not count
         raise
     return dispute
+
+
+@transaction.atomic
+def _opened(
+    declaration: Declaration, target: dict[str, Any], *, role: str, opener: dict[str, Any], actor: Any, text: str,
+    evidence: str, identity: str,
+) -> Dispute:  # fmt: skip
+    release = declaration.release
+    _lock_release(release.pk)
+    dispute = Dispute.objects.create(
+        declaration=declaration,
+        release=release,
+        label_id=release.label_id,
+        isrc=target["isrc"] or "",
+        part=target["part"],
+        opener_role=role,
+        identity=identity,
+        **opener,
+    )
+    _log_step(dispute=dispute, target=target, step="opened", role=role, outcome=None, actor=actor,
+              text=text, evidence=evidence)  # fmt: skip
+    _publish(dispute)
+    _notify_label(dispute, f"A declaration of {release.title} is disputed", _opened_body(dispute, text))
+    _notify_staff(dispute, f"New dispute on {release.title} ({release.upc})")
+    return dispute
+
+
+def dispute_open_for_prefix_holder(
+    *, declaration: Declaration, label: Label, isrc: str, text: str, evidence: str, actor: Any = None
+) -> Dispute:
+    """Open a rights holder's dispute on an identifier for ``label``, the holder of its verified prefix.
+
+    Called by the registry when a prefix holder's declaration takes an ISRC over from its first
+    signer (``registry.ownership.services.takeover_contest``), in that declaration's transaction:
+    one dispute per declaration taken over from, caused by a signed version, so not rate-limited.
+    """
+    target = _target(declaration, isrc, "identifier")
+    return _opened(
+        declaration, target, role="rights_holder", opener={"opened_by_label": label}, actor=actor,
+        text=_words(text, "text", TEXT_MAX, required=True), evidence=_words(evidence, "evidence", EVIDENCE_MAX,
+        required=False), identity=f"{label.name} (label {label.pk}), holder of the verified prefix",
+    )  # fmt: skip
+
+
+def is_opener(actor: Any, dispute: Dispute) -> bool:
+    """Whether ``actor`` (an account or an API credential) opened ``dispute``."""
+    if isinstance(actor, Credential):
+        if actor.is_platform:
+            return dispute.opened_by_platform_id == actor.id
+        return dispute.opened_by_label_id is not None and dispute.opened_by_label_id == actor.label_id
+    return getattr(actor, "is_authenticated", False) and actor.pk == dispute.opened_by_id
+
+
+def is_disputed_label(actor: Any, dispute: Dispute) -> bool:
+    """Whether ``actor`` speaks for the disputed declaration's label: a member, or one of its API tokens."""
+    if isinstance(actor, Credential):
+        return actor.is_label and actor.label_id == dispute.label_id
+    return (
+        getattr(actor, "is_authenticated", False)
+        and Membership.objects.filter(label_id=dispute.label_id, user=actor).exists()
+    )
 
 
 def _lock_release(release_id: int) -> None:
@@ -223,10 +289,7 @@ def dispute_answer(*, dispute: Dispute, actor: Any, outcome: str, text: str) -> 
 
     Only a member of the disputed declaration's label answers, once, while the dispute is open.
     """
-    if (
-        not getattr(actor, "is_authenticated", False)
-        or not Membership.objects.filter(label_id=dispute.label_id, user=actor).exists()
-    ):
+    if not is_disputed_label(actor, dispute):
         raise PermissionDenied("only the label answers a dispute on its declaration")
     dispute = _locked(dispute)
     if dispute.status != Dispute.OPEN:
@@ -251,7 +314,7 @@ def dispute_resolve(*, dispute: Dispute, actor: Any, outcome: str, text: str = "
     if outcome not in pdisputes.OUTCOMES["resolved"]:
         raise ValidationFailed("resolve as upheld, rejected or withdrawn", fields={"outcome": ["Choose one."]})
     if outcome == "withdrawn":
-        if not getattr(actor, "is_authenticated", False) or actor.pk != dispute.opened_by_id:
+        if not is_opener(actor, dispute):
             raise PermissionDenied("only the dispute's opener withdraws it")
     elif not getattr(actor, "is_staff", False):
         raise PermissionDenied("only registry staff resolve a dispute")
@@ -313,8 +376,14 @@ def _notify_label(dispute: Dispute, subject: str, body: str) -> None:
 
 
 def _notify_opener(dispute: Dispute, subject: str, body: str) -> None:
-    opener = dispute.opened_by
-    _send(subject, body, [opener.email] if opener is not None and opener.email else [])
+    if dispute.opened_by_platform_id is not None:
+        to = [dispute.opened_by_platform.contact_email]
+    elif dispute.opened_by_label_id is not None:
+        owners = Membership.objects.filter(label_id=dispute.opened_by_label_id, role=Membership.OWNER)
+        to = [dispute.opened_by_label.contact_email, *owners.values_list("user__email", flat=True)]
+    else:
+        to = [dispute.opened_by.email] if dispute.opened_by is not None else []
+    _send(subject, body, sorted({e for e in to if e}))
 
 
 def _notify_staff(dispute: Dispute, subject: str) -> None:

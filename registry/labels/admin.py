@@ -20,7 +20,7 @@ class LabelApplicationAdmin(admin.ModelAdmin):
     list_display = ["label_name", "dpid", "contact_name", "contact_email", "status", "created_at"]
     list_filter = ["status"]
     search_fields = ["label_name", "dpid", "contact_email", "contact_name"]
-    readonly_fields = ["status", "rejection_reason", "label", "reviewed_by", "reviewed_at", "created_at"]
+    readonly_fields = ["status", "prefixes", "rejection_reason", "label", "reviewed_by", "reviewed_at", "created_at"]
     actions = ["approve", "reject"]
 
     @admin.action(description="Approve: create the verified label and email its contact an owner invitation")
@@ -31,8 +31,15 @@ class LabelApplicationAdmin(admin.ModelAdmin):
             except DomainError as exc:
                 self.message_user(request, f"{application.label_name}: {exc.message}", messages.ERROR)
             else:
+                claims = (
+                    f" Its {len(application.prefixes)} prefix claims wait in Prefix claims."
+                    if application.prefixes
+                    else ""
+                )
                 self.message_user(
-                    request, f"{label.name} is verified; its contact was emailed an owner invitation.", messages.SUCCESS
+                    request,
+                    f"{label.name} is verified; its contact was emailed an owner invitation.{claims}",
+                    messages.SUCCESS,
                 )
 
     @admin.action(description="Reject (asks for a reason, sent to the applicant)")

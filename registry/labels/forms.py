@@ -55,6 +55,30 @@ class ApplicationForm(AccessibleErrorsMixin, forms.ModelForm):
         help_text="Like PA-DPIDA-3897722461-G. We check the check character.",
     )
     website = forms.URLField(label="Website (optional)", required=False, assume_scheme="https")
+    # Identifier prefixes (optional): parsed by the service (registry/ownership/prefixes.py), which names a bad one.
+    isrc_prefixes = MultilineTextField(
+        label="ISRC registrant prefixes you hold (optional)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Country code and registrant code, e.g. GB-AYE; several separated by commas or lines. "
+        "A distributor lists the prefixes it holds for its labels, and delegates them once verified.",
+    )
+    gs1_prefixes = MultilineTextField(
+        label="GS1 company prefixes you hold (optional)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="6 to 12 digits, e.g. 0614141, as on your GS1 certificate.",
+    )
+    prefix_evidence = MultilineTextField(
+        label="Evidence for the prefixes",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required with prefixes: for example the ISRC agency's assignment letter or your GS1 "
+        "membership number. Staff verify each prefix apart; until then your declarations say their "
+        "identifiers are not verified as yours.",
+    )
 
     class Meta:
         model = LabelApplication

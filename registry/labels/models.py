@@ -21,6 +21,10 @@ class LabelApplication(models.Model):
     contact_email = models.EmailField()
     website = models.URLField(blank=True)
     evidence = models.TextField(help_text="How staff can check that the applicant speaks for the label.")
+    # Identifier prefixes the label says it holds: [[kind, stored prefix], …] (registry/ownership/prefixes.py).
+    # Approval turns each into a pending prefix claim; staff verify claims apart (registry/ownership/).
+    prefixes = models.JSONField(default=list, blank=True)
+    prefix_evidence = models.TextField(blank=True, help_text="How staff can check that the label holds the prefixes.")
     status = models.CharField(max_length=16, choices=STATUS_CHOICES, default=PENDING, db_index=True)
     rejection_reason = models.TextField(blank=True)
     label = models.ForeignKey(Label, null=True, blank=True, on_delete=models.SET_NULL, related_name="applications")

@@ -29,10 +29,14 @@ from registry.catalog.services import label_create, membership_add
 from registry.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from registry.labels import email_proof
 from registry.labels.models import Invitation, LabelApplication
+from registry.ownership import prefixes
+from registry.ownership import services as ownership_services
+from registry.ownership.services import prefix_claim_create
 
 logger = logging.getLogger(__name__)
 
 INVITATION_DAYS = 14
+PREFIX_EVIDENCE_MAX = ownership_services.EVIDENCE_MAX
 # Audio uploaded only to be hashed: the hash is what gets declared, never the file.
 # Large enough for a long 24-bit WAV; bigger files should be hashed in the browser.
 AUDIO_HASH_MAX_BYTES = 300 * 1024 * 1024
@@ -49,11 +53,16 @@ def application_submit(
     evidence: str,
     dpid: str | None = None,
     website: str = "",
+    isrc_prefixes: str = "",
+    gs1_prefixes: str = "",
+    prefix_evidence: str = "",
 ) -> LabelApplication:
+    """A pending application; prefixes it lists become pending claims at approval, never verified by it."""
     for field, value, multiline in (
         ("label_name", label_name, False),
         ("contact_name", contact_name, False),
         ("evidence", evidence, True),
+        ("prefix_evidence", prefix_evidence, True),
     ):
         refused = refusal(value, multiline=multiline)
         if refused is not None:
@@ -68,6 +77,22 @@ def application_submit(
                 f"DDEX Party ID {dpid} is already registered",
                 fields={"dpid": ["A label with this DDEX Party ID is already registered. Contact us if it is yours."]},
             )
+    claimed: list[list[str]] = []
+    for field, kind, text in (
+        ("isrc_prefixes", prefixes.ISRC, isrc_prefixes),
+        ("gs1_prefixes", prefixes.GS1, gs1_prefixes),
+    ):
+        try:
+            claimed += [[kind, p] for p in prefixes.parse_prefix_list(kind, text)]
+        except prefixes.PrefixError as exc:
+            raise ValidationFailed(str(exc), fields={field: [str(exc)]}) from None
+    prefix_evidence = (prefix_evidence or "").strip()
+    if claimed and not prefix_evidence:
+        message = "Say how staff can check that the label holds these prefixes."
+        raise ValidationFailed("prefix evidence is required", fields={"prefix_evidence": [message]})
+    if len(prefix_evidence) > PREFIX_EVIDENCE_MAX:
+        message = f"At most {PREFIX_EVIDENCE_MAX} characters."
+        raise ValidationFailed("prefix evidence is too long", fields={"prefix_evidence": [message]})
     return LabelApplication.objects.create(
         label_name=label_name.strip(),
         dpid=dpid or None,
@@ -75,6 +100,8 @@ def application_submit(
         contact_email=contact_email.strip().lower(),
         website=website,
         evidence=evidence.strip(),
+        prefixes=claimed,
+        prefix_evidence=prefix_evidence if claimed else "",
     )
 
 
@@ -101,6 +128,9 @@ def application_approve(*, application: LabelApplication, reviewer: Any) -> Labe
     application.reviewed_by = reviewer
     application.reviewed_at = timezone.now()
     application.save(update_fields=["status", "label", "reviewed_by", "reviewed_at"])
+    for kind, prefix in application.prefixes:
+        # Pending, like any claim: approving the label verifies none of its prefixes (docs/operations.md).
+        prefix_claim_create(label=label, kind=kind, prefix=prefix, evidence=application.prefix_evidence)
     invitation_create(
         label=label,
         email=application.contact_email,

@@ -60,6 +60,30 @@ def normalize_prefix(kind: str, value: str) -> str:
     raise PrefixError(f"unknown kind of prefix {kind!r}")
 
 
+LIST_MAX = 20  # prefixes of one kind claimed at once (a label's application)
+_LIST_SEPARATORS = re.compile(r"[,;\n]+")
+
+
+def parse_prefix_list(kind: str, text: str) -> list[str]:
+    """Stored forms of the prefixes a person listed (commas, semicolons or lines between), each once, in order.
+
+    :class:`PrefixError` names the first one that is not well formed, or says there are too many.
+    """
+    found: list[str] = []
+    for item in _LIST_SEPARATORS.split(text or ""):
+        if not item.strip():
+            continue
+        try:
+            stored = normalize_prefix(kind, item)
+        except PrefixError as exc:
+            raise PrefixError(f"{item.strip()[:40]}: {exc}") from None
+        if stored not in found:
+            found.append(stored)
+    if len(found) > LIST_MAX:
+        raise PrefixError(f"At most {LIST_MAX} prefixes of one kind; claim more once your label is verified.")
+    return found
+
+
 def display_prefix(kind: str, prefix: str) -> str:
     return f"{prefix[:2]}-{prefix[2:]}" if kind == ISRC else prefix
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +47,47 @@ def identifiers_verified(
             {i for i in isrcs if not any(prefixes.covers(kind, p, i) for kind, p in held if kind == prefixes.ISRC)}
         ),
     }
+
+
+def takeovers(label_id: int, held_by: Mapping[tuple[str, str], int]) -> set[tuple[str, str]]:
+    """Of identifiers other labels hold (``held_by``: (kind, value) → holder), those ``label_id`` may take over.
+
+    Verified registrant prefixes take precedence over first-signed (docs/architecture.md, decision 1;
+    docs/protocol.md §12): an ISRC inside an ISRC registrant prefix verified as ``label_id``'s (its own or
+    delegated to it) and outside every verified prefix of the label holding it. UPCs are not taken over.
+    No query when nothing qualifies by kind; then one for the label's prefixes and one per holder.
+    """
+    isrcs = [v for (k, v), holder in held_by.items() if k == prefixes.ISRC and holder != label_id]
+    if not isrcs:
+        return set()
+    mine = [p for kind, p in held_prefixes(label_id) if kind == prefixes.ISRC]
+    found: set[tuple[str, str]] = set()
+    theirs: dict[int, list[str]] = {}
+    for isrc in isrcs:
+        if not any(prefixes.covers(prefixes.ISRC, p, isrc) for p in mine):
+            continue
+        holder = held_by[(prefixes.ISRC, isrc)]
+        if holder not in theirs:
+            theirs[holder] = [p for kind, p in held_prefixes(holder) if kind == prefixes.ISRC]
+        if not any(prefixes.covers(prefixes.ISRC, p, isrc) for p in theirs[holder]):
+            found.add((prefixes.ISRC, isrc))
+    return found
+
+
+def would_take_over(label_id: int, st: Mapping[str, Any]) -> list[str]:
+    """The ISRCs of statement ``st`` that signing it would take over from their first signers (review pages)."""
+    from registry.declarations.models import IdentifierClaim
+
+    holders = IdentifierClaim.holders((IdentifierClaim.ISRC, t["isrc"]) for t in st["tracks"])
+    others = {w: h for w, h in holders.items() if h != label_id}
+    return sorted(v for _, v in takeovers(label_id, others)) if others else []
+
+
+def covering_claim(label_id: int, kind: str, identifier: str) -> PrefixClaim | None:
+    """The verified claim (own or delegated) that covers ``identifier`` for ``label_id``, if any."""
+    return next(
+        (c for c in verified_claims(label_id) if c.kind == kind and prefixes.covers(kind, c.prefix, identifier)), None
+    )
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,12 @@ someone else claimed (or holds) is accepted as pending and left to staff.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from provenance import identifiers
@@ -232,3 +234,59 @@ def contest_create(*, label: Label, kind: str, identifier: str, note: str = "", 
         created_by=actor,
         dispute=dispute,
     )
+
+
+def takeover_contest(*, declaration: Any, taken: Sequence[Any], actor: Any = None) -> list[ContestRequest]:
+    """After ``declaration`` took ISRCs over from their first signers (``declarations.signing._claim``), contest
+    each first signer's current declarations of them: a dispute (rights holder, part identifier) each, signed and
+    logged in the same transaction, and a contest request per ISRC for staff. Nothing of theirs is rewritten.
+    """
+    from registry.declarations.models import DeclaredRecording
+    from registry.disputes.services import dispute_open_for_prefix_holder
+    from registry.ownership.selectors import covering_claim
+
+    label = declaration.release.label
+    made = []
+    for item in taken:
+        claim = covering_claim(label.pk, item.kind, item.value)
+        rows = (
+            DeclaredRecording.objects.filter(isrc=item.value, declaration__release__label_id=item.previous)
+            .filter(declaration__release__current_declaration=F("declaration_id"))
+            .select_related("declaration__release", "declaration__leaf")
+            .order_by("declaration__release__upc")
+        )
+        first = None
+        for row in rows:
+            if row.declaration.status != "active":
+                continue  # a withdrawal takes no dispute
+            dispute = dispute_open_for_prefix_holder(
+                declaration=row.declaration,
+                label=label,
+                isrc=item.value,
+                actor=actor,
+                text=(
+                    f"{item.value} is inside {claim.display if claim else 'a registrant prefix'}, verified as "
+                    f"{label.name}'s, which declared it (version {declaration.version} of {declaration.release.upc})."
+                ),
+                evidence=f"Registrant prefix {claim.display if claim else ''} verified by registry staff.",
+            )
+            first = first or (row, dispute)
+        if first is not None and claim is not None:
+            row, dispute = first
+            if not ContestRequest.objects.filter(
+                label=label, kind=item.kind, identifier=item.value, status=ContestRequest.OPEN
+            ).exists():
+                made.append(
+                    ContestRequest.objects.create(
+                        label=label,
+                        claim=claim,
+                        kind=item.kind,
+                        identifier=item.value,
+                        release=row.declaration.release,
+                        declared_version=row.declaration.version,
+                        note="Taken over by a declaration of the prefix holder.",
+                        dispute=dispute,
+                        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+                    )  # fmt: skip
+                )
+    return made

@@ -131,7 +131,7 @@ def well_formed(tile: Tile, data: bytes) -> bool:
         if tile.level == ENTRIES:
             ptiles.parse_entry_bundle(data, tile.width)
         else:
-            ptiles.split_hashes(data, tile.width)
+            return len(data) == ptiles.HASH_SIZE * tile.width  # what split_hashes checks, without the split
     except ProofError:
         return False
     return True

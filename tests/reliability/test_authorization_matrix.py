@@ -699,6 +699,8 @@ class Call:
 REFUSED = {"anonymous": 401, "platform": 403, "revoked_a": 401, "staff_session": 401}
 PLATFORM_ONLY = {"anonymous": 401, "platform": 201, "token_a": 403, "token_b": 403, "revoked_a": 401,
                  "staff_session": 401}  # fmt: skip
+# A dispute endpoint takes either credential; one that did not open the dispute nor speaks for its label gets 404.
+DISPUTE_REFUSED = {"anonymous": 401, "platform": 404, "token_b": 404, "revoked_a": 401, "staff_session": 401}
 
 
 def _a_track(world: World) -> str:
@@ -750,6 +752,33 @@ API_CALLS = [
         {"declarations": 1, "leaves": 1},
     ),
     Call("label releases", "GET", "/api/v1/label/releases", None, {**REFUSED, "token_a": 200, "token_b": 200}),
+    # Disputes: a platform key opens as a platform, another label's token as a rights holder; a label never
+    # disputes its own declaration. A dispute is read by its opener and the disputed label only (else 404),
+    # answered by the disputed label, withdrawn by its opener (here an artist, on the pages).
+    Call(
+        "dispute open",
+        "POST",
+        "/api/v1/disputes",
+        lambda w: {"upc": w.release.upc, "isrc": _a_track(w), "part": "vocals", "text": "Cloned voice."},
+        {**DISPUTE_REFUSED, "platform": 201, "token_a": 403, "token_b": 201},
+        {"dispute_steps": 1, "leaves": 1},
+    ),
+    Call("dispute read", "GET", "/api/v1/disputes/{dispute}", None, {**DISPUTE_REFUSED, "token_a": 200}),
+    Call(
+        "dispute answer",
+        "POST",
+        "/api/v1/disputes/{dispute}/answer",
+        lambda w: {"outcome": "contest", "text": "Recorded live."},
+        {**DISPUTE_REFUSED, "token_a": 200},
+        {"dispute_steps": 1, "leaves": 1},
+    ),
+    Call(
+        "dispute withdraw",
+        "POST",
+        "/api/v1/disputes/{dispute}/withdraw",
+        lambda w: {},
+        {**DISPUTE_REFUSED, "token_a": 403},
+    ),
     # Observations are a platform's (docs/protocol.md §16): a label token is refused, as a platform key is on writes.
     Call(
         "observation submit",
@@ -783,7 +812,7 @@ API_CALLS = [
 )
 def test_each_api_write_endpoint_answers_only_the_owning_label(world, persona, call):
     client = api_client(world, persona)
-    path = call.path.format(upc=world.release.upc)
+    path = call.path.format(upc=world.release.upc, dispute=world.dispute.uid)
     before = snapshot()
     if call.method == "GET":
         response = client.get(path)
@@ -802,7 +831,29 @@ def test_each_api_write_endpoint_answers_only_the_owning_label(world, persona, c
     if persona != "token_a":
         _assert_no_leak(world, response.content, f"{persona} {call.name}")
     else:
-        assert call.method != "GET" or SECRET_TITLE in response.content.decode()  # the listing does see its own
+        assert call.name != "label releases" or SECRET_TITLE in response.content.decode()  # the listing sees its own
+
+
+def test_a_dispute_opened_through_the_api_is_read_and_withdrawn_by_its_opener_only(world):
+    opened = api_client(world, "platform").post(
+        "/api/v1/disputes",
+        {"upc": world.release.upc, "part": "artwork", "text": "Generated cover."},
+        content_type="application/json",
+    )
+    assert opened.status_code == 201, opened.content
+    uid = opened.json()["id"]
+    for persona, expected in [("token_b", 404), ("anonymous", 401), ("revoked_a", 401), ("token_a", 403)]:
+        before = snapshot()
+        response = api_client(world, persona).post(f"/api/v1/disputes/{uid}/withdraw", {}, "application/json")
+        assert response.status_code == expected, (persona, response.content)
+        assert snapshot() == before
+        if persona != "token_a":
+            assert "Generated cover." not in response.content.decode()
+    assert api_client(world, "token_b").get(f"/api/v1/disputes/{uid}").status_code == 404
+    before = snapshot()
+    response = api_client(world, "platform").post(f"/api/v1/disputes/{uid}/withdraw", {}, "application/json")
+    assert response.status_code == 200 and response.json()["status"] == "withdrawn"
+    assert snapshot()["closed_disputes"] == before["closed_disputes"] + 1
 
 
 def test_an_idempotency_key_of_label_a_replays_nothing_to_label_b(world):

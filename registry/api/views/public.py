@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import heapq
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
@@ -25,14 +25,19 @@ from registry.api.serializers import LookupIn
 from registry.api.views.base import PublicView, int_param
 from registry.catalog.models import Release
 from registry.declarations import selectors, stored_answers
+from registry.declarations.models import Declaration
+from registry.disputes.models import DisputeStep
 from registry.errors import NotFound, ValidationFailed
+from registry.observations.models import Observation
 from registry.transparency import keys, log
-from registry.transparency.models import LogLeaf
 from registry.witnessing import selectors as witnessing
 
 FEED_DEFAULT, FEED_MAX = 100, 1000
-# What ``include`` may add to the feed's declarations: the leaf's relation and the entry's ``kind``.
-FEED_KINDS = {"disputes": ("dispute_step", "dispute"), "observations": ("observation", "observation")}
+# What ``include`` may add to the feed's declarations: the table each is read from, and its entries' ``kind``.
+FEED_KINDS: dict[str, tuple[Any, str]] = {
+    "disputes": (DisputeStep, "dispute"),
+    "observations": (Observation, "observation"),
+}
 LOOKUP_TAG, LOG_TAG = ["lookup"], ["log"]
 
 
@@ -167,6 +172,23 @@ def _identifier_lists(data: Any) -> tuple[list[str], list[str]]:
     return lists[0], lists[1]
 
 
+def _feed_rows(sources: list[tuple[Any, dict[str, str]]], after: int, count: int) -> list[tuple[int, Any, str]]:
+    """The first ``count`` entries after leaf ``after``: (leaf index, tag, stored bundle), in log order.
+
+    Each kind of entry is read from its own table by its unique ``leaf_id``, from
+    ``after`` on, so a page costs the same at the log's head as at its start (a
+    join from the leaves let PostgreSQL merge the whole declarations index up to
+    ``after`` for every page: quadratic in the log's size, bench row 8). The
+    kinds' pages are then merged by index.
+    """
+    pages = [
+        [(leaf, tag, bundle) for leaf, bundle in model.objects.filter(leaf_id__gt=after)
+         .order_by("leaf_id").values_list("leaf_id", "bundle")[:count]]
+        for model, tag in sources
+    ]  # fmt: skip
+    return list(heapq.merge(*pages, key=lambda r: r[0]))[:count]
+
+
 class FeedView(PublicView):
     @extend_schema(
         tags=LOG_TAG,
@@ -199,30 +221,18 @@ class FeedView(PublicView):
     def get(self, request: Request) -> HttpResponse:
         after = int_param(request, "after", default=-1, minimum=0)
         limit = int_param(request, "limit", default=FEED_DEFAULT, minimum=1, maximum=FEED_MAX)
-        include = {k for k in request.query_params.get("include", "").split(",") if k}
-        if not include <= set(FEED_KINDS):
+        include = [k for k in request.query_params.get("include", "").split(",") if k]
+        if not set(include) <= set(FEED_KINDS):
             raise ValidationFailed(
                 "include may only name 'disputes' and 'observations'",
                 fields={"include": ["'disputes', 'observations' or both, comma-separated."]},
             )
-        kinds = Q(declaration__isnull=False)
-        for kind in include:
-            kinds |= Q(**{f"{FEED_KINDS[kind][0]}__isnull": False})
-        rows = list(
-            LogLeaf.objects.filter(kinds, index__gt=after)
-            .order_by("index")
-            .values_list("index", "declaration__bundle", "dispute_step__bundle", "observation__bundle")[: limit + 1]
-        )
+        sources: list[tuple[Any, dict[str, str]]] = [(Declaration, {})]
+        sources += [(FEED_KINDS[kind][0], {"kind": FEED_KINDS[kind][1]}) for kind in sorted(set(include))]
+        rows = _feed_rows(sources, after, limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
-        entries = [
-            answers.with_bundle({"index": index}, bundle)
-            if bundle is not None
-            else answers.with_bundle({"index": index, "kind": "dispute"}, step)
-            if step is not None
-            else answers.with_bundle({"index": index, "kind": "observation"}, observation)
-            for index, bundle, step, observation in rows
-        ]
+        entries = [answers.with_bundle({"index": index, **tag}, bundle) for index, tag, bundle in rows]
         following = rows[-1][0] if more else None
         body = '{"entries":' + answers.json_list(entries) + ',"next":' + answers.dumps(following) + "}"
         return HttpResponse(body, content_type=answers.JSON)

@@ -11,10 +11,11 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.gzip import GZipMiddleware
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_safe
 
-from provenance.tiles import TilePathError, parse_tile_path
+from provenance.tiles import ENTRIES, TilePathError, parse_tile_path
 from registry.api.answers import CHECKPOINT_CACHE, IMMUTABLE_CACHE, conditional
 from registry.api.errors import json_error
 from registry.transparency import tiles
@@ -108,6 +109,10 @@ class StoredTileMiddleware:
             data = tiles.read_stored(wanted) if wanted is not None and wanted.full else None
             if data is not None:
                 response = _tile_response(data, IMMUTABLE_CACHE)
+                if wanted.level != ENTRIES:
+                    # 32-byte hashes do not compress: gzip_page would try and send them as they are.
+                    patch_vary_headers(response, ("Accept-Encoding",))
+                    return response
                 # As the view's gzip_page does: entry bundles compress, and Vary is set either way.
                 return self.gzip.process_response(request, response)
         return self.get_response(request)

@@ -22,6 +22,7 @@ from registry.labels import drafts, imports
 from registry.labels.draft_store import store
 from registry.labels.forms import DeclareForm, ReasonForm, apply_shortcut, declare_initial, field_name
 from registry.labels.views.access import label_view, release_of
+from registry.ownership.selectors import would_take_over
 
 SHORTCUT_MESSAGES = {
     "no_ai": "Every part of every track and the artwork are set to “No AI”. Check them, then review.",
@@ -203,6 +204,7 @@ def review(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
                 for a in preview["artists"]
             ],
             "warnings": persona_warnings(preview),
+            "takeovers": would_take_over(label.pk, preview) if not error else [],
             "acknowledge_error": acknowledge_error,
             "text": describe_statement(preview),
             "error": error,

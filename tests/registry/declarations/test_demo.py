@@ -15,7 +15,7 @@ from provenance.bundle import MEDIA_TYPE_COSIGNED, Verifier
 from provenance.issue.keys import load_private_key, public_bytes
 from provenance.keys import KeySet
 from registry.catalog.models import Label, Release, Track
-from registry.declarations.demo import demo_key_path, demo_label_key
+from registry.declarations.demo import DEMO_PASSWORD, demo_key_path, demo_label_key
 from registry.declarations.models import Declaration
 from registry.labelkeys.models import LabelKey, LabelKeyEvent
 from registry.transparency.audit import audit_log
@@ -96,6 +96,30 @@ def test_a_demo_key_file_left_in_the_var_dir_is_reused_not_overwritten(tmp_path)
     path = tmp_path / "keys" / "label.key"
     first = demo_label_key(path)
     assert public_bytes(demo_label_key(path)) == public_bytes(first)
+
+
+def test_the_demo_shows_an_open_dispute_and_one_resolved_by_an_amendment(demo, client):
+    from registry.disputes.models import Dispute
+
+    assert "demo-artist" in demo  # load_demo says how to sign in as the artist
+    open_, resolved = (Dispute.objects.get(release__title=t) for t in ("Second Voice", "Basement Tapes Vol. 1"))
+    assert (open_.status, open_.part, open_.opener_role) == ("open", "vocals", "artist")
+    assert [s.step for s in open_.steps.all()] == ["opened"]
+    assert resolved.status == "upheld"
+    assert [(s.step, s.outcome) for s in resolved.steps.all()] == [
+        ("opened", ""), ("answered", "amend"), ("resolved", "upheld"),
+    ]  # fmt: skip
+    amended = resolved.release.current_declaration
+    assert amended.version == 2 and resolved.declaration.version == 1
+    lamp_oil = next(t for t in amended.statement["tracks"] if t["title"] == "Lamp Oil")
+    assert lamp_oil["parts"]["instrumentation"] == "partly"
+    page = client.get(f"/releases/{open_.release.upc}/").content.decode()
+    assert "Disputed by an artist: vocals of" in page and "— open" in page
+    page = client.get(f"/releases/{resolved.release.upc}/").content.decode()
+    assert "— upheld" in page
+    assert client.post("/accounts/login/", {"username": "demo-artist", "password": DEMO_PASSWORD}).status_code == 302
+    assert client.get(f"/disputes/{open_.uid}/").status_code == 200
+    audit_log()
 
 
 def test_the_demo_has_a_platform_observation_that_disagrees_with_the_label(demo, client):

@@ -137,6 +137,30 @@ def test_public_pages_and_api_show_the_dispute_beside_the_declaration_without_it
     assert anonymous.get("/api/v1/feed?include=everything").status_code == 400
 
 
+def test_the_feed_pages_through_declarations_and_dispute_steps_in_log_order_each_once(artist, declared, label):
+    from tests import factories
+
+    _open(artist, declared)  # leaves: declaration, dispute step, then two more declarations
+    factories.declare(factories.make_release(label, tracks=1))
+    factories.declare(factories.make_release(label, tracks=1))
+    anonymous = Client()
+    for include, kinds in (("&include=disputes", [None, "dispute", None, None]), ("", [None, None, None])):
+        seen, after = [], None
+        while True:
+            query = "?limit=1" + include + (f"&after={after}" if after is not None else "")
+            page = anonymous.get(f"/api/v1/feed{query}").json()
+            seen += page["entries"]
+            after = page["next"]
+            if after is None:
+                break
+        assert [e.get("kind") for e in seen] == kinds
+        indexes = [e["index"] for e in seen]
+        assert indexes == sorted(set(indexes))
+        assert all(e["bundle"]["log"]["index"] == e["index"] for e in seen)
+        wanted = LogLeaf.objects.filter(**({} if include else {"declaration__isnull": False}))
+        assert indexes == sorted(wanted.values_list("index", flat=True))
+
+
 def test_the_words_are_for_the_opener_the_label_and_staff_only(
     artist, declared, owner, rival, staff, django_user_model
 ):

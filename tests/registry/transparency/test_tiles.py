@@ -331,6 +331,9 @@ def test_a_stored_tile_is_answered_before_sessions_and_the_url_resolver(client, 
     assert not queries.captured_queries
     assert plain.status_code == 200 and plain["Cache-Control"] == "public, max-age=31536000, immutable"
     assert plain["X-Content-Type-Options"] == "nosniff" and not plain.cookies
+    hashes = client.get("/tlog/tile/0/000", HTTP_ACCEPT_ENCODING="gzip")  # hashes do not compress: sent as they are
+    assert "Content-Encoding" not in hashes and hashes.content == plain.content and len(plain.content) == 8192
+    assert "Accept-Encoding" in hashes["Vary"]
     assert zipped["Content-Encoding"] == "gzip" and "Accept-Encoding" in zipped["Vary"]
     assert gzip.decompress(zipped.content) == first.content
     # A path the middleware cannot read goes on to the view, which explains it.

@@ -169,3 +169,45 @@ def test_proof_export_writes_a_bundle_as_a_tlog_proof_offline(client, declared, 
     jwks.write_bytes(client.get("/.well-known/jwks.json").content)
     assert _cli("proof", "verify", str(out), "--jwks", str(jwks), "--upc", upc).returncode == 0
     assert jcs.loads(answer.read_bytes())["bundle"]["log"]["index"] == declared.leaf_id
+
+
+def _with_checkpoint(bundle: dict[str, Any], note: str) -> dict[str, Any]:
+    return dict(bundle, log=dict(bundle["log"], checkpoint=note))
+
+
+def test_a_witnessed_checkpoint_proves_the_bundles_root_so_its_own_signature_is_checked_only_without_one(
+    client, witnessing, declared, label
+):
+    factories.declare(factories.make_release(label, tracks=2))
+    witness_round()
+    published.forget()
+    upc = declared.release.upc
+    answer = json.loads(client.get(f"/api/v1/releases/{upc}").content)
+    bundle, witnessed = answer["bundle"], answer["witnessed"]
+    assert witnessed["consistency_proof"]
+    keys = KeySet.from_jwks(client.get("/.well-known/jwks.json").json())
+
+    result = Verifier(keys).verify(bundle, upc=upc, witnessed=witnessed)
+    assert result.valid, result.summary()
+    own = next(c for c in result.checks if c.name == "checkpoint_signature")
+    assert "proven by the witnessed checkpoint of size" in own.detail
+
+    # The bundle's own checkpoint with a broken signature: the witnessed checkpoint still proves its root ...
+    note = bundle["log"]["checkpoint"]
+    body, _, sig_line = note.rstrip("\n").rpartition("\n")
+    dash, name, blob = sig_line.split(" ")
+    forged = f"{body}\n{dash} {name} {blob[:8]}{'A' * (len(blob) - 9)}=\n"
+    assert forged != note
+    assert Verifier(keys).verify(_with_checkpoint(bundle, forged), upc=upc, witnessed=witnessed).valid
+    # ... but without it, or with a proof that does not hold, the bundle's own signature is what counts.
+    alone = Verifier(keys).verify(_with_checkpoint(bundle, forged), upc=upc)
+    assert not alone.valid and alone.failed.name == "checkpoint_signature"
+    bad = dict(witnessed, consistency_proof=["A" * 43 + "="] * len(witnessed["consistency_proof"]))
+    broken = Verifier(keys).verify(_with_checkpoint(bundle, forged), upc=upc, witnessed=bad)
+    assert not broken.valid and broken.failed.name == "checkpoint_signature"
+    # A root the witnessed checkpoint does not prove is never taken from an unsigned note.
+    lines = note.split("\n")
+    lines[2] = "B" * 43 + "="
+    wrong_root = "\n".join(lines)
+    moved = Verifier(keys).verify(_with_checkpoint(bundle, wrong_root), upc=upc, witnessed=witnessed)
+    assert not moved.valid and moved.failed.name == "checkpoint_signature"

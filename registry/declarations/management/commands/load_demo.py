@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from registry.catalog.models import Label
-from registry.declarations.demo import DEMO_PASSWORD, LABELS, demo_key_path, load_demo
+from registry.declarations.demo import DEMO_ARTIST, DEMO_PASSWORD, LABELS, demo_key_path, load_demo
 from registry.transparency.keys import ensure_keys
 
 
@@ -28,7 +28,8 @@ class Command(BaseCommand):
             "{declarations} declarations".format(**counts)
         )
         self.stdout.write(
-            f"demo label sign-in: user 'demo' (also demo1, demo2), password '{DEMO_PASSWORD}' — demo only"
+            f"demo label sign-in: user 'demo' (also demo1, demo2), password '{DEMO_PASSWORD}' — demo only; "
+            f"the artist who opened the demo's disputes: user '{DEMO_ARTIST}', same password"
         )
         key = demo_key_path(LABELS[0][0])
         self.stdout.write(
