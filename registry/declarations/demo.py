@@ -424,6 +424,7 @@ def demo_disputes(*, releases: list[Any], staff: Any) -> int:
         kind=AMEND,
     )  # fmt: skip
     dispute_resolve(dispute=dispute, actor=staff, outcome="upheld", text="The label amended the declaration.")
+    return 1
 
 
 DEMO_PLATFORM = "Demo Streaming"

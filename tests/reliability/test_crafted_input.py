@@ -22,7 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.converters import IntConverter
 from django.utils.regex_helper import normalize
 
-from registry.api.tokens import label_token_create
+from registry.api.tokens import label_token_create, platform_key_create
 from registry.catalog.models import Artist, Label, Membership
 from registry.converters import MAX_ID, DatabaseIdConverter
 from registry.disputes.services import dispute_open
@@ -98,6 +98,7 @@ def world(owner: Any, label: Any, declared: Any, staff: Any) -> dict[str, str]:
         "url": "catalog/",
         "content_type_id": str(ContentType.objects.get_for_model(Label).pk),
         "id": str(owner.pk),  # the admin's user password page
+        "platform_id": str(platform_key_create(name="crafted platform")[0].pk),  # its signing keys (§16.1)
     }
 
 
