@@ -33,7 +33,7 @@ from registry.api.models import PlatformKey
 from registry.api.throttles import Quota
 from registry.catalog.models import Membership, Release
 from registry.declarations import cache as lookup_cache
-from registry.declarations import signing
+from registry.declarations import signing, stored_answers
 from registry.declarations.models import Declaration, DeclaredRecording
 from registry.errors import Conflict, NotFound, PermissionDenied, RateLimited, ValidationFailed
 from registry.labelkeys.services import public_key_from  # noqa: F401  (re-exported for the command and admin)
@@ -229,13 +229,13 @@ def jwks(platform: PlatformKey) -> dict[str, Any]:
 
 
 def _observed_release(isrc: str, upc: str | None) -> Release:
-    """The release an observation is shown with: the UPC's, else the newest current declaration holding the ISRC."""
-    # What the current declarations cover (the signed statements' ISRCs), not the catalog's editable tracks.
-    covering = DeclaredRecording.objects.filter(isrc=isrc).values("declaration_id")
-    releases = Release.objects.filter(current_declaration__in=covering)
-    if upc is not None:
-        releases = releases.filter(upc=upc)
-    release = releases.select_related("current_declaration").order_by("-current_declaration__leaf_id").first()
+    """The release an observation is shown with: the UPC's, else the one whose declaration answers the ISRC (§12)."""
+    if upc is None:
+        answer = stored_answers.recording_answers([isrc]).get(isrc)
+        release = Release.objects.filter(upc=answer.upc).first() if answer is not None else None
+    else:  # what the release's current declaration signed, not the catalog's editable tracks
+        covering = DeclaredRecording.objects.filter(isrc=isrc).values("declaration_id")
+        release = Release.objects.filter(upc=upc, current_declaration__in=covering).first()
     if release is None:
         where = f" on release {upc}" if upc else ""
         raise NotFound(
