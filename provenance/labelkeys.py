@@ -201,9 +201,17 @@ def replay(entries: Sequence[tuple[int, Mapping[str, Any]]], registry_keys: KeyS
 
 
 def check_label_signature(
-    envelope: Mapping[str, Any], statement: Mapping[str, Any], index: int, history: KeyHistory
+    envelope: Mapping[str, Any],
+    statement: Mapping[str, Any],
+    index: int,
+    history: KeyHistory,
+    *,
+    payload: bytes | None = None,
 ) -> LabelKeyState:
     """The label key whose signature over the envelope's PAE counts for a statement at log ``index``.
+
+    ``payload``: the envelope's payload bytes when the caller decoded them already (the bundle
+    verifier did, to check the registry's signature), so a co-signed bundle decodes them once.
 
     The statement must name the history's label and head (``label.id``, ``label.key_head``):
     both are covered by the label's signature, so a registry that hides a later revocation
@@ -218,7 +226,9 @@ def check_label_signature(
         )
     if label["key_head"] != history.head:
         raise VerificationError("the key history does not end at the statement's label.key_head")
-    message = pae(envelope["payloadType"], b64decode(envelope["payload"], "envelope payload"))
+    if payload is None:
+        payload = b64decode(envelope["payload"], "envelope payload")
+    message = pae(envelope["payloadType"], payload)
     problems = []
     for sig in envelope["signatures"]:
         state = history.keys.get(sig.get("keyid") or "")
