@@ -75,9 +75,13 @@ class PreparedDeclaration(models.Model):
 
     label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="+")
     release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="+")
+    FIRST, AMEND, WITHDRAW = "first", "amend", "withdraw"  # declarations.services.FIRST, AMEND; batch.WITHDRAW
+    KIND_CHOICES = [(FIRST, "First version"), (AMEND, "Amendment"), (WITHDRAW, "Withdrawal")]
+
     statement = models.JSONField()
     payload = models.TextField()  # base64 of the canonical statement bytes the label signs
-    request = models.JSONField()  # the amendment as asked, applied again at submit
+    request = models.JSONField()  # the version as asked (an API body or a web draft), applied again at submit
+    kind = models.CharField(max_length=8, choices=KIND_CHOICES, default=AMEND)
     expires_at = models.DateTimeField()
     used = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)

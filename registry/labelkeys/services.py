@@ -26,9 +26,18 @@ from provenance.encoding import b64decode, b64encode, b64url_decode
 from provenance.errors import ProvenanceError
 from provenance.keys import PublicKey, parse_jwk
 from registry.catalog.models import Label, Membership, Release
+from registry.catalog.services import release_create
 from registry.declarations import signing
 from registry.declarations.models import Declaration
-from registry.declarations.services import AMEND, CoSign, NextVersion, version_preview, version_sign
+from registry.declarations.services import (
+    AMEND,
+    CoSign,
+    NextVersion,
+    declaration_withdraw,
+    version_preview,
+    version_sign,
+    withdrawal_preview,
+)
 from registry.errors import Conflict, PermissionDenied, ValidationFailed
 from registry.labelkeys.models import LabelKey, LabelKeyEvent, PreparedDeclaration
 
@@ -252,23 +261,55 @@ def jwks(label: Label) -> dict[str, Any]:
 # --- co-signed declarations -------------------------------------------------------------------
 
 
-def declaration_prepare(*, release: Release, change: NextVersion, request: Mapping[str, Any]) -> PreparedDeclaration:
-    """Fix the next version's statement for the label to sign (prepare → sign → submit), dated now."""
+KINDS = (PreparedDeclaration.FIRST, PreparedDeclaration.AMEND, PreparedDeclaration.WITHDRAW)
+
+
+def declaration_prepare(
+    *, release: Release, change: NextVersion, request: Mapping[str, Any], kind: str = AMEND
+) -> PreparedDeclaration:
+    """Fix the next version's statement for the label to sign (prepare → sign → submit), dated now.
+
+    ``kind``: a first version, an amendment or a withdrawal (``change.reason`` and
+    ``change.expected_version`` are the withdrawal's). The statement is built by the
+    signing service in dry-run mode; ``declaration_submit`` builds it again and signs it
+    only if it comes out byte for byte the same.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}")
     label = release.label
     events = history(label)
     if not LabelKey.objects.filter(label=label, status=LabelKey.ACTIVE).exists():
         raise ValidationFailed(f"{label.name} has no active signing key: register one first")
-    st = version_preview(release=release, change=change, kind=AMEND)
+    if kind == PreparedDeclaration.WITHDRAW:
+        st = withdrawal_preview(release=release, reason=change.reason or "", expected_version=change.expected_version)
+    else:
+        st = version_preview(release=release, change=change, kind=kind)
     st["label"] = {**st["label"], "id": str(label.pk), "key_head": key_head(events)}
     statement.validate_statement(st)
     return PreparedDeclaration.objects.create(
         label=label,
         release=release,
+        kind=kind,
         statement=st,
         payload=b64encode(statement.statement_bytes(st)),
         request=json.loads(json.dumps(request, default=str)),
         expires_at=timezone.now() + PREPARED_TTL,
     )
+
+
+@transaction.atomic
+def release_create_prepare(
+    *, create: Mapping[str, Any], change: NextVersion, request: Mapping[str, Any]
+) -> PreparedDeclaration:
+    """A new release for the label to co-sign: created in its catalog (unsigned, private), version 1 prepared.
+
+    Both or neither: a refused prepare (no active key, an identifier another label holds)
+    leaves no release behind. A prepared release that is never submitted stays in the
+    label's catalog, undeclared (docs/architecture.md, decision 1), and is prepared again
+    by ``POST /api/v1/releases/{upc}/prepare`` with ``"action": "declare"``.
+    """
+    release = release_create(**create)
+    return declaration_prepare(release=release, change=change, request=request, kind=PreparedDeclaration.FIRST)
 
 
 def prepared_answer(prepared: PreparedDeclaration) -> dict[str, Any]:
@@ -305,7 +346,19 @@ def declaration_submit(
             signature={"keyid": key.kid, "sig": signature["sig"]}, history=[e.leaf_id for e in events]
         ),
     )
-    decl = version_sign(release=prepared.release, change=change, actor=actor, via=via, kind=AMEND, cosign=cosign)
+    if prepared.kind == PreparedDeclaration.WITHDRAW:
+        decl = declaration_withdraw(
+            release=prepared.release,
+            reason=change.reason or "",
+            expected_version=change.expected_version,
+            actor=actor,
+            via=via,
+            cosign=cosign,
+        )
+    else:
+        decl = version_sign(
+            release=prepared.release, change=change, actor=actor, via=via, kind=prepared.kind, cosign=cosign
+        )
     prepared.used = True
     prepared.save(update_fields=["used"])
     return decl
