@@ -211,9 +211,7 @@ def review(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
             "from_file": sources.count(imports.FILE),
             "answered_here": sources.count(imports.LABEL),
             "is_owner": _is_owner(request),
-            "label_keys": (
-                LabelKey.objects.filter(label=label, status=LabelKey.ACTIVE).count() if current is not None else 0
-            ),
+            "label_keys": LabelKey.objects.filter(label=label, status=LabelKey.ACTIVE).count(),
         },
         status=status,
     )
@@ -250,7 +248,21 @@ def withdraw(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
         messages.info(request, "There is no active declaration to withdraw.")
         return redirect("labels:release", label_id=label.pk, upc=release.upc)
     form = ReasonForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    cosign = request.method == "POST" and "cosign" in request.POST
+    if cosign and not _is_owner(request):
+        raise DjangoPermissionDenied("only an owner co-signs with the label's key")
+    if cosign and form.is_valid():
+        try:
+            prepared = drafts.withdrawal_prepare(
+                release=release,
+                reason=form.cleaned_data["reason"],
+                expected_version=int(request.POST.get("expected_version") or current.version),
+            )
+        except (DomainError, ValueError) as exc:
+            form.add_error(None, f"Nothing was prepared: {getattr(exc, 'message', str(exc))}.")
+        else:
+            return redirect("labels:cosign", label_id=label.pk, upc=release.upc, prepared_id=prepared.pk)
+    elif request.method == "POST" and form.is_valid():
         try:
             decl = declaration_withdraw(
                 release=release,
@@ -264,5 +276,14 @@ def withdraw(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
         else:
             return redirect("labels:signed", label_id=label.pk, upc=release.upc, version=decl.version)
     return render(
-        request, "labels/withdraw.html", {"label": label, "release": release, "current": current, "form": form}
+        request,
+        "labels/withdraw.html",
+        {
+            "label": label,
+            "release": release,
+            "current": current,
+            "form": form,
+            "is_owner": _is_owner(request),
+            "label_keys": LabelKey.objects.filter(label=label, status=LabelKey.ACTIVE).count(),
+        },
     )
