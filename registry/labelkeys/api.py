@@ -281,6 +281,63 @@ class BulkSubmitView(LabelView):
         return HttpResponse(body, status=200, content_type=answers.JSON)
 
 
+class PolicyPrepareIn(serializers.Serializer):
+    cosign_only = serializers.BooleanField()
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class PolicyOut(serializers.Serializer):
+    cosign_only = serializers.BooleanField()
+    log_index = serializers.IntegerField()
+    sequence = serializers.IntegerField()
+
+
+POLICY = (
+    "docs/protocol.md §14.5: the co-sign-only policy. On, the registry refuses every declaration of the label "
+    "that a label key did not sign (403 `cosign_required`). Turning it on or off is a logged event signed by an "
+    "active key of the label: `python -m provenance sign --key LABEL_KEY policy.json` signs the prepare answer."
+)
+
+
+class PolicyPrepareView(LabelView):
+    @extend_schema(
+        tags=TAG,
+        summary="Prepare turning the label's co-sign-only policy on or off, for an active label key to sign",
+        description=POLICY,
+        request=PolicyPrepareIn,
+        responses={200: KeyPayloadOut, **WRITE_ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        form = PolicyPrepareIn(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        payload = services.policy_payload(
+            request.auth.label, cosign_only=data["cosign_only"], reason=data.get("reason") or None
+        )
+        return _json(200, {"payloadType": labelkeys.POLICY_PAYLOAD_TYPE, "payload": b64encode(payload)})
+
+
+class PolicySubmitView(LabelView):
+    @extend_schema(
+        tags=TAG,
+        summary="Log a co-sign-only policy event signed by an active key of the label",
+        description=POLICY + " Owners are emailed.",
+        request=KeySubmitIn,
+        responses={201: PolicyOut, **WRITE_ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        form = KeySubmitIn(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            payload = b64decode(form.validated_data["payload"], "payload")
+        except ProvenanceError as exc:
+            raise ValidationFailed(str(exc), fields={"payload": [str(exc)]}) from exc
+        row = services.policy_log(
+            label=request.auth.label, payload=payload, signature=dict(form.validated_data["signature"])
+        )
+        return _json(201, {"cosign_only": row.cosign_only, "log_index": row.leaf_id, "sequence": row.sequence})
+
+
 class KeyPrepareView(LabelView):
     @extend_schema(
         tags=TAG,

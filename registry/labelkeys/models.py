@@ -88,3 +88,25 @@ class PreparedDeclaration(models.Model):
 
     def __str__(self) -> str:
         return f"prepared declaration {self.pk} of release {self.release_id}"
+
+
+class LabelPolicyEvent(models.Model):
+    """One co-sign-only policy event, as logged (docs/protocol.md §14.5): the label's policy chain is (sequence, leaf).
+
+    The newest row says whether the registry refuses the label's registry-only declarations.
+    """
+
+    label = models.ForeignKey(Label, on_delete=models.PROTECT, related_name="policy_events")
+    sequence = models.PositiveIntegerField()
+    cosign_only = models.BooleanField()
+    kid = models.CharField("the label key that signed it", max_length=43)
+    reason = models.TextField(blank=True)
+    leaf = models.OneToOneField(LogLeaf, on_delete=models.PROTECT, related_name="label_policy_event")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["label_id", "sequence"]
+        constraints = [models.UniqueConstraint(fields=["label", "sequence"], name="unique_label_policy_event_sequence")]
+
+    def __str__(self) -> str:
+        return f"co-sign only {'on' if self.cosign_only else 'off'} (label {self.label_id} #{self.sequence})"

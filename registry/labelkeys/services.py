@@ -39,7 +39,8 @@ from registry.declarations.services import (
     withdrawal_preview,
 )
 from registry.errors import Conflict, PermissionDenied, ValidationFailed
-from registry.labelkeys.models import LabelKey, LabelKeyEvent, PreparedDeclaration
+from registry.labelkeys.models import LabelKey, LabelKeyEvent, LabelPolicyEvent, PreparedDeclaration
+from registry.labelkeys.selectors import policy
 
 PREPARED_TTL = timedelta(minutes=15)  # how long a label has to sign a prepared statement
 # A DSSE signature as a label submits it: keyid (an RFC 7638 thumbprint, 43 characters) and sig (base64
@@ -255,7 +256,84 @@ def jwks(label: Label) -> dict[str, Any]:
         jwk["revoked_at"] = k.revoked.leaf_id if k.revoked else None
         out.append(jwk)
     events = history(label)
-    return {"label": str(label.pk), "key_head": key_head(events), "keys": out}
+    return {"label": str(label.pk), "key_head": key_head(events), **policy(label), "keys": out}
+
+
+# --- the co-sign-only policy (docs/protocol.md §14.5) ------------------------------------------
+
+
+def policy_events(label: Label) -> list[LabelPolicyEvent]:
+    return list(LabelPolicyEvent.objects.filter(label=label).select_related("leaf").order_by("sequence"))
+
+
+def policy_payload(label: Label, *, cosign_only: bool, reason: str | None) -> bytes:
+    """The exact bytes of the label's next policy event, for an active label key to sign."""
+    events = policy_events(label)
+    st = labelkeys.build_policy_event(
+        registry=settings.REGISTRY_LOG_ORIGIN,
+        label={"id": str(label.pk), "name": label.name, "dpid": label.dpid},
+        sequence=len(events) + 1,
+        previous=bytes(events[-1].leaf.leaf_hash).hex() if events else None,
+        cosign_only=cosign_only,
+        reason=reason,
+    )
+    return jcs.canonicalize(st)
+
+
+@transaction.atomic
+def policy_log(*, label: Label, payload: bytes, signature: Any, actor: Any = None) -> LabelPolicyEvent:
+    """Turn the label's co-sign-only policy on or off: a policy event signed by an active label key, then logged.
+
+    The registry never makes one alone (there is no staff door): turning the policy off needs
+    the label's key as much as turning it on. A label that lost every key gets one back by a
+    staff recovery, which the log shows (§14.1), then signs. 409 when another policy event landed
+    since the payload was made; 400 when it changes nothing or the signature does not verify.
+    """
+    label = _locked_label(label)
+    try:
+        event = labelkeys.validate_policy_event(jcs.loads(payload))
+    except ProvenanceError as exc:
+        raise ValidationFailed(f"not a policy event: {exc}", fields={"payload": [str(exc)]}) from exc
+    if payload != jcs.canonicalize(event):
+        raise ValidationFailed(
+            "the policy event is not in RFC 8785 canonical form", fields={"payload": ["Not canonical."]}
+        )
+    if event["label"]["id"] != str(label.pk) or event["registry"] != settings.REGISTRY_LOG_ORIGIN:
+        raise ValidationFailed("this policy event is for another label or registry", fields={"payload": ["Not yours."]})
+    events = policy_events(label)
+    head = bytes(events[-1].leaf.leaf_hash).hex() if events else None
+    if event["sequence"] != len(events) + 1 or event["previous"] != head:
+        raise Conflict("another policy event of this label was logged since this one was prepared: prepare it again")
+    if event["cosign_only"] == (events[-1].cosign_only if events else False):
+        state = "on" if event["cosign_only"] else "off"
+        raise ValidationFailed(f"the co-sign-only policy is {state} already", fields={"cosign_only": ["No change."]})
+    key = _check_signature(label, labelkeys.POLICY_PAYLOAD_TYPE, payload, signature)
+    appended = signing.sign_and_log_entry(
+        payload_type=labelkeys.POLICY_PAYLOAD_TYPE,
+        payload=payload,
+        signatures=[{"keyid": key.kid, "sig": signature["sig"]}],
+    )
+    row = LabelPolicyEvent.objects.create(
+        label=label,
+        sequence=event["sequence"],
+        cosign_only=event["cosign_only"],
+        kid=key.kid,
+        reason=event["reason"] or "",
+        leaf_id=appended.index,
+    )
+    body = (
+        f"{label.name}'s co-sign-only policy was turned {'ON' if row.cosign_only else 'OFF'}, signed by label key "
+        f"{row.kid}, log index {row.leaf_id}.\nReason: {row.reason or '(none given)'}\n\n"
+        + (
+            "From now on the registry refuses any declaration of the label that the label's key did not sign."
+            if row.cosign_only
+            else "The registry may again log declarations it alone signs for the label."
+        )
+    )
+    owners = _owners(label)
+    if owners:
+        transaction.on_commit(lambda: send_mail(f"Co-sign-only policy changed for {label.name}", body, None, owners))
+    return row
 
 
 # --- co-signed declarations -------------------------------------------------------------------

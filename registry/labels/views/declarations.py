@@ -15,6 +15,7 @@ from provenance.describe import describe_statement
 from registry.catalog.models import Label, Membership, Release
 from registry.declarations.models import Declaration
 from registry.declarations.services import declaration_withdraw, previous_ai, unchanged
+from registry.declarations.signing import CosignRequired, cosign_only
 from registry.declarations.statements import diff_statements, persona_warnings
 from registry.errors import DomainError
 from registry.labelkeys.models import LabelKey
@@ -154,7 +155,8 @@ def review(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
             return redirect("labels:declare", label_id=label.pk, upc=release.upc)
         except DomainError as exc:
             error = f"Nothing was signed: {exc.message}."
-            error_status = exc.status if cosign else None  # e.g. 400: the label has no active key
+            # e.g. 400: the label has no active key; 403: the label's co-sign-only policy
+            error_status = exc.status if cosign or isinstance(exc, CosignRequired) else None
             if draft.get("catalog"):
                 # E.g. an ISRC of the pending edit was registered by another label meanwhile: the edit
                 # (kept in the draft) is what needs fixing.
@@ -212,6 +214,7 @@ def review(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
             "answered_here": sources.count(imports.LABEL),
             "is_owner": _is_owner(request),
             "label_keys": LabelKey.objects.filter(label=label, status=LabelKey.ACTIVE).count(),
+            "cosign_only": bool(cosign_only([label.pk])),
         },
         status=status,
     )
@@ -285,5 +288,6 @@ def withdraw(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
             "form": form,
             "is_owner": _is_owner(request),
             "label_keys": LabelKey.objects.filter(label=label, status=LabelKey.ACTIVE).count(),
+            "cosign_only": bool(cosign_only([label.pk])),
         },
     )

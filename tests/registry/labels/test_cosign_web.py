@@ -250,3 +250,26 @@ def test_an_owner_co_signs_a_withdrawal_and_a_submitter_cannot(
     v2 = Declaration.objects.get(release=release, version=2)
     assert v2.status == "withdrawn" and v2.reason == "Released in error"
     assert Verifier(KeySet.from_jwks(keys), require_label_signature=True).verify(v2.bundle.encode()).valid
+
+
+def test_with_the_co_sign_only_policy_the_review_and_withdraw_pages_offer_only_co_signing(
+    owner_client, label, release, declared, label_key
+):
+    from provenance.labelkeys import POLICY_PAYLOAD_TYPE
+
+    payload = services.policy_payload(label, cosign_only=True, reason=None)
+    services.policy_log(
+        label=label, payload=payload, signature=sign_pae(payload, label_key, payload_type=POLICY_PAYLOAD_TYPE)
+    )
+    amend_draft(owner_client, label, release)
+    review = owner_client.get(url(label, release, "review")).content.decode()
+    assert 'id="cosign-required"' in review and "Confirm and sign" not in review
+    assert "Co-sign with our label key" in review
+    leaves = LogLeaf.objects.count()
+    response = owner_client.post(url(label, release, "review"), {"confirm": "1", "acknowledge": "1"})
+    assert response.status_code == 403 and "requires co-signature" in response.content.decode()
+    withdraw = owner_client.get(url(label, release, "withdraw")).content.decode()
+    assert 'id="cosign-required"' in withdraw and "Withdraw and sign" not in withdraw
+    response = owner_client.post(url(label, release, "withdraw"), {"reason": "Gone", "expected_version": "1"})
+    assert "requires co-signature" in response.content.decode()
+    assert LogLeaf.objects.count() == leaves and Declaration.objects.filter(release=release).count() == 1
