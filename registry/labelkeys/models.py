@@ -110,3 +110,25 @@ class LabelPolicyEvent(models.Model):
 
     def __str__(self) -> str:
         return f"co-sign only {'on' if self.cosign_only else 'off'} (label {self.label_id} #{self.sequence})"
+
+
+class KeyRequest(models.Model):
+    """An owner's request for the label's first key (made in the browser), waiting for staff to attest it (§14.1)."""
+
+    PENDING, ATTESTED = "pending", "attested"
+    STATUS_CHOICES = [(PENDING, "Waiting for staff"), (ATTESTED, "Attested")]
+
+    label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="key_requests")
+    kid = models.CharField("key id (RFC 7638 thumbprint)", max_length=43)
+    public_key = models.BinaryField(max_length=32)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=8, choices=STATUS_CHOICES, default=PENDING)
+    event = models.OneToOneField(LabelKeyEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["label", "kid"], name="unique_key_request_per_label")]
+
+    def __str__(self) -> str:
+        return f"key request {self.kid} for label {self.label_id} ({self.status})"

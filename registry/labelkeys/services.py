@@ -39,7 +39,7 @@ from registry.declarations.services import (
     withdrawal_preview,
 )
 from registry.errors import Conflict, PermissionDenied, ValidationFailed
-from registry.labelkeys.models import LabelKey, LabelKeyEvent, LabelPolicyEvent, PreparedDeclaration
+from registry.labelkeys.models import KeyRequest, LabelKey, LabelKeyEvent, LabelPolicyEvent, PreparedDeclaration
 from registry.labelkeys.selectors import policy
 
 PREPARED_TTL = timedelta(minutes=15)  # how long a label has to sign a prepared statement
@@ -257,6 +257,54 @@ def jwks(label: Label) -> dict[str, Any]:
         out.append(jwk)
     events = history(label)
     return {"label": str(label.pk), "key_head": key_head(events), **policy(label), "keys": out}
+
+
+# --- keys made in the browser (docs/labels.md §3) ----------------------------------------------
+
+
+def key_request(*, label: Label, public_key: bytes, actor: Any) -> KeyRequest:
+    """An owner asks for the label's first key: it waits for staff, who check who asks (``key_request_attest``).
+
+    A label with an active key registers later keys signed by one of them instead (``key_event_log``).
+    """
+    with transaction.atomic():
+        label = _locked_label(label)
+        if LabelKey.objects.filter(label=label, status=LabelKey.ACTIVE).exists():
+            raise Conflict("your label has an active key: sign the new key's registration with it instead")
+        kid = labelkeys.label_key_jwk(public_key)["kid"]
+        if LabelKey.objects.filter(kid=kid).exists() or KeyRequest.objects.filter(label=label, kid=kid).exists():
+            raise Conflict(f"key {kid} is registered or requested already")
+        row = KeyRequest.objects.create(label=label, kid=kid, public_key=public_key, requested_by=actor)
+    body = (
+        f"{actor.get_username()} asked the registry's staff to register a first signing key for {label.name}: "
+        f"key {kid}.\n\nIf you did not expect this, tell the registry before staff attest it."
+    )
+    owners = _owners(label)
+    if owners:
+        transaction.on_commit(lambda: send_mail(f"Key requested for {label.name}", body, None, owners))
+    return row
+
+
+@transaction.atomic
+def key_request_attest(*, request: KeyRequest, actor: Any, reason: str = "") -> LabelKeyEvent:
+    """Staff attest a pending request: the key becomes the label's first (or, after losing every key, a recovery)."""
+    request = KeyRequest.objects.select_for_update().select_related("label", "requested_by").get(pk=request.pk)
+    if request.status != KeyRequest.PENDING:
+        raise Conflict("this key request was attested already")
+    recovery = LabelKeyEvent.objects.filter(label=request.label).exists()
+    if recovery and LabelKey.objects.filter(label=request.label, status=LabelKey.ACTIVE).exists():
+        raise Conflict("the label has an active key: a later key is signed by it, not attested by staff")
+    row = key_attest(
+        label=request.label,
+        public_key=bytes(request.public_key),
+        actor=actor,
+        reason=reason or f"requested on the web by {request.requested_by.get_username()}",
+        recovery=recovery,
+        holder=request.requested_by,
+    )
+    request.status, request.event = KeyRequest.ATTESTED, row
+    request.save(update_fields=["status", "event"])
+    return row
 
 
 # --- the co-sign-only policy (docs/protocol.md §14.5) ------------------------------------------
