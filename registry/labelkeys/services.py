@@ -187,6 +187,8 @@ def key_event_log(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
     )
     if event["event"] == "register":
+        if holder is not None and LabelKey.objects.filter(label=label, holder=holder, status=LabelKey.ACTIVE).exists():
+            holder = None  # one active key per holder: a second one (mid-rotation) is held by the label jointly
         LabelKey.objects.create(
             label=label,
             kid=kid,

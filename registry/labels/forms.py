@@ -561,6 +561,11 @@ class KeyRegisterForm(CoSignForm):
 
     payload = forms.CharField(max_length=8000, widget=forms.HiddenInput)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["signature"].label = "Signature of the key event"
+        self.fields["signature"].help_text = 'Filled in by this browser, or paste {"keyid": "…", "sig": "…"}.'
+
 
 # --- team -------------------------------------------------------------------
 
