@@ -239,7 +239,8 @@ def declaration_prepare_draft(*, release: Release, draft: Draft) -> PreparedDecl
     signs what was prepared even if the member's draft changes meanwhile (then: 409). A
     release never declared gets its first version; a declared one an amendment.
     """
-    kind = PreparedDeclaration.FIRST if release.current_declaration_id is None else PreparedDeclaration.AMEND
+    declared = Declaration.objects.filter(release=release).exists()  # the row, not a caller's stale instance
+    kind = PreparedDeclaration.AMEND if declared else PreparedDeclaration.FIRST
     prepared = declaration_prepare(release=release, change=next_version(release, draft), request=draft, kind=kind)
     if kind == PreparedDeclaration.FIRST:
         return prepared
