@@ -136,7 +136,12 @@ def _submit(label: Label, data: dict[str, Any], release: Release | None = None) 
         what = "this release" if release is not None else "your label"
         raise ValidationFailed(f"no such prepared statement for {what}", fields={"prepared": ["Unknown."]})
     stored = dict(prepared.request)
-    action = stored.pop("action", "amend")
+    action = stored.pop("action", None)
+    if action not in FORMS:  # a web draft's: its change is the draft's, which the co-sign page applies
+        raise ValidationFailed(
+            "this statement was prepared on the web: submit its signature on its co-sign page",
+            fields={"prepared": ["Prepared on the web."]},
+        )
     data_then = _Forms().valid(FORMS[action], stored)  # valid at prepare; a ValidationFailed if the rules changed
     decl = services.declaration_submit(
         prepared=prepared, change=change_of(prepared.kind, data_then), signature=dict(data["signature"])

@@ -181,3 +181,29 @@ def test_another_labels_prepared_statement_cannot_be_submitted(client, declared,
     r = post_json(client, "/api/v1/releases/bulk/submit", body, **bearer(other_token))
     assert r.status_code == 200 and r.json()["results"][0]["error"]["fields"] == {"prepared": ["Unknown."]}
     assert Declaration.objects.filter(release=declared.release).count() == 1
+
+
+def test_a_statement_prepared_on_the_web_is_refused_by_the_api_submit(
+    client, keys, label, release, label_token, label_key
+):
+    from registry.labels import drafts
+
+    draft = {
+        "artwork": "none",
+        "ai": {
+            t.recording.isrc: {
+                "parts": dict.fromkeys(("composition", "lyrics", "vocals", "instrumentation", "production"), "none")
+            }
+            for t in release.tracks.all()
+        },
+    }
+    prepared = drafts.declaration_prepare_draft(release=release, draft=draft)
+    assert prepared.kind == PreparedDeclaration.FIRST
+    answer = services.prepared_answer(prepared)
+    for url in (f"/api/v1/releases/{release.upc}/submit", "/api/v1/releases/bulk/submit"):
+        body = {"prepared": prepared.pk, "signature": sign_prepared(answer, label_key)}
+        r = post_json(client, url, body if "bulk" not in url else {"releases": [body]}, **bearer(label_token))
+        assert r.status_code in (400, 200), r.content
+        error = error_of(r) if r.status_code == 400 else r.json()["results"][0]["error"]
+        assert "prepared on the web" in error["message"]
+    assert not Declaration.objects.filter(release=release).exists()
