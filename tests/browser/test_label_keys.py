@@ -95,3 +95,22 @@ def test_an_owner_makes_a_first_key_staff_attest_it_and_the_browser_signs_the_se
     v2 = Declaration.objects.get(release=declared.release, version=2)
     result = Verifier(KeySet.from_jwks(keys), require_label_signature=True).verify(v2.bundle.encode())
     assert result.valid and result.label_key.kid == signed["keyid"], result.summary()
+
+    # The owner makes the label require co-signature, signed in the browser with a key it holds.
+    page.go(f"/label/{label.pk}/keys/")
+    click(page, "#cosign-policy button[name=policy]")
+    WebDriverWait(page, 10, ignored_exceptions=[StaleElementReferenceException]).until(
+        lambda d: d.find_elements(By.ID, "policy-sign")
+    )
+    WebDriverWait(page, 5).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, "#policy-sign textarea[name=signature]").get_attribute("value")
+    )
+    screenshot("keys-06-require-co-signature-signed-in-the-browser")
+    click(page, "#policy-sign button[name=policy_submit]")
+    WebDriverWait(page, 10, ignored_exceptions=[StaleElementReferenceException]).until(
+        lambda d: "requires co-signature (log index" in _main_text(d)
+    )
+    assert services.jwks(label)["cosign_only"] is True
+    page.go(f"/labels/{label.pk}/")
+    assert "This label requires co-signature" in _main_text(page)
+    screenshot("keys-07-public-label-page-requires-co-signature")

@@ -30,9 +30,13 @@ from registry.labels.views.access import label_view
 @require_http_methods(["GET", "POST"])
 def keys(request: HttpRequest, label: Label) -> HttpResponse:
     add, register = PublicKeyForm(), KeyRegisterForm()
-    to_sign = None
+    to_sign = policy_to_sign = None
     status = 200
-    if request.method == "POST" and "register" in request.POST:
+    if request.method == "POST" and ("policy" in request.POST or "policy_submit" in request.POST):
+        policy_to_sign, register, status = _policy(request, label)
+        if policy_to_sign is None:
+            return redirect("labels:keys", label_id=label.pk)
+    elif request.method == "POST" and "register" in request.POST:
         register = KeyRegisterForm(request.POST)
         posted = request.POST.get("payload", "")
         to_sign = {"payloadType": labelkeys.KEY_PAYLOAD_TYPE, "payload": posted[:8000], "kid": _kid_of(posted)}
@@ -92,6 +96,7 @@ def keys(request: HttpRequest, label: Label) -> HttpResponse:
         "add": add,
         "register": register,
         "to_sign": to_sign,
+        "policy_to_sign": policy_to_sign,
     }
     return render(request, "labels/keys.html", context, status=status)
 
@@ -102,3 +107,39 @@ def _kid_of(payload: str) -> str:
         return str(labelkeys.validate_key_event(json.loads(b64decode(payload, "payload")))["key"]["kid"])
     except (ProvenanceError, ValueError, TypeError):
         return ""
+
+
+def _policy(request: HttpRequest, label: Label) -> tuple[dict | None, KeyRegisterForm, int]:
+    """Turn the co-sign-only policy on or off (docs/protocol.md §14.5): the event to sign, then the signed event.
+
+    Returns (the event to sign, its form, status); no event when it was logged (the caller redirects).
+    """
+    form = KeyRegisterForm(request.POST if "policy_submit" in request.POST else None)
+    if "policy_submit" not in request.POST:
+        on = request.POST.get("policy") == "on"
+        payload = services.policy_payload(label, cosign_only=on, reason=None)
+        encoded = b64encode(payload)
+        form = KeyRegisterForm(initial={"payload": encoded})
+        form.fields["signature"].label = "Signature of the policy event"
+        return {"payloadType": labelkeys.POLICY_PAYLOAD_TYPE, "payload": encoded, "cosign_only": on}, form, 200
+    posted = request.POST.get("payload", "")[:8000]
+    try:
+        on = bool(labelkeys.validate_policy_event(json.loads(b64decode(posted, "payload")))["cosign_only"])
+    except (ProvenanceError, ValueError, TypeError):
+        on = False
+    shown = {"payloadType": labelkeys.POLICY_PAYLOAD_TYPE, "payload": posted, "cosign_only": on}
+    if not form.is_valid():
+        return shown, form, 400
+    try:
+        row = services.policy_log(
+            label=label,
+            payload=b64decode(form.cleaned_data["payload"], "payload"),
+            signature=form.cleaned_data["parsed"],
+            actor=request.user,
+        )
+    except (DomainError, ProvenanceError) as exc:
+        form.add_error(None, f"Nothing was changed: {getattr(exc, 'message', str(exc))}.")
+        return shown, form, getattr(exc, "status", 400)
+    state = "requires co-signature" if row.cosign_only else "no longer requires co-signature"
+    messages.success(request, f"Your label {state} (log index {row.leaf_id}, signed with key {row.kid}).")
+    return None, form, 302

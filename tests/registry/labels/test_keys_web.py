@@ -96,3 +96,33 @@ def test_malformed_keys_and_registrations_are_form_errors(owner_client, keys, la
     response = owner_client.post(url(label), body)
     assert response.status_code == 400
     assert not KeyRequest.objects.exists() and not LabelKeyEvent.objects.exists()
+
+
+def test_an_owner_turns_the_co_sign_only_policy_on_with_a_label_key_signature(
+    owner_client, submitter_client, keys, label, staff
+):
+    from provenance.labelkeys import POLICY_PAYLOAD_TYPE
+
+    first = generate_private_key()
+    services.key_attest(label=label, public_key=public_bytes(first), actor=staff, reason="first", holder=None)
+    assert submitter_client.post(url(label), {"policy": "on"}).status_code == 403
+    page = owner_client.post(url(label), {"policy": "on"})
+    assert page.status_code == 200 and 'id="policy-sign"' in page.content.decode()
+    payload_b64 = page.content.decode().split('id="policy-sign" data-payload-type="', 1)[1]
+    payload_b64 = payload_b64.split('data-payload="', 1)[1].split('"', 1)[0]
+    payload = b64decode(payload_b64)
+    assert json.loads(payload)["cosign_only"] is True and not services.jwks(label)["cosign_only"]
+
+    leaves = LogLeaf.objects.count()
+    forged = sign_pae(payload, generate_private_key(), payload_type=POLICY_PAYLOAD_TYPE)
+    bad = owner_client.post(url(label), {"policy_submit": "1", "payload": payload_b64, "signature": json.dumps(forged)})
+    assert bad.status_code == 400 and "Nothing was changed" in bad.content.decode()
+    assert LogLeaf.objects.count() == leaves
+
+    signature = sign_pae(payload, first, payload_type=POLICY_PAYLOAD_TYPE)
+    ok = owner_client.post(
+        url(label), {"policy_submit": "1", "payload": payload_b64, "signature": json.dumps(signature)}
+    )
+    assert ok.status_code == 302
+    assert services.jwks(label)["cosign_only"] is True
+    assert "requires co-signature" in owner_client.get(url(label)).content.decode()

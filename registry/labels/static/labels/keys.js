@@ -116,26 +116,28 @@
     });
   }
 
-  var register = document.getElementById("key-register");
-  if (register) {
+  // A key event (a later key's registration) or a policy event: signed with an active key of the label held here.
+  [["key-register", "key-sign-status"], ["policy-sign", "policy-sign-status"]].forEach(function (ids) {
+    var form = document.getElementById(ids[0]);
+    if (!form) { return; }
     var active = [];
     document.querySelectorAll("#label-keys tr[data-status=active]").forEach(function (row) {
       active.push(row.getAttribute("data-kid"));
     });
-    var newKid = register.getAttribute("data-new-kid");
-    var message = pae(register.getAttribute("data-payload-type"), b64ToBytes(register.getAttribute("data-payload")));
+    var newKid = form.getAttribute("data-new-kid");
+    var message = pae(form.getAttribute("data-payload-type"), b64ToBytes(form.getAttribute("data-payload")));
     allKeys().then(function (held) {
       var signer = held.filter(function (k) { return k.kid !== newKid && active.indexOf(k.kid) >= 0; })[0];
       if (!signer) {
-        say("key-sign-status", "This browser holds no active key of your label: sign the event elsewhere and paste the signature.", true);
+        say(ids[1], "This browser holds no active key of your label: sign the event elsewhere and paste the signature.", true);
         return null;
       }
       return crypto.subtle.sign({ name: "Ed25519" }, signer.privateKey, message).then(function (sig) {
-        document.getElementById("id_signature").value = JSON.stringify({ keyid: signer.kid, sig: bytesToB64(sig) });
-        say("key-sign-status", "Signed with key " + signer.kid + ", which this browser holds. Press “Register the key”.", false);
+        form.querySelector("textarea[name=signature]").value = JSON.stringify({ keyid: signer.kid, sig: bytesToB64(sig) });
+        say(ids[1], "Signed with key " + signer.kid + ", which this browser holds. Check, then press the button.", false);
       });
     }).catch(function (err) {
-      say("key-sign-status", "This browser could not sign (" + (err && err.message ? err.message : err) + ").", true);
+      say(ids[1], "This browser could not sign (" + (err && err.message ? err.message : err) + ").", true);
     });
-  }
+  });
 })();
