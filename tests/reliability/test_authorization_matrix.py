@@ -306,6 +306,13 @@ PAGES = [
         owner_only=True,
         body=lambda: {"key": label_key_jwk(public_bytes(generate_private_key()))["x"]},
     ),
+    Page(
+        "signing keys (require co-signature: the event to sign)",
+        "POST",
+        "/label/{a}/keys/",
+        owner_only=True,
+        body=lambda: {"policy": "on"},
+    ),
     Page("release edit (form)", "GET", "/label/{a}/releases/{upc}/edit/"),
     Page("release edit (save)", "POST", "/label/{a}/releases/{upc}/edit/", body=lambda: {"title": "Hijacked"}),
     Page("signed", "GET", "/label/{a}/releases/{upc}/signed/1/"),
