@@ -20,6 +20,7 @@ from registry.declarations import selectors as decl_selectors
 from registry.declarations.statements import diff_statements
 from registry.disputes import selectors as dispute_selectors
 from registry.etags import etag_of
+from registry.labelkeys.selectors import policy as label_policy
 from registry.public import badges, presenters
 from registry.public import selectors as public_selectors
 from registry.public.ern_export import MessageParty, MissingFacts, export_ern
@@ -192,7 +193,8 @@ def label_detail(request: HttpRequest, label_id: int) -> HttpResponse:
     if found is None:
         return render(request, "public/not_found.html", {"what": "label"}, status=404)
     label, releases, artists = found
-    return render(request, "public/label.html", {"label": label, "releases": releases, "artists": artists})
+    context = {"label": label, "releases": releases, "artists": artists, "policy": label_policy(label)}
+    return render(request, "public/label.html", context)
 
 
 @require_safe
