@@ -189,13 +189,23 @@ redis.call('SET', KEYS[1], 0, 'EX', ARGV[2], 'NX')
 local count = redis.call('INCRBY', KEYS[1], ARGV[1])
 return {count, tonumber(redis.call('GET', KEYS[2])) or 0}
 """
-# The same, after reading KEYS[1] (a cached credential), and only when it is there.
+# The same, after reading KEYS[1] (a cached credential): this request's ARGV[1] units only when it is
+# there. First the units a process let through on a lease (registry/api/leases.py) and has not told
+# Redis about: ARGV[3] for the current window, ARGV[4] for the previous one (ARGV[5]: its TTL).
 _READ_AND_COUNT_LUA = """
+if tonumber(ARGV[4]) > 0 then
+  redis.call('SET', KEYS[3], 0, 'EX', ARGV[5], 'NX')
+  redis.call('INCRBY', KEYS[3], ARGV[4])
+end
 local value = redis.call('GET', KEYS[1])
+local units = tonumber(ARGV[3])
+if value then units = units + tonumber(ARGV[1]) end
+if units > 0 then
+  redis.call('SET', KEYS[2], 0, 'EX', ARGV[2], 'NX')
+  redis.call('INCRBY', KEYS[2], units)
+end
 if not value then return false end
-redis.call('SET', KEYS[2], 0, 'EX', ARGV[2], 'NX')
-local count = redis.call('INCRBY', KEYS[2], ARGV[1])
-return {value, count, tonumber(redis.call('GET', KEYS[3])) or 0}
+return {value, tonumber(redis.call('GET', KEYS[2])), tonumber(redis.call('GET', KEYS[3])) or 0}
 """
 _SHA = {lua: hashlib.sha1(lua.encode()).hexdigest() for lua in (_COUNT_LUA, _READ_AND_COUNT_LUA)}  # noqa: S324
 
@@ -235,9 +245,11 @@ def _add(quota: Quota, units: int) -> tuple[int, int]:
     return count, found.get(quota.previous_key, 0)
 
 
-def read_and_count(key: str, quota: Quota) -> tuple[bool, Any]:
+def read_and_count(key: str, quota: Quota, pending: tuple[int, int] = (0, 0)) -> tuple[bool, Any]:
     """Read ``key`` from the shared store and, if it is there, count one unit on ``quota``, in one round trip.
 
+    ``pending``: units already let through on a lease (``registry.api.leases``), for the
+    current and the previous window, added first whatever the key's state.
     (True, value or None) on Redis; (False, None) elsewhere or when the store is down,
     and then nothing was counted (the caller reads the key itself, the throttle counts).
     """
@@ -245,7 +257,12 @@ def read_and_count(key: str, quota: Quota) -> tuple[bool, Any]:
     if not isinstance(store, RedisCache):
         return False, None
     try:
-        found = _script(store, _READ_AND_COUNT_LUA, [key, quota.current_key, quota.previous_key], [1, quota.ttl])
+        found = _script(
+            store,
+            _READ_AND_COUNT_LUA,
+            [key, quota.current_key, quota.previous_key],
+            [1, quota.ttl, pending[0], pending[1], max(1, quota.ttl - quota.period)],
+        )
     except Exception:  # noqa: BLE001
         logger.warning("shared store unavailable", exc_info=True)
         return False, None
