@@ -38,8 +38,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connections, router
 
@@ -48,8 +47,9 @@ from registry.declarations.models import Declaration, DeclaredRecording
 from registry.witnessing import published
 
 
-@dataclass(frozen=True)
-class StoredAnswer:
+class StoredAnswer(NamedTuple):
+    """One identifier's answer as stored texts (a tuple: a bulk lookup builds a thousand)."""
+
     upc: str
     declaration_id: int
     summary: bytes  # UTF-8 JSON
@@ -110,17 +110,21 @@ def recording_answers(isrcs: Iterable[str]) -> dict[str, StoredAnswer]:
         f"WHERE {where}",
         params,
     )
-    best: dict[str, tuple[int, str, int, Any, Any, Any]] = {}
-    upcs: dict[str, list[tuple[int, str]]] = {}
+    out: dict[str, StoredAnswer] = {}
+    newest: dict[str, int] = {}
+    shared: dict[str, list[tuple[int, str]]] = {}  # (leaf, UPC) of ISRCs on more than one current release
     for raw_isrc, leaf, raw_upc, decl_id, summary, bundle, disputes in rows:
         isrc, upc = _text(raw_isrc), _text(raw_upc)
-        if isrc not in best or leaf > best[isrc][0]:
-            best[isrc] = (leaf, upc, decl_id, summary, bundle, disputes)
-        upcs.setdefault(isrc, []).append((leaf, upc))
-    out = {}
-    for isrc, (_, upc, decl_id, summary, bundle, disputes) in best.items():
-        others = tuple(u for _, u in sorted(upcs[isrc], reverse=True) if u != upc)
-        out[isrc] = StoredAnswer(upc, decl_id, _bytes(summary), _bytes(bundle), others, _bytes(disputes))
+        known = newest.get(isrc)
+        if known is not None:
+            shared.setdefault(isrc, [(known, out[isrc].upc)]).append((leaf, upc))
+            if leaf <= known:
+                continue
+        newest[isrc] = leaf
+        out[isrc] = StoredAnswer(upc, decl_id, _bytes(summary), _bytes(bundle), (), _bytes(disputes))
+    for isrc, held in shared.items():  # the newest answers; the other UPCs, newest first, are its also_in
+        upc = out[isrc].upc
+        out[isrc] = out[isrc]._replace(also_in=tuple(u for _, u in sorted(held, reverse=True) if u != upc))
     return out
 
 
@@ -168,20 +172,23 @@ def _tail(answer: StoredAnswer, members: dict[int, bytes]) -> bytes:
     return b',"witnessed":' + members[bundle_tree_size(answer.bundle)] + b"}"
 
 
-def recording_body(isrc: str, answer: StoredAnswer, members: dict[int, bytes] | None = None) -> bytes:
-    """The 200 answer for an ISRC, spliced from stored UTF-8 texts: nothing is parsed or re-serialized.
+def recording_pieces(isrc: str, answer: StoredAnswer, members: dict[int, bytes]) -> tuple[bytes, ...]:
+    """The 200 answer for an ISRC as pieces to join: the stored texts themselves, never copied here.
 
     Its ``disputes`` are the release's that concern it (its own and the release-wide ones): the
     stored list is parsed only when the release has any.
     """
     also_in = ",".join(f'"{upc}"' for upc in answer.also_in)
-    head = f'{{"isrc":"{isrc}","status":"declared","disclosure":'.encode()
-    tail = _tail(answer, members or {})
     disputes = answer.disputes if answer.disputes == b"[]" else _disputes_of(answer.disputes, isrc)
-    return b"".join(
-        (head, answer.summary, f',"also_in":[{also_in}],"disputes":'.encode(), disputes, b',"bundle":', answer.bundle,
-         tail)
+    return (
+        f'{{"isrc":"{isrc}","status":"declared","disclosure":'.encode(), answer.summary,
+        f',"also_in":[{also_in}],"disputes":'.encode(), disputes, b',"bundle":', answer.bundle, _tail(answer, members),
     )  # fmt: skip
+
+
+def recording_body(isrc: str, answer: StoredAnswer, members: dict[int, bytes] | None = None) -> bytes:
+    """The 200 answer for an ISRC, spliced from stored UTF-8 texts: nothing is parsed or re-serialized."""
+    return b"".join(recording_pieces(isrc, answer, members or {}))
 
 
 def _disputes_of(stored: bytes, isrc: str) -> bytes:
@@ -189,10 +196,14 @@ def _disputes_of(stored: bytes, isrc: str) -> bytes:
     return json.dumps(chosen, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def release_pieces(upc: str, answer: StoredAnswer, members: dict[int, bytes]) -> tuple[bytes, ...]:
+    """The 200 answer for a UPC as pieces to join."""
+    return (
+        f'{{"upc":"{upc}","status":"declared","disclosure":'.encode(), answer.summary, b',"disputes":',
+        answer.disputes, b',"bundle":', answer.bundle, _tail(answer, members),
+    )  # fmt: skip
+
+
 def release_body(upc: str, answer: StoredAnswer, members: dict[int, bytes] | None = None) -> bytes:
     """The 200 answer for a UPC, spliced from stored UTF-8 texts."""
-    head = f'{{"upc":"{upc}","status":"declared","disclosure":'.encode()
-    return b"".join(
-        (head, answer.summary, b',"disputes":', answer.disputes, b',"bundle":', answer.bundle,
-         _tail(answer, members or {}))
-    )  # fmt: skip
+    return b"".join(release_pieces(upc, answer, members or {}))
