@@ -30,7 +30,9 @@ process; tests/reliability/test_keys_across_workers.py across gunicorn workers):
   comes from a round trip. So when W processes serve one key at once, the units let
   through in a window exceed the quota by at most **(W − 1) × M** (each other process's
   unseen units; the deciding one's view includes its own); with the defaults (M = 100,
-  8 workers) that is 700 over 60,000 a minute, 1.2%. A worker that exits loses at most M
+  8 workers) that is 700 over 60,000 a minute, 1.2%. A bulk lookup's units beyond the first
+  go to Redis directly (``throttles.charge``), and then end the lease (``end``), so a
+  process's view never lacks its own units. A worker that exits loses at most M
   pending units, in the client's favour. Units pending across a window boundary are
   added to the window they were spent in (then the previous one); older ones, which no
   decision reads any more, are dropped.
@@ -52,11 +54,12 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
-from registry.api.throttles import Quota
+if TYPE_CHECKING:  # throttles calls end(); only the type is needed here
+    from registry.api.throttles import Quota
 
 # A lease may spend at most this fraction (1/64) of the headroom the round trip saw.
 HEADROOM_SHARE = 64
@@ -98,6 +101,7 @@ def admit(key: str, quota: Quota) -> Any | None:
         lease.pending += 1
         # What quota.spend decides on: the count this process knows, its pending units included.
         quota.counted = (lease.current + lease.pending, lease.previous)
+        quota.lease = key
         return lease.value
 
 
@@ -139,6 +143,15 @@ def grant(key: str, quota: Quota, value: Any) -> None:
         if len(_leases) >= MAX_LEASES:
             _leases.clear()  # losing pending units errs in the client's favour, by at most M each
         _leases[key] = lease
+
+
+def end(key: str) -> None:
+    """End ``key``'s lease but keep its pending units for the next round trip (a bulk lookup counted in Redis
+    by this process: the lease's count no longer includes all of this process's units)."""
+    with _lock:
+        lease = _leases.get(key)
+        if lease is not None:
+            lease.allowance = 0
 
 
 def drop(keys: list[str]) -> None:

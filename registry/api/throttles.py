@@ -63,6 +63,7 @@ from rest_framework.exceptions import Throttled
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
+from registry.api import leases
 from registry.client_address import client_address
 from registry.errors import ValidationFailed
 
@@ -115,6 +116,7 @@ class Quota:
     ttl: int
     spent: int = 0
     counted: tuple[int, int] | None = None  # (current, previous) counted by read_and_count, not settled yet
+    lease: str | None = None  # the key whose lease (registry.api.leases) counted this request, if any
 
     @classmethod
     def of(cls, scope: str, ident: str, *, rate_of: str | None = None) -> Quota | None:
@@ -337,6 +339,8 @@ def charge(request: Any, units: int, what: str = "identifiers") -> None:
             fields={"non_field_errors": [f"At most {quota.limit} {what} per request."]},
         )
     wait = quota.spend(units - quota.spent)
+    if quota.lease is not None:  # the lease's count lacks these units: its next request asks Redis
+        leases.end(quota.lease)
     if wait:
         raise Throttled(wait=wait)
 

@@ -15,7 +15,8 @@ from django.test import Client
 
 from registry.api import key_cache, leases, throttles, tokens
 from registry.api.models import PlatformKey
-from tests.registry.api.conftest import bearer
+from tests import factories
+from tests.registry.api.conftest import bearer, post_json
 
 pytestmark = pytest.mark.django_db
 SECOND_30 = 60.0 * 29_000_000 + 30  # second 30 of some minute
@@ -174,3 +175,13 @@ def test_without_redis_every_request_is_counted_in_the_database(client, keys, pl
     assert _lookups(client, platform_key, 5) == [200] * 5
     assert leases._leases == {}
     assert _counted(platform_key) == 5
+
+
+def test_a_bulk_lookup_ends_the_lease_and_its_pending_units_still_reach_redis(client, keys, platform_key, leased):
+    assert _lookups(client, platform_key, 3) == [200] * 3  # 2 counted, 1 pending
+    isrcs = [factories.isrc() for _ in range(5)]
+    assert post_json(client, "/api/v1/lookup", {"isrcs": isrcs}, **bearer(platform_key)).status_code == 200
+    # Its first unit went on the lease, the other 4 to Redis; the lease's count now lacks them, so it ends.
+    assert _counted(platform_key) == 6
+    assert _lookups(client, platform_key, 1) == [200]
+    assert _counted(platform_key) == 9  # every unit: 3 + 5 + 1
