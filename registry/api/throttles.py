@@ -27,13 +27,16 @@ that Redis runs atomically, so concurrent workers never lose a count. For a
 platform key the same script first reads the key's cached facts
 (``registry.api.key_cache``) and counts only if they are there, so a keyed lookup
 costs one round trip in all, and a token nobody issued never creates a counter
-(``read_and_count``). Without Redis the counters are rows of the database cache
-(``make run``), read and written in one transaction: SQLite serializes it under its
-write lock; on PostgreSQL two concurrent requests of one client may count once, so
-such a client can exceed its quota by at most its own concurrency. On PostgreSQL
-that transaction does not wait for its WAL flush (a count lost in a crash costs
-nothing). Limits hold across workers either way; nothing is counted per process. A
-store outage lets requests through (logged): a throttle must not take the API
+(``read_and_count``); and a platform key in steady use is leased per worker between
+such round trips (``registry.api.leases``: at most ``REGISTRY_KEY_SYNC_MS`` and
+``REGISTRY_THROTTLE_BATCH`` requests, whose units the next round trip adds), so its
+quota can be exceeded by at most (workers − 1) × that batch. Without Redis the counters
+are rows of the database cache (``make run``), read and written in one transaction:
+SQLite serializes it under its write lock; on PostgreSQL two concurrent requests of one
+client may count once, so such a client can exceed its quota by at most its own
+concurrency. On PostgreSQL that transaction does not wait for its WAL flush (a count lost
+in a crash costs nothing). Limits hold across workers either way; only a lease counts in
+a process, within its bounds. A store outage lets requests through (logged): a throttle must not take the API
 down with it.
 
 Bad credentials are counted per client address at the anonymous rate, on a counter
