@@ -20,7 +20,8 @@ tests/reliability/test_keys_across_workers.py for several gunicorn workers):
   ``REVOKED_SECONDS``. A request that read the row just before the revocation
   committed cannot put the active facts back afterwards: its ``add`` finds the
   revoked entry. So a revoked credential is refused by every worker from its next
-  request on.
+  request on (or, for a platform key another worker has leased, within
+  ``REGISTRY_KEY_SYNC_MS``: see the last point).
 - **Entries expire after ``settings.REGISTRY_KEY_CACHE_SECONDS``** (60 by default
   with Redis; 0 switches the cache off, the default without Redis, where a read of
   the database cache would cost what the credential query it saves costs). The TTL
