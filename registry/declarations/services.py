@@ -431,12 +431,7 @@ def version_sign(
                 fields={"ai": ["Change an answer or a catalog detail, or leave the declaration as it is."]},
             )
     return signing.sign_and_log(
-        release=release,
-        st=st,
-        actor=actor,
-        via=via,
-        restates=True,
-        cosigned=cosign.signature if cosign is not None else None,
+        release=release, st=st, actor=actor, via=via, cosigned=cosign.signature if cosign is not None else None
     )
 
 
