@@ -5,7 +5,8 @@ directory and, when redis-server is installed, its own Redis; runs the
 Django-side phases as child processes (bench/phases.py), drives gunicorn with
 wrk from a second process over loopback (bench/load.py), and writes
 bench/results.json and bench/results.md (bench/results.py). ``--large`` adds
-the 10M rows.
+the 10M rows, on a PostgreSQL of the bench's own sized for them (bench/postgres.py;
+``BENCH_OWN_PG=1`` for any run, ``=0`` to use BENCH_PG even with ``--large``).
 
 Each HTTP row is measured ``--reps`` times, interleaved with its baseline; the
 row gives the median and the spread (min–max) of both, and the ratio is
@@ -30,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import data, load
+from bench import data, load, postgres
 from bench.results import order, row, spread, table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -486,7 +487,13 @@ class Bench:
             self.rows.append(row(f"{label}. {r['figure']}", r["value"], r["unit"], r["baseline"], 0.75, True))
             if tracks == 12:
                 w = bench_verify.run_witnessed(keys, bundles, bench_verify.load_witnessed(exported))
-                self.rows.append(row(f"7c. {w['figure']}", w["value"], w["unit"], w["baseline"], 0.75, True))
+                self.rows.append(row(f"7d. {w['figure']}", w["value"], w["unit"], w["baseline"], 0.75, True))
+        say("row 7c: co-signed bundles (v2): what the label signature adds per bundle, against one raw Ed25519 verify")
+        c = bench_verify.run_cosigned(passes=5 if self.quick else 15, n_bundles=50 if self.quick else 200)
+        say(f"  v1 {c['v1_us']} us, v2 {c['v2_us']} us per bundle; raw verify {c['baseline']} us")
+        self.rows.append(
+            row(f"7c. {c['figure']}", c["runs"], c["unit"], c["baseline_runs"], bench_verify.COSIGN_GOAL, False)
+        )
 
     def mirror(self, size: int) -> None:
         """Rows 8 (mirror a log of ``size`` releases through tiles vs the feed) and 8b (a stored full tile vs a static file)."""
@@ -641,6 +648,12 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="registry-bench-"))
     atexit.register(shutil.rmtree, tmp, True)
+    if os.environ.get("BENCH_OWN_PG", "1" if opts.large else "0") == "1":
+        global PG
+        own = postgres.OwnPostgres()  # sized for the 10M rows: docs/performance.md, "The 10M rows"
+        atexit.register(own.stop)
+        PG = own.url
+        say(f"PostgreSQL of the bench's own at {PG}: " + ", ".join(f"{k}={v}" for k, v in own.settings.items()))
     bench = Bench(opts, tmp)
     started = loadavg()
     say(f"machine: {machine(bench.redis)}; load average {started}")

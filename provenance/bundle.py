@@ -193,6 +193,7 @@ class Verifier:
         self._checkpoints: dict[str, tuple[Checkpoint | None, str]] = {}
         self._histories: dict[tuple[tuple[int, bytes], ...], labelkeys.KeyHistory] = {}
         self._evaluations: dict[tuple[str, int, str], Evaluation] = {}
+        self._event_leaves: dict[tuple[str, str, tuple[tuple[str | None, str], ...]], bytes] = {}
 
     @classmethod
     def from_jwks(
@@ -512,7 +513,7 @@ class Verifier:
             add(Check(LABEL_SIGNATURE, False, f"{REGISTRY_ONLY}: the bundle carries no label key history"))
             return
         try:
-            result.label_key = self._label_signature(envelope, statement, index, size, cp, history)
+            result.label_key = self._label_signature(envelope, payload, statement, index, size, cp, history)
         except ProvenanceError as exc:
             add(Check(LABEL_SIGNATURE, False, str(exc)))
             return
@@ -527,6 +528,7 @@ class Verifier:
     def _label_signature(
         self,
         envelope: dict[str, Any],
+        payload: bytes,
         statement: dict[str, Any],
         index: int,
         size: int,
@@ -538,7 +540,7 @@ class Verifier:
         for event_index, event_envelope, proof in history:
             if event_index >= index:
                 raise ProvenanceError(f"key event at log index {event_index} is not before the declaration ({index})")
-            leaf = envelope_leaf_hash(event_envelope)
+            leaf = self._event_leaf(event_envelope)
             try:
                 merkle.verify_inclusion(event_index, size, leaf, proof, cp.root)
             except ProvenanceError as exc:
@@ -553,7 +555,40 @@ class Verifier:
             if len(self._histories) > 10_000:
                 self._histories.clear()
             self._histories[cache_key] = replayed
-        return labelkeys.check_label_signature(envelope, statement, index, replayed)
+        return labelkeys.check_label_signature(envelope, statement, index, replayed, payload=payload)
+
+    def _event_leaf(self, envelope: dict[str, Any]) -> bytes:
+        """A key event's leaf hash, computed once per distinct event: every bundle of a label carries the same ones.
+
+        Keyed by the envelope's members themselves (a key equal exactly when the members
+        are, so equal keys mean equal RFC 8785 bytes); any other shape is hashed each time.
+        """
+        key = _envelope_key(envelope)
+        if key is None:
+            return envelope_leaf_hash(envelope)
+        leaf = self._event_leaves.get(key)
+        if leaf is None:
+            if len(self._event_leaves) > 10_000:
+                self._event_leaves.clear()
+            leaf = self._event_leaves[key] = envelope_leaf_hash(envelope)
+        return leaf
+
+
+def _envelope_key(envelope: dict[str, Any]) -> tuple[str, str, tuple[tuple[str | None, str], ...]] | None:
+    """(payloadType, payload, ((keyid, sig), …)) of an envelope of exactly the DSSE members, else None."""
+    if envelope.keys() != _DSSE_MEMBERS:
+        return None
+    sigs = []
+    for sig in envelope["signatures"]:
+        keyid = sig.get("keyid")
+        if not sig.keys() <= _SIG_MEMBERS or not isinstance(sig["sig"], str) or ("keyid" in sig and keyid is None):
+            return None  # check_envelope_shape made a present keyid a string
+        sigs.append((keyid, sig["sig"]))
+    return envelope["payloadType"], envelope["payload"], tuple(sigs)
+
+
+_DSSE_MEMBERS = {"payloadType", "payload", "signatures"}
+_SIG_MEMBERS = {"keyid", "sig"}
 
 
 def _count(log: dict[str, Any], name: str) -> int:

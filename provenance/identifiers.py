@@ -39,6 +39,8 @@ ISRC_COMPACT = re.compile(r"[A-Z]{2}[A-Z0-9]{3}[0-9]{7}")  # use with fullmatch
 
 def normalize_isrc(value: object) -> str:
     """``us-skg-19-12345`` → ``USSKG1912345`` (ISO 3901: CC XXX YY NNNNN)."""
+    if type(value) is str and ISRC_COMPACT.fullmatch(value):
+        return value  # already compact (what platforms send in bulk): the checks below would all pass
     text = _compact(value, "ISRC", "ISRC", 12)
     if len(text) != 12:
         raise IdentifierError(f"ISRC must have 12 characters (CC-XXX-YY-NNNNN), got {len(text)}")

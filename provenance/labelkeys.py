@@ -229,9 +229,17 @@ def replay(entries: Sequence[tuple[int, Mapping[str, Any]]], registry_keys: KeyS
 
 
 def check_label_signature(
-    envelope: Mapping[str, Any], statement: Mapping[str, Any], index: int, history: KeyHistory
+    envelope: Mapping[str, Any],
+    statement: Mapping[str, Any],
+    index: int,
+    history: KeyHistory,
+    *,
+    payload: bytes | None = None,
 ) -> LabelKeyState:
     """The label key whose signature over the envelope's PAE counts for a statement at log ``index``.
+
+    ``payload``: the envelope's payload bytes when the caller decoded them already (the bundle
+    verifier did, to check the registry's signature), so a co-signed bundle decodes them once.
 
     The statement must name the history's label and head (``label.id``, ``label.key_head``):
     both are covered by the label's signature, so a registry that hides a later revocation
@@ -246,7 +254,9 @@ def check_label_signature(
         )
     if label["key_head"] != history.head:
         raise VerificationError("the key history does not end at the statement's label.key_head")
-    message = pae(envelope["payloadType"], b64decode(envelope["payload"], "envelope payload"))
+    if payload is None:
+        payload = b64decode(envelope["payload"], "envelope payload")
+    message = pae(envelope["payloadType"], payload)
     problems = []
     for sig in envelope["signatures"]:
         state = history.keys.get(sig.get("keyid") or "")
@@ -265,6 +275,123 @@ def check_label_signature(
         else:
             return state
     raise VerificationError("; ".join(problems) or "no signature by a key of the label")
+
+
+# --- the co-sign-only policy (docs/protocol.md §14.5) ------------------------------------------
+
+POLICY_PAYLOAD_TYPE = "application/vnd.ai-disclosure.label-policy.v1+json"
+POLICY_SCHEMA = "ai-disclosure/label-policy/v1"
+_POLICY_MEMBERS = {"schema", "registry", "label", "sequence", "previous", "cosign_only", "reason"}
+
+
+def build_policy_event(
+    *,
+    registry: str,
+    label: Mapping[str, Any],
+    sequence: int,
+    previous: str | None,
+    cosign_only: bool,
+    reason: str | None,
+) -> dict[str, Any]:
+    st = {
+        "schema": POLICY_SCHEMA,
+        "registry": registry,
+        "label": {"id": str(label["id"]), "name": label["name"], "dpid": label.get("dpid") or None},
+        "sequence": sequence,
+        "previous": previous,
+        "cosign_only": cosign_only,
+        "reason": reason or None,
+    }
+    return validate_policy_event(st)
+
+
+def validate_policy_event(value: Any) -> dict[str, Any]:
+    """Check a policy event against docs/protocol.md §14.5; return it or raise :class:`VerificationError`."""
+    if not isinstance(value, dict) or set(value) != _POLICY_MEMBERS:
+        raise VerificationError(f"a policy event is an object with exactly {', '.join(sorted(_POLICY_MEMBERS))}")
+    if value["schema"] != POLICY_SCHEMA:
+        raise VerificationError(f"policy event schema must be {POLICY_SCHEMA!r}")
+    label = value["label"]
+    if not isinstance(label, dict) or not isinstance(label.get("id"), str) or not label["id"]:
+        raise VerificationError("a policy event's label must have a non-empty string id")
+    seq, prev = value["sequence"], value["previous"]
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+        raise VerificationError("a policy event's sequence must be an integer >= 1")
+    if (seq == 1) != (prev is None) or (prev is not None and not (isinstance(prev, str) and _HEX64.fullmatch(prev))):
+        raise VerificationError("previous must be null for sequence 1, else the hex leaf hash of the event before")
+    if not isinstance(value["cosign_only"], bool):
+        raise VerificationError("cosign_only must be true or false")
+    if value["reason"] is not None and (not isinstance(value["reason"], str) or len(value["reason"]) > 2000):
+        raise VerificationError("a policy event's reason must be text of at most 2000 characters, or null")
+    return value
+
+
+@dataclass
+class PolicyState:
+    """A label's co-sign-only policy after replaying its policy events in log order."""
+
+    label_id: str
+    head: str  # hex leaf hash of the newest policy event
+    cosign_only: bool
+    changes: list[tuple[int, bool, str]] = field(default_factory=list)  # (log index, cosign_only, signing kid)
+
+    def at(self, index: int) -> bool:
+        """Whether the label required co-signature for an entry at log ``index`` (the last change before it)."""
+        state = False
+        for at, on, _ in self.changes:
+            if at < index:
+                state = on
+        return state
+
+
+def replay_policy(
+    entries: Sequence[tuple[int, Mapping[str, Any]]], registry_keys: KeySet, history: KeyHistory
+) -> PolicyState:
+    """Replay a label's policy events ``(log index, envelope)`` in log order against its key ``history``.
+
+    Each event must be signed by a non-revoked registry statement key, follow the one before
+    it (sequence, previous), and carry a signature by a key of the label registered before it
+    and not revoked before it: the registry alone can neither turn the policy on nor off.
+    """
+    if not entries:
+        raise VerificationError("the label policy history is empty")
+    state: PolicyState | None = None
+    last_index = -1
+    for index, envelope in entries:
+        check_envelope_shape(envelope)
+        where = f"policy event at log index {index}"
+        if index <= last_index:
+            raise VerificationError(f"{where} is not after the event before it in log order")
+        last_index = index
+        try:
+            payload, _ = verify_envelope(envelope, registry_keys, purpose="statement")
+        except VerificationError as exc:
+            raise VerificationError(f"{where}: no registry signature verifies ({exc})") from exc
+        if envelope["payloadType"] != POLICY_PAYLOAD_TYPE:
+            raise VerificationError(f"{where}: payloadType is {envelope['payloadType']!r}, not {POLICY_PAYLOAD_TYPE}")
+        try:
+            event = validate_policy_event(jcs.loads(payload))
+        except ProvenanceError as exc:
+            raise VerificationError(f"{where}: {exc}") from exc
+        if event["label"]["id"] != history.label_id:
+            raise VerificationError(f"{where}: the event is label {event['label']['id']}'s, not {history.label_id}'s")
+        expected = (1, None) if state is None else (len(state.changes) + 1, state.head)
+        if (event["sequence"], event["previous"]) != expected:
+            raise VerificationError(f"{where}: the event does not follow the one before it (sequence, previous)")
+        signers = [
+            k
+            for k in history.keys.values()
+            if k.registered_at < index and (k.revoked_at is None or k.revoked_at > index) and _verifies(envelope, k.key)
+        ]
+        if not signers:
+            raise VerificationError(f"{where}: no key of the label active at that index signed it")
+        leaf = merkle.leaf_hash(jcs.canonicalize_envelope(dict(envelope))).hex()
+        if state is None:
+            state = PolicyState(label_id=history.label_id, head=leaf, cosign_only=event["cosign_only"])
+        state.head, state.cosign_only = leaf, event["cosign_only"]
+        state.changes.append((index, event["cosign_only"], signers[0].kid))
+    assert state is not None
+    return state
 
 
 def parse_history_member(value: Any) -> list[tuple[int, dict[str, Any], list[bytes]]]:
@@ -307,10 +434,16 @@ __all__ = [
     "KEY_PAYLOAD_TYPE",
     "KEY_SCHEMA",
     "PAYLOAD_TYPE",
+    "POLICY_PAYLOAD_TYPE",
+    "POLICY_SCHEMA",
     "KeyHistory",
     "LabelKeyState",
+    "PolicyState",
     "build_key_event",
+    "build_policy_event",
     "check_label_signature",
     "replay",
+    "replay_policy",
     "validate_key_event",
+    "validate_policy_event",
 ]

@@ -29,9 +29,11 @@ def sign_prepared(prepared: dict[str, Any], key: Any) -> dict[str, str]:
     from provenance.dsse import PAYLOAD_TYPE
     from provenance.encoding import b64decode
     from provenance.issue.sign import sign_pae
+    from provenance.labelkeys import POLICY_PAYLOAD_TYPE
 
     payload_type = prepared.get("payloadType")
-    if payload_type != PAYLOAD_TYPE:  # a label signs declarations only: never a key event or unknown type blindly
+    # A label signs its declarations and its co-sign-only policy (§14.5): never a key event or unknown type blindly.
+    if payload_type not in (PAYLOAD_TYPE, POLICY_PAYLOAD_TYPE):
         raise ValueError(f"refusing to sign payloadType {payload_type!r}: expected {PAYLOAD_TYPE}")
     return sign_pae(b64decode(prepared.get("payload"), "payload"), key, payload_type=payload_type)
 
@@ -83,6 +85,7 @@ def cmd_keygen(args: argparse.Namespace) -> int:
 
 def cmd_sign(args: argparse.Namespace) -> int:
     from provenance import jcs
+    from provenance.dsse import PAYLOAD_TYPE
     from provenance.errors import ProvenanceError
     from provenance.issue.keys import load_private_key
 
@@ -92,6 +95,12 @@ def cmd_sign(args: argparse.Namespace) -> int:
         if not isinstance(prepared, dict):
             raise ProvenanceError("the prepared file must be a JSON object with payload and payloadType")
         signature = sign_prepared(prepared, key)
+        if prepared.get("payloadType") != PAYLOAD_TYPE:  # say what is signed: a policy event, not a declaration
+            from provenance.encoding import b64decode
+            from provenance.labelkeys import validate_policy_event
+
+            event = validate_policy_event(jcs.loads(b64decode(prepared.get("payload"), "payload")))
+            print(f"signing: co-sign-only policy {'ON' if event['cosign_only'] else 'OFF'}", file=sys.stderr)
     except (OSError, ValueError, ProvenanceError) as exc:
         print(f"ERROR {exc}", file=sys.stderr)
         return 1

@@ -310,6 +310,12 @@ if REGISTRY_LOOKUP_CACHE_SECONDS > 0 and not _SHARED_DEFAULT_CACHE:
 # seconds (registry/api/key_cache.py: dropped on revocation; the TTL bounds a revocation the store
 # missed). 0 switches it off, the default without Redis: a database cache read costs the query it saves.
 REGISTRY_KEY_CACHE_SECONDS = envint("REGISTRY_KEY_CACHE_SECONDS", 60 if _on_redis("shared") else 0)
+# A platform key in steady use is leased per worker process between Redis round trips
+# (registry/api/leases.py): for at most this many ms (the bound on how long another worker may
+# still serve a revoked key; 0: no leases, one round trip per request) and at most
+# REGISTRY_THROTTLE_BATCH requests, which bounds a quota's overshoot at (workers − 1) × that.
+REGISTRY_KEY_SYNC_MS = envint("REGISTRY_KEY_SYNC_MS", 250)
+REGISTRY_THROTTLE_BATCH = envint("REGISTRY_THROTTLE_BATCH", 100)
 # Platform API keys and label tokens are stored as HMAC-SHA256 under this pepper: a secret of its
 # own, so a leaked SECRET_KEY (or one rotated) says nothing about, and changes nothing in, the tokens.
 REGISTRY_TOKEN_PEPPER = env("REGISTRY_TOKEN_PEPPER")

@@ -20,7 +20,8 @@ tests/reliability/test_keys_across_workers.py for several gunicorn workers):
   ``REVOKED_SECONDS``. A request that read the row just before the revocation
   committed cannot put the active facts back afterwards: its ``add`` finds the
   revoked entry. So a revoked credential is refused by every worker from its next
-  request on.
+  request on (or, for a platform key another worker has leased, within
+  ``REGISTRY_KEY_SYNC_MS``: see the last point).
 - **Entries expire after ``settings.REGISTRY_KEY_CACHE_SECONDS``** (60 by default
   with Redis; 0 switches the cache off, the default without Redis, where a read of
   the database cache would cost what the credential query it saves costs). The TTL
@@ -29,9 +30,12 @@ tests/reliability/test_keys_across_workers.py for several gunicorn workers):
   within the TTL.
 - **A store outage costs speed, never correctness**: a failed read falls back to
   the database, which is the truth.
-- **One round trip per keyed request on Redis**: a platform key's facts are read by
-  the same script that counts the request against its quota
-  (``throttles.read_and_count``), which counts only when the facts are there.
+- **At most one round trip per keyed request on Redis**: a platform key's facts are
+  read by the same script that counts the request against its quota
+  (``throttles.read_and_count``), which counts only when the facts are there; and a
+  platform key in steady use is leased per process between such round trips for at most
+  ``REGISTRY_KEY_SYNC_MS`` (``registry.api.leases``), which is then the bound on how long
+  another worker may still serve a revoked platform key. Label tokens are read per request.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import transaction
 
-from registry.api import throttles
+from registry.api import leases, throttles
 from registry.api.throttles import Quota
 
 logger = logging.getLogger(__name__)
@@ -79,10 +83,18 @@ def get(digest: str, *, counting: Quota | None = None) -> Facts | None:
     """
     if not enabled():
         return None
-    done, found = throttles.read_and_count(_key(digest), counting) if counting is not None else (False, None)
+    key, done, found = _key(digest), False, None
+    if counting is not None:
+        # A platform key in steady use is decided in this process's memory most of the time.
+        found = leases.admit(key, counting) if leases.enabled() else None
+        if found is not None:
+            return Facts(*found)
+        done, found = throttles.read_and_count(key, counting, leases.take_pending(key, counting))
+        if found is not None and not found[3]:  # not revoked
+            leases.grant(key, counting, found)
     if not done:
         try:
-            found = caches["shared"].get(_key(digest))
+            found = caches["shared"].get(key)
         except Exception:  # noqa: BLE001 - the database answers instead
             logger.warning("key cache unavailable; checking the credential in the database", exc_info=True)
             return None
@@ -107,6 +119,7 @@ def revoke_on_commit(revoked: Iterable[tuple[str, Facts]]) -> None:
     if not entries:
         return
     store = caches["shared"]
+    leases.drop(list(entries))  # this process refuses them at once; the others within REGISTRY_KEY_SYNC_MS
 
     def mark() -> None:
         try:

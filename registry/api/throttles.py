@@ -27,13 +27,16 @@ that Redis runs atomically, so concurrent workers never lose a count. For a
 platform key the same script first reads the key's cached facts
 (``registry.api.key_cache``) and counts only if they are there, so a keyed lookup
 costs one round trip in all, and a token nobody issued never creates a counter
-(``read_and_count``). Without Redis the counters are rows of the database cache
-(``make run``), read and written in one transaction: SQLite serializes it under its
-write lock; on PostgreSQL two concurrent requests of one client may count once, so
-such a client can exceed its quota by at most its own concurrency. On PostgreSQL
-that transaction does not wait for its WAL flush (a count lost in a crash costs
-nothing). Limits hold across workers either way; nothing is counted per process. A
-store outage lets requests through (logged): a throttle must not take the API
+(``read_and_count``); and a platform key in steady use is leased per worker between
+such round trips (``registry.api.leases``: at most ``REGISTRY_KEY_SYNC_MS`` and
+``REGISTRY_THROTTLE_BATCH`` requests, whose units the next round trip adds), so its
+quota can be exceeded by at most (workers − 1) × that batch. Without Redis the counters
+are rows of the database cache (``make run``), read and written in one transaction:
+SQLite serializes it under its write lock; on PostgreSQL two concurrent requests of one
+client may count once, so such a client can exceed its quota by at most its own
+concurrency. On PostgreSQL that transaction does not wait for its WAL flush (a count lost
+in a crash costs nothing). Limits hold across workers either way; only a lease counts in
+a process, within its bounds. A store outage lets requests through (logged): a throttle must not take the API
 down with it.
 
 Bad credentials are counted per client address at the anonymous rate, on a counter
@@ -63,6 +66,7 @@ from rest_framework.exceptions import Throttled
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
+from registry.api import leases
 from registry.client_address import client_address
 from registry.errors import ValidationFailed
 
@@ -115,6 +119,7 @@ class Quota:
     ttl: int
     spent: int = 0
     counted: tuple[int, int] | None = None  # (current, previous) counted by read_and_count, not settled yet
+    lease: str | None = None  # the key whose lease (registry.api.leases) counted this request, if any
 
     @classmethod
     def of(cls, scope: str, ident: str, *, rate_of: str | None = None) -> Quota | None:
@@ -189,13 +194,23 @@ redis.call('SET', KEYS[1], 0, 'EX', ARGV[2], 'NX')
 local count = redis.call('INCRBY', KEYS[1], ARGV[1])
 return {count, tonumber(redis.call('GET', KEYS[2])) or 0}
 """
-# The same, after reading KEYS[1] (a cached credential), and only when it is there.
+# The same, after reading KEYS[1] (a cached credential): this request's ARGV[1] units only when it is
+# there. First the units a process let through on a lease (registry/api/leases.py) and has not told
+# Redis about: ARGV[3] for the current window, ARGV[4] for the previous one (ARGV[5]: its TTL).
 _READ_AND_COUNT_LUA = """
+if tonumber(ARGV[4]) > 0 then
+  redis.call('SET', KEYS[3], 0, 'EX', ARGV[5], 'NX')
+  redis.call('INCRBY', KEYS[3], ARGV[4])
+end
 local value = redis.call('GET', KEYS[1])
+local units = tonumber(ARGV[3])
+if value then units = units + tonumber(ARGV[1]) end
+if units > 0 then
+  redis.call('SET', KEYS[2], 0, 'EX', ARGV[2], 'NX')
+  redis.call('INCRBY', KEYS[2], units)
+end
 if not value then return false end
-redis.call('SET', KEYS[2], 0, 'EX', ARGV[2], 'NX')
-local count = redis.call('INCRBY', KEYS[2], ARGV[1])
-return {value, count, tonumber(redis.call('GET', KEYS[3])) or 0}
+return {value, tonumber(redis.call('GET', KEYS[2])), tonumber(redis.call('GET', KEYS[3])) or 0}
 """
 _SHA = {lua: hashlib.sha1(lua.encode()).hexdigest() for lua in (_COUNT_LUA, _READ_AND_COUNT_LUA)}  # noqa: S324
 
@@ -235,9 +250,11 @@ def _add(quota: Quota, units: int) -> tuple[int, int]:
     return count, found.get(quota.previous_key, 0)
 
 
-def read_and_count(key: str, quota: Quota) -> tuple[bool, Any]:
+def read_and_count(key: str, quota: Quota, pending: tuple[int, int] = (0, 0)) -> tuple[bool, Any]:
     """Read ``key`` from the shared store and, if it is there, count one unit on ``quota``, in one round trip.
 
+    ``pending``: units already let through on a lease (``registry.api.leases``), for the
+    current and the previous window, added first whatever the key's state.
     (True, value or None) on Redis; (False, None) elsewhere or when the store is down,
     and then nothing was counted (the caller reads the key itself, the throttle counts).
     """
@@ -245,7 +262,12 @@ def read_and_count(key: str, quota: Quota) -> tuple[bool, Any]:
     if not isinstance(store, RedisCache):
         return False, None
     try:
-        found = _script(store, _READ_AND_COUNT_LUA, [key, quota.current_key, quota.previous_key], [1, quota.ttl])
+        found = _script(
+            store,
+            _READ_AND_COUNT_LUA,
+            [key, quota.current_key, quota.previous_key],
+            [1, quota.ttl, pending[0], pending[1], max(1, quota.ttl - quota.period)],
+        )
     except Exception:  # noqa: BLE001
         logger.warning("shared store unavailable", exc_info=True)
         return False, None
@@ -320,6 +342,8 @@ def charge(request: Any, units: int, what: str = "identifiers") -> None:
             fields={"non_field_errors": [f"At most {quota.limit} {what} per request."]},
         )
     wait = quota.spend(units - quota.spent)
+    if quota.lease is not None:  # the lease's count lacks these units: its next request asks Redis
+        leases.end(quota.lease)
     if wait:
         raise Throttled(wait=wait)
 

@@ -145,6 +145,7 @@ def _build(items: Sequence[BatchItem], refused: dict[int, DomainError]) -> list[
     one-at-a-time path (a withdrawal or a catalog change named with its creation, or all of
     them when a concurrent insert raced the batch's).
     """
+    _refuse_uncosigned(items, refused)
     order = [i for i in _order(items) if i not in refused]
     existing = [i for i in order if items[i].release is not None]
     together = [i for i in order if _together(items[i])]
@@ -155,6 +156,19 @@ def _build(items: Sequence[BatchItem], refused: dict[int, DomainError]) -> list[
     except IntegrityError:  # a concurrent edit of the same label's catalog: each alone, the race reported per item
         alone = sorted(together + alone, key=order.index)
     return built + _build_each(items, alone, refused)
+
+
+def _refuse_uncosigned(items: Sequence[BatchItem], refused: dict[int, DomainError]) -> None:
+    """Refuse the items of labels whose co-sign-only policy is on (docs/protocol.md §14.5), in one query.
+
+    A batch signs for the registry alone; ``signing.sign_and_log_many`` checks again under the key's lock.
+    """
+    labels = {i: it.release.label_id if it.release is not None else getattr(it.create["label"], "pk", None)
+              for i, it in enumerate(items) if i not in refused}  # fmt: skip
+    required = signing.cosign_only(label_id for label_id in labels.values() if label_id is not None)
+    for i, label_id in labels.items():
+        if label_id in required:
+            refused[i] = signing.cosign_required()
 
 
 def _together(item: BatchItem) -> bool:

@@ -531,10 +531,32 @@ def declaration_withdraw(
     actor: Any = None,
     via: str = "web",
     expected_version: int | None = None,
+    cosign: CoSign | None = None,
 ) -> Declaration:
-    """A withdrawal is a signed version too: same content, status withdrawn, with the reason."""
+    """A withdrawal is a signed version too: same content, status withdrawn, with the reason.
+
+    With ``cosign``, the withdrawal must come out exactly as prepared (``withdrawal_preview``).
+    """
     release, st = _withdrawal_statement(release, reason=reason, expected_version=expected_version)
-    return signing.sign_and_log(release=release, st=st, actor=actor, via=via, restates=True)
+    if cosign is not None:
+        st = _as_prepared(st, cosign)
+    return signing.sign_and_log(
+        release=release,
+        st=st,
+        actor=actor,
+        via=via,
+        restates=True,
+        cosigned=cosign.signature if cosign is not None else None,
+    )
+
+
+def withdrawal_preview(*, release: Release, reason: str, expected_version: int | None = None) -> dict[str, Any]:
+    """The statement ``declaration_withdraw`` would sign now, built by the same code; nothing is kept."""
+    with transaction.atomic():
+        _, st = _withdrawal_statement(release, reason=reason, expected_version=expected_version)
+        signing.refuse_oversized(st)
+        transaction.set_rollback(True)
+    return st
 
 
 @transaction.atomic

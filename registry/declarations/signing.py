@@ -9,7 +9,7 @@ identifier claims, then the statement key row, then the log; never the other way
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,7 @@ from provenance.limits import ENTRY_MAX
 from registry.catalog.models import Release
 from registry.declarations import cache as lookup_cache
 from registry.declarations.models import Declaration, DeclaredRecording, IdentifierClaim
-from registry.errors import Conflict, ValidationFailed
+from registry.errors import Conflict, PermissionDenied, ValidationFailed
 from registry.ownership.selectors import takeovers
 from registry.transparency import log
 from registry.transparency.keys import active_key, load_private_key
@@ -202,6 +202,48 @@ def claim_many(entries: Sequence[tuple[Release, Mapping[str, Any]]]) -> dict[int
     return refused
 
 
+class CosignRequired(PermissionDenied):
+    """The label requires its own signature on every declaration (docs/protocol.md §14.5)."""
+
+    code = "cosign_required"
+
+
+def cosign_only(label_ids: Iterable[int]) -> set[int]:
+    """Which of these labels have their co-sign-only policy on (their newest logged policy event), in one query."""
+    from registry.labelkeys.models import LabelPolicyEvent
+
+    wanted = set(label_ids)
+    if not wanted:
+        return set()
+    newest: dict[int, bool] = {}
+    rows = LabelPolicyEvent.objects.filter(label_id__in=wanted).order_by("label_id", "sequence")
+    for label_id, on in rows.values_list("label_id", "cosign_only"):
+        newest[label_id] = on
+    return {label_id for label_id, on in newest.items() if on}
+
+
+def cosign_required() -> CosignRequired:
+    return CosignRequired(
+        "this label requires co-signature: its co-sign-only policy (logged, signed by the label's key) refuses "
+        "a declaration the registry alone signs; prepare it, sign it with a label key, and submit it "
+        "(docs/protocol.md §14.2)",
+        fields={"signature": ["Required by the label's co-sign-only policy."]},
+    )
+
+
+def refuse_uncosigned(label_ids: Iterable[int]) -> None:
+    """CosignRequired when one of these labels' co-sign-only policy is on (docs/protocol.md §14.5).
+
+    Called for registry-only declarations: by the builders as a clear early refusal, and by
+    the signers after the statement key's row lock. Every log append (declarations, key and
+    policy events) takes that lock first, so a policy event and a declaration are ordered by
+    it: a declaration signed after the policy turned on reads it, one signed before is logged
+    before it. No time and no cache takes part.
+    """
+    if cosign_only(label_ids):
+        raise cosign_required()
+
+
 @dataclass(frozen=True)
 class LabelSignature:
     """A label's signature over a prepared statement (docs/protocol.md §14.2), checked by the caller
@@ -346,6 +388,8 @@ def sign_and_log(
     # Before signing and the log lock: a refusal costs no leaf.
     moved = [] if restates else _claim(release, unclaimed(release, st))
     key, private = _statement_key()
+    if cosigned is None:
+        refuse_uncosigned([release.label_id])  # under the key's lock: ordered against policy events
     not_before = key.not_before.replace(microsecond=0)  # the JWKS publishes whole seconds
     if cosigned is not None and statement.parse_timestamp(st["declaration"]["declared_at"]) < not_before:
         # The statement key rotated since prepare: it may not vouch for an earlier date (protocol §4).
@@ -423,6 +467,7 @@ def sign_and_log_many(*, entries: Sequence[tuple[Release, dict[str, Any]]], acto
     if not entries:
         return []
     key, private = _statement_key()
+    refuse_uncosigned([release.label_id for release, _ in entries])  # the batch's items were checked as built
     declared_at = statement.format_timestamp(timezone.now())  # under the key's lock, as in sign_and_log
     signed = [_sign(release, st, private, declared_at) for release, st in entries]
     return _record(signed, key, actor, via)

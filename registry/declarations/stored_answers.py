@@ -43,8 +43,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connections, router
 
@@ -53,8 +52,9 @@ from registry.declarations.models import Declaration, DeclaredRecording, Identif
 from registry.witnessing import published
 
 
-@dataclass(frozen=True)
-class StoredAnswer:
+class StoredAnswer(NamedTuple):
+    """One identifier's answer as stored texts (a tuple: a bulk lookup builds a thousand)."""
+
     upc: str
     declaration_id: int
     summary: bytes  # UTF-8 JSON
@@ -123,31 +123,39 @@ def recording_answers(isrcs: Iterable[str]) -> dict[str, StoredAnswer]:
         f"WHERE {where}",
         params,
     )
-    labels: dict[str, set[int]] = {}
-    for row in rows:
-        labels.setdefault(_text(row[0]), set()).add(row[7])
-    shared = [isrc for isrc, ids in labels.items() if len(ids) > 1]
-    holders = (
-        dict(
-            IdentifierClaim.objects.filter(kind=IdentifierClaim.ISRC, value__in=shared).values_list("value", "label_id")
-        )
-        if shared
-        else {}
-    )
-    best: dict[str, tuple[tuple[bool, int], str, int, Any, Any, Any, Any]] = {}
-    upcs: dict[str, list[tuple[int, str]]] = {}
-    for raw_isrc, leaf, raw_upc, decl_id, summary, bundle, disputes, label_id, observations in rows:
+    out: dict[str, StoredAnswer] = {}
+    newest: dict[str, tuple[int, int]] = {}  # ISRC -> (leaf, label) of the answer kept so far
+    shared: dict[str, list[tuple[int, str, int, StoredAnswer]]] = {}  # rare: ISRCs on several current releases
+    for raw_isrc, leaf, raw_upc, decl_id, summary, bundle, disputes, label_id, observed in rows:
         isrc, upc = _text(raw_isrc), _text(raw_upc)
-        rank = (holders.get(isrc) == label_id, leaf)
-        if isrc not in best or rank > best[isrc][0]:
-            best[isrc] = (rank, upc, decl_id, summary, bundle, disputes, observations)
-        upcs.setdefault(isrc, []).append((leaf, upc))
-    out = {}
-    for isrc, (_, upc, decl_id, summary, bundle, disputes, observations) in best.items():
-        others = tuple(u for _, u in sorted(upcs[isrc], reverse=True) if u != upc)
-        out[isrc] = StoredAnswer(
-            upc, decl_id, _bytes(summary), _bytes(bundle), others, _bytes(disputes), _bytes(observations)
+        known = newest.get(isrc)
+        if known is not None:
+            answer = StoredAnswer(upc, decl_id, _bytes(summary), _bytes(bundle), (), _bytes(disputes), _bytes(observed))
+            held = shared.setdefault(isrc, [(known[0], out[isrc].upc, known[1], out[isrc])])
+            held.append((leaf, upc, label_id, answer))
+            if leaf <= known[0]:
+                continue
+            newest[isrc], out[isrc] = (leaf, label_id), answer
+            continue
+        newest[isrc] = (leaf, label_id)
+        out[isrc] = StoredAnswer(upc, decl_id, _bytes(summary), _bytes(bundle), (), _bytes(disputes), _bytes(observed))
+    if shared:
+        across = [isrc for isrc, held in shared.items() if len({row[2] for row in held}) > 1]
+        holders = (
+            dict(
+                IdentifierClaim.objects.filter(kind=IdentifierClaim.ISRC, value__in=across).values_list(
+                    "value", "label_id"
+                )
+            )
+            if across
+            else {}
         )
+        for isrc, held in shared.items():
+            # The releases of the label holding the ISRC's claim first (a prefix holder's take-over), then the
+            # newest; the other UPCs, newest first, are its also_in.
+            _, upc, _, answer = max(held, key=lambda row: (holders.get(isrc) == row[2], row[0]))
+            others = tuple(u for _, u in sorted(((row[0], row[1]) for row in held), reverse=True) if u != upc)
+            out[isrc] = answer._replace(also_in=others)
     return out
 
 
@@ -166,9 +174,9 @@ def release_answers(upcs: Iterable[str]) -> dict[str, StoredAnswer]:
     )
     return {
         _text(upc): StoredAnswer(
-            _text(upc), decl_id, _bytes(summary), _bytes(bundle), (), _bytes(disputes), _bytes(observations)
+            _text(upc), decl_id, _bytes(summary), _bytes(bundle), (), _bytes(disputes), _bytes(observed)
         )
-        for upc, decl_id, summary, bundle, disputes, observations in rows
+        for upc, decl_id, summary, bundle, disputes, observed in rows
     }
 
 
@@ -197,21 +205,25 @@ def _tail(answer: StoredAnswer, members: dict[int, bytes]) -> bytes:
     return b',"witnessed":' + members[bundle_tree_size(answer.bundle)] + b"}"
 
 
-def recording_body(isrc: str, answer: StoredAnswer, members: dict[int, bytes] | None = None) -> bytes:
-    """The 200 answer for an ISRC, spliced from stored UTF-8 texts: nothing is parsed or re-serialized.
+def recording_pieces(isrc: str, answer: StoredAnswer, members: dict[int, bytes]) -> tuple[bytes, ...]:
+    """The 200 answer for an ISRC as pieces to join: the stored texts themselves, never copied here.
 
     Its ``disputes`` are the release's that concern it (its own and the release-wide ones): the
     stored list is parsed only when the release has any.
     """
     also_in = ",".join(f'"{upc}"' for upc in answer.also_in)
-    head = f'{{"isrc":"{isrc}","status":"declared","disclosure":'.encode()
-    tail = _tail(answer, members or {})
     disputes = answer.disputes if answer.disputes == b"[]" else _disputes_of(answer.disputes, isrc)
-    observations = answer.observations if answer.observations == b"[]" else _observations_of(answer.observations, isrc)
-    return b"".join(
-        (head, answer.summary, f',"also_in":[{also_in}],"disputes":'.encode(), disputes, b',"observations":',
-         observations, b',"bundle":', answer.bundle, tail)
+    observed = answer.observations if answer.observations == b"[]" else _observations_of(answer.observations, isrc)
+    return (
+        f'{{"isrc":"{isrc}","status":"declared","disclosure":'.encode(), answer.summary,
+        f',"also_in":[{also_in}],"disputes":'.encode(), disputes, b',"observations":', observed,
+        b',"bundle":', answer.bundle, _tail(answer, members),
     )  # fmt: skip
+
+
+def recording_body(isrc: str, answer: StoredAnswer, members: dict[int, bytes] | None = None) -> bytes:
+    """The 200 answer for an ISRC, spliced from stored UTF-8 texts: nothing is parsed or re-serialized."""
+    return b"".join(recording_pieces(isrc, answer, members or {}))
 
 
 def _disputes_of(stored: bytes, isrc: str) -> bytes:
@@ -224,10 +236,15 @@ def _observations_of(stored: bytes, isrc: str) -> bytes:
     return json.dumps(chosen, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def release_pieces(upc: str, answer: StoredAnswer, members: dict[int, bytes]) -> tuple[bytes, ...]:
+    """The 200 answer for a UPC as pieces to join."""
+    return (
+        f'{{"upc":"{upc}","status":"declared","disclosure":'.encode(), answer.summary, b',"disputes":',
+        answer.disputes, b',"observations":', answer.observations, b',"bundle":', answer.bundle,
+        _tail(answer, members),
+    )  # fmt: skip
+
+
 def release_body(upc: str, answer: StoredAnswer, members: dict[int, bytes] | None = None) -> bytes:
     """The 200 answer for a UPC, spliced from stored UTF-8 texts."""
-    head = f'{{"upc":"{upc}","status":"declared","disclosure":'.encode()
-    return b"".join(
-        (head, answer.summary, b',"disputes":', answer.disputes, b',"observations":', answer.observations,
-         b',"bundle":', answer.bundle, _tail(answer, members or {}))
-    )  # fmt: skip
+    return b"".join(release_pieces(upc, answer, members or {}))

@@ -11,7 +11,8 @@ class LabelKeysConfig(AppConfig):
     verbose_name = "Label keys"
 
     def ready(self) -> None:
-        from registry.labelkeys.audit import audit_label_keys
+        from registry.labelkeys.audit import audit_label_keys, audit_label_policies
         from registry.transparency.audit import register_entry_check
 
         register_entry_check(audit_label_keys)
+        register_entry_check(audit_label_policies)

@@ -75,12 +75,60 @@ class PreparedDeclaration(models.Model):
 
     label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="+")
     release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="+")
+    FIRST, AMEND, WITHDRAW = "first", "amend", "withdraw"  # declarations.services.FIRST, AMEND; batch.WITHDRAW
+    KIND_CHOICES = [(FIRST, "First version"), (AMEND, "Amendment"), (WITHDRAW, "Withdrawal")]
+
     statement = models.JSONField()
     payload = models.TextField()  # base64 of the canonical statement bytes the label signs
-    request = models.JSONField()  # the amendment as asked, applied again at submit
+    request = models.JSONField()  # the version as asked (an API body or a web draft), applied again at submit
+    kind = models.CharField(max_length=8, choices=KIND_CHOICES, default=AMEND)
     expires_at = models.DateTimeField()
     used = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
         return f"prepared declaration {self.pk} of release {self.release_id}"
+
+
+class LabelPolicyEvent(models.Model):
+    """One co-sign-only policy event, as logged (docs/protocol.md §14.5): the label's policy chain is (sequence, leaf).
+
+    The newest row says whether the registry refuses the label's registry-only declarations.
+    """
+
+    label = models.ForeignKey(Label, on_delete=models.PROTECT, related_name="policy_events")
+    sequence = models.PositiveIntegerField()
+    cosign_only = models.BooleanField()
+    kid = models.CharField("the label key that signed it", max_length=43)
+    reason = models.TextField(blank=True)
+    leaf = models.OneToOneField(LogLeaf, on_delete=models.PROTECT, related_name="label_policy_event")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["label_id", "sequence"]
+        constraints = [models.UniqueConstraint(fields=["label", "sequence"], name="unique_label_policy_event_sequence")]
+
+    def __str__(self) -> str:
+        return f"co-sign only {'on' if self.cosign_only else 'off'} (label {self.label_id} #{self.sequence})"
+
+
+class KeyRequest(models.Model):
+    """An owner's request for the label's first key (made in the browser), waiting for staff to attest it (§14.1)."""
+
+    PENDING, ATTESTED = "pending", "attested"
+    STATUS_CHOICES = [(PENDING, "Waiting for staff"), (ATTESTED, "Attested")]
+
+    label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="key_requests")
+    kid = models.CharField("key id (RFC 7638 thumbprint)", max_length=43)
+    public_key = models.BinaryField(max_length=32)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=8, choices=STATUS_CHOICES, default=PENDING)
+    event = models.OneToOneField(LabelKeyEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["label", "kid"], name="unique_key_request_per_label")]
+
+    def __str__(self) -> str:
+        return f"key request {self.kid} for label {self.label_id} ({self.status})"

@@ -26,11 +26,21 @@ from provenance.encoding import b64decode, b64encode, b64url_decode
 from provenance.errors import ProvenanceError
 from provenance.keys import PublicKey, parse_jwk
 from registry.catalog.models import Label, Membership, Release
+from registry.catalog.services import release_create
 from registry.declarations import signing
 from registry.declarations.models import Declaration
-from registry.declarations.services import AMEND, CoSign, NextVersion, version_preview, version_sign
+from registry.declarations.services import (
+    AMEND,
+    CoSign,
+    NextVersion,
+    declaration_withdraw,
+    version_preview,
+    version_sign,
+    withdrawal_preview,
+)
 from registry.errors import Conflict, PermissionDenied, ValidationFailed
-from registry.labelkeys.models import LabelKey, LabelKeyEvent, PreparedDeclaration
+from registry.labelkeys.models import KeyRequest, LabelKey, LabelKeyEvent, LabelPolicyEvent, PreparedDeclaration
+from registry.labelkeys.selectors import policy
 
 PREPARED_TTL = timedelta(minutes=15)  # how long a label has to sign a prepared statement
 # A DSSE signature as a label submits it: keyid (an RFC 7638 thumbprint, 43 characters) and sig (base64
@@ -177,6 +187,8 @@ def key_event_log(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
     )
     if event["event"] == "register":
+        if holder is not None and LabelKey.objects.filter(label=label, holder=holder, status=LabelKey.ACTIVE).exists():
+            holder = None  # one active key per holder: a second one (mid-rotation) is held by the label jointly
         LabelKey.objects.create(
             label=label,
             kid=kid,
@@ -246,29 +258,186 @@ def jwks(label: Label) -> dict[str, Any]:
         jwk["revoked_at"] = k.revoked.leaf_id if k.revoked else None
         out.append(jwk)
     events = history(label)
-    return {"label": str(label.pk), "key_head": key_head(events), "keys": out}
+    return {"label": str(label.pk), "key_head": key_head(events), **policy(label), "keys": out}
+
+
+# --- keys made in the browser (docs/labels.md §3) ----------------------------------------------
+
+
+def key_request(*, label: Label, public_key: bytes, actor: Any) -> KeyRequest:
+    """An owner asks for the label's first key: it waits for staff, who check who asks (``key_request_attest``).
+
+    A label with an active key registers later keys signed by one of them instead (``key_event_log``).
+    """
+    with transaction.atomic():
+        label = _locked_label(label)
+        if LabelKey.objects.filter(label=label, status=LabelKey.ACTIVE).exists():
+            raise Conflict("your label has an active key: sign the new key's registration with it instead")
+        kid = labelkeys.label_key_jwk(public_key)["kid"]
+        if LabelKey.objects.filter(kid=kid).exists() or KeyRequest.objects.filter(label=label, kid=kid).exists():
+            raise Conflict(f"key {kid} is registered or requested already")
+        row = KeyRequest.objects.create(label=label, kid=kid, public_key=public_key, requested_by=actor)
+    body = (
+        f"{actor.get_username()} asked the registry's staff to register a first signing key for {label.name}: "
+        f"key {kid}.\n\nIf you did not expect this, tell the registry before staff attest it."
+    )
+    owners = _owners(label)
+    if owners:
+        transaction.on_commit(lambda: send_mail(f"Key requested for {label.name}", body, None, owners))
+    return row
+
+
+@transaction.atomic
+def key_request_attest(*, request: KeyRequest, actor: Any, reason: str = "") -> LabelKeyEvent:
+    """Staff attest a pending request: the key becomes the label's first (or, after losing every key, a recovery)."""
+    request = KeyRequest.objects.select_for_update().select_related("label", "requested_by").get(pk=request.pk)
+    if request.status != KeyRequest.PENDING:
+        raise Conflict("this key request was attested already")
+    recovery = LabelKeyEvent.objects.filter(label=request.label).exists()
+    if recovery and LabelKey.objects.filter(label=request.label, status=LabelKey.ACTIVE).exists():
+        raise Conflict("the label has an active key: a later key is signed by it, not attested by staff")
+    row = key_attest(
+        label=request.label,
+        public_key=bytes(request.public_key),
+        actor=actor,
+        reason=reason or f"requested on the web by {request.requested_by.get_username()}",
+        recovery=recovery,
+        holder=request.requested_by,
+    )
+    request.status, request.event = KeyRequest.ATTESTED, row
+    request.save(update_fields=["status", "event"])
+    return row
+
+
+# --- the co-sign-only policy (docs/protocol.md §14.5) ------------------------------------------
+
+
+def policy_events(label: Label) -> list[LabelPolicyEvent]:
+    return list(LabelPolicyEvent.objects.filter(label=label).select_related("leaf").order_by("sequence"))
+
+
+def policy_payload(label: Label, *, cosign_only: bool, reason: str | None) -> bytes:
+    """The exact bytes of the label's next policy event, for an active label key to sign."""
+    events = policy_events(label)
+    st = labelkeys.build_policy_event(
+        registry=settings.REGISTRY_LOG_ORIGIN,
+        label={"id": str(label.pk), "name": label.name, "dpid": label.dpid},
+        sequence=len(events) + 1,
+        previous=bytes(events[-1].leaf.leaf_hash).hex() if events else None,
+        cosign_only=cosign_only,
+        reason=reason,
+    )
+    return jcs.canonicalize(st)
+
+
+@transaction.atomic
+def policy_log(*, label: Label, payload: bytes, signature: Any, actor: Any = None) -> LabelPolicyEvent:
+    """Turn the label's co-sign-only policy on or off: a policy event signed by an active label key, then logged.
+
+    The registry never makes one alone (there is no staff door): turning the policy off needs
+    the label's key as much as turning it on. A label that lost every key gets one back by a
+    staff recovery, which the log shows (§14.1), then signs. 409 when another policy event landed
+    since the payload was made; 400 when it changes nothing or the signature does not verify.
+    """
+    label = _locked_label(label)
+    try:
+        event = labelkeys.validate_policy_event(jcs.loads(payload))
+    except ProvenanceError as exc:
+        raise ValidationFailed(f"not a policy event: {exc}", fields={"payload": [str(exc)]}) from exc
+    if payload != jcs.canonicalize(event):
+        raise ValidationFailed(
+            "the policy event is not in RFC 8785 canonical form", fields={"payload": ["Not canonical."]}
+        )
+    if event["label"]["id"] != str(label.pk) or event["registry"] != settings.REGISTRY_LOG_ORIGIN:
+        raise ValidationFailed("this policy event is for another label or registry", fields={"payload": ["Not yours."]})
+    events = policy_events(label)
+    head = bytes(events[-1].leaf.leaf_hash).hex() if events else None
+    if event["sequence"] != len(events) + 1 or event["previous"] != head:
+        raise Conflict("another policy event of this label was logged since this one was prepared: prepare it again")
+    if event["cosign_only"] == (events[-1].cosign_only if events else False):
+        state = "on" if event["cosign_only"] else "off"
+        raise ValidationFailed(f"the co-sign-only policy is {state} already", fields={"cosign_only": ["No change."]})
+    key = _check_signature(label, labelkeys.POLICY_PAYLOAD_TYPE, payload, signature)
+    appended = signing.sign_and_log_entry(
+        payload_type=labelkeys.POLICY_PAYLOAD_TYPE,
+        payload=payload,
+        signatures=[{"keyid": key.kid, "sig": signature["sig"]}],
+    )
+    row = LabelPolicyEvent.objects.create(
+        label=label,
+        sequence=event["sequence"],
+        cosign_only=event["cosign_only"],
+        kid=key.kid,
+        reason=event["reason"] or "",
+        leaf_id=appended.index,
+    )
+    body = (
+        f"{label.name}'s co-sign-only policy was turned {'ON' if row.cosign_only else 'OFF'}, signed by label key "
+        f"{row.kid}, log index {row.leaf_id}.\nReason: {row.reason or '(none given)'}\n\n"
+        + (
+            "From now on the registry refuses any declaration of the label that the label's key did not sign."
+            if row.cosign_only
+            else "The registry may again log declarations it alone signs for the label."
+        )
+    )
+    owners = _owners(label)
+    if owners:
+        transaction.on_commit(lambda: send_mail(f"Co-sign-only policy changed for {label.name}", body, None, owners))
+    return row
 
 
 # --- co-signed declarations -------------------------------------------------------------------
 
 
-def declaration_prepare(*, release: Release, change: NextVersion, request: Mapping[str, Any]) -> PreparedDeclaration:
-    """Fix the next version's statement for the label to sign (prepare → sign → submit), dated now."""
+KINDS = (PreparedDeclaration.FIRST, PreparedDeclaration.AMEND, PreparedDeclaration.WITHDRAW)
+
+
+def declaration_prepare(
+    *, release: Release, change: NextVersion, request: Mapping[str, Any], kind: str = AMEND
+) -> PreparedDeclaration:
+    """Fix the next version's statement for the label to sign (prepare → sign → submit), dated now.
+
+    ``kind``: a first version, an amendment or a withdrawal (``change.reason`` and
+    ``change.expected_version`` are the withdrawal's). The statement is built by the
+    signing service in dry-run mode; ``declaration_submit`` builds it again and signs it
+    only if it comes out byte for byte the same.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}")
     label = release.label
     events = history(label)
     if not LabelKey.objects.filter(label=label, status=LabelKey.ACTIVE).exists():
         raise ValidationFailed(f"{label.name} has no active signing key: register one first")
-    st = version_preview(release=release, change=change, kind=AMEND)
+    if kind == PreparedDeclaration.WITHDRAW:
+        st = withdrawal_preview(release=release, reason=change.reason or "", expected_version=change.expected_version)
+    else:
+        st = version_preview(release=release, change=change, kind=kind)
     st["label"] = {**st["label"], "id": str(label.pk), "key_head": key_head(events)}
     statement.validate_statement(st)
     return PreparedDeclaration.objects.create(
         label=label,
         release=release,
+        kind=kind,
         statement=st,
         payload=b64encode(statement.statement_bytes(st)),
         request=json.loads(json.dumps(request, default=str)),
         expires_at=timezone.now() + PREPARED_TTL,
     )
+
+
+@transaction.atomic
+def release_create_prepare(
+    *, create: Mapping[str, Any], change: NextVersion, request: Mapping[str, Any]
+) -> PreparedDeclaration:
+    """A new release for the label to co-sign: created in its catalog (unsigned, private), version 1 prepared.
+
+    Both or neither: a refused prepare (no active key, an identifier another label holds)
+    leaves no release behind. A prepared release that is never submitted stays in the
+    label's catalog, undeclared (docs/architecture.md, decision 1), and is prepared again
+    by ``POST /api/v1/releases/{upc}/prepare`` with ``"action": "declare"``.
+    """
+    release = release_create(**create)
+    return declaration_prepare(release=release, change=change, request=request, kind=PreparedDeclaration.FIRST)
 
 
 def prepared_answer(prepared: PreparedDeclaration) -> dict[str, Any]:
@@ -305,7 +474,19 @@ def declaration_submit(
             signature={"keyid": key.kid, "sig": signature["sig"]}, history=[e.leaf_id for e in events]
         ),
     )
-    decl = version_sign(release=prepared.release, change=change, actor=actor, via=via, kind=AMEND, cosign=cosign)
+    if prepared.kind == PreparedDeclaration.WITHDRAW:
+        decl = declaration_withdraw(
+            release=prepared.release,
+            reason=change.reason or "",
+            expected_version=change.expected_version,
+            actor=actor,
+            via=via,
+            cosign=cosign,
+        )
+    else:
+        decl = version_sign(
+            release=prepared.release, change=change, actor=actor, via=via, kind=prepared.kind, cosign=cosign
+        )
     prepared.used = True
     prepared.save(update_fields=["used"])
     return decl

@@ -236,9 +236,14 @@ def declaration_prepare_draft(*, release: Release, draft: Draft) -> PreparedDecl
     """Fix the statement confirming ``draft`` would sign, for the label to sign with its own key.
 
     The same service as the API's prepare; the draft itself is kept with it, so the submit
-    signs what was prepared even if the member's draft changes meanwhile (then: 409).
+    signs what was prepared even if the member's draft changes meanwhile (then: 409). A
+    release never declared gets its first version; a declared one an amendment.
     """
-    prepared = declaration_prepare(release=release, change=next_version(release, draft), request=draft)
+    declared = Declaration.objects.filter(release=release).exists()  # the row, not a caller's stale instance
+    kind = PreparedDeclaration.AMEND if declared else PreparedDeclaration.FIRST
+    prepared = declaration_prepare(release=release, change=next_version(release, draft), request=draft, kind=kind)
+    if kind == PreparedDeclaration.FIRST:
+        return prepared
     version = prepared.statement["declaration"]["version"] - 1  # the version it amends (prepare locked and read it)
     current = Declaration.objects.only("statement", "version").get(release=release, version=version)
     if unchanged(current.statement, prepared.statement):  # version_sign refuses it too; say so before signing
@@ -249,7 +254,18 @@ def declaration_prepare_draft(*, release: Release, draft: Draft) -> PreparedDecl
     return prepared
 
 
+def withdrawal_prepare(*, release: Release, reason: str, expected_version: int) -> PreparedDeclaration:
+    """Fix a withdrawal's statement for the label to sign with its own key (the withdraw page's co-sign)."""
+    request = {"reason": reason, "expected_version": expected_version}
+    change = NextVersion(reason=reason, expected_version=expected_version)
+    return declaration_prepare(release=release, change=change, request=request, kind=PreparedDeclaration.WITHDRAW)
+
+
 def declaration_submit_draft(*, prepared: PreparedDeclaration, signature: Mapping[str, str], actor: Any) -> Declaration:
-    """Sign and log a prepared draft with the label's signature and the registry's (``declaration_submit``)."""
-    change = next_version(prepared.release, prepared.request)
+    """Sign and log a prepared draft (or withdrawal) with the label's signature and the registry's."""
+    if prepared.kind == PreparedDeclaration.WITHDRAW:
+        asked = prepared.request
+        change = NextVersion(reason=asked.get("reason"), expected_version=asked.get("expected_version"))
+    else:
+        change = next_version(prepared.release, prepared.request)
     return declaration_submit(prepared=prepared, change=change, signature=dict(signature), actor=actor, via="web")

@@ -562,6 +562,35 @@ class CoSignForm(AccessibleErrorsMixin, forms.Form):
         return data
 
 
+class PublicKeyForm(AccessibleErrorsMixin, forms.Form):
+    """A label key's public half, as the browser made it (base64url of the 32 Ed25519 bytes)."""
+
+    key = forms.CharField(label="Public key (base64url)", max_length=64, widget=forms.HiddenInput)
+    reason = forms.CharField(label="Why (optional, logged)", required=False, max_length=200)
+
+    def clean_key(self) -> str:
+        from django.core.exceptions import ValidationError as FormError
+
+        from registry.errors import ValidationFailed
+
+        try:
+            self.cleaned_data["public_key"] = labelkey_services.public_key_from(self.cleaned_data["key"])
+        except ValidationFailed as exc:
+            raise FormError(exc.message) from exc
+        return self.cleaned_data["key"]
+
+
+class KeyRegisterForm(CoSignForm):
+    """A later key's registration event, signed in the browser by a key of the label it holds."""
+
+    payload = forms.CharField(max_length=8000, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["signature"].label = "Signature of the key event"
+        self.fields["signature"].help_text = 'Filled in by this browser, or paste {"keyid": "…", "sig": "…"}.'
+
+
 # --- team -------------------------------------------------------------------
 
 

@@ -6,7 +6,17 @@ from django.urls import path
 
 from registry import converters  # noqa: F401  (registers <id:…>)
 from registry.disputes import views as dispute_views
-from registry.labels.views import batches, cosign, declarations, onboarding, prefixes, release_edit, releases, team
+from registry.labels.views import (
+    batches,
+    cosign,
+    declarations,
+    keys,
+    onboarding,
+    prefixes,
+    release_edit,
+    releases,
+    team,
+)
 
 app_name = "labels"
 
@@ -47,6 +57,7 @@ urlpatterns = [
     path("<id:label_id>/delegations/<id:delegation_id>/revoke/", prefixes.delegation_revoke, name="delegation_revoke"),
     path("<id:label_id>/prefixes/contest/", prefixes.contest, name="prefix_contest"),
     path("<id:label_id>/tokens/", team.tokens, name="tokens"),
+    path("<id:label_id>/keys/", keys.keys, name="keys"),
     path("<id:label_id>/tokens/<id:token_id>/revoke/", team.token_revoke, name="token_revoke"),
     path("<id:label_id>/members/", team.members, name="members"),
     path("<id:label_id>/members/<id:membership_id>/role/", team.member_role, name="member_role"),

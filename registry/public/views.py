@@ -21,6 +21,7 @@ from registry.declarations.statements import diff_statements
 from registry.disputes import selectors as dispute_selectors
 from registry.disputes.models import ROLE_LABELS
 from registry.etags import etag_of
+from registry.labelkeys.selectors import policy as label_policy
 from registry.observations import selectors as observation_selectors
 from registry.public import badges, presenters
 from registry.public import selectors as public_selectors
@@ -219,7 +220,8 @@ def label_detail(request: HttpRequest, label_id: int) -> HttpResponse:
     if found is None:
         return render(request, "public/not_found.html", {"what": "label"}, status=404)
     label, releases, artists = found
-    return render(request, "public/label.html", {"label": label, "releases": releases, "artists": artists})
+    context = {"label": label, "releases": releases, "artists": artists, "policy": label_policy(label)}
+    return render(request, "public/label.html", context)
 
 
 @require_safe

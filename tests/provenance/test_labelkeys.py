@@ -203,6 +203,26 @@ def test_a_tampered_key_event_or_proof_fails(setup: Any) -> None:
     assert "is not before the declaration" in _verify(lab.reg, bundle).failed.detail
 
 
+def test_a_verifier_that_saw_a_labels_history_still_checks_each_bundles_events_afresh(setup: Any) -> None:
+    # One Verifier across bundles caches each key event's leaf hash and each replayed history:
+    # a later bundle whose event differs in any member, or carries an extra member, must miss both.
+    lab, k1 = setup
+    first, second = lab.declare(k1), lab.declare(k1, release_number=2)
+    verifier = Verifier(lab.reg.keyset())
+    assert verifier.verify(jcs.canonicalize(lab.bundle(first))).valid
+    assert verifier.verify(jcs.canonicalize(lab.bundle(second))).valid  # the cached history, valid again
+    for tamper in (
+        lambda e: e["signatures"][0].update(keyid="someone-else"),
+        lambda e: e.update(payload=b64encode(b64decode(e["payload"]) + b" ")),
+        lambda e: e.update(extra="member"),
+        lambda e: e["signatures"].append({"sig": e["signatures"][0]["sig"]}),
+    ):
+        bundle = lab.bundle(second)
+        tamper(bundle["label_keys"][0]["envelope"])
+        result = verifier.verify(jcs.canonicalize(bundle))
+        assert not result.valid and result.failed.name in ("bundle_format", LABEL_SIGNATURE), result.summary()
+
+
 def test_securesystemslib_threshold_verification_checks_both_signatures(setup: Any) -> None:
     lab, k1 = setup
     envelope = lab.reg.envelopes[lab.declare(k1)]

@@ -25,7 +25,7 @@ from provenance import vocabulary
 from provenance.encoding import b64encode
 from provenance.issue.keys import generate_private_key, public_bytes
 from provenance.issue.sign import sign_pae
-from provenance.labelkeys import PLATFORM_KEY_PAYLOAD_TYPE
+from provenance.labelkeys import PLATFORM_KEY_PAYLOAD_TYPE, label_key_jwk
 from provenance.labelsign import sign_prepared
 from provenance.observations import sign_prepared_observation
 from registry.api.models import IdempotencyRecord, LabelToken
@@ -321,6 +321,29 @@ PAGES = [
         owner_only=True,
         body=lambda: {"keyid": "{keyid}", "sig": "{sig}"},
         effect={"declarations": 1, "leaves": 1},
+    ),
+    Page(
+        "withdraw (co-sign: prepare)",
+        "POST",
+        "/label/{a}/releases/{upc}/withdraw/",
+        owner_only=True,
+        body=lambda: {"reason": "Released in error", "cosign": "1"},
+        effect={"prepared": 1},
+    ),
+    Page("signing keys (page)", "GET", "/label/{a}/keys/", owner_only=True),
+    Page(
+        "signing keys (a later key: the event to sign)",
+        "POST",
+        "/label/{a}/keys/",
+        owner_only=True,
+        body=lambda: {"key": label_key_jwk(public_bytes(generate_private_key()))["x"]},
+    ),
+    Page(
+        "signing keys (require co-signature: the event to sign)",
+        "POST",
+        "/label/{a}/keys/",
+        owner_only=True,
+        body=lambda: {"policy": "on"},
     ),
     Page("release edit (form)", "GET", "/label/{a}/releases/{upc}/edit/"),
     Page("release edit (save)", "POST", "/label/{a}/releases/{upc}/edit/", body=lambda: {"title": "Hijacked"}),
@@ -778,6 +801,37 @@ API_CALLS = [
         "/api/v1/disputes/{dispute}/withdraw",
         lambda w: {},
         {**DISPUTE_REFUSED, "token_a": 403},
+    ),
+    Call(
+        "prepare a co-signed new release (label B has no key: refused, nothing created)",
+        "POST",
+        "/api/v1/releases/prepare",
+        lambda w: release_payload(),
+        {**REFUSED, "token_a": 201, "token_b": 400},
+        {"releases": 1, "recordings": 2, "artists": 1, "prepared": 1},
+    ),
+    Call(
+        "bulk prepare",
+        "POST",
+        "/api/v1/releases/bulk/prepare",
+        lambda w: {"releases": [{"action": "withdraw", "upc": w.release.upc, "reason": "Gone"}]},
+        {**REFUSED, "token_a": 200},
+        {"prepared": 1},
+    ),
+    Call(
+        "bulk submit",
+        "POST",
+        "/api/v1/releases/bulk/submit",
+        lambda w: {"releases": [{"prepared": w.prepared.pk, "signature": w.signature}]},
+        {**REFUSED, "token_a": 200},
+        {"declarations": 1, "leaves": 1},
+    ),
+    Call(
+        "co-sign-only policy: prepare",
+        "POST",
+        "/api/v1/label/policy/prepare",
+        lambda w: {"cosign_only": True},
+        {**REFUSED, "token_a": 200, "token_b": 200},
     ),
     # Observations are a platform's (docs/protocol.md §16): a label token is refused, as a platform key is on writes.
     Call(

@@ -15,6 +15,7 @@ from provenance.describe import describe_statement
 from registry.catalog.models import Label, Membership, Release
 from registry.declarations.models import Declaration
 from registry.declarations.services import declaration_withdraw, previous_ai, unchanged
+from registry.declarations.signing import CosignRequired, cosign_only
 from registry.declarations.statements import diff_statements, persona_warnings
 from registry.errors import DomainError
 from registry.labelkeys.models import LabelKey
@@ -155,7 +156,8 @@ def review(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
             return redirect("labels:declare", label_id=label.pk, upc=release.upc)
         except DomainError as exc:
             error = f"Nothing was signed: {exc.message}."
-            error_status = exc.status if cosign else None  # e.g. 400: the label has no active key
+            # e.g. 400: the label has no active key; 403: the label's co-sign-only policy
+            error_status = exc.status if cosign or isinstance(exc, CosignRequired) else None
             if draft.get("catalog"):
                 # E.g. an ISRC of the pending edit was registered by another label meanwhile: the edit
                 # (kept in the draft) is what needs fixing.
@@ -213,9 +215,8 @@ def review(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
             "from_file": sources.count(imports.FILE),
             "answered_here": sources.count(imports.LABEL),
             "is_owner": _is_owner(request),
-            "label_keys": (
-                LabelKey.objects.filter(label=label, status=LabelKey.ACTIVE).count() if current is not None else 0
-            ),
+            "label_keys": LabelKey.objects.filter(label=label, status=LabelKey.ACTIVE).count(),
+            "cosign_only": bool(cosign_only([label.pk])),
         },
         status=status,
     )
@@ -252,7 +253,21 @@ def withdraw(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
         messages.info(request, "There is no active declaration to withdraw.")
         return redirect("labels:release", label_id=label.pk, upc=release.upc)
     form = ReasonForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    cosign = request.method == "POST" and "cosign" in request.POST
+    if cosign and not _is_owner(request):
+        raise DjangoPermissionDenied("only an owner co-signs with the label's key")
+    if cosign and form.is_valid():
+        try:
+            prepared = drafts.withdrawal_prepare(
+                release=release,
+                reason=form.cleaned_data["reason"],
+                expected_version=int(request.POST.get("expected_version") or current.version),
+            )
+        except (DomainError, ValueError) as exc:
+            form.add_error(None, f"Nothing was prepared: {getattr(exc, 'message', str(exc))}.")
+        else:
+            return redirect("labels:cosign", label_id=label.pk, upc=release.upc, prepared_id=prepared.pk)
+    elif request.method == "POST" and form.is_valid():
         try:
             decl = declaration_withdraw(
                 release=release,
@@ -266,5 +281,15 @@ def withdraw(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
         else:
             return redirect("labels:signed", label_id=label.pk, upc=release.upc, version=decl.version)
     return render(
-        request, "labels/withdraw.html", {"label": label, "release": release, "current": current, "form": form}
+        request,
+        "labels/withdraw.html",
+        {
+            "label": label,
+            "release": release,
+            "current": current,
+            "form": form,
+            "is_owner": _is_owner(request),
+            "label_keys": LabelKey.objects.filter(label=label, status=LabelKey.ACTIVE).count(),
+            "cosign_only": bool(cosign_only([label.pk])),
+        },
     )

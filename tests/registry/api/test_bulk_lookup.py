@@ -7,6 +7,7 @@ from typing import Any
 from django.test import override_settings
 
 from provenance import identifiers
+from registry.declarations.services import declaration_amend
 from tests import factories
 from tests.registry.api.conftest import error_of, post_json
 
@@ -100,3 +101,22 @@ def test_a_bulk_lookup_of_one_takes_a_constant_number_of_queries(client, keys, l
 
 def test_a_bulk_lookup_of_500_takes_the_same_number_of_queries(client, keys, label, django_assert_max_num_queries):
     assert _lookup_many(client, label, 500, django_assert_max_num_queries, 4) <= 4
+
+
+def test_each_bulk_answer_is_byte_for_byte_the_single_lookups_answer(client, keys, label):
+    releases = [factories.make_release(label, tracks=3) for _ in range(2)]
+    shared = _isrcs(releases[0])[0]  # also on a single: an answer with also_in
+    releases.append(factories.make_release(label, title="Single", track_list=[{"isrc": shared, "title": "Hit"}]))
+    for rel in releases:
+        factories.declare(rel, "partly")
+    # An amendment: the bulk answers the current version, as GET does.
+    declaration_amend(
+        release=releases[0], reason="The first track is AI after all.", ai={shared: factories.track_ai("all")}
+    )
+    isrcs = [i for rel in releases for i in _isrcs(rel)] + [factories.isrc(), shared]
+    upcs = [rel.upc for rel in releases] + [factories.upc(7)]
+    singles = [client.get(f"/api/v1/recordings/{i}").content for i in isrcs]
+    singles += [client.get(f"/api/v1/releases/{u}").content for u in upcs]
+    r = post_json(client, "/api/v1/lookup", {"isrcs": isrcs, "upcs": upcs})
+    assert r.status_code == 200
+    assert r.content == b'{"results":[' + b",".join(singles) + b"]}"

@@ -210,3 +210,66 @@ def test_being_co_signed_is_not_a_change_of_the_declared_facts(owner_client, lab
     assert response.status_code == 400 and "nothing changes from version 2" in response.content.decode()
     assert Declaration.objects.filter(release=release).count() == 2
     assert PreparedDeclaration.objects.count() == 1
+
+
+def test_an_owner_co_signs_the_first_version_of_a_release_never_declared(owner_client, label, release, label_key, keys):
+    amend_draft(owner_client, label, release)  # the same form declares a release never declared
+    review = owner_client.get(url(label, release, "review")).content.decode()
+    assert "Co-sign with our label key" in review
+    prepared = prepare(owner_client, label, release)
+    assert prepared.kind == PreparedDeclaration.FIRST and prepared.statement["declaration"]["version"] == 1
+    signature = sign_prepared(services.prepared_answer(prepared), label_key)
+    response = owner_client.post(url(label, release, f"cosign/{prepared.pk}"), signature)
+    assert response.status_code == 302, response.content.decode()[:1500]
+    assert response["Location"] == url(label, release, "signed/1")
+    v1 = Declaration.objects.get(release=release, version=1)
+    result = Verifier(KeySet.from_jwks(keys), require_label_signature=True).verify(v1.bundle.encode())
+    assert result.valid, result.summary()
+
+
+def test_an_owner_co_signs_a_withdrawal_and_a_submitter_cannot(
+    owner_client, submitter_client, label, release, declared, label_key, keys
+):
+    body = {"reason": "Released in error", "expected_version": "1", "cosign": "1"}
+    page = submitter_client.get(url(label, release, "withdraw")).content.decode()
+    assert "Co-sign the withdrawal" not in page
+    assert submitter_client.post(url(label, release, "withdraw"), body).status_code == 403
+    assert (
+        "Co-sign the withdrawal with our label key"
+        in owner_client.get(url(label, release, "withdraw")).content.decode()
+    )
+    response = owner_client.post(url(label, release, "withdraw"), body)
+    assert response.status_code == 302, response.content.decode()[:800]
+    prepared = PreparedDeclaration.objects.get()
+    assert prepared.kind == PreparedDeclaration.WITHDRAW and Declaration.objects.count() == 1  # nothing signed yet
+    bad = {"signature": json.dumps(sign_pae(b64decode(prepared.payload) + b" ", label_key))}
+    assert owner_client.post(url(label, release, f"cosign/{prepared.pk}"), bad).status_code == 400
+    signature = sign_prepared(services.prepared_answer(prepared), label_key)
+    response = owner_client.post(url(label, release, f"cosign/{prepared.pk}"), signature)
+    assert response.status_code == 302, response.content.decode()[:1500]
+    v2 = Declaration.objects.get(release=release, version=2)
+    assert v2.status == "withdrawn" and v2.reason == "Released in error"
+    assert Verifier(KeySet.from_jwks(keys), require_label_signature=True).verify(v2.bundle.encode()).valid
+
+
+def test_with_the_co_sign_only_policy_the_review_and_withdraw_pages_offer_only_co_signing(
+    owner_client, label, release, declared, label_key
+):
+    from provenance.labelkeys import POLICY_PAYLOAD_TYPE
+
+    payload = services.policy_payload(label, cosign_only=True, reason=None)
+    services.policy_log(
+        label=label, payload=payload, signature=sign_pae(payload, label_key, payload_type=POLICY_PAYLOAD_TYPE)
+    )
+    amend_draft(owner_client, label, release)
+    review = owner_client.get(url(label, release, "review")).content.decode()
+    assert 'id="cosign-required"' in review and "Confirm and sign" not in review
+    assert "Co-sign with our label key" in review
+    leaves = LogLeaf.objects.count()
+    response = owner_client.post(url(label, release, "review"), {"confirm": "1", "acknowledge": "1"})
+    assert response.status_code == 403 and "requires co-signature" in response.content.decode()
+    withdraw = owner_client.get(url(label, release, "withdraw")).content.decode()
+    assert 'id="cosign-required"' in withdraw and "Withdraw and sign" not in withdraw
+    response = owner_client.post(url(label, release, "withdraw"), {"reason": "Gone", "expected_version": "1"})
+    assert "requires co-signature" in response.content.decode()
+    assert LogLeaf.objects.count() == leaves and Declaration.objects.filter(release=release).count() == 1

@@ -106,6 +106,38 @@
       });
   });
 
+  // A key made on the Signing keys page (static/labels/keys.js) is kept non-extractable in IndexedDB:
+  // it cannot be pasted, so the page offers to sign with it directly when it is an active key of the label.
+  function heldKeys() {
+    return new Promise(function (resolve) {
+      if (!window.indexedDB) { resolve([]); return; }
+      var req = indexedDB.open("ai-disclosure-label-keys", 1);
+      req.onupgradeneeded = function () { req.result.createObjectStore("keys", { keyPath: "kid" }); };
+      req.onerror = function () { resolve([]); };
+      req.onsuccess = function () {
+        var all = req.result.transaction("keys", "readonly").objectStore("keys").getAll();
+        all.onsuccess = function () { resolve(all.result || []); };
+        all.onerror = function () { resolve([]); };
+      };
+    });
+  }
+
+  heldKeys().then(function (held) {
+    var signer = held.filter(function (k) { return kids.indexOf(k.kid) >= 0; })[0];
+    if (!signer) { return; }
+    document.getElementById("held-sign").hidden = false;
+    document.getElementById("held-sign-button").addEventListener("click", function () {
+      var message = pae(button.getAttribute("data-payload-type"), b64ToBytes(button.getAttribute("data-payload")));
+      crypto.subtle.sign({ name: "Ed25519" }, signer.privateKey, message).then(function (sig) {
+        target.value = JSON.stringify({ keyid: signer.kid, sig: bytesToB64(sig) });
+        say("Signed with key " + signer.kid + " (held in this browser). Check, then press “Sign and log with both signatures”.", false);
+        target.focus();
+      }, function (err) {
+        say("This browser could not sign with its key (" + (err && err.message ? err.message : err) + ").", true);
+      });
+    });
+  });
+
   // Shown only where WebCrypto has Ed25519 (Chromium 137+, Firefox 129+, Safari 17+).
   crypto.subtle.generateKey({ name: "Ed25519" }, false, ["sign"]).then(
     function () { section.hidden = false; },

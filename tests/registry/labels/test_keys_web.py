@@ -1,0 +1,128 @@
+"""An owner's signing keys on the web: request the first (staff attest it), register later ones signed by the label."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.core import mail
+
+from provenance.encoding import b64decode
+from provenance.issue.keys import generate_private_key, public_bytes
+from provenance.issue.sign import sign_pae
+from provenance.labelkeys import KEY_PAYLOAD_TYPE, label_key_jwk
+from registry.labelkeys import services
+from registry.labelkeys.models import KeyRequest, LabelKey, LabelKeyEvent
+from registry.transparency.models import LogLeaf
+from tests.registry.labels.conftest import signed_in
+
+pytestmark = pytest.mark.django_db
+
+
+def url(label: Any) -> str:
+    return f"/label/{label.pk}/keys/"
+
+
+def x_of(key: Any) -> str:
+    return label_key_jwk(public_bytes(key))["x"]
+
+
+def test_only_owners_see_the_keys_page(owner_client, submitter_client, label):
+    assert owner_client.get(url(label)).status_code == 200
+    assert submitter_client.get(url(label)).status_code == 403
+    assert submitter_client.post(url(label), {"key": x_of(generate_private_key())}).status_code == 403
+    assert not KeyRequest.objects.exists()
+
+
+def test_a_first_key_made_in_the_browser_waits_for_staff_who_attest_it_in_the_admin(
+    owner_client, keys, label, owner, staff, django_capture_on_commit_callbacks
+):
+    key = generate_private_key()
+    mail.outbox.clear()
+    leaves = LogLeaf.objects.count()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner_client.post(url(label), {"key": x_of(key), "reason": ""})
+    assert response.status_code == 302
+    request = KeyRequest.objects.get()
+    assert request.status == KeyRequest.PENDING and request.requested_by == owner
+    assert LogLeaf.objects.count() == leaves and not LabelKey.objects.exists()  # nothing logged before staff
+    assert "Key requested" in mail.outbox[0].subject
+    page = owner_client.get(url(label)).content.decode()
+    assert "Waiting for the registry&#x27;s staff" in page or "Waiting for the registry's staff" in page
+    # The same key again is refused.
+    assert owner_client.post(url(label), {"key": x_of(key)}).status_code == 409
+
+    admin = signed_in(staff)
+    response = admin.post(
+        "/admin/labelkeys/keyrequest/", {"action": "attest", "_selected_action": [request.pk]}, follow=True
+    )
+    assert response.status_code == 200
+    event = LabelKeyEvent.objects.get(label=label)
+    assert event.attestation == "staff" and event.actor == staff
+    assert LabelKey.objects.get(label=label).holder == owner
+    assert KeyRequest.objects.get().status == KeyRequest.ATTESTED
+
+
+def test_a_later_key_is_registered_by_an_event_signed_with_an_active_key(owner_client, keys, label, owner, staff):
+    first = generate_private_key()
+    services.key_attest(label=label, public_key=public_bytes(first), actor=staff, reason="first", holder=None)
+    second = generate_private_key()
+    response = owner_client.post(url(label), {"key": x_of(second), "reason": "a second owner"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'id="key-register"' in page and label_key_jwk(public_bytes(second))["kid"] in page
+    payload_b64 = page.split('data-payload="', 1)[1].split('"', 1)[0]
+    payload = b64decode(payload_b64)
+    assert json.loads(payload)["attestation"] == "label"
+    assert not KeyRequest.objects.exists()  # no staff needed
+
+    # Signed by the new key itself: the registry refuses, nothing logged.
+    leaves = LogLeaf.objects.count()
+    own = sign_pae(payload, second, payload_type=KEY_PAYLOAD_TYPE)
+    bad = owner_client.post(url(label), {"register": "1", "payload": payload_b64, "signature": json.dumps(own)})
+    assert bad.status_code == 400 and "Nothing was registered" in bad.content.decode()
+    assert LogLeaf.objects.count() == leaves
+
+    signature = sign_pae(payload, first, payload_type=KEY_PAYLOAD_TYPE)
+    ok = owner_client.post(url(label), {"register": "1", "payload": payload_b64, "signature": json.dumps(signature)})
+    assert ok.status_code == 302, ok.content.decode()[:800]
+    added = LabelKey.objects.get(kid=label_key_jwk(public_bytes(second))["kid"])
+    assert added.status == "active" and added.holder == owner and added.registered.attestation == "label"
+
+
+@pytest.mark.parametrize("body", [{"key": "not base64!"}, {"key": "AAAA"}, {"register": "1", "payload": "%%"}])
+def test_malformed_keys_and_registrations_are_form_errors(owner_client, keys, label, body):
+    response = owner_client.post(url(label), body)
+    assert response.status_code == 400
+    assert not KeyRequest.objects.exists() and not LabelKeyEvent.objects.exists()
+
+
+def test_an_owner_turns_the_co_sign_only_policy_on_with_a_label_key_signature(
+    owner_client, submitter_client, keys, label, staff
+):
+    from provenance.labelkeys import POLICY_PAYLOAD_TYPE
+
+    first = generate_private_key()
+    services.key_attest(label=label, public_key=public_bytes(first), actor=staff, reason="first", holder=None)
+    assert submitter_client.post(url(label), {"policy": "on"}).status_code == 403
+    page = owner_client.post(url(label), {"policy": "on"})
+    assert page.status_code == 200 and 'id="policy-sign"' in page.content.decode()
+    payload_b64 = page.content.decode().split('id="policy-sign" data-payload-type="', 1)[1]
+    payload_b64 = payload_b64.split('data-payload="', 1)[1].split('"', 1)[0]
+    payload = b64decode(payload_b64)
+    assert json.loads(payload)["cosign_only"] is True and not services.jwks(label)["cosign_only"]
+
+    leaves = LogLeaf.objects.count()
+    forged = sign_pae(payload, generate_private_key(), payload_type=POLICY_PAYLOAD_TYPE)
+    bad = owner_client.post(url(label), {"policy_submit": "1", "payload": payload_b64, "signature": json.dumps(forged)})
+    assert bad.status_code == 400 and "Nothing was changed" in bad.content.decode()
+    assert LogLeaf.objects.count() == leaves
+
+    signature = sign_pae(payload, first, payload_type=POLICY_PAYLOAD_TYPE)
+    ok = owner_client.post(
+        url(label), {"policy_submit": "1", "payload": payload_b64, "signature": json.dumps(signature)}
+    )
+    assert ok.status_code == 302
+    assert services.jwks(label)["cosign_only"] is True
+    assert "requires co-signature" in owner_client.get(url(label)).content.decode()
