@@ -28,7 +28,7 @@ from provenance.keys import PublicKey, parse_jwk
 from registry.catalog.models import Label, Membership, Release
 from registry.declarations import signing
 from registry.declarations.models import Declaration
-from registry.declarations.services import AMEND, CoSign, NextVersion, version_preview, version_sign
+from registry.declarations.services import AMEND, CoSign, NextVersion, refuse_unchanged, version_preview, version_sign
 from registry.errors import Conflict, PermissionDenied, ValidationFailed
 from registry.labelkeys.models import LabelKey, LabelKeyEvent, PreparedDeclaration
 
@@ -259,6 +259,7 @@ def declaration_prepare(*, release: Release, change: NextVersion, request: Mappi
     if not LabelKey.objects.filter(label=label, status=LabelKey.ACTIVE).exists():
         raise ValidationFailed(f"{label.name} has no active signing key: register one first")
     st = version_preview(release=release, change=change, kind=AMEND)
+    refuse_unchanged(release, change, st)  # submit would refuse it: say so before the label signs
     st["label"] = {**st["label"], "id": str(label.pk), "key_head": key_head(events)}
     statement.validate_statement(st)
     return PreparedDeclaration.objects.create(

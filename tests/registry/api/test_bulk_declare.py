@@ -115,6 +115,31 @@ def test_amend_and_withdraw_items_sign_new_versions(client, keys, label_token):
     audit_log()
 
 
+def test_a_no_change_amendment_is_refused_alone_in_a_bulk_request(client, keys, label_token):
+    first, second = release_payload(tracks=1), release_payload(tracks=1)
+    post_json(client, URL, {"releases": [first, second]}, **bearer(label_token))
+    isrc = second["tracks"][0]["isrc"]
+    items = [
+        {
+            "action": "amend",
+            "upc": first["upc"],
+            "reason": "Nothing new.",
+            "ai": {first["tracks"][0]["isrc"]: first["tracks"][0]["ai"]},
+        },
+        {"action": "amend", "upc": second["upc"], "reason": "AI vocals", "ai": {isrc: factories.track_ai("all")}},
+    ]
+    r = post_json(client, URL, {"releases": items}, **bearer(label_token))
+    assert r.status_code == 200, r.content
+    body = r.json()
+    assert (body["logged"], body["refused"]) == (1, 1)
+    refused, amended = body["results"]
+    assert refused["status"] == "error" and refused["error"]["code"] == "unchanged"
+    assert refused["error"]["message"].startswith("nothing changes from version 1")
+    assert amended["status"] == "amended" and amended["declaration"]["declaration"]["version"] == 2
+    assert Declaration.objects.filter(release__upc=first["upc"]).count() == 1
+    audit_log()
+
+
 def test_another_labels_token_cannot_amend_or_withdraw_my_releases(client, keys, label_token, other_token):
     mine = release_payload(tracks=1)
     post_json(client, URL, {"releases": [mine]}, **bearer(label_token))

@@ -479,3 +479,26 @@ def test_the_batch_page_lists_drafts_in_a_fixed_number_of_queries(
     with django_assert_max_num_queries(12):
         response = owner_client.get(url(label))
     assert response.status_code == 200 and response.content.decode().count('name="upc"') == 3
+
+
+def test_a_redelivery_that_changes_nothing_is_refused_in_the_batch_and_its_draft_kept(owner_client, label, keys):
+    owner_client.post(url(label, "ddex/"), {"files": _named((ERN / "mixed-ai-432.xml").read_bytes(), "a.xml")})
+    run_worker()
+    upc = "036000291452"
+    answers = _answer_everything(label, upc)
+    assert owner_client.post(url(label, "review/"), {"upc": [upc], "action": "sign", **answers}).status_code == 302
+    run_worker()
+    owner_client.post(url(label, "ddex/"), {"files": _named((ERN / "mixed-ai-432.xml").read_bytes(), "again.xml")})
+    run_worker()
+    answers = _answer_everything(label, upc)
+    response = owner_client.post(
+        url(label, "review/"), {"upc": [upc], "action": "sign", f"reason:{upc}": "Sent again", **answers}
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    run_worker()
+    batch = Batch.objects.filter(label=label, kind=Batch.SIGN).latest("pk")
+    [result] = batch.results
+    assert result["ok"] is False
+    assert result["message"].startswith("nothing changes from version 1: an amendment must change a declared fact")
+    assert Release.objects.get(label=label, upc=upc).current_declaration.version == 1
+    assert upc in batch_drafts(label)  # kept: nothing the label prepared is lost
