@@ -173,9 +173,13 @@ def batch_review(request: HttpRequest, label: Label) -> HttpResponse:
         changed = batches.answers_save(label=label, user=request.user, answers=_answers(request, upcs))
         if action == "sign":
             rows = batches.label_drafts(label, upcs)
+            versions = batches.current_versions(label, [r.data["upc"] for r in rows])
+            # A stale draft (another version landed since it was prepared) does not hold up the others:
+            # the batch refuses it alone, with the reason the page shows next to it.
+            fresh = [r for r in rows if batches.stale(r.data, versions.get(r.data["upc"], 0)) is None]
             not_ready = [
                 f"{r.data['catalog']['title']} ({r.data['upc']}): {'; '.join(batches.unanswered(r.data) + batches.blocked(r.data))}"
-                for r in rows
+                for r in fresh
                 if batches.unanswered(r.data) or batches.blocked(r.data)
             ]
             if not rows:
@@ -193,8 +197,10 @@ def batch_review(request: HttpRequest, label: Label) -> HttpResponse:
             messages.success(request, f"Saved your answers ({changed} draft{'s' if changed != 1 else ''} changed).")
             query = "&".join(f"upc={u}" for u in upcs)
             return redirect(f"{request.path}?{query}")
-    summaries = [batches.summary(r) for r in batches.label_drafts(label, upcs)]
-    ready = [s for s in summaries if not s["unanswered"] and not s["blocked"]]
+    rows = batches.label_drafts(label, upcs)
+    versions = batches.current_versions(label, [r.data["upc"] for r in rows])
+    summaries = [batches.summary(r, versions.get(r.data["upc"], 0)) for r in rows]
+    ready = [s for s in summaries if not s["unanswered"] and not s["blocked"] and not s["stale"]]
     return render(
         request,
         "labels/batch_review.html",
