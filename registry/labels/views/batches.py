@@ -8,6 +8,7 @@ withdraws. Another label's batch or draft is a 404 (``label_view``).
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -20,7 +21,7 @@ from provenance import vocabulary
 from registry.catalog.models import Label, Membership, Release
 from registry.declarations.models import Declaration
 from registry.errors import DomainError
-from registry.labels import archives, batches, spreadsheet
+from registry.labels import archives, batches, spreadsheet, workbook
 from registry.labels.models import Batch
 from registry.labels.views.access import label_view
 from registry.request_limits import accepts_files
@@ -64,6 +65,14 @@ def template_csv(request: HttpRequest, label: Label) -> HttpResponse:
     return response
 
 
+@label_view()
+@require_GET
+def template_xlsx(request: HttpRequest, label: Label) -> HttpResponse:
+    response = HttpResponse(spreadsheet.template_xlsx(), content_type=workbook.CONTENT_TYPE)
+    response["Content-Disposition"] = 'attachment; filename="catalog-declaration-template.xlsx"'
+    return response
+
+
 @accepts_files(max_bytes=spreadsheet.MAX_BYTES)
 @label_view()
 @require_http_methods(["GET", "POST"])
@@ -72,7 +81,7 @@ def spreadsheet_upload(request: HttpRequest, label: Label) -> HttpResponse:
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:
-            context["error"] = "Choose the CSV file to upload."
+            context["error"] = "Choose the CSV or Excel (.xlsx) file to upload."
         elif upload.size > spreadsheet.MAX_BYTES:
             context["error"] = f"The file is over {spreadsheet.MAX_BYTES // 2**20} MB; split it."
         else:
@@ -83,6 +92,8 @@ def spreadsheet_upload(request: HttpRequest, label: Label) -> HttpResponse:
                     problems=spreadsheet.problems_as_dicts(exc),
                     problem_count=len(exc.problems),
                     file_name=upload.name,
+                    # The whole report as a download built into the page: nothing of the file is kept to serve it later.
+                    report_href="data:text/csv;charset=utf-8," + quote(spreadsheet.report_csv(exc)),
                 )
             except DomainError as exc:
                 context["error"] = exc.message
