@@ -115,6 +115,22 @@ def canonicalize_envelope(envelope: Any) -> bytes:
     return canonicalize(envelope)
 
 
+def canonical_length(value: Any) -> int:
+    """``len(canonicalize(value))`` for a value :func:`canonicalize` accepts, on the C encoder (~6× faster).
+
+    For such values (dict, list, str, exact-range int, bool, None, string keys) the standard
+    library's sorted compact encoding differs from RFC 8785 at most in member order (code
+    points against UTF-16 units, above U+E000), and order does not change a length. For a value
+    :func:`canonicalize` refuses (a float, a huge integer), the number means nothing: whoever
+    makes the bytes gets the error. Lets a size limit be checked without canonicalizing twice.
+    tests/provenance/test_jcs.py checks the two agree.
+    """
+    try:
+        return len(_c_dumps(value).encode("utf-8"))
+    except UnicodeEncodeError as exc:
+        raise CanonicalizationError("string contains a lone surrogate, which is not valid I-JSON") from exc
+
+
 # UTF-8 lead bytes of U+E000 and above: only where these occur can code-point order (the C
 # encoder's) differ from UTF-16 order (RFC 8785's).
 _ORDER_SENSITIVE = re.compile(rb"[\xee-\xff]")

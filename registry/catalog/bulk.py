@@ -32,6 +32,7 @@ from django.db.models import Q
 
 from provenance import identifiers
 from provenance.errors import IdentifierError
+from registry.bulk_insert import insert_rows
 from registry.catalog.models import Artist, Label, Recording, Release, ReleaseArtist, Track
 from registry.catalog.services import (
     ArtistBook,
@@ -215,37 +216,49 @@ def _insert(prepared: list[Prepared], new_artists: list[Artist]) -> None:
             ]
         )
         recordings = _recordings({(p.release.label_id, t["isrc"]) for p in prepared for t in p.tracks})
-        tracks = Track.objects.bulk_create(
-            [
-                Track(
-                    release=p.release,
-                    recording=recordings[(p.release.label_id, t["isrc"])],
-                    position=t["position"],
-                    title=t["title"],
-                    duration=t["duration"],
-                    audio_sha256=t["audio_sha256"],
+        insert_rows(
+            Track,
+            ("release_id", "recording_id", "position", "title", "duration", "audio_sha256"),
+            (
+                (
+                    p.release.pk,
+                    recordings[(p.release.label_id, t["isrc"])],
+                    t["position"],
+                    t["title"],
+                    t["duration"],
+                    t["audio_sha256"],
                 )
                 for p in prepared
                 for t in p.tracks
-            ]
+            ),
         )
-        artists = [t["artists"] for p in prepared for t in p.tracks]
-        through = Track.artists.through
-        links = [
-            through(track_id=row.pk, artist_id=a.pk) for row, names in zip(tracks, artists, strict=True) for a in names
-        ]
-        if links:
-            through.objects.bulk_create(links)
+        named = [(p.release.pk, t["position"], t["artists"]) for p in prepared for t in p.tracks if t["artists"]]
+        if named:
+            # No keys come back from the insert: the tracks' ids by (release, position), unique.
+            ids = Track.objects.filter(release_id__in={r for r, _, _ in named}).values_list(
+                "release_id", "position", "pk"
+            )
+            track_ids = {(r, pos): pk for r, pos, pk in ids}
+            through = Track.artists.through
+            insert_rows(
+                through,
+                ("track_id", "artist_id"),
+                ((track_ids[(r, pos)], a.pk) for r, pos, artists in named for a in artists),
+            )
 
 
-def _recordings(wanted: set[tuple[int, str]]) -> dict[tuple[int, str], Recording]:
-    """Each label's Recording row per ISRC, created when new (``services._recordings`` for many labels and releases)."""
+def _recordings(wanted: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
+    """Each label's Recording id per ISRC, the row created when new (``services._recordings`` for many labels and releases).
+
+    Read as values, not model objects: a batch of 100 new releases names 1,200 recordings.
+    """
     labels, isrcs = {label for label, _ in wanted}, {isrc for _, isrc in wanted}
-    rows = {(r.label_id, r.isrc): r for r in Recording.objects.filter(label_id__in=labels, isrc__in=isrcs)}
+    ids = Recording.objects.filter(label_id__in=labels, isrc__in=isrcs).values_list("label_id", "isrc", "pk")
+    rows = {(label, isrc): pk for label, isrc, pk in ids}
     missing = sorted(wanted - rows.keys())
     if missing:
         # ignore_conflicts: a concurrent edit may add the same ISRC; it is read back below like ours.
         Recording.objects.bulk_create([Recording(label_id=lb, isrc=i) for lb, i in missing], ignore_conflicts=True)
         again = Recording.objects.filter(label_id__in={lb for lb, _ in missing}, isrc__in={i for _, i in missing})
-        rows |= {(r.label_id, r.isrc): r for r in again}
+        rows |= {(label, isrc): pk for label, isrc, pk in again.values_list("label_id", "isrc", "pk")}
     return rows

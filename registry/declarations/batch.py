@@ -53,6 +53,7 @@ from registry.declarations.services import (
     _next_statement,
     _withdrawal_statement,
     new_release_statement,
+    refuse_unchanged,
 )
 from registry.errors import Conflict, DomainError, ValidationFailed
 from registry.ownership.selectors import held_prefixes
@@ -131,6 +132,7 @@ def _build_one(item: BatchItem) -> tuple[Release, dict[str, Any]]:
         )
     else:
         release, st = _next_statement(release, item.change, kind=item.kind)
+        refuse_unchanged(release, item.change, st)  # this item alone, as version_sign refuses it
     # Another label's committed claim: this item alone fails (a take-over is for the single path only).
     signing.refuse_held(release, st, take_over=False)
     signing.refuse_oversized(st)  # exact before signing (fixed-length signature and timestamp)

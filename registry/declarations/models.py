@@ -115,7 +115,18 @@ class IdentifierClaim(models.Model):
 
     @classmethod
     def holders(cls, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
-        """The label id holding each ``(kind, value)`` of ``wanted`` that is claimed already (1 query)."""
-        values = {value for _, value in wanted}
-        rows = cls.objects.filter(value__in=values).values_list("kind", "value", "label_id")
+        """The label id holding each ``(kind, value)`` of ``wanted`` that is claimed already (1 query).
+
+        Filtered by kind and value, so that the unique (kind, value) index answers it: by value
+        alone PostgreSQL reads the whole table (~70 ms at 150,000 claims, three times per batch).
+        """
+        by_kind: dict[str, set[str]] = {}
+        for kind, value in wanted:
+            by_kind.setdefault(kind, set()).add(value)
+        if not by_kind:
+            return {}
+        match = models.Q()
+        for kind, values in sorted(by_kind.items()):
+            match |= models.Q(kind=kind, value__in=values)
+        rows = cls.objects.filter(match).values_list("kind", "value", "label_id")
         return {(kind, value): label_id for kind, value, label_id in rows}

@@ -277,9 +277,9 @@ class NextVersion:
     reason: str | None = None
     catalog: CatalogChange | None = None
     expected_version: int | None = None
-    # An amendment must change a signed fact (a reason alone explains a change, it is not one): the label
-    # forms refuse a version that states the current one's facts again. Off by default for the doors that
-    # re-sign on purpose (the API and imports keep their behaviour until they opt in).
+    # An amendment must change a signed fact (a reason alone explains a change, it is not one): every door
+    # sets it (label forms, DDEX imports, batches, the API single and bulk). Off by default for what
+    # re-signs on purpose: the administrators' re-sign after a key revocation (``declaration_resign``).
     require_change: bool = False
 
 
@@ -306,6 +306,23 @@ def unchanged(previous: Mapping[str, Any], st: Mapping[str, Any]) -> bool:
     if previous["declaration"]["status"] != st["declaration"]["status"]:
         return False
     return _declared(previous) == _declared(st)
+
+
+def refuse_unchanged(release: Release, change: NextVersion, st: Mapping[str, Any]) -> None:
+    """NothingChanges when ``change.require_change`` and ``st`` states the current version's facts again.
+
+    Every door that signs a next version asks this after building it (``version_sign``, and
+    ``batch.versions_sign_many`` per item); ``release`` is the row locked by the build.
+    """
+    if not change.require_change or release.current_declaration_id is None:
+        return
+    current = Declaration.objects.only("statement", "version").get(pk=release.current_declaration_id)
+    if unchanged(current.statement, st):
+        raise NothingChanges(
+            f"nothing changes from version {current.version}: an amendment must change a declared fact "
+            "(the reason alone is not a change)",
+            fields={"ai": ["Change an answer or a catalog detail, or leave the declaration as it is."]},
+        )
 
 
 FIRST, AMEND, EITHER = "first", "amend", "either"
@@ -422,14 +439,7 @@ def version_sign(
     release, st = _next_statement(release, change, kind=kind)
     if cosign is not None:
         st = _as_prepared(st, cosign)
-    if change.require_change and release.current_declaration_id is not None:
-        current = Declaration.objects.only("statement", "version").get(pk=release.current_declaration_id)
-        if unchanged(current.statement, st):
-            raise NothingChanges(
-                f"nothing changes from version {current.version}: an amendment must change a declared fact "
-                "(the reason alone is not a change)",
-                fields={"ai": ["Change an answer or a catalog detail, or leave the declaration as it is."]},
-            )
+    refuse_unchanged(release, change, st)
     return signing.sign_and_log(
         release=release, st=st, actor=actor, via=via, cosigned=cosign.signature if cosign is not None else None
     )

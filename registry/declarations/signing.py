@@ -21,6 +21,7 @@ from provenance.disclosure import summary_text
 from provenance.encoding import b64encode
 from provenance.issue.sign import cosign_envelope, envelope_size, make_bundle, sign_envelope
 from provenance.limits import ENTRY_MAX
+from registry.bulk_insert import insert_rows
 from registry.catalog.models import Release
 from registry.declarations import cache as lookup_cache
 from registry.declarations.models import Declaration, DeclaredRecording, IdentifierClaim
@@ -103,7 +104,9 @@ def refuse_oversized(st: Mapping[str, Any], size: int | None = None) -> None:
     tlog-tiles entry bundles carry each entry's length in 16 bits (docs/protocol.md §5.3), so
     a larger entry could never be mirrored; it is refused before signing, by preview and signing alike.
     """
-    size = envelope_size(statement.statement_bytes(st)) if size is None else size
+    if size is None:
+        # The length of the canonical bytes without making them (they are made once, when signed): exact.
+        size = envelope_size(jcs.canonical_length(st))
     if size <= ENTRY_MAX:
         return
     tracks = len(st["tracks"])
@@ -301,6 +304,23 @@ def _label_keys(history: Sequence[int], tree_size: int) -> list[tuple[int, dict[
     return [(i, json.loads(data[i]), log.inclusion_proof(i, tree_size)) for i in history]
 
 
+_DECLARATION_COLUMNS = [f.attname for f in Declaration._meta.concrete_fields if not f.primary_key]
+
+
+def _insert_declarations(declarations: list[Declaration]) -> None:
+    """A batch's declarations in one insert (``bulk_insert``), their primary keys read back by leaf (unique)."""
+    now = timezone.now()
+    for d in declarations:
+        d.created_at = now  # auto_now_add, as bulk_create would set it
+    insert_rows(
+        Declaration, _DECLARATION_COLUMNS, ([getattr(d, c) for c in _DECLARATION_COLUMNS] for d in declarations)
+    )
+    ids = dict(Declaration.objects.filter(leaf_id__in=[d.leaf_id for d in declarations]).values_list("leaf_id", "pk"))
+    for d in declarations:
+        d.pk = ids[d.leaf_id]
+        d._state.adding, d._state.db = False, "default"
+
+
 def _record(signed: list[_Signed], key: SigningKey, actor: Any, via: str) -> list[Declaration]:
     """Append the signed leaves (one log lock, one checkpoint) and store their declarations, in bulk."""
     appended = log.append([s.leaf_data for s in signed])
@@ -339,19 +359,15 @@ def _record(signed: list[_Signed], key: SigningKey, actor: Any, via: str) -> lis
     if len(declarations) == 1:
         declarations[0].save(force_insert=True)  # one INSERT, as before batches existed
     else:
-        declarations = Declaration.objects.bulk_create(declarations)  # primary keys returned (PostgreSQL, SQLite)
-    DeclaredRecording.objects.bulk_create(
-        [
-            DeclaredRecording(
-                declaration=declaration,
-                isrc=t["isrc"],
-                position=t["position"],
-                contains_ai=t["contains_ai"],
-                summary=s.track_summaries[t["isrc"]],
-            )
+        _insert_declarations(declarations)
+    insert_rows(
+        DeclaredRecording,
+        ("declaration_id", "isrc", "position", "contains_ai", "summary"),
+        (
+            (declaration.pk, t["isrc"], t["position"], t["contains_ai"], s.track_summaries[t["isrc"]])
             for s, declaration in zip(signed, declarations, strict=True)
             for t in s.st["tracks"]
-        ]
+        ),
     )
     releases = []
     for s, declaration in zip(signed, declarations, strict=True):

@@ -34,6 +34,7 @@ from registry.declarations.services import (
     CoSign,
     NextVersion,
     declaration_withdraw,
+    refuse_unchanged,
     version_preview,
     version_sign,
     withdrawal_preview,
@@ -412,6 +413,8 @@ def declaration_prepare(
         st = withdrawal_preview(release=release, reason=change.reason or "", expected_version=change.expected_version)
     else:
         st = version_preview(release=release, change=change, kind=kind)
+        if kind == AMEND:
+            refuse_unchanged(release, change, st)  # submit would refuse it: say so before the label signs
     st["label"] = {**st["label"], "id": str(label.pk), "key_head": key_head(events)}
     statement.validate_statement(st)
     return PreparedDeclaration.objects.create(

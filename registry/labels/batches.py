@@ -152,7 +152,33 @@ def blocked(data: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def summary(row: Draft) -> dict[str, Any]:
+def current_versions(label: Label | int, upcs: Iterable[str]) -> dict[str, int]:
+    """The signed version each release of ``upcs`` is at now (0: not declared, or not in the catalog); one query."""
+    label_id = label if isinstance(label, int) else label.pk
+    rows = Release.objects.filter(label_id=label_id, upc__in=list(upcs)).values_list(
+        "upc", "current_declaration__version"
+    )
+    return {upc: version or 0 for upc, version in rows}
+
+
+def stale(data: Mapping[str, Any], current: int) -> str | None:
+    """Why a draft can no longer be signed as reviewed: another version landed since it was prepared (None: it can).
+
+    Its answers build on the version it was prepared from (``expected_version``); signing it now
+    would overwrite what that later version says, so it is refused alone, with this reason.
+    """
+    expected = int(data.get("expected_version") or 0)
+    if current == expected:
+        return None
+    since = f"version {current} was signed" if current else "the declaration changed"
+    start = f"version {expected}" if expected else "an undeclared release"
+    return (
+        f"{since} after this draft was prepared (from {start}): upload the file or rows again, "
+        "or review it from the current version, before signing"
+    )
+
+
+def summary(row: Draft, current: int | None = None) -> dict[str, Any]:
     """What a batch draft declares, for the review page: tracks with their levels, and what is unanswered."""
     data = row.data
     catalog = data.get("catalog") or {}
@@ -182,6 +208,7 @@ def summary(row: Draft) -> dict[str, Any]:
         "artists": [a for a in catalog.get("artists") or [] if "name" in a],
         "unanswered": unanswered(data),
         "blocked": blocked(data),
+        "stale": stale(data, current) if current is not None else None,
         "version": row.updated_at.isoformat(),
     }
 
@@ -425,6 +452,7 @@ def _error_text(exc: DomainError) -> str:
 
 def _sign_run(batch: Batch) -> None:
     rows = {r.data["upc"]: r for r in label_drafts(batch.label_id, [i["upc"] for i in batch.items])}
+    versions = current_versions(batch.label_id, rows)
     prepared: list[tuple[Release, NextVersion]] = []
     order: list[tuple[dict[str, Any], Draft]] = []
     for item in batch.items:
@@ -433,6 +461,9 @@ def _sign_run(batch: Batch) -> None:
             _record(batch, {**item, "ok": False, "message": "The draft is gone (signed or discarded meanwhile)."})
         elif row.updated_at.isoformat() != item["version"]:
             _record(batch, {**item, "ok": False, "message": "The draft changed after your review; review it again."})
+        elif (why := stale(row.data, versions.get(item["upc"], 0))) is not None:
+            # Refused alone, before any work: its draft is kept for the label to prepare again.
+            _record(batch, {**item, "ok": False, "message": why[0].upper() + why[1:] + "."})
         else:
             try:
                 prepared.append(prepare(batch.label, row, reason=batch.reason))

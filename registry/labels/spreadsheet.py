@@ -1,4 +1,4 @@
-"""The catalog spreadsheet: a CSV template with one row per track (the release's columns repeated), read into
+"""The catalog spreadsheet: a CSV (or .xlsx, ``workbook``) template with one row per track (the release's columns repeated), read into
 batch drafts (``registry.labels.batches``) after a report by row and column.
 
 Rules: the whole file is checked before anything is kept, so a file with one error
@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
@@ -29,7 +29,7 @@ from provenance.text import refusal
 from registry.catalog.models import Label
 from registry.catalog.services import RELEASE_MAX_TRACKS, release_create
 from registry.errors import DomainError, ValidationFailed
-from registry.labels import batches, drafts, services
+from registry.labels import batches, drafts, services, workbook
 
 MAX_BYTES = 2 * 2**20
 MAX_ROWS = 5000
@@ -128,6 +128,10 @@ def template_csv() -> str:
     return out.getvalue()
 
 
+def template_xlsx() -> bytes:
+    return workbook.template(NAMES, EXAMPLE)
+
+
 def _decode(data: bytes) -> str:
     for encoding in ("utf-8-sig", "utf-16") if data[:2] not in (b"\xff\xfe", b"\xfe\xff") else ("utf-16",):
         try:
@@ -138,13 +142,14 @@ def _decode(data: bytes) -> str:
 
 
 def read_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
-    """The data rows as (row number, {column: text}); refuses a file that is not this template's CSV."""
+    """The data rows as (row number, {column: text}); refuses a file that is not this template's CSV or workbook."""
     if len(data) > MAX_BYTES:
         raise SpreadsheetInvalid([Problem(1, "—", f"The file is over {MAX_BYTES // 2**20} MB; split it.")])
-    if data[:4] == b"PK\x03\x04":
-        raise SpreadsheetInvalid(
-            [Problem(1, "—", "This is an Excel workbook: save it as “CSV UTF-8” and upload that.")]
-        )
+    if workbook.is_workbook(data):
+        try:
+            return _rows(iter(list(workbook.table(data, max_rows=MAX_ROWS))))
+        except workbook.NotAWorkbook as exc:
+            raise SpreadsheetInvalid([Problem(1, "—", str(exc))]) from None
     text = _decode(data)
     if "\x00" in text:
         raise SpreadsheetInvalid([Problem(1, "—", "The file holds NUL characters: it is not a CSV file.")])
@@ -152,21 +157,24 @@ def read_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
     delimiter = max(",;\t", key=first.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        header = [h.strip().lower().replace(" ", "_") for h in next(reader, [])]
-        missing = [c for c in NAMES if c not in header]
-        if missing:
-            raise SpreadsheetInvalid(
-                [Problem(1, c, "This column is missing: start from the template.") for c in missing]
-            )
-        rows = []
-        for number, cells in enumerate(reader, start=2):
-            if number - 1 > MAX_ROWS:
-                raise SpreadsheetInvalid([Problem(number, "—", f"At most {MAX_ROWS} rows are read at once; split it.")])
-            if not any(c.strip() for c in cells):
-                continue
-            rows.append((number, {name: cells[i].strip() if i < len(cells) else "" for i, name in enumerate(header)}))
+        return _rows(reader)
     except csv.Error as exc:
         raise SpreadsheetInvalid([Problem(reader.line_num, "—", f"The CSV cannot be read: {exc}.")]) from None
+
+
+def _rows(reader: Iterator[list[str]]) -> list[tuple[int, dict[str, str]]]:
+    """The header checked and the data rows read, from a CSV reader or a workbook's rows of text alike."""
+    header = [h.strip().lower().replace(" ", "_") for h in next(reader, [])]
+    missing = [c for c in NAMES if c not in header]
+    if missing:
+        raise SpreadsheetInvalid([Problem(1, c, "This column is missing: start from the template.") for c in missing])
+    rows = []
+    for number, cells in enumerate(reader, start=2):
+        if number - 1 > MAX_ROWS:
+            raise SpreadsheetInvalid([Problem(number, "—", f"At most {MAX_ROWS} rows are read at once; split it.")])
+        if not any(c.strip() for c in cells):
+            continue
+        rows.append((number, {name: cells[i].strip() if i < len(cells) else "" for i, name in enumerate(header)}))
     if not rows:
         raise SpreadsheetInvalid([Problem(2, "—", "The file has no rows under the header.")])
     return rows
@@ -457,6 +465,17 @@ def import_spreadsheet(*, label: Label, user: Any, data: bytes) -> dict[str, Any
         created += new
         updated += not new
     return {"created": created, "updated": updated, "upcs": [d["upc"] for d in found]}
+
+
+def report_csv(exc: SpreadsheetInvalid) -> str:
+    """Every problem as CSV (row, column, message), to download next to the page's list; cells a spreadsheet
+    would evaluate are written as text (a message may quote the file)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["row", "column", "message"])
+    for p in exc.problems:
+        writer.writerow([p.row, safe_cell(p.column), safe_cell(p.message)])
+    return out.getvalue()
 
 
 def problems_as_dicts(exc: SpreadsheetInvalid) -> list[dict[str, Any]]:

@@ -47,6 +47,7 @@ urlpatterns = [
     path("<id:label_id>/disputes/<str:uid>/answer/", dispute_views.label_dispute_answer, name="dispute_answer"),
     path("<id:label_id>/batches/", batches.batch_home, name="batches"),
     path("<id:label_id>/batches/template.csv", batches.template_csv, name="batch_template"),
+    path("<id:label_id>/batches/template.xlsx", batches.template_xlsx, name="batch_template_xlsx"),
     path("<id:label_id>/batches/spreadsheet/", batches.spreadsheet_upload, name="batch_spreadsheet"),
     path("<id:label_id>/batches/ddex/", batches.ddex_upload, name="batch_ddex"),
     path("<id:label_id>/batches/review/", batches.batch_review, name="batch_review"),

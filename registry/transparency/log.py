@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connections, transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from provenance import merkle
 from provenance.issue import tree
 from provenance.issue.sign import sign_checkpoint
 from provenance.issue.tree import node_id
 from provenance.tiles import TILE_WIDTH
+from registry.bulk_insert import insert_rows
 from registry.transparency import tiles
 from registry.transparency.keys import active_key
 from registry.transparency.models import Checkpoint, LogLeaf, LogNode, SigningKey
@@ -109,14 +111,16 @@ def append(leaf_data: Sequence[str]) -> list[Appended]:
         return found
 
     edge = tree.CompactRange.at(start, get_nodes)  # the stored tree's right edge, read with the rest above
+    now = timezone.now()
     leaves = []
     for offset, (data, leaf) in enumerate(zip(leaf_data, hashes, strict=True)):
-        leaves.append(LogLeaf(index=start + offset, leaf_hash=leaf, data=data))
+        leaves.append((start + offset, leaf, data, now))
         new = edge.append(leaf)
         pending.update(new)
         known.update(new)
-    LogLeaf.objects.using(using).bulk_create(leaves)
-    LogNode.objects.using(using).bulk_create([LogNode(id=node_id(*n), hash=h) for n, h in pending.items()])
+    # A batch's leaves by COPY on PostgreSQL (registry/bulk_insert.py); one leaf, one INSERT.
+    insert_rows(LogLeaf, ("index", "leaf_hash", "data", "created_at"), leaves, using=using)
+    insert_rows(LogNode, ("id", "hash"), ((node_id(*n), h) for n, h in pending.items()), using=using)
 
     root = edge.root()
     note = sign_checkpoint(settings.REGISTRY_LOG_ORIGIN, size, root, private)
@@ -126,13 +130,13 @@ def append(leaf_data: Sequence[str]) -> list[Appended]:
         transaction.on_commit(lambda: tiles.write_completed(start, size, using), using=using, robust=True)
     return [
         Appended(
-            index=leaf.index,
-            leaf_hash=bytes(leaf.leaf_hash),
+            index=index,
+            leaf_hash=bytes(leaf),
             tree_size=size,
-            inclusion_proof=tree.inclusion_proof(leaf.index, size, get_nodes),
+            inclusion_proof=tree.inclusion_proof(index, size, get_nodes),
             checkpoint=note,
         )
-        for leaf in leaves
+        for index, leaf, _, _ in leaves
     ]
 
 

@@ -8,11 +8,11 @@ import pytest
 from securesystemslib.dsse import Envelope
 from securesystemslib.signer import CryptoSigner, SSlibKey
 
-from provenance import dsse
+from provenance import dsse, jcs
 from provenance.encoding import b64decode, b64encode
 from provenance.errors import VerificationError
 from provenance.issue.keys import generate_private_key, public_bytes
-from provenance.issue.sign import sign_envelope
+from provenance.issue.sign import envelope_size, sign_envelope
 from provenance.keys import KeySet, parse_jwk, public_jwk, thumbprint
 
 
@@ -139,3 +139,10 @@ def test_securesystemslib_rejects_what_we_reject() -> None:
         Envelope.from_dict(copy.deepcopy(env)).verify([_sslib_key(key)], 1)
     with pytest.raises(VerificationError):
         dsse.verify_envelope(env, _keyset((key, "statement", "active")))
+
+
+@pytest.mark.parametrize("length", [0, 1, 2, 3, 4, 100, 4097, 60_000])
+def test_envelope_size_is_the_signed_envelopes_exact_length_from_the_payload_or_its_length(length: int) -> None:
+    payload = bytes(range(256)) * (length // 256) + bytes(length % 256)
+    signed = len(jcs.canonicalize(sign_envelope(payload, generate_private_key())))
+    assert envelope_size(payload) == envelope_size(length) == signed

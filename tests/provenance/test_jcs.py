@@ -111,6 +111,17 @@ def test_it_is_byte_identical_to_the_rfc8785_package_on_generated_values(value: 
 
 @settings(max_examples=300, deadline=None)
 @given(JSON_VALUES)
+def test_canonical_length_is_the_length_of_the_canonical_bytes(value: object) -> None:
+    assert jcs.canonical_length(value) == len(jcs.canonicalize(value))
+
+
+def test_canonical_length_counts_utf8_bytes_and_escapes_whatever_the_member_order() -> None:
+    value = {"\U0001f600": "\n", "\ue000": ["é", 1, None, True]}  # members whose two orders differ
+    assert jcs.canonical_length(value) == len(jcs.canonicalize(value))
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_VALUES)
 def test_loads_inverts_canonicalize(value: object) -> None:
     assert jcs.loads(jcs.canonicalize(value)) == value
 

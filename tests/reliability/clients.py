@@ -46,7 +46,10 @@ def declare_and_amend(url: str, token: str, worker: int, count: int, shared_upc:
         else:
             outcomes["errors"].append([status, str(body)[:200]])
         status, body = request(
-            "POST", f"{url}/api/v1/releases/{shared_upc}/amend", {"reason": f"worker {worker} pass {n}"}, token
+            "POST",
+            f"{url}/api/v1/releases/{shared_upc}/amend",
+            {"reason": f"worker {worker} pass {n}", "title": f"Shared, worker {worker} pass {n}"},
+            token,
         )
         if status == 200:
             outcomes["amended_shared"] += 1

@@ -492,7 +492,7 @@ def test_json_with_a_charset_parameter_is_accepted(api, declared):
     response = api.generic(
         "POST",
         f"/api/v1/releases/{declared.release.upc}/amend",
-        json.dumps({"reason": "charset"}),
+        json.dumps({"reason": "charset", "artwork": "partly"}),
         content_type="Application/JSON; charset=utf-8",
     )
     assert response.status_code == 200, response.content[:200]

@@ -62,7 +62,12 @@ def _writers(url: str, token: str) -> list[subprocess.Popen]:
 def _amender(url: str, token: str, upc: str, stop: threading.Event, out: list) -> None:
     n = 0
     while not stop.is_set():
-        status, body = request("POST", f"{url}/api/v1/releases/{upc}/amend", {"reason": f"pass {n}"}, token)
+        status, body = request(
+            "POST",
+            f"{url}/api/v1/releases/{upc}/amend",
+            {"reason": f"pass {n}", "title": f"Shared, pass {n} of {threading.get_ident()}"},
+            token,
+        )
         out.append(status if status == 200 else (status, str(body)[:200]))
         n += 1
 

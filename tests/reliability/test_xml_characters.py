@@ -102,7 +102,7 @@ def test_the_api_refuses_a_forbidden_character_in_a_reason(api, declared, path):
 def test_a_reason_may_still_span_lines(api, declared):
     response = api.post(
         f"/api/v1/releases/{declared.release.upc}/amend",
-        json.dumps({"reason": "Line one\r\n\tline two"}),
+        json.dumps({"reason": "Line one\r\n\tline two", "artwork": "partly"}),
         content_type="application/json",
     )
     assert response.status_code == 200, response.content[:300]

@@ -28,6 +28,7 @@ from provenance.errors import IdentifierError
 from registry.api import answers
 from registry.api import schemas as s
 from registry.api.errors import error_body, flatten_errors
+from registry.api.fast_input import fast_validator
 from registry.api.parsers import NDJSONParser, SafeJSONParser
 from registry.api.serializers import AmendIn, ReleaseCreateIn, WithdrawIn
 from registry.api.throttles import charge
@@ -97,12 +98,16 @@ class _Forms:
 
     ``is_valid`` on a new instance would build the nested serializers' fields again for each of
     up to 100 items (~10 ms for a 12-track release); the validation itself is the same call.
+    Plainly valid items take ``fast_input``'s compiled path first (the same answer, ~4× faster).
     """
 
     def __init__(self) -> None:
         self._forms: dict[type[serializers.Serializer], serializers.Serializer] = {}
 
     def valid(self, serializer: type[serializers.Serializer], raw: dict[str, Any]) -> dict[str, Any]:
+        fast = fast_validator(serializer)(raw)  # the serializer's own answer for plainly valid input
+        if fast is not None:
+            return fast
         form = self._forms.get(serializer) or self._forms.setdefault(serializer, serializer())
         try:
             return dict(form.run_validation(raw))

@@ -77,6 +77,7 @@ def amend_change(data: dict[str, Any]) -> NextVersion:
             tracks=_catalog_tracks(tracks) if tracks is not None else None,
         ),
         expected_version=data.get("expected_version"),
+        require_change=True,  # a no-change amendment is refused (NothingChanges, 400 "unchanged")
     )
 
 
@@ -151,7 +152,9 @@ class ReleaseAmendView(LabelView):
         summary="Amend a declaration: a new signed version with a reason",
         description="`ai` maps ISRCs to new AI facts; tracks not named keep their previous facts. Catalog "
         "fields (title, genre, release_date, artwork, artists, tracks) may change in the same call. With "
-        "`expected_version`, a concurrent change answers 409 instead of being overwritten.",
+        "`expected_version`, a concurrent change answers 409 instead of being overwritten. An amendment "
+        "that changes nothing (the same answers, catalog details and artists; only the reason differs) is "
+        "refused: 400 with code `unchanged`.",
         request=AmendIn,
         responses={200: s.WriteOut, 404: s.error("No such release in your catalog"), **WRITE_ERRORS},
         parameters=s.AUTH_PARAMS,

@@ -8,6 +8,7 @@ withdraws. Another label's batch or draft is a 404 (``label_view``).
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -20,7 +21,7 @@ from provenance import vocabulary
 from registry.catalog.models import Label, Membership, Release
 from registry.declarations.models import Declaration
 from registry.errors import DomainError
-from registry.labels import archives, batches, spreadsheet
+from registry.labels import archives, batches, spreadsheet, workbook
 from registry.labels.models import Batch
 from registry.labels.views.access import label_view
 from registry.request_limits import accepts_files
@@ -64,6 +65,14 @@ def template_csv(request: HttpRequest, label: Label) -> HttpResponse:
     return response
 
 
+@label_view()
+@require_GET
+def template_xlsx(request: HttpRequest, label: Label) -> HttpResponse:
+    response = HttpResponse(spreadsheet.template_xlsx(), content_type=workbook.CONTENT_TYPE)
+    response["Content-Disposition"] = 'attachment; filename="catalog-declaration-template.xlsx"'
+    return response
+
+
 @accepts_files(max_bytes=spreadsheet.MAX_BYTES)
 @label_view()
 @require_http_methods(["GET", "POST"])
@@ -72,7 +81,7 @@ def spreadsheet_upload(request: HttpRequest, label: Label) -> HttpResponse:
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:
-            context["error"] = "Choose the CSV file to upload."
+            context["error"] = "Choose the CSV or Excel (.xlsx) file to upload."
         elif upload.size > spreadsheet.MAX_BYTES:
             context["error"] = f"The file is over {spreadsheet.MAX_BYTES // 2**20} MB; split it."
         else:
@@ -83,6 +92,8 @@ def spreadsheet_upload(request: HttpRequest, label: Label) -> HttpResponse:
                     problems=spreadsheet.problems_as_dicts(exc),
                     problem_count=len(exc.problems),
                     file_name=upload.name,
+                    # The whole report as a download built into the page: nothing of the file is kept to serve it later.
+                    report_href="data:text/csv;charset=utf-8," + quote(spreadsheet.report_csv(exc)),
                 )
             except DomainError as exc:
                 context["error"] = exc.message
@@ -173,9 +184,13 @@ def batch_review(request: HttpRequest, label: Label) -> HttpResponse:
         changed = batches.answers_save(label=label, user=request.user, answers=_answers(request, upcs))
         if action == "sign":
             rows = batches.label_drafts(label, upcs)
+            versions = batches.current_versions(label, [r.data["upc"] for r in rows])
+            # A stale draft (another version landed since it was prepared) does not hold up the others:
+            # the batch refuses it alone, with the reason the page shows next to it.
+            fresh = [r for r in rows if batches.stale(r.data, versions.get(r.data["upc"], 0)) is None]
             not_ready = [
                 f"{r.data['catalog']['title']} ({r.data['upc']}): {'; '.join(batches.unanswered(r.data) + batches.blocked(r.data))}"
-                for r in rows
+                for r in fresh
                 if batches.unanswered(r.data) or batches.blocked(r.data)
             ]
             if not rows:
@@ -193,8 +208,10 @@ def batch_review(request: HttpRequest, label: Label) -> HttpResponse:
             messages.success(request, f"Saved your answers ({changed} draft{'s' if changed != 1 else ''} changed).")
             query = "&".join(f"upc={u}" for u in upcs)
             return redirect(f"{request.path}?{query}")
-    summaries = [batches.summary(r) for r in batches.label_drafts(label, upcs)]
-    ready = [s for s in summaries if not s["unanswered"] and not s["blocked"]]
+    rows = batches.label_drafts(label, upcs)
+    versions = batches.current_versions(label, [r.data["upc"] for r in rows])
+    summaries = [batches.summary(r, versions.get(r.data["upc"], 0)) for r in rows]
+    ready = [s for s in summaries if not s["unanswered"] and not s["blocked"] and not s["stale"]]
     return render(
         request,
         "labels/batch_review.html",

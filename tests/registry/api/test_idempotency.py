@@ -34,7 +34,10 @@ def test_the_same_key_with_a_different_body_is_refused(client, keys, label_token
 def test_the_same_key_on_another_endpoint_is_refused(client, label_token, declared):
     headers = {**bearer(label_token), "HTTP_IDEMPOTENCY_KEY": "k"}
     upc = declared.release.upc
-    assert post_json(client, f"/api/v1/releases/{upc}/amend", {"reason": "x"}, **headers).status_code == 200
+    assert (
+        post_json(client, f"/api/v1/releases/{upc}/amend", {"reason": "x", "artwork": "partly"}, **headers).status_code
+        == 200
+    )
     r = post_json(client, f"/api/v1/releases/{upc}/withdraw", {"reason": "x"}, **headers)
     assert r.status_code == 422
 
@@ -42,8 +45,8 @@ def test_the_same_key_on_another_endpoint_is_refused(client, label_token, declar
 def test_an_amendment_retried_with_its_key_is_signed_once(client, label_token, declared):
     headers = {**bearer(label_token), "HTTP_IDEMPOTENCY_KEY": "amend-1"}
     url = f"/api/v1/releases/{declared.release.upc}/amend"
-    first = post_json(client, url, {"reason": "Fix"}, **headers)
-    again = post_json(client, url, {"reason": "Fix"}, **headers)
+    first = post_json(client, url, {"reason": "Fix", "artwork": "partly"}, **headers)
+    again = post_json(client, url, {"reason": "Fix", "artwork": "partly"}, **headers)
     assert first.status_code == again.status_code == 200
     assert again.content == first.content
     assert Declaration.objects.filter(release=declared.release).count() == 2

@@ -168,6 +168,32 @@ def test_an_amendment_needs_a_reason(client, label_token, declared):
     assert snapshot() == before
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"reason": "Just re-signing."},
+        {"reason": "The same answers again.", "title": "Signals", "artwork": "none"},  # restated, unchanged
+    ],
+)
+def test_an_amendment_that_changes_nothing_is_a_400_and_signs_nothing(client, label_token, declared, body):
+    isrc = _isrcs(declared.release)[0]
+    body = {**body, "ai": {isrc: declared.statement["tracks"][0] | {}}} if "title" in body else body
+    before = snapshot()
+    r = post_json(client, f"/api/v1/releases/{declared.release.upc}/amend", body, **bearer(label_token))
+    assert r.status_code == 400, r.content
+    error = error_of(r)
+    assert error["code"] == "unchanged"
+    assert error["message"].startswith("nothing changes from version 1: an amendment must change a declared fact")
+    assert snapshot() == before
+
+
+def test_the_administrators_re_sign_after_a_key_revocation_still_signs_the_same_facts(declared):
+    from registry.declarations.services import declaration_resign, unchanged
+
+    again = declaration_resign(release=declared.release, reason="Statement key revoked; re-signed.")
+    assert again.version == 2 and unchanged(declared.statement, again.statement)
+
+
 def test_a_stale_expected_version_is_a_409_and_rolls_back_catalog_changes(client, label_token, declared):
     before = snapshot()
     body = {"reason": "Race", "expected_version": 5, "title": "Should not stick"}
@@ -244,7 +270,7 @@ def _call(client, kind, upc, headers):
     if kind == "create":
         return post_json(client, "/api/v1/releases", release_payload(), **headers)
     if kind == "amend":
-        return post_json(client, f"/api/v1/releases/{upc}/amend", {"reason": "x"}, **headers)
+        return post_json(client, f"/api/v1/releases/{upc}/amend", {"reason": "x", "artwork": "partly"}, **headers)
     if kind == "withdraw":
         return post_json(client, f"/api/v1/releases/{upc}/withdraw", {"reason": "x"}, **headers)
     return client.get("/api/v1/label/releases", **headers)

@@ -479,3 +479,49 @@ def test_the_batch_page_lists_drafts_in_a_fixed_number_of_queries(
     with django_assert_max_num_queries(12):
         response = owner_client.get(url(label))
     assert response.status_code == 200 and response.content.decode().count('name="upc"') == 3
+
+
+def test_a_redelivery_that_changes_nothing_is_refused_in_the_batch_and_its_draft_kept(owner_client, label, keys):
+    owner_client.post(url(label, "ddex/"), {"files": _named((ERN / "mixed-ai-432.xml").read_bytes(), "a.xml")})
+    run_worker()
+    upc = "036000291452"
+    answers = _answer_everything(label, upc)
+    assert owner_client.post(url(label, "review/"), {"upc": [upc], "action": "sign", **answers}).status_code == 302
+    run_worker()
+    owner_client.post(url(label, "ddex/"), {"files": _named((ERN / "mixed-ai-432.xml").read_bytes(), "again.xml")})
+    run_worker()
+    answers = _answer_everything(label, upc)
+    response = owner_client.post(
+        url(label, "review/"), {"upc": [upc], "action": "sign", f"reason:{upc}": "Sent again", **answers}
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    run_worker()
+    batch = Batch.objects.filter(label=label, kind=Batch.SIGN).latest("pk")
+    [result] = batch.results
+    assert result["ok"] is False
+    assert result["message"].startswith("nothing changes from version 1: an amendment must change a declared fact")
+    assert Release.objects.get(label=label, upc=upc).current_declaration.version == 1
+    assert upc in batch_drafts(label)  # kept: nothing the label prepared is lost
+
+
+def test_a_stale_draft_is_shown_and_refused_alone_while_the_others_are_signed(owner_client, label, keys):
+    upload_csv(owner_client, label, CSV_OK)
+    # Meanwhile the first release is declared another way (the single-release pages, the API): version 1.
+    factories.declare(factories.make_release(label, upc="5036012999013", title="Declared meanwhile"))
+    answered = {"parts:5036012999037:QZCAT2600301:instrumentation": "partly"}
+    page = _review(owner_client, label, THREE_UPCS)
+    html = page.content.decode()
+    assert "Will not be signed in this batch:</strong> Version 1 was signed after this draft was prepared" in html
+    assert page.context["ready_count"] == 1  # the stale one is not ready; one part is still open elsewhere
+
+    response = owner_client.post(url(label, "review/"), {"upc": THREE_UPCS, "action": "sign", **answered})
+    assert response.status_code == 302, response.content.decode()[:2000]  # the stale draft holds up nobody
+    run_worker()
+    outcome = {r["upc"]: r for r in Batch.objects.get(label=label, kind=Batch.SIGN).results}
+    assert outcome["5036012999013"]["ok"] is False
+    assert outcome["5036012999013"]["message"].startswith(
+        "Version 1 was signed after this draft was prepared (from an undeclared release)"
+    )
+    assert outcome["5036012999020"]["ok"] and outcome["5036012999037"]["ok"]
+    assert Release.objects.get(label=label, upc="5036012999013").current_declaration.version == 1
+    assert list(batch_drafts(label)) == ["5036012999013"]  # kept, to prepare again

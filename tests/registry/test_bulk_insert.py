@@ -1,0 +1,42 @@
+"""registry/bulk_insert.py: a batch's rows by COPY on PostgreSQL, the same rows and errors as bulk_create."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from registry.bulk_insert import COPY_MIN_ROWS, insert_rows
+from registry.declarations.models import IdentifierClaim
+from registry.transparency.models import LogLeaf
+
+N = COPY_MIN_ROWS + 5  # the COPY path on PostgreSQL
+
+
+def test_it_writes_the_rows_it_is_given_text_bytes_and_times_included(db):
+    now = timezone.now()
+    rows = [(10_000 + i, bytes([i]) * 32, f'{{"payload":"\\"{i}\\"\\n\\t"}}', now) for i in range(N)]
+    with CaptureQueriesContext(connection) as ctx:
+        insert_rows(LogLeaf, ("index", "leaf_hash", "data", "created_at"), rows)
+    assert len(ctx.captured_queries) == 1  # counted as one query, COPY or INSERT
+    stored = list(LogLeaf.objects.filter(index__gte=10_000).order_by("index"))
+    assert [(x.index, bytes(x.leaf_hash), x.data) for x in stored] == [r[:3] for r in rows]
+    # COPY writes the time given; bulk_create (SQLite) sets auto_now_add fields itself, to the same moment.
+    assert all(abs((x.created_at - now).total_seconds()) < 5 for x in stored)
+
+
+def test_a_missing_column_is_a_programming_error_not_a_different_row(db):
+    with pytest.raises(ValueError, match="created_at missing"):
+        insert_rows(LogLeaf, ("index", "leaf_hash", "data"), [(1, bytes(32), "x")])
+
+
+def test_a_unique_violation_is_djangos_integrity_error_and_rolls_back_only_its_savepoint(label):
+    now = timezone.now()
+    IdentifierClaim.objects.create(kind="isrc", value="QZES52400007", label=label)
+    rows = [("isrc", f"QZES524{i:05d}", now, label.pk) for i in range(N)]  # includes QZES52400007
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_rows(IdentifierClaim, ("kind", "value", "claimed_at", "label_id"), rows)
+    assert list(IdentifierClaim.objects.values_list("value", flat=True)) == ["QZES52400007"]
+    insert_rows(IdentifierClaim, ("kind", "value", "claimed_at", "label_id"), rows[8:])  # the transaction goes on
+    assert IdentifierClaim.objects.count() == 1 + N - 8
