@@ -32,6 +32,7 @@ from registry.api.models import IdempotencyRecord, LabelToken
 from registry.api.tokens import label_token_create, label_token_revoke, platform_key_create
 from registry.catalog.models import Artist, Membership, Recording, Release
 from registry.declarations.models import Declaration
+from registry.declarations.services import NextVersion
 from registry.disputes import services as disputes
 from registry.disputes.models import Dispute, DisputeStep
 from registry.labelkeys import services as labelkeys
@@ -105,6 +106,9 @@ class World:
     dispute: Any = None
     prepared: Any = None  # an amendment prepared for label A to co-sign, and A's signature of it
     signature: dict[str, str] = field(default_factory=dict)
+    # The same through the API (a withdrawal of A's release): API submits take only what the API prepared.
+    api_prepared: Any = None
+    api_signature: dict[str, str] = field(default_factory=dict)
     # A platform with a signing key: an observation it prepared and signed, and a key event it signed.
     observation: dict[str, Any] = field(default_factory=dict)
     platform_key_event: dict[str, Any] = field(default_factory=dict)
@@ -150,6 +154,12 @@ def world(keys, label, other_label, owner, submitter, rival, staff) -> World:
         "ai": {t.recording.isrc: factories.track_ai("all") for t in release.tracks.select_related("recording")},
     }
     prepared = drafts.declaration_prepare_draft(release=release, draft=amendment)
+    api_prepared = labelkeys.declaration_prepare(
+        release=release,
+        change=NextVersion(reason="Gone", expected_version=1),
+        request={"action": "withdraw", "reason": "Gone", "expected_version": 1},
+        kind=PreparedDeclaration.WITHDRAW,
+    )
     platform_row, platform_token = platform_key_create(name="Example Streaming")
     platform_key = generate_private_key()
     observations.key_attest(platform=platform_row, public_key=public_bytes(platform_key), actor=staff, reason="first")
@@ -174,6 +184,8 @@ def world(keys, label, other_label, owner, submitter, rival, staff) -> World:
         dispute=dispute,
         prepared=prepared,
         signature=sign_prepared(labelkeys.prepared_answer(prepared), label_key),
+        api_prepared=api_prepared,
+        api_signature=sign_prepared(labelkeys.prepared_answer(api_prepared), label_key),
         isrc_claim=isrc_claim,
         delegation=delegation,
         draft_release=draft_release,
@@ -822,7 +834,7 @@ API_CALLS = [
         "bulk submit",
         "POST",
         "/api/v1/releases/bulk/submit",
-        lambda w: {"releases": [{"prepared": w.prepared.pk, "signature": w.signature}]},
+        lambda w: {"releases": [{"prepared": w.api_prepared.pk, "signature": w.api_signature}]},
         {**REFUSED, "token_a": 200},
         {"declarations": 1, "leaves": 1},
     ),
