@@ -165,7 +165,7 @@ def _refuse_uncosigned(items: Sequence[BatchItem], refused: dict[int, DomainErro
 
     A batch signs for the registry alone; ``signing.sign_and_log_many`` checks again under the key's lock.
     """
-    labels = {i: it.release.label_id if it.release is not None else getattr(it.create["label"], "pk", None)
+    labels = {i: it.release.label_id if it.release is not None else getattr((it.create or {}).get("label"), "pk", None)
               for i, it in enumerate(items) if i not in refused}  # fmt: skip
     required = signing.cosign_only(label_id for label_id in labels.values() if label_id is not None)
     for i, label_id in labels.items():

@@ -9,7 +9,7 @@ identifier claims, then the statement key row, then the log; never the other way
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,7 +80,7 @@ TAKE_OVER_ALONE = (
 )
 
 
-def _refuse(release: Release, taken: list[tuple[str, str]], *, may_take: set[tuple[str, str]] = frozenset()) -> None:
+def _refuse(release: Release, taken: list[tuple[str, str]], *, may_take: Set[tuple[str, str]] = frozenset()) -> None:
     taken = [*taken, *sorted(may_take)]
     if not taken:
         return

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from provenance import jcs, labelkeys
 from provenance import observations as pobs
+from provenance.dsse import pae
 from provenance.encoding import b64decode, b64encode
 from provenance.errors import ProvenanceError
 from provenance.identifiers import normalize_gtin, normalize_isrc
@@ -36,7 +37,7 @@ from registry.declarations import cache as lookup_cache
 from registry.declarations import signing, stored_answers
 from registry.declarations.models import Declaration, DeclaredRecording
 from registry.errors import Conflict, NotFound, PermissionDenied, RateLimited, ValidationFailed
-from registry.labelkeys.services import public_key_from  # noqa: F401  (re-exported for the command and admin)
+from registry.labelkeys.services import public_key_from as public_key_from  # noqa: PLC0414  (re-exported for the command and admin)
 from registry.observations import selectors
 from registry.observations.models import Observation, PlatformKeyEvent, PlatformSigningKey
 
@@ -103,7 +104,7 @@ def _check_signature(platform: PlatformKey, payload_type: str, payload: bytes, s
         sig = b64decode(signature.get("sig"), "sig")
     except ProvenanceError as exc:
         raise ValidationFailed(str(exc), fields={"signature": [str(exc)]}) from exc
-    if not _public(key).verify(sig, labelkeys.pae(payload_type, payload)):
+    if not _public(key).verify(sig, pae(payload_type, payload)):
         raise ValidationFailed(
             f"the signature does not verify with key {kid} over this statement",
             fields={"signature": ["Does not verify: sign exactly the prepared payload."]},

@@ -37,6 +37,7 @@ from provenance import tiles as ptiles
 from provenance.errors import ProofError
 from provenance.issue.tree import node_id
 from provenance.limits import ENTRY_MAX
+from provenance.merkle import HASH_SIZE
 from provenance.tiles import ENTRIES, TILE_HEIGHT, TILE_WIDTH, Tile
 from registry.transparency.models import Checkpoint, LogLeaf, LogNode
 
@@ -131,7 +132,7 @@ def well_formed(tile: Tile, data: bytes) -> bool:
         if tile.level == ENTRIES:
             ptiles.parse_entry_bundle(data, tile.width)
         else:
-            return len(data) == ptiles.HASH_SIZE * tile.width  # what split_hashes checks, without the split
+            return len(data) == HASH_SIZE * tile.width  # what split_hashes checks, without the split
     except ProofError:
         return False
     return True

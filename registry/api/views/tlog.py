@@ -109,7 +109,7 @@ class StoredTileMiddleware:
             data = tiles.read_stored(wanted) if wanted is not None and wanted.full else None
             if data is not None:
                 response = _tile_response(data, IMMUTABLE_CACHE)
-                if wanted.level != ENTRIES:
+                if wanted is not None and wanted.level != ENTRIES:
                     # 32-byte hashes do not compress: gzip_page would try and send them as they are.
                     patch_vary_headers(response, ("Accept-Encoding",))
                     return response
