@@ -376,6 +376,8 @@ SPECTACULAR_SETTINGS = {
         "DeclaredEnum": [("declared", "declared")],
         "NotDeclaredEnum": [("not_declared", "not_declared")],
         "CatalogStatusEnum": [("not_declared", "not_declared"), ("active", "active"), ("withdrawn", "withdrawn")],
+        "DisputeStatusEnum": [(s, s) for s in ("open", "answered", "upheld", "rejected", "withdrawn")],
+        "BulkItemStatusEnum": [(s, s) for s in ("created", "amended", "withdrawn", "error")],
     },
     "TAGS": [
         {"name": "lookup", "description": "Look up declarations by ISRC or UPC, one at a time or in bulk."},

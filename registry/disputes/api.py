@@ -70,7 +70,7 @@ class AnswerIn(serializers.Serializer):
     text = Text(max_length=services.TEXT_MAX, multiline=True, required=False, allow_blank=True, default="")
 
 
-class WithdrawIn(serializers.Serializer):
+class DisputeWithdrawIn(serializers.Serializer):
     text = Text(max_length=services.TEXT_MAX, multiline=True, required=False, allow_blank=True, default="")
 
 
@@ -247,7 +247,7 @@ class DisputeWithdrawView(DisputeView):
     @extend_schema(
         tags=TAG,
         summary="Its opener withdraws a dispute (signed and logged)",
-        request=WithdrawIn,
+        request=DisputeWithdrawIn,
         responses={
             200: DisputeDetailOut,
             **ERRORS,
@@ -258,7 +258,7 @@ class DisputeWithdrawView(DisputeView):
     )
     def post(self, request: Request, uid: str) -> JsonResponse:
         dispute = _readable(request, uid)
-        form = WithdrawIn(data=request.data)
+        form = DisputeWithdrawIn(data=request.data)
         form.is_valid(raise_exception=True)
         services.dispute_resolve(dispute=dispute, actor=request.auth, outcome="withdrawn", **form.validated_data)
         return _answer(200, dispute)

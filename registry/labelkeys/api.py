@@ -175,6 +175,7 @@ class PrepareView(LabelView):
 class CreatePrepareView(LabelView):
     @extend_schema(
         tags=TAG,
+        operation_id="api_v1_releases_prepare_new",
         summary="Prepare a co-signed first version of a new release: created in your catalog, statement to sign",
         description=COSIGN + " The body is POST /api/v1/releases's. The release is created in your catalog "
         "(private, unsigned) with the prepare; submit it at `/api/v1/releases/{upc}/submit`.",
