@@ -260,7 +260,7 @@ def catalog_tables(
 
     def releases_() -> Iterator[str]:
         for r in range(releases):
-            yield f"{r + 1}\t1\t{upc(r)}\tBench release {r}\tElectronic\t2025-04-01\tpartly\t{r + 1}\t{now}\n"
+            yield f"{r + 1}\t1\t{upc(r)}\tBench release {r}\tElectronic\t2025-04-01\tpartly\t{r + 1}\t{now}\t[]\t[]\n"
 
     def recordings() -> Iterator[str]:
         for r in range(releases):
@@ -305,7 +305,8 @@ def catalog_tables(
 
     yield (
         "catalog_release",
-        "id, label_id, upc, title, genre, release_date, artwork_ai, current_declaration_id, created_at",
+        "id, label_id, upc, title, genre, release_date, artwork_ai, current_declaration_id, created_at, "
+        "public_disputes, public_observations",
         releases_(),
     )
     yield "catalog_recording", "id, label_id, isrc, created_at", recordings()
