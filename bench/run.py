@@ -679,11 +679,27 @@ def main() -> None:
             bench.mirror(opts.mirror or (2_000 if quick else 1_000_000))
         if bench.wanted(10):
             bench.witnessed()
+    except BaseException:
+        # Keep what was measured: the rows before a failure are written below, then the failure is raised.
+        failed = True
+        raise
+    else:
+        failed = False
     finally:
         bench.close()
+        if bench.rows:
+            _write(bench, started, partial=locals().get("failed", True))
+
+
+def _write(bench: Bench, started: str, partial: bool) -> None:
 
     md = (
-        f"Machine: {machine(bench.redis)}\n\n"
+        (
+            "**Partial run: it stopped with an error; the rows below are those measured before it.**\n\n"
+            if partial
+            else ""
+        )
+        + f"Machine: {machine(bench.redis)}\n\n"
         f"Load average (1, 5, 15 min) at the start: {started}; at the end: {loadavg()}. "
         f"HTTP rows: {bench.reps} interleaved runs of {bench.secs} s each; value and baseline are medians, "
         f"the ratio median / median.\n\n{table(bench.rows)}\n"
