@@ -91,22 +91,26 @@ def key_event_payload(label: Label, *, event: str, public_key: bytes, attestatio
     return jcs.canonicalize(st)
 
 
-def _public(key: LabelKey) -> PublicKey:
+def _public(key: Any) -> PublicKey:
+    """A label's or a platform's signing key row as a verifying key."""
     raw = bytes(key.public_key)
     return parse_jwk({**labelkeys.label_key_jwk(raw), "purpose": "statement", "status": "active"})
 
 
-def _check_signature(label: Label, payload_type: str, payload: bytes, signature: Any) -> LabelKey:
-    """The active key of ``label`` whose signature this is; ValidationFailed (400) saying why not."""
+def check_party_signature(
+    model: Any, owner_field: str, owner: Any, payload_type: str, payload: bytes, signature: Any
+) -> Any:
+    """The active key of ``owner`` (a label's ``LabelKey`` or a platform's signing key, ``model``; its
+    ``owner_field`` names the owner) whose signature this is; ValidationFailed (400) saying why not."""
     if not isinstance(signature, Mapping) or not isinstance(signature.get("keyid"), str):
         raise ValidationFailed(
             "the signature must be an object with keyid and sig", fields={"signature": ["Required."]}
         )
     kid = signature["keyid"]
-    key = LabelKey.objects.filter(kid=kid).first()
-    if key is None or key.label_id != label.pk:
-        raise ValidationFailed(f"key {kid} is not a key of {label.name}", fields={"signature": ["Unknown key."]})
-    if key.status != LabelKey.ACTIVE:
+    key = model.objects.filter(kid=kid).first()
+    if key is None or getattr(key, owner_field) != owner.pk:
+        raise ValidationFailed(f"key {kid} is not a key of {owner.name}", fields={"signature": ["Unknown key."]})
+    if key.status != model.ACTIVE:
         raise ValidationFailed(f"key {kid} is revoked", fields={"signature": ["This key is revoked."]})
     try:
         sig = b64decode(signature.get("sig"), "sig")
@@ -117,6 +121,12 @@ def _check_signature(label: Label, payload_type: str, payload: bytes, signature:
             f"the signature does not verify with key {kid} over this statement",
             fields={"signature": ["Does not verify: sign exactly the prepared payload."]},
         )
+    return key
+
+
+def _check_signature(label: Label, payload_type: str, payload: bytes, signature: Any) -> LabelKey:
+    """The active key of ``label`` whose signature this is; ValidationFailed (400) saying why not."""
+    key: LabelKey = check_party_signature(LabelKey, "label_id", label, payload_type, payload, signature)
     return key
 
 

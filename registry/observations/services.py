@@ -25,7 +25,6 @@ from django.utils import timezone
 
 from provenance import jcs, labelkeys
 from provenance import observations as pobs
-from provenance.dsse import pae
 from provenance.encoding import b64decode, b64encode
 from provenance.errors import ProvenanceError
 from provenance.identifiers import normalize_gtin, normalize_isrc
@@ -37,6 +36,7 @@ from registry.declarations import cache as lookup_cache
 from registry.declarations import signing, stored_answers
 from registry.declarations.models import Declaration, DeclaredRecording
 from registry.errors import Conflict, NotFound, PermissionDenied, RateLimited, ValidationFailed
+from registry.labelkeys.services import check_party_signature
 from registry.labelkeys.services import public_key_from as public_key_from  # noqa: PLC0414  (re-exported for the command and admin)
 from registry.observations import selectors
 from registry.observations.models import Observation, PlatformKeyEvent, PlatformSigningKey
@@ -90,25 +90,9 @@ def _public(key: PlatformSigningKey) -> PublicKey:
 
 def _check_signature(platform: PlatformKey, payload_type: str, payload: bytes, signature: Any) -> PlatformSigningKey:
     """The active key of ``platform`` whose signature this is; ValidationFailed (400) saying why not."""
-    if not isinstance(signature, Mapping) or not isinstance(signature.get("keyid"), str):
-        raise ValidationFailed(
-            "the signature must be an object with keyid and sig", fields={"signature": ["Required."]}
-        )
-    kid = signature["keyid"]
-    key = PlatformSigningKey.objects.filter(kid=kid).first()
-    if key is None or key.platform_id != platform.pk:
-        raise ValidationFailed(f"key {kid} is not a key of {platform.name}", fields={"signature": ["Unknown key."]})
-    if key.status != PlatformSigningKey.ACTIVE:
-        raise ValidationFailed(f"key {kid} is revoked", fields={"signature": ["This key is revoked."]})
-    try:
-        sig = b64decode(signature.get("sig"), "sig")
-    except ProvenanceError as exc:
-        raise ValidationFailed(str(exc), fields={"signature": [str(exc)]}) from exc
-    if not _public(key).verify(sig, pae(payload_type, payload)):
-        raise ValidationFailed(
-            f"the signature does not verify with key {kid} over this statement",
-            fields={"signature": ["Does not verify: sign exactly the prepared payload."]},
-        )
+    key: PlatformSigningKey = check_party_signature(
+        PlatformSigningKey, "platform_id", platform, payload_type, payload, signature
+    )
     return key
 
 
