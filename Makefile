@@ -39,6 +39,7 @@ PORT ?= 8000
 run: migrate
 	$(PY) manage.py ensure_keys
 	$(PY) manage.py load_demo --if-empty
+	$(PY) manage.py write_tiles
 	$(PY) manage.py collectstatic --noinput -v 0
 	@# Two local witnesses, the witness-round worker, the task worker (batch imports and signing) and
 	@# gunicorn on PORT; Ctrl-C stops them all (registry/supervisor.py).

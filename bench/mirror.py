@@ -64,8 +64,24 @@ def through_tiles(url: str) -> tuple[float, int]:
     for h in reversed(edge[:-1]):
         root = node_hash(h, root)
     if root != cp.root:
-        raise RuntimeError("the entries do not rebuild the checkpoint's root")
+        raise RuntimeError("the entries do not rebuild the checkpoint's root: " + _first_bad_tile(conn, cp.size))
     return time.perf_counter() - t, count
+
+
+def _first_bad_tile(conn: _Connection, size: int) -> str:
+    """Where the entries and the log's stored nodes part: the first full entry tile whose subtree hash is not
+    the level-8 node the hash tiles of level 1 carry (for a failure's message)."""
+    for bundle in tiles.tiles_of(size, tiles.ENTRIES):
+        if bundle.width != tiles.TILE_WIDTH:
+            break
+        upper = tiles.Tile(1, bundle.index // tiles.TILE_WIDTH, tiles.TILE_WIDTH)
+        if upper.leaf_range()[1] > size:
+            break
+        node = conn.get(f"/tlog/{upper.path()}")[32 * (bundle.index % tiles.TILE_WIDTH) :][:32]
+        mine = _perfect_root(tiles.entry_hashes(conn.get(f"/tlog/{bundle.path()}"), bundle.width))
+        if mine != node:
+            return f"entry tile {bundle.path()} hashes to {mine.hex()[:16]}, the log's node is {node.hex()[:16]}"
+    return "every full entry tile agrees with the level-1 hash tiles"
 
 
 def through_feed(url: str, limit: int = 1000) -> tuple[float, int]:

@@ -74,6 +74,7 @@ class Env:
     """Environment of every child: the bench settings, a temp var/key dir, DEBUG off, throttles off unless asked."""
 
     def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
         self.base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_"))}
         self.base.update(
             {
@@ -94,7 +95,13 @@ class Env:
         )
 
     def __call__(self, db: str, **extra: str) -> dict[str, str]:
-        return {**self.base, "DATABASE_URL": f"{PG}/{db}", **extra}
+        # Each database's log keeps its full tiles apart (tlog_dir): a tile storage belongs to one log, and
+        # another row's tiles at the same paths would be served as this log's (docs/operations.md, "Tile storage").
+        storage = json.dumps({"location": str(self.tlog_dir(db))})
+        return {**self.base, "DATABASE_URL": f"{PG}/{db}", "REGISTRY_TLOG_STORAGE_OPTIONS": storage, **extra}
+
+    def tlog_dir(self, db: str) -> Path:
+        return self.tmp / "tlog" / db
 
 
 def phase(env: dict[str, str], *args: Any, timeout: float = 3600) -> dict[str, Any]:
@@ -505,7 +512,8 @@ class Bench:
         # Row 8b's baseline: the stored level-0 tiles copied as static files, served by the same gunicorn
         # (WhiteNoise, as the site's own static files; bench/settings.py reads BENCH_STATIC_ROOT).
         static = self.tmp / "static-tiles"
-        stored = sorted((self.tmp / "tlog" / "tile" / "0").rglob("[0-9][0-9][0-9]"))[:1000]
+        tlog = self.env.tlog_dir(db)
+        stored = sorted((tlog / "tile" / "0").rglob("[0-9][0-9][0-9]"))[:1000]
         for n, path in enumerate(stored):
             (static / "tiles").mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, static / "tiles" / f"{n}.bin")
@@ -530,7 +538,7 @@ class Bench:
                     False,
                 )
             )
-            paths = [str(p.relative_to(self.tmp / "tlog")) for p in stored]
+            paths = [str(p.relative_to(tlog)) for p in stored]
             ours = load.rotating([f"/tlog/{p}" for p in paths])
             base = load.rotating([f"/tiles/{n}.bin" for n in range(len(paths))])
             say(f"row 8b: {len(paths)} stored full tiles in turn vs as many static files of 8,192 bytes")

@@ -46,6 +46,10 @@ logger = logging.getLogger(__name__)
 STORAGE_ALIAS = "tlog"
 
 
+class ForeignTiles(Exception):
+    """The ``tlog`` storage holds tiles of another log (a database reset or swapped, storage kept)."""
+
+
 class EntryTooLarge(Exception):
     """A leaf over ENTRY_MAX (logged before the limit existed): its entry bundle cannot be encoded."""
 
@@ -203,6 +207,34 @@ def write_completed(start: int, size: int, using: str = "default") -> None:
         _write_if_missing(tile, using)
 
 
+def foreign_tiles(using: str = "default") -> str | None:
+    """Why the ``tlog`` storage does not hold this log's tiles, or None if it does (or holds none yet).
+
+    Stored full tiles are served as immutable without a look at the database
+    (StoredTileMiddleware), so storage kept across a database reset, or shared by
+    two registries, would serve another tree. The first level-0 tile and entry
+    bundle settle it: they are the log's first 256 leaves, which no two logs share.
+    """
+    size = published_size(using)
+    for tile in (Tile(0, 0), Tile(ENTRIES, 0)):
+        stored = read_stored(tile)
+        if stored is None:
+            continue
+        if size < TILE_WIDTH:
+            return f"storage holds {tile.path()} but this log has only {size} published entries"
+        if stored != tile_bytes(tile, using):
+            return f"storage's {tile.path()} is not this log's (its first {TILE_WIDTH} leaves differ)"
+    return None
+
+
 def write_missing(using: str = "default") -> int:
-    """Store every full tile of the published tree that storage lacks (a backfill); returns how many were written."""
+    """Store every full tile of the published tree that storage lacks (a backfill); returns how many were written.
+
+    Refuses (:class:`ForeignTiles`) if storage holds another log's tiles: "missing" would skip them.
+    """
+    if (problem := foreign_tiles(using)) is not None:
+        raise ForeignTiles(
+            f"the {STORAGE_ALIAS} storage holds another log's tiles: {problem}. Empty it (docs/operations.md, "
+            '"Tile storage"); every full tile is then written again from the database'
+        )
     return sum(_write_if_missing(tile, using) for tile in completed_by(0, published_size(using)))

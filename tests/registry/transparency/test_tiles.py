@@ -312,6 +312,45 @@ def test_the_write_tiles_command_backfills(keys, tlog_storage):
     assert (tlog_storage / "tile/entries/000").exists()
 
 
+def _plant(tlog_storage, path: str, data: bytes) -> None:
+    (tlog_storage / path).parent.mkdir(parents=True, exist_ok=True)
+    (tlog_storage / path).write_bytes(data)
+
+
+def test_write_tiles_refuses_a_storage_that_holds_another_logs_tiles(keys, tlog_storage):
+    """A database reset with its tile storage kept: the stored tiles are another tree's, and "missing" would
+    keep serving them. The backfill names the difference and writes nothing."""
+    from django.core.management import CommandError, call_command
+
+    _plant(tlog_storage, "tile/0/000", bytes(range(32)) * 256)  # well formed, so it would be served
+    factories.fill_log(256 * 2, _data)
+    with pytest.raises(CommandError, match="another log's tiles: storage's tile/0/000 is not this log's"):
+        call_command("write_tiles")
+    assert not (tlog_storage / "tile/0/001").exists()
+    assert not (tlog_storage / "tile/entries/000").exists()
+
+
+def test_write_tiles_refuses_stored_tiles_of_a_log_this_one_has_not_reached(keys, tlog_storage):
+    from django.core.management import CommandError, call_command
+
+    _plant(tlog_storage, "tile/entries/000", ptiles.encode_entry_bundle([b"old"] * 256))
+    factories.fill_log(3, _data)
+    with pytest.raises(CommandError, match="holds tile/entries/000 but this log has only 3 published entries"):
+        call_command("write_tiles")
+
+
+def test_write_tiles_accepts_its_own_log_again(keys, tlog_storage):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    factories.fill_log(256 + 1, _data)
+    call_command("write_tiles", stdout=StringIO())
+    out = StringIO()
+    call_command("write_tiles", stdout=out)
+    assert out.getvalue().startswith("0 full tile(s) written")
+
+
 def test_a_leaf_over_the_limit_logged_before_it_is_a_404_not_a_500(client, keys):
     factories.fill_log(3, lambda i: "x" * (ENTRY_MAX + 1) if i == 1 else _data(i))
     response = _get(client, "tile/entries/000.p/3")

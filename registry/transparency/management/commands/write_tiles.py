@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from registry.transparency import tiles
 
@@ -14,5 +14,8 @@ class Command(BaseCommand):
         parser.add_argument("--database", default="default")
 
     def handle(self, *args, **options):
-        written = tiles.write_missing(options["database"])
+        try:
+            written = tiles.write_missing(options["database"])
+        except tiles.ForeignTiles as exc:
+            raise CommandError(str(exc)) from exc
         self.stdout.write(f"{written} full tile(s) written; tree size {tiles.published_size(options['database'])}")
