@@ -102,6 +102,9 @@ class Result:
     witnessed: Checkpoint | None = None  # the cosigned checkpoint the bundle was proven consistent with
     witnessed_note: str | None = None
     evaluation: Evaluation | None = None  # the policy's verdict on the (witnessed) checkpoint
+    # Check 6's finding when the witnessed checkpoint proved the bundle's root: (its checkpoint, its detail),
+    # so that the ``witnessed`` check does not verify the same consistency proof again.
+    proven_by: tuple[Checkpoint, str] | None = field(default=None, repr=False)
     # Whether the label_signature check is part of this verification, and who signed (§14.3).
     label_checked: bool = False
     label_key: LabelKeyState | None = None
@@ -286,21 +289,27 @@ class Verifier:
     def _witnessed(self, result: Result, witnessed: Any) -> Check:
         """The cosigned checkpoint is the log's and an RFC 9162 consistency proof leads to it from the bundle's."""
         assert result.checkpoint is not None
-        try:
-            if not isinstance(witnessed, dict) or not isinstance(witnessed.get("checkpoint"), str):
-                raise ProvenanceError("witnessed must be an object with a checkpoint note")
-            hashes = witnessed.get("consistency_proof")
-            if not isinstance(hashes, list) or len(hashes) > 64:
-                raise ProvenanceError("witnessed.consistency_proof must be a list of at most 64 hashes")
-            proof = [b64decode(h, "consistency proof hash") for h in hashes]
-            cp, detail = self._checkpoint(witnessed["checkpoint"])
-            if cp is None:
-                raise ProvenanceError(f"the witnessed checkpoint: {detail}")
-            if cp.origin != result.checkpoint.origin:
-                raise ProvenanceError(f"the witnessed checkpoint is of {cp.origin!r}, not {result.checkpoint.origin!r}")
-            merkle.verify_consistency(result.checkpoint.size, cp.size, result.checkpoint.root, cp.root, proof)
-        except ProvenanceError as exc:
-            return Check(WITNESSED, False, str(exc))
+        if result.proven_by is not None:  # check 6 verified this very proof, to this very checkpoint
+            cp, detail = result.proven_by
+        else:
+            try:
+                if not isinstance(witnessed, dict) or not isinstance(witnessed.get("checkpoint"), str):
+                    raise ProvenanceError("witnessed must be an object with a checkpoint note")
+                hashes = witnessed.get("consistency_proof")
+                if not isinstance(hashes, list) or len(hashes) > 64:
+                    raise ProvenanceError("witnessed.consistency_proof must be a list of at most 64 hashes")
+                proof = [b64decode(h, "consistency proof hash") for h in hashes]
+                found, detail = self._checkpoint(witnessed["checkpoint"])
+                if found is None:
+                    raise ProvenanceError(f"the witnessed checkpoint: {detail}")
+                cp = found
+                if cp.origin != result.checkpoint.origin:
+                    raise ProvenanceError(
+                        f"the witnessed checkpoint is of {cp.origin!r}, not {result.checkpoint.origin!r}"
+                    )
+                merkle.verify_consistency(result.checkpoint.size, cp.size, result.checkpoint.root, cp.root, proof)
+            except ProvenanceError as exc:
+                return Check(WITNESSED, False, str(exc))
         result.witnessed, result.witnessed_note = cp, witnessed["checkpoint"]
         return Check(
             WITNESSED,
@@ -339,7 +348,7 @@ class Verifier:
         return Check(WITNESS_QUORUM, True, f"{which}: quorum {self.policy.quorum!r} met ({ages or 'none needed'})")
 
     def _proven_by_witnessed(
-        self, cp_text: str, origin: str, size: int, witnessed: Any
+        self, cp_text: str, origin: str, size: int, witnessed: Any, result: Result
     ) -> tuple[Checkpoint, str] | None:
         """The bundle's checkpoint, when a witnessed checkpoint whose signature verifies proves its root.
 
@@ -366,6 +375,7 @@ class Verifier:
             merkle.verify_consistency(cp.size, w.size, cp.root, w.root, proof)
         except (ProvenanceError, KeyError, TypeError):
             return None
+        result.proven_by = w, detail
         return cp, f"its root is proven by the witnessed checkpoint of size {w.size} ({detail})"
 
     def _verify(
@@ -480,7 +490,7 @@ class Verifier:
         add(Check("registry_origin", True, origin))
 
         # 6. checkpoint signature (or its root proven by a witnessed checkpoint that verifies)
-        proven = self._proven_by_witnessed(cp_text, origin, size, witnessed) if witnessed is not None else None
+        proven = self._proven_by_witnessed(cp_text, origin, size, witnessed, result) if witnessed is not None else None
         cp, detail = proven if proven is not None else self._checkpoint(cp_text)
         if cp is None:
             add(Check("checkpoint_signature", False, detail))
