@@ -24,7 +24,7 @@ class NotFound(DomainError):
 
 
 class PermissionDenied(DomainError):
-    code = "forbidden"
+    code = "permission_denied"  # the same code as DRF's 403s, one name for one refusal
     status = 403
 
 

@@ -89,6 +89,7 @@ def test_another_label_s_token_disputes_as_a_rights_holder_but_never_its_own_dec
     before = _counts()
     own = _open(client, label_token, declared)
     assert own.status_code == 403 and "amending it" in own.json()["error"]["message"]
+    assert own.json()["error"]["code"] == "permission_denied"  # the code docs/platform-quickstart.md lists
     assert _counts() == before
     response = _open(client, other_token, declared, part="identifier")
     assert response.status_code == 201, response.content
