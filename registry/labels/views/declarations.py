@@ -292,4 +292,5 @@ def withdraw(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
             "label_keys": LabelKey.objects.filter(label=label, status=LabelKey.ACTIVE).count(),
             "cosign_only": bool(cosign_only([label.pk])),
         },
+        status=400 if form.errors else 200,  # a refused withdrawal, as every other form page answers it
     )

@@ -146,7 +146,7 @@ def test_withdraw_needs_a_reason_and_signs_a_new_version(owner_client, label, re
     page = owner_client.get(url(label, release, "withdraw"))
     assert "Withdraw and sign" in page.content.decode()
     response = owner_client.post(url(label, release, "withdraw"), {"reason": "  ", "expected_version": "1"})
-    assert response.status_code == 200 and "This field is required" in response.content.decode()
+    assert response.status_code == 400 and "This field is required" in response.content.decode()
     response = owner_client.post(
         url(label, release, "withdraw"), {"reason": "Released by mistake.", "expected_version": "1"}
     )
