@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import json
 import stat
 
@@ -45,6 +46,17 @@ def test_the_demo_catalog_has_the_promised_breadth(demo):
     assert Declaration.objects.filter(version=2, status="active").exists(), "an amended declaration"
     assert Declaration.objects.filter(status="withdrawn").exists(), "a withdrawn declaration"
     assert audit_log().declarations == Declaration.objects.count()
+
+
+@pytest.mark.django_db(transaction=True)  # committed, as under `make run`: the notifications go out on commit
+def test_the_demo_sends_no_email_to_its_fictional_owners(keys):
+    """Its key events, disputes and observations notify owners who do not exist: nothing is sent or printed."""
+    from django.core import mail
+
+    out = io.StringIO()
+    call_command("load_demo", stdout=out)
+    assert mail.outbox == []
+    assert re.search(r"; [1-9][0-9]* notification emails to its fictional owners held back", out.getvalue())
 
 
 def test_the_demo_loads_only_into_an_empty_registry(demo):

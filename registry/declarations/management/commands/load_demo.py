@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.core import mail
 from django.core.management.base import BaseCommand, CommandError
+from django.test.utils import override_settings
 
 from registry.catalog.models import Label
 from registry.declarations.demo import DEMO_ARTIST, DEMO_PASSWORD, LABELS, demo_key_path, load_demo
@@ -22,10 +24,23 @@ class Command(BaseCommand):
                 return
             raise CommandError("the catalog is not empty; the demo loads only into an empty registry")
         ensure_keys()
-        counts = load_demo()
+        # The demo's own events (key registrations, disputes, observations) notify its fictional owners:
+        # kept in memory, not printed to the console of `make run` or sent to a configured server.
+        outbox = getattr(mail, "outbox", None)  # a test's own, kept as it was
+        try:
+            with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+                mail.outbox = []
+                counts = load_demo()
+                held = len(mail.outbox)
+        finally:
+            if outbox is None:
+                del mail.outbox
+            else:
+                mail.outbox = outbox
         self.stdout.write(
             "loaded the fictional demo catalog: {labels} labels, {releases} releases, {tracks} tracks, "
             "{declarations} declarations".format(**counts)
+            + f"; {held} notification emails to its fictional owners held back"
         )
         self.stdout.write(
             f"demo label sign-in: user 'demo' (also demo1, demo2), password '{DEMO_PASSWORD}' — demo only; "
