@@ -6,6 +6,7 @@ Screenshots go to tests/artifacts/screenshots/catalog-batch-NN-<step>.png.
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.browser
 CATALOG = Path(__file__).resolve().parents[1] / "data" / "catalog"
 
 
-def test_an_owner_uploads_a_catalog_spreadsheet_reviews_and_signs_it(page, screenshot, keys, label, owner):
+def test_an_owner_uploads_a_catalog_spreadsheet_reviews_and_signs_it(page, screenshot, keys, label, owner, tmp_path):
     login(page, "olivia", "correct horse battery")
     wait_for(page, f"/label/{label.pk}/")
     click(page, f'a.button[href="/label/{label.pk}/batches/"]')
@@ -37,6 +38,17 @@ def test_an_owner_uploads_a_catalog_spreadsheet_reviews_and_signs_it(page, scree
     report = page.find_element(By.ID, "report").text
     assert "consent_reference" in report and "is not a level" in report
     screenshot("catalog-batch-02-report")
+    # The report's download link, clicked as a label manager would: the file Chromium saves is the CSV.
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    page.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    click(page, "#report-download")
+    WebDriverWait(page, 10).until(lambda d: [p for p in downloads.iterdir() if p.suffix == ".csv"])
+    saved = next(p for p in downloads.iterdir() if p.suffix == ".csv")
+    assert saved.name == "problems-with-errorscsv.csv"
+    rows = list(csv.reader(saved.read_text(encoding="utf-8").splitlines()))
+    assert rows[0] == ["row", "column", "message"] and len(rows) > 1
+    assert any(r[1] == "consent_reference" for r in rows[1:]) and any("is not a level" in r[2] for r in rows[1:])
 
     page.find_element(By.ID, "id_file").send_keys(str(CATALOG / "three-releases.csv"))
     click(page, "main form.panel button[type=submit]")
