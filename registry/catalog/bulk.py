@@ -29,10 +29,11 @@ from typing import Any, TypeVar
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from provenance import identifiers
 from provenance.errors import IdentifierError
-from registry.bulk_insert import insert_rows
+from registry.bulk_insert import insert_missing, insert_rows
 from registry.catalog.models import Artist, Label, Recording, Release, ReleaseArtist, Track
 from registry.catalog.services import (
     ArtistBook,
@@ -257,8 +258,17 @@ def _recordings(wanted: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
     rows = {(label, isrc): pk for label, isrc, pk in ids}
     missing = sorted(wanted - rows.keys())
     if missing:
-        # ignore_conflicts: a concurrent edit may add the same ISRC; it is read back below like ours.
-        Recording.objects.bulk_create([Recording(label_id=lb, isrc=i) for lb, i in missing], ignore_conflicts=True)
-        again = Recording.objects.filter(label_id__in={lb for lb, _ in missing}, isrc__in={i for _, i in missing})
-        rows |= {(label, isrc): pk for label, isrc, pk in again.values_list("label_id", "isrc", "pk")}
+        # ON CONFLICT DO NOTHING: a concurrent edit may add the same ISRC; it is read back below.
+        now = timezone.now()
+        inserted = insert_missing(
+            Recording,
+            ("label_id", "isrc", "created_at"),
+            [(lb, i, now) for lb, i in missing],
+            returning=("label_id", "isrc", "id"),
+        )
+        rows |= {(label, isrc): pk for label, isrc, pk in inserted or ()}
+        left = [m for m in missing if m not in rows]
+        if left:
+            again = Recording.objects.filter(label_id__in={lb for lb, _ in left}, isrc__in={i for _, i in left})
+            rows |= {(label, isrc): pk for label, isrc, pk in again.values_list("label_id", "isrc", "pk")}
     return rows
