@@ -30,7 +30,7 @@ from django.db import connection
 from django.utils import timezone
 
 from provenance import jcs, statement
-from provenance.disclosure import summary_text
+from provenance.disclosure import summary_texts
 from provenance.encoding import b64encode
 from provenance.issue.sign import cosign_envelope, envelope_size, make_bundle, sign_envelope
 from provenance.limits import ENTRY_MAX
@@ -307,17 +307,18 @@ def _sign(
         envelope = sign_envelope(statement.statement_bytes(st), private)
     else:
         envelope = cosign_envelope(statement.statement_bytes(st), private, signatures=[cosigned.signature])
-    leaf_data = jcs.canonicalize(envelope).decode("ascii")
+    leaf_data = jcs.canonicalize_envelope(envelope).decode("ascii")
     refuse_oversized(st, len(leaf_data))  # before the log lock: a refusal costs no leaf
     # Everything derived from the statement is computed before the log lock is taken:
     # appends are serialized, so work under the lock caps the registry's write rate.
+    summary, track_summaries = summary_texts(st)  # summary_text's, each byte for byte (audit_log compares)
     return _Signed(
         release=release,
         st=st,
         leaf_data=leaf_data,
         envelope=envelope,
-        summary=summary_text(st),
-        track_summaries={t["isrc"]: summary_text(st, t["isrc"]) for t in st["tracks"]},
+        summary=summary,
+        track_summaries=track_summaries,
         history=cosigned.history if cosigned is not None else None,
     )
 

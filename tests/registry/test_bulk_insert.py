@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from registry.bulk_insert import COPY_MIN_ROWS, insert_missing, insert_rows, update_column
+from registry.bulk_insert import COPY_MIN_ROWS, AnyOf, insert_missing, insert_rows, update_column
 from registry.declarations.models import IdentifierClaim
 from registry.transparency.models import LogLeaf
 
@@ -74,3 +75,15 @@ def test_update_column_sets_each_rows_value_and_no_other_row(label):
     for i, c in enumerate(claims[:-1]):
         assert stored[c.pk] == later + timezone.timedelta(seconds=i)
     assert stored[claims[-1].pk] == claims[-1].claimed_at
+
+
+def test_any_of_finds_the_rows_in_finds_and_nothing_for_no_values(label):
+    for i in range(5):
+        IdentifierClaim.objects.create(kind="isrc", value=f"QZES524{i:05d}", label=label)
+    wanted = ["QZES52400001", "QZES52400003", "QZES52499999"]
+    with CaptureQueriesContext(connection) as ctx:
+        found = set(IdentifierClaim.objects.filter(AnyOf(F("value"), wanted)).values_list("value", flat=True))
+    assert found == set(IdentifierClaim.objects.filter(value__in=wanted).values_list("value", flat=True))
+    assert found == {"QZES52400001", "QZES52400003"}
+    assert len(ctx.captured_queries) == 1 and ctx.captured_queries[0]["sql"].count("QZES524") in (1, 3)
+    assert not IdentifierClaim.objects.filter(AnyOf(F("value"), [])).exists()
