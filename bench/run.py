@@ -40,7 +40,7 @@ PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 PREFIX = os.environ.get("BENCH_DB_PREFIX", "registry_bench")
 PLATFORM_KEYS = 8  # platforms the keyed lookups are spread over, each under its quota (row 1)
 WRITERS = 8  # concurrent writers of row 4: processes in-process, label tokens over HTTP
-BULK_SENDERS = 2  # row 9: processes posting bulk requests at once, as a distributor's pipeline does
+BULK_SENDERS = 3  # row 9: processes posting bulk requests at once, as a distributor's pipeline does
 WRITE_RATE = 600  # THROTTLE_WRITE's default per label token and minute (registry/settings.py)
 CACHE_SECONDS = "30"  # REGISTRY_LOOKUP_CACHE_SECONDS's production default
 
