@@ -58,6 +58,48 @@ def summary_text(statement: Mapping[str, Any], isrc: str | None = None) -> str:
     return json.dumps(summary_of(statement, isrc), separators=(",", ":"), ensure_ascii=False, sort_keys=True)
 
 
+def summary_texts(statement: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
+    """``summary_text(statement)`` and ``{isrc: summary_text(statement, isrc)}`` for every track, byte for byte.
+
+    Each piece is encoded once: with sorted keys and compact separators, a JSON object's text
+    is its members' texts joined in key order (the keys are ASCII, so this order is the one
+    ``sort_keys`` uses) and a list's is its items' texts joined by commas. So the members every
+    summary shares (the declaration, label, release and artists) and each track's summary are
+    encoded once, and the release's text and each track's are joined from them. A batch stores
+    13 summaries per 12-track release; ``audit_log`` recomputes each with ``summary_text`` and
+    compares them, and tests/provenance/test_disclosure.py checks the two agree on generated
+    statements.
+    """
+    whole = summary_of(statement)
+    track_texts = [_dumps(t) for t in whole["tracks"]]
+    shared = {k: f"{_dumps(k)}:{_dumps(v)}" for k, v in whole.items() if k not in ("tracks", "apple_music_tags")}
+
+    def joined(members: dict[str, str]) -> str:
+        return "{" + ",".join(members[k] for k in sorted(members)) + "}"
+
+    release_text = joined(
+        shared
+        | {
+            "tracks": '"tracks":[' + ",".join(track_texts) + "]",
+            "apple_music_tags": '"apple_music_tags":' + _dumps(whole["apple_music_tags"]),
+        }
+    )
+    artwork = statement["release"]["artwork"]
+    tracks: dict[str, str] = {}
+    for t, text in zip(statement["tracks"], track_texts, strict=True):
+        if t["isrc"] in tracks:  # summary_text names the first track of an ISRC (track_in)
+            continue
+        tags = vocabulary.apple_transparency_tags(t["parts"], artwork)
+        tracks[t["isrc"]] = joined(
+            shared | {"track": f'"track":{text}', "apple_music_tags": '"apple_music_tags":' + _dumps(tags)}
+        )
+    return release_text, tracks
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+
+
 def summary_of(statement: Mapping[str, Any], isrc: str | None = None) -> dict[str, Any]:
     st = statement
     rel = st["release"]

@@ -22,6 +22,26 @@ Invariants, relied on by the callers (``declarations.signing``, ``catalog.bulk``
   back as after a failed INSERT. Deferred foreign keys are checked at commit as for INSERT.
 - **Counted as one query** where Django counts queries (``assertNumQueries``,
   ``CaptureQueriesContext``), so query-count tests see it.
+
+``insert_missing`` is the same for rows that may exist already (identifier claims, a label's
+recordings): ``INSERT … SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING RETURNING``, one
+statement of one array per column, built from plain values (no model instance per row), in
+the order given (callers that rely on an insert order, the claims' sorted order, pass it
+sorted). It says which rows it inserted; a row it skipped was held already (committed, or by
+a transaction it waited for) or repeated a key earlier in ``rows``, and the caller reads who
+holds it. SQLite: ``bulk_create(ignore_conflicts=True)``, and ``None`` (the caller reads
+back every row). Checked by tests/registry/test_bulk_insert.py, the claim races of
+tests/registry/declarations/test_batch.py and ``audit_log``'s claims.
+
+``update_column`` sets one column of many rows by primary key in one ``UPDATE … FROM
+unnest(keys, values)`` (``bulk_update``'s ``CASE WHEN`` of two parameters per row is the
+same, slower to build and to plan); rows the caller holds locked already, so the order
+of the updates takes no lock of its own. SQLite: ``bulk_update``.
+
+``AnyOf(F("column"), values)`` is ``column__in=values`` as one array parameter on PostgreSQL
+(``column = ANY(%s)``): the same rows, through the same index, without the thousand
+placeholders that Django prepares one by one and psycopg splits in Python (a batch asks
+for ~1,300 identifiers at a time). Elsewhere it is ``IN (…)``; no values match nothing.
 """
 
 from __future__ import annotations
@@ -30,6 +50,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, models
 
 # Below this many rows an INSERT is as fast, and keeps the plain path (and its RETURNING).
@@ -43,11 +64,7 @@ def insert_rows(
     rows = list(rows)
     if not rows:
         return
-    fields = [model._meta.get_field(name) for name in columns]
-    given = {f.attname for f in fields}
-    missing = [f.attname for f in model._meta.concrete_fields if f.attname not in given and not _auto(f)]
-    if missing:
-        raise ValueError(f"insert_rows({model.__name__}) needs every column: {', '.join(missing)} missing")
+    fields = _fields(model, columns)
     connection = connections[using]
     if connection.vendor != "postgresql" or len(rows) < COPY_MIN_ROWS:
         model.objects.using(using).bulk_create(
@@ -73,6 +90,99 @@ def insert_rows(
         connection.queries_log.append(
             {"sql": f"{sql} -- {len(rows)} rows", "time": f"{time.monotonic() - started:.3f}", "alias": using}
         )
+
+
+def insert_missing(
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    returning: Sequence[str],
+    using: str = "default",
+) -> list[tuple[Any, ...]] | None:
+    """Insert the ``rows`` no unique constraint refuses (values in ``columns`` order), in order; skip the others.
+
+    Returns the ``returning`` columns of each row inserted (PostgreSQL), or None (SQLite: read them back).
+    """
+    rows = list(rows)
+    if not rows:
+        return []
+    fields = _fields(model, columns)
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        model.objects.using(using).bulk_create(
+            [model(**{f.attname: v for f, v in zip(fields, row, strict=True)}) for row in rows], ignore_conflicts=True
+        )
+        return None
+    quote = connection.ops.quote_name
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+    back = ", ".join(quote(model._meta.get_field(name).column) for name in returning)
+    # Names from the model's own meta, quoted; every value is a parameter.
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+        f"SELECT * FROM unnest({arrays}) ON CONFLICT DO NOTHING RETURNING {back}"
+    )
+    params = [
+        [f.get_db_prep_save(row[i], connection) for row in rows]  # as bulk_create prepares each value
+        for i, f in enumerate(fields)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [tuple(r) for r in cursor.fetchall()]
+
+
+def update_column(
+    model: type[models.Model], column: str, values: Sequence[tuple[Any, Any]], *, using: str = "default"
+) -> None:
+    """Set ``column`` (an attribute name) to each value of ``values``, pairs (primary key, value)."""
+    if not values:
+        return
+    connection = connections[using]
+    field, pk = model._meta.get_field(column), model._meta.pk
+    assert pk is not None
+    if connection.vendor != "postgresql":
+        objs = []
+        for key, value in values:
+            obj = model(pk=key)
+            setattr(obj, field.attname, value)
+            objs.append(obj)
+        model.objects.using(using).bulk_update(objs, [field.name])
+        return
+    quote = connection.ops.quote_name
+    # Names from the model's own meta, quoted; every value is a parameter.
+    sql = (
+        f"UPDATE {quote(model._meta.db_table)} AS t SET {quote(field.column)} = v.value "  # noqa: S608
+        f"FROM unnest(%s::{pk.db_type(connection)}[], %s::{field.db_type(connection)}[]) AS v(key, value) "
+        f"WHERE t.{quote(pk.column)} = v.key"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [[k for k, _ in values], [field.get_db_prep_save(v, connection) for _, v in values]])
+
+
+class AnyOf(models.Lookup):
+    """``lhs`` equals one of ``rhs`` (a collection of plain values): ``= ANY(array)`` on PostgreSQL."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        field = self.lhs.output_field
+        values = [field.get_db_prep_value(v, connection, prepared=False) for v in self.rhs]
+        if not values:
+            raise EmptyResultSet
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", [*lhs_params, values]
+        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
+
+
+def _fields(model: type[models.Model], columns: Sequence[str]) -> list[models.Field]:
+    fields = [model._meta.get_field(name) for name in columns]
+    given = {f.attname for f in fields}
+    missing = [f.attname for f in model._meta.concrete_fields if f.attname not in given and not _auto(f)]
+    if missing:
+        raise ValueError(f"{model.__name__} needs every column: {', '.join(missing)} missing")
+    return fields
 
 
 def _auto(field: models.Field) -> bool:

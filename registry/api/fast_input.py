@@ -17,15 +17,18 @@ it does not know (checked once, when compiled: such a field is always undecided)
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable
 from datetime import date
 from functools import cache
 from typing import Any
 
+from django.core import validators
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import ISO_8601, fields, serializers
 from rest_framework.settings import api_settings
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 Check = Callable[[Any], Any]
 
@@ -42,18 +45,76 @@ def _undecided(value: Any) -> Any:
     raise _Undecided
 
 
-def _run_validators(field: fields.Field, value: Any) -> None:
-    for validator in field.validators:
-        try:
-            if getattr(validator, "requires_context", False):
-                validator(value, field)
-            else:
-                validator(value)
-        except (DjangoValidationError, serializers.ValidationError):
-            raise _Undecided from None
+def _validators(field: fields.Field) -> Callable[[Any], None]:
+    """The field's validators as DRF calls them, the common ones as the comparisons they make.
+
+    Only these exact classes with a fixed limit are inlined (a subclass or a callable limit
+    is called as DRF calls it): Django's Max/MinLengthValidator (``len``), Max/MinValueValidator,
+    ProhibitNullCharactersValidator (a NUL in the text) and DRF's ProhibitSurrogateCharactersValidator
+    (a surrogate code point, which strict UTF-8 cannot encode). Each passes exactly when the
+    validator does; a failure makes the item undecided, as before.
+    """
+    checks: list[Callable[[Any], bool]] = []
+    rest: list[Any] = []
+    for v in field.validators:
+        limit = getattr(v, "limit_value", None)
+        fixed = limit is not None and not callable(limit)
+        if type(v) is validators.MaxLengthValidator and fixed:
+            checks.append(_compare(len, operator.le, limit))
+        elif type(v) is validators.MinLengthValidator and fixed:
+            checks.append(_compare(len, operator.ge, limit))
+        elif type(v) is validators.MaxValueValidator and fixed:
+            checks.append(_compare(None, operator.gt, limit, negate=True))
+        elif type(v) is validators.MinValueValidator and fixed:
+            checks.append(_compare(None, operator.lt, limit, negate=True))
+        elif type(v) is validators.ProhibitNullCharactersValidator:
+            checks.append(lambda x: "\x00" not in str(x))
+        elif type(v) is ProhibitSurrogateCharactersValidator:
+            checks.append(_no_surrogates)
+        else:
+            rest.append(v)
+    if not rest and not checks:
+        return lambda value: None
+
+    def validate(value: Any) -> None:
+        for check in checks:
+            if not check(value):
+                raise _Undecided
+        for validator in rest:
+            try:
+                if getattr(validator, "requires_context", False):
+                    validator(value, field)
+                else:
+                    validator(value)
+            except (DjangoValidationError, serializers.ValidationError):
+                raise _Undecided from None
+
+    return validate
+
+
+def _compare(
+    measure: Callable[[Any], Any] | None, op: Callable[[Any, Any], bool], limit: Any, *, negate: bool = False
+) -> Callable[[Any], bool]:
+    """What a Django limit validator compares: ``op(measure(x), limit)`` passes, or fails when ``negate``."""
+
+    def check(x: Any) -> bool:
+        result = op(x if measure is None else measure(x), limit)
+        return not result if negate else bool(result)
+
+    return check
+
+
+def _no_surrogates(value: Any) -> bool:
+    try:
+        str(value).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _text(field: serializers.CharField) -> Check:
+    validate = _validators(field)
+
     def check(value: Any) -> Any:
         if type(value) is not str or (field.trim_whitespace and value != value.strip()):
             raise _Undecided
@@ -61,7 +122,7 @@ def _text(field: serializers.CharField) -> Check:
             if not field.allow_blank:
                 raise _Undecided
             return ""  # DRF returns a blank value before its validators, as here
-        _run_validators(field, value)
+        validate(value)
         return value
 
     return check
@@ -69,32 +130,37 @@ def _text(field: serializers.CharField) -> Check:
 
 def _choice(field: serializers.ChoiceField) -> Check:
     choices = field.choice_strings_to_values
+    validate = _validators(field)
 
     def check(value: Any) -> Any:
         if type(value) is not str or value not in choices:
             raise _Undecided
         value = choices[value]
-        _run_validators(field, value)
+        validate(value)
         return value
 
     return check
 
 
 def _integer(field: serializers.IntegerField) -> Check:
+    validate = _validators(field)
+
     def check(value: Any) -> Any:
         if type(value) is not int or not -_INT_MAX <= value <= _INT_MAX:  # not bool, not text, not huge
             raise _Undecided
-        _run_validators(field, value)
+        validate(value)
         return value
 
     return check
 
 
 def _boolean(field: serializers.BooleanField) -> Check:
+    validate = _validators(field)
+
     def check(value: Any) -> Any:
         if type(value) is not bool:
             raise _Undecided
-        _run_validators(field, value)
+        validate(value)
         return value
 
     return check
@@ -104,6 +170,7 @@ def _date(field: serializers.DateField) -> Check:
     formats = getattr(field, "input_formats", None) or api_settings.DATE_INPUT_FORMATS
     if list(formats) != [ISO_8601]:
         return _undecided
+    validate = _validators(field)
 
     def check(value: Any) -> Any:
         if type(value) is not str or not _DATE.fullmatch(value):
@@ -112,7 +179,7 @@ def _date(field: serializers.DateField) -> Check:
             parsed = date.fromisoformat(value)  # what django.utils.dateparse.parse_date returns for this form
         except ValueError:
             raise _Undecided from None
-        _run_validators(field, parsed)
+        validate(parsed)
         return parsed
 
     return check
@@ -120,6 +187,7 @@ def _date(field: serializers.DateField) -> Check:
 
 def _list(field: serializers.ListField | serializers.ListSerializer, child: Check) -> Check:
     min_length, max_length = getattr(field, "min_length", None), getattr(field, "max_length", None)
+    validate = _validators(field)
 
     def check(value: Any) -> Any:
         if type(value) is not list or (not field.allow_empty and not value):
@@ -127,20 +195,22 @@ def _list(field: serializers.ListField | serializers.ListSerializer, child: Chec
         if (max_length is not None and len(value) > max_length) or (min_length is not None and len(value) < min_length):
             raise _Undecided
         out = [child(item) for item in value]
-        _run_validators(field, out)
+        validate(out)
         return out
 
     return check
 
 
 def _dict(field: serializers.DictField, child: Check) -> Check:
+    validate = _validators(field)
+
     def check(value: Any) -> Any:
         if type(value) is not dict or (not field.allow_empty and not value):
             raise _Undecided
         if not all(type(k) is str for k in value):
             raise _Undecided
         out = {k: child(v) for k, v in value.items()}
-        _run_validators(field, out)
+        validate(out)
         return out
 
     return check

@@ -18,7 +18,8 @@ from rest_framework.parsers import BaseParser
 
 MAX_DEPTH = 32
 # Strings first, so brackets inside them are not counted.
-_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKETS = re.compile(r"[\[\]{}]")
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -32,13 +33,15 @@ def _reject_constant(name: str) -> Any:
 
 
 def json_depth(text: str) -> int:
+    # The brackets outside strings, in order: the strings are cut out first, in C (leftmost first, as a
+    # scan of strings-or-brackets would take them), so Python counts the brackets alone.
     depth = deepest = 0
-    for match in _TOKENS.finditer(text):
-        lexeme = match.group()
-        if lexeme in ("[", "{"):
+    for bracket in _BRACKETS.findall(_STRINGS.sub("", text)):
+        if bracket in "[{":
             depth += 1
-            deepest = max(deepest, depth)
-        elif lexeme in ("]", "}"):
+            if depth > deepest:
+                deepest = depth
+        else:
             depth -= 1
     return deepest
 

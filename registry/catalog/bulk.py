@@ -28,11 +28,12 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
+from django.utils import timezone
 
 from provenance import identifiers
 from provenance.errors import IdentifierError
-from registry.bulk_insert import insert_rows
+from registry.bulk_insert import AnyOf, insert_missing, insert_rows
 from registry.catalog.models import Artist, Label, Recording, Release, ReleaseArtist, Track
 from registry.catalog.services import (
     ArtistBook,
@@ -253,12 +254,23 @@ def _recordings(wanted: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
     Read as values, not model objects: a batch of 100 new releases names 1,200 recordings.
     """
     labels, isrcs = {label for label, _ in wanted}, {isrc for _, isrc in wanted}
-    ids = Recording.objects.filter(label_id__in=labels, isrc__in=isrcs).values_list("label_id", "isrc", "pk")
+    ids = Recording.objects.filter(AnyOf(F("isrc"), sorted(isrcs)), label_id__in=labels).values_list(
+        "label_id", "isrc", "pk"
+    )
     rows = {(label, isrc): pk for label, isrc, pk in ids}
     missing = sorted(wanted - rows.keys())
     if missing:
-        # ignore_conflicts: a concurrent edit may add the same ISRC; it is read back below like ours.
-        Recording.objects.bulk_create([Recording(label_id=lb, isrc=i) for lb, i in missing], ignore_conflicts=True)
-        again = Recording.objects.filter(label_id__in={lb for lb, _ in missing}, isrc__in={i for _, i in missing})
-        rows |= {(label, isrc): pk for label, isrc, pk in again.values_list("label_id", "isrc", "pk")}
+        # ON CONFLICT DO NOTHING: a concurrent edit may add the same ISRC; it is read back below.
+        now = timezone.now()
+        inserted = insert_missing(
+            Recording,
+            ("label_id", "isrc", "created_at"),
+            [(lb, i, now) for lb, i in missing],
+            returning=("label_id", "isrc", "id"),
+        )
+        rows |= {(label, isrc): pk for label, isrc, pk in inserted or ()}
+        left = [m for m in missing if m not in rows]
+        if left:
+            again = Recording.objects.filter(label_id__in={lb for lb, _ in left}, isrc__in={i for _, i in left})
+            rows |= {(label, isrc): pk for label, isrc, pk in again.values_list("label_id", "isrc", "pk")}
     return rows

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.db import models
 
+from registry.bulk_insert import AnyOf
 from registry.catalog.models import LEVEL_CHOICES, Release
 from registry.transparency.models import LogLeaf, SigningKey
 
@@ -127,6 +128,6 @@ class IdentifierClaim(models.Model):
             return {}
         match = models.Q()
         for kind, values in sorted(by_kind.items()):
-            match |= models.Q(kind=kind, value__in=values)
+            match |= models.Q(kind=kind) & AnyOf(models.F("value"), sorted(values))
         rows = cls.objects.filter(match).values_list("kind", "value", "label_id")
         return {(kind, value): label_id for kind, value, label_id in rows}

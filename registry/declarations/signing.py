@@ -5,6 +5,18 @@ statement (``registry.declarations.services``): the key row lock, the log lock
 (``registry.transparency.log``) and the identifier claims all commit together,
 or nothing does. Lock order: the release row (taken by the caller), then the
 identifier claims, then the statement key row, then the log; never the other way round.
+
+The statement key row is locked in two modes (``_statement_key``): declarations and the
+entries that follow them (disputes, observations) take it **shared** (``FOR SHARE``), so
+concurrent batches and single writers sign at the same time and queue only on the log
+lock; label and platform key events and label policy events take it **exclusive**
+(``FOR NO KEY UPDATE``), and a key rotation ``FOR UPDATE``. Both conflict with the shared
+mode, so such an event waits for every signer holding the key and is logged after them,
+and a signer that waits for it reads what it committed (a co-sign-only policy turned on:
+docs/protocol.md §14.5). A transaction never takes the exclusive mode after the shared one
+(an upgrade two signers could deadlock on): nothing that signs a declaration logs a key or
+policy event. Checked by tests/registry/declarations/test_batch.py (concurrent batches,
+single writers and a policy event) and by ``audit_log``.
 """
 
 from __future__ import annotations
@@ -14,14 +26,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from provenance import jcs, statement
-from provenance.disclosure import summary_text
+from provenance.disclosure import summary_texts
 from provenance.encoding import b64encode
 from provenance.issue.sign import cosign_envelope, envelope_size, make_bundle, sign_envelope
 from provenance.limits import ENTRY_MAX
-from registry.bulk_insert import insert_rows
+from registry.bulk_insert import insert_missing, insert_rows, update_column
 from registry.catalog.models import Release
 from registry.declarations import cache as lookup_cache
 from registry.declarations.models import Declaration, DeclaredRecording, IdentifierClaim
@@ -32,20 +45,22 @@ from registry.transparency.keys import active_key, load_private_key
 from registry.transparency.models import SigningKey
 
 
-def _statement_key() -> tuple[SigningKey, Any]:
+def _statement_key(*, exclusive: bool = False) -> tuple[SigningKey, Any]:
     """The active statement key, row-locked until commit, so a rotation cannot retire it while we sign.
 
     key_rotate() locks the same row before it stamps the old key's not_after, so it waits for signers
     holding the key, and its not_after falls after their declared_at. A signer that waited for a rotation
     finds the row no longer active (PostgreSQL re-checks it on unlock) and reads again: the new key.
     Without this, a statement dated after a retired key's not_after would be signed by it: invalid.
+    ``exclusive``: key and policy events, which every signer's shared lock orders (module docstring).
     """
     for _ in range(3):
-        key = (
-            SigningKey.objects.select_for_update(no_key=True)
-            .filter(purpose=SigningKey.STATEMENT, status=SigningKey.ACTIVE)
-            .first()
-        )
+        rows = SigningKey.objects.filter(purpose=SigningKey.STATEMENT, status=SigningKey.ACTIVE).order_by("pk")
+        if exclusive or connection.vendor != "postgresql":  # SQLite: its write transaction is the lock
+            key = rows.select_for_update(no_key=True).first()
+        else:  # Django has no select_for_share(): the same query, FOR SHARE
+            sql, params = rows[:1].query.sql_with_params()
+            key = next(iter(SigningKey.objects.raw(f"{sql} FOR SHARE", params)), None)
         if key is not None:
             return key, load_private_key(key)
     return active_key(SigningKey.STATEMENT)  # none active: the usual clear error
@@ -141,8 +156,8 @@ def _claim(release: Release, new: list[tuple[str, str]]) -> list[TakenOver]:
     """
     if not new:
         return []
-    _insert_claims(sorted((k, v, release.label_id) for k, v in new))
-    holders = IdentifierClaim.holders(new)
+    inserted = _insert_claims(sorted((k, v, release.label_id) for k, v in new))
+    holders = _holders_after(new, inserted)
     others = {w: holders[w] for w in new if holders.get(w) != release.label_id}
     moved: list[TakenOver] = []
     if others:
@@ -164,17 +179,31 @@ def _claim(release: Release, new: list[tuple[str, str]]) -> list[TakenOver]:
     return moved
 
 
-def _insert_claims(rows: Sequence[tuple[str, str, int]]) -> None:
+def _insert_claims(rows: Sequence[tuple[str, str, int]]) -> dict[tuple[str, str], int] | None:
     """Insert claims (kind, value, label id) in the order given, skipping identifiers held already.
 
     Callers pass them sorted: an INSERT … ON CONFLICT DO NOTHING waits for a concurrent
     transaction that inserted the same identifier, so two transactions claiming overlapping
     sets wait for each other in one global order, never in a cycle (no deadlock).
+    Returns the claims inserted, {(kind, value): label id} (``bulk_insert.insert_missing``), or
+    None when the database cannot say (SQLite): the caller reads the holders back.
     """
-    IdentifierClaim.objects.bulk_create(
-        [IdentifierClaim(kind=k, value=v, label_id=label_id) for k, v, label_id in rows],
-        ignore_conflicts=True,
+    now = timezone.now()
+    inserted = insert_missing(
+        IdentifierClaim,
+        ("kind", "value", "label_id", "claimed_at"),
+        [(k, v, label_id, now) for k, v, label_id in rows],
+        returning=("kind", "value", "label_id"),
     )
+    return None if inserted is None else {(k, v): label_id for k, v, label_id in inserted}
+
+
+def _holders_after(wanted: Sequence[tuple[str, str]], inserted: dict[tuple[str, str], int] | None) -> dict[Any, int]:
+    """Who holds each of ``wanted`` after ``_insert_claims``: ours as inserted, the rest (held already) read."""
+    if inserted is None:
+        return IdentifierClaim.holders(wanted)
+    rest = [w for w in wanted if w not in inserted]
+    return inserted | (IdentifierClaim.holders(rest) if rest else {})
 
 
 def claim_many(entries: Sequence[tuple[Release, Mapping[str, Any]]]) -> dict[int, Conflict]:
@@ -192,8 +221,7 @@ def claim_many(entries: Sequence[tuple[Release, Mapping[str, Any]]]) -> dict[int
         - {(k, v, label_id) for (k, v), label_id in holders.items()}
     )
     if new:
-        _insert_claims(new)
-        holders = holders | IdentifierClaim.holders((k, v) for k, v, _ in new)
+        holders = holders | _holders_after([(k, v) for k, v, _ in new], _insert_claims(new))
     refused: dict[int, Conflict] = {}
     for i, ((release, _), ws) in enumerate(zip(entries, wanted, strict=True)):
         taken = [w for w in ws if holders.get(w) != release.label_id]
@@ -279,17 +307,18 @@ def _sign(
         envelope = sign_envelope(statement.statement_bytes(st), private)
     else:
         envelope = cosign_envelope(statement.statement_bytes(st), private, signatures=[cosigned.signature])
-    leaf_data = jcs.canonicalize(envelope).decode("ascii")
+    leaf_data = jcs.canonicalize_envelope(envelope).decode("ascii")
     refuse_oversized(st, len(leaf_data))  # before the log lock: a refusal costs no leaf
     # Everything derived from the statement is computed before the log lock is taken:
     # appends are serialized, so work under the lock caps the registry's write rate.
+    summary, track_summaries = summary_texts(st)  # summary_text's, each byte for byte (audit_log compares)
     return _Signed(
         release=release,
         st=st,
         leaf_data=leaf_data,
         envelope=envelope,
-        summary=summary_text(st),
-        track_summaries={t["isrc"]: summary_text(st, t["isrc"]) for t in st["tracks"]},
+        summary=summary,
+        track_summaries=track_summaries,
         history=cosigned.history if cosigned is not None else None,
     )
 
@@ -379,7 +408,7 @@ def _record(signed: list[_Signed], key: SigningKey, actor: Any, via: str) -> lis
     if len(releases) == 1:
         releases[0].save(update_fields=["current_declaration"])
     else:
-        Release.objects.bulk_update(releases, ["current_declaration"])
+        update_column(Release, "current_declaration", [(r.pk, r.current_declaration_id) for r in releases])
     return declarations
 
 
@@ -426,7 +455,7 @@ def sign_and_log_entry(*, payload_type: str, payload: bytes, signatures: Sequenc
     The caller checked ``signatures`` (the label's) and holds the lock that orders its kind's
     events; the registry's signature is added here, the only place that signs.
     """
-    return _sign_entry(payload_type=payload_type, payload=payload, signatures=signatures)[0]
+    return _sign_entry(payload_type=payload_type, payload=payload, signatures=signatures, exclusive=True)[0]
 
 
 def sign_and_log_bundled(
@@ -443,7 +472,7 @@ def sign_and_log_bundled(
     the caller (a platform's); ``key_history`` = (member, log indexes) adds the signer's key events
     with inclusion proofs against the same checkpoint, as ``platform_keys`` (§16.3).
     """
-    appended, envelope = _sign_entry(payload_type=payload_type, payload=payload, signatures=signatures)
+    appended, envelope = _sign_entry(payload_type=payload_type, payload=payload, signatures=signatures, exclusive=False)
     bundle = make_bundle(
         envelope,
         origin=settings.REGISTRY_LOG_ORIGIN,
@@ -462,9 +491,9 @@ def sign_and_log_bundled(
 
 
 def _sign_entry(
-    *, payload_type: str, payload: bytes, signatures: Sequence[dict[str, str]]
+    *, payload_type: str, payload: bytes, signatures: Sequence[dict[str, str]], exclusive: bool
 ) -> tuple[log.Appended, dict[str, Any]]:
-    _, private = _statement_key()
+    _, private = _statement_key(exclusive=exclusive)
     envelope = cosign_envelope(payload, private, payload_type=payload_type, signatures=signatures)
     leaf_data = jcs.canonicalize(envelope).decode("ascii")
     if len(leaf_data) > ENTRY_MAX:

@@ -51,7 +51,10 @@ SIG_MAX = 128
 
 
 def _locked_label(label: Label) -> Label:
-    return Label.objects.select_for_update().get(pk=label.pk)
+    # FOR NO KEY UPDATE: as exclusive between this module's writers, but not against the KEY SHARE lock an
+    # insert referencing the label (a batch's new release) takes at commit, after the statement key's lock:
+    # FOR UPDATE here, then the key, deadlocked against such a batch (tests/registry/declarations/test_batch.py).
+    return Label.objects.select_for_update(no_key=True).get(pk=label.pk)
 
 
 def history(label: Label) -> list[LabelKeyEvent]:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
-from provenance.disclosure import summary_of, summary_text, track_in
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from provenance.disclosure import summary_of, summary_text, summary_texts, track_in
 from tests.provenance import factory
 
 # summary_text of factory.statement(n_tracks=2), as the registry stored it before the derivation moved
@@ -31,3 +34,33 @@ def test_a_track_summary_is_about_that_track_and_a_release_summary_lists_every_t
     assert about_track["track"]["isrc"] == factory.isrc(2) and "tracks" not in about_track
     assert [t["isrc"] for t in summary_of(st)["tracks"]] == [factory.isrc(1), factory.isrc(2)]
     assert track_in(st, factory.isrc(9)) is None
+
+
+LEVELS = st.sampled_from(["none", "partly", "all"])
+TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Z")), min_size=1, max_size=12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    parts=st.lists(st.fixed_dictionaries({"vocals": LEVELS, "production": LEVELS, "lyrics": LEVELS}), min_size=1,
+                   max_size=6),
+    titles=st.lists(TEXT, min_size=6, max_size=6),
+    release_title=TEXT,
+    artwork=LEVELS,
+    persona=st.sampled_from(["human", "ai_assisted", "synthetic"]),
+    unverified=st.booleans(),
+)  # fmt: skip
+def test_summary_texts_of_a_statement_are_summary_text_byte_for_byte(
+    parts, titles, release_title, artwork, persona, unverified
+) -> None:
+    # A batch stores each declaration's summaries from summary_texts; audit_log recomputes them with summary_text.
+    tracks = [{**factory.track(i + 1, **p), "title": titles[i]} for i, p in enumerate(parts)]
+    extra = {"identifiers_verified": {"upc": True, "isrcs_unverified": [factory.isrc(1)]}} if unverified else {}
+    stmt = factory.statement(
+        tracks=tracks,
+        release={"upc": factory.upc(1), "title": release_title, "release_date": None, "artwork": artwork, **extra},
+        artists=[{"name": "Ünïcødé ✓ \U0001f3b5", "isni": None, "persona": persona}],
+    )
+    release_text, track_texts = summary_texts(stmt)
+    assert release_text == summary_text(stmt)
+    assert track_texts == {t["isrc"]: summary_text(stmt, t["isrc"]) for t in stmt["tracks"]}

@@ -96,10 +96,12 @@ def create_arguments(label: Label, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def respond(request: Request, label: Label, action: Any) -> Response:
+    key = request.headers.get("Idempotency-Key")
     outcome = run_idempotent(
         label=label,
-        key=request.headers.get("Idempotency-Key"),
-        request_hash=fingerprint(request.method, request.path, request.data),
+        key=key,
+        # Only a keyed request is compared with a replay (a bulk body's fingerprint is ~1 MB of JSON).
+        request_hash=fingerprint(request.method, request.path, request.data) if key is not None else "",
         action=action,
     )
     response = HttpResponse(outcome.body, status=outcome.status, content_type=answers.JSON)

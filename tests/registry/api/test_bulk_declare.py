@@ -350,3 +350,51 @@ def test_concurrent_bulk_requests_of_two_labels_interleave_into_one_clean_log(ke
     assert Checkpoint.objects.count() == 4 * 3
     report = audit_log()
     assert report.leaves == report.declarations == 180
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_parallel_senders_of_one_label_log_each_release_once_and_a_shared_idempotency_key_once(keys, label_token):
+    # A distributor's pipeline: three senders at once with the same token, each its own requests, and all
+    # three retrying one request with the same Idempotency-Key. Every release is logged once, the keyed
+    # request once (the others replay its answer), the leaves contiguous and the audit clean.
+    shared = {"releases": [release_payload(tracks=2) for _ in range(10)]}
+    answers: dict[int, list[Any]] = {}
+    barrier = threading.Barrier(3)
+    errors: list[BaseException] = []
+
+    def sender(i: int) -> None:
+        try:
+            client = APIClient()
+            barrier.wait()
+            own = [
+                post_json(
+                    client, URL, {"releases": [release_payload(tracks=3) for _ in range(20)]}, **bearer(label_token)
+                )
+                for _ in range(2)
+            ]
+            keyed = post_json(client, URL, shared, HTTP_IDEMPOTENCY_KEY="pipeline-7", **bearer(label_token))
+            answers[i] = [*own, keyed]
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=sender, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    for own_a, own_b, _ in answers.values():
+        assert own_a.status_code == own_b.status_code == 200 and own_a.json()["logged"] == own_b.json()["logged"] == 20
+    keyed = [a[2] for a in answers.values()]
+    assert all(r.status_code == 200 for r in keyed)
+    assert sum(r.get("Idempotent-Replayed") != "true" for r in keyed) == 1
+    assert len({r.content for r in keyed}) == 1 and keyed[0].json()["logged"] == 10
+    total = 3 * 2 * 20 + 10
+    assert list(LogLeaf.objects.order_by("index").values_list("index", flat=True)) == list(range(total))
+    assert LogLeaf.objects.values("data").distinct().count() == total
+    assert Release.objects.count() == Declaration.objects.count() == total
+    report = audit_log()
+    assert report.leaves == report.declarations == total

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -233,6 +234,81 @@ def test_concurrent_batches_of_two_labels_and_single_writers_interleave_into_one
     assert Checkpoint.objects.count() == 4 * 5 + 2 * 10
     report = audit_log()
     assert report.leaves == total == report.declarations
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_policy_event_waits_for_the_batches_signing_meanwhile_is_logged_after_them_and_refuses_the_next(
+    keys, label, staff, owner
+):
+    # Batches share the statement key's lock; a co-sign-only policy event takes it alone. Batch A is
+    # appended, its transaction open; batch B starts and queues; then the policy event comes. It waits
+    # for both, is logged after their leaves, and the next batch of the label is refused (§14.5).
+    from django.db import transaction
+
+    from provenance.issue.keys import generate_private_key, public_bytes
+    from provenance.issue.sign import sign_pae
+    from provenance.labelkeys import POLICY_PAYLOAD_TYPE
+    from registry.labelkeys import services as labelkeys
+
+    label_key = generate_private_key()
+    labelkeys.key_attest(label=label, public_key=public_bytes(label_key), actor=staff, reason="first", holder=owner)
+    payload = labelkeys.policy_payload(label, cosign_only=True, reason="we sign")
+    signature = sign_pae(payload, label_key, payload_type=POLICY_PAYLOAD_TYPE)
+    appended, commit = threading.Event(), threading.Event()
+    done = {name: threading.Event() for name in ("b", "policy")}
+    leaves: dict[str, list[int]] = {}
+    errors: list[BaseException] = []
+
+    def batch(name: str, n: int) -> list[int]:
+        results = versions_sign_many(items=[new_item(label, n + k) for k in range(5)])
+        # Batch A was signed before the policy event; B either before it too, or after it, then refused.
+        assert all(r.ok for r in results) or (
+            name == "b" and all(r.error is not None and r.error.code == "cosign_required" for r in results)
+        ), [r.error for r in results]
+        return [r.declaration.leaf_id for r in results if r.declaration is not None]
+
+    def run(name: str) -> None:
+        try:
+            if name == "a":
+                with transaction.atomic():
+                    leaves["a"] = batch("a", 0)
+                    appended.set()
+                    assert commit.wait(20)
+            elif name == "b":
+                leaves["b"] = batch("b", 10)
+            else:
+                leaves["policy"] = [labelkeys.policy_log(label=label, payload=payload, signature=signature).leaf_id]
+            if name in done:
+                done[name].set()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+            appended.set()
+        finally:
+            connections.close_all()
+
+    threads = {name: threading.Thread(target=run, args=(name,)) for name in ("a", "b", "policy")}
+    threads["a"].start()
+    try:
+        assert appended.wait(20) and not errors, errors
+        threads["b"].start()
+        time.sleep(0.5)
+        threads["policy"].start()
+        assert not done["policy"].wait(1.0), "the policy event was logged while a batch holding the key was open"
+        assert not done["b"].is_set()
+    finally:
+        commit.set()
+        for t in threads.values():
+            if t.is_alive() or t.ident is not None:
+                t.join(30)
+    assert not errors, errors
+    assert leaves["policy"][0] > max(leaves["a"] + leaves["b"])
+    before = counts()
+    results = versions_sign_many(items=[new_item(label, 99)])
+    assert results[0].error is not None and results[0].error.code == "cosign_required"
+    assert counts() == before
+    report = audit_log()
+    assert report.declarations == 5 + len(leaves["b"])
 
 
 @pytest.mark.postgres
