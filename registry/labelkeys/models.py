@@ -84,7 +84,13 @@ class PreparedDeclaration(models.Model):
     kind = models.CharField(max_length=8, choices=KIND_CHOICES, default=AMEND)
     expires_at = models.DateTimeField()
     used = models.BooleanField(default=False)
+    # The prepare created the release (a first version of a new release): once every prepared statement of
+    # it has expired and none was submitted, ``services.prepared_expire`` deletes the release as well.
+    created_release = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["label", "expires_at"], name="prepared_label_expiry")]
 
     def __str__(self) -> str:
         return f"prepared declaration {self.pk} of release {self.release_id}"

@@ -207,3 +207,87 @@ def test_a_statement_prepared_on_the_web_is_refused_by_the_api_submit(
         error = error_of(r) if r.status_code == 400 else r.json()["results"][0]["error"]
         assert "prepared on the web" in error["message"]
     assert not Declaration.objects.filter(release=release).exists()
+
+
+def _bulk_prepared(client: Any, token: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    r = post_json(client, "/api/v1/releases/bulk/prepare", {"releases": items}, **bearer(token))
+    assert r.status_code == 200, r.content
+    assert all(x["status"] == "prepared" for x in r.json()["results"]), r.content
+    return r.json()["results"]
+
+
+def test_a_bulk_submit_is_logged_as_one_batch_with_one_checkpoint_and_each_bundle_verifies(
+    client, keys, label, declared, label_token, label_key
+):
+    new = [release_payload(tracks=2) for _ in range(3)]
+    amend = {"action": "amend", "upc": declared.release.upc, "reason": "Retitled", "title": "Signals (Live)"}
+    prepared = _bulk_prepared(client, label_token, [*new, amend])
+    leaves_before = LogLeaf.objects.count()
+    body = {"releases": [{"prepared": p["prepared"], "signature": sign_prepared(p, label_key)} for p in prepared]}
+    r = post_json(client, "/api/v1/releases/bulk/submit", body, **bearer(label_token))
+    assert r.status_code == 200, r.content
+    answer = r.json()
+    assert (answer["logged"], answer["refused"]) == (4, 0)
+    assert [x["status"] for x in answer["results"]] == ["created", "created", "created", "amended"]
+    bundles = [x["declaration"]["bundle"] for x in answer["results"]]
+    # One batch: contiguous leaves, and every bundle proves its leaf against the batch's one checkpoint.
+    assert LogLeaf.objects.count() == leaves_before + 4
+    assert len({b["log"]["checkpoint"] for b in bundles}) == 1
+    assert sorted(b["log"]["index"] for b in bundles) == list(range(leaves_before, leaves_before + 4))
+    for b in bundles:
+        assert b["mediaType"] == MEDIA_TYPE_COSIGNED
+        assert _verified(keys, b).label_key.kid == prepared_kid(label_key)
+    assert PreparedDeclaration.objects.filter(pk__in=[p["prepared"] for p in prepared], used=True).count() == 4
+
+
+def test_a_version_that_landed_since_prepare_refuses_only_its_item_of_a_bulk_submit(
+    client, keys, label, declared, label_token, label_key
+):
+    upc = declared.release.upc
+    new = release_payload(tracks=1)
+    prepared = _bulk_prepared(
+        client, label_token, [new, {"action": "amend", "upc": upc, "reason": "Retitled", "title": "Signals (Live)"}]
+    )
+    # A version lands in between (registry-only, through the ordinary amend door).
+    r = post_json(
+        client, f"/api/v1/releases/{upc}/amend", {"reason": "Typo", "title": "Signals II"}, **bearer(label_token)
+    )
+    assert r.status_code == 200, r.content
+    body = {"releases": [{"prepared": p["prepared"], "signature": sign_prepared(p, label_key)} for p in prepared]}
+    r = post_json(client, "/api/v1/releases/bulk/submit", body, **bearer(label_token))
+    assert r.status_code == 200, r.content
+    results = r.json()["results"]
+    assert [x["status"] for x in results] == ["created", "error"]
+    assert results[1]["error"]["code"] == "conflict" and "prepare" in results[1]["error"]["message"]
+    assert Release.objects.get(label=label, upc=upc).current_declaration.version == 2  # the one in between
+    assert not PreparedDeclaration.objects.get(pk=prepared[1]["prepared"]).used
+    _verified(keys, results[0]["declaration"]["bundle"])
+
+
+def test_a_prepared_statement_named_twice_in_a_bulk_submit_is_logged_once(client, keys, label, label_token, label_key):
+    (prepared,) = _bulk_prepared(client, label_token, [release_payload(tracks=1)])
+    item = {"prepared": prepared["prepared"], "signature": sign_prepared(prepared, label_key)}
+    r = post_json(client, "/api/v1/releases/bulk/submit", {"releases": [item, item]}, **bearer(label_token))
+    assert r.status_code == 200, r.content
+    assert [x["status"] for x in r.json()["results"]] == ["created", "error"]
+    assert r.json()["results"][1]["error"]["fields"] == {"prepared": ["Named twice."]}
+    assert Declaration.objects.filter(release__upc=prepared["upc"]).count() == 1
+
+
+def test_a_bulk_submit_signed_by_a_key_of_another_label_logs_nothing(
+    client, label, other_label, declared, label_token, staff, rival
+):
+    services.key_attest(
+        label=label, public_key=public_bytes(generate_private_key()), actor=staff, reason="first", holder=None
+    )
+    stranger = generate_private_key()
+    services.key_attest(label=other_label, public_key=public_bytes(stranger), actor=staff, reason="first", holder=rival)
+    prepared = _bulk_prepared(
+        client, label_token, [{"action": "amend", "upc": declared.release.upc, "reason": "x", "title": "Other"}]
+    )
+    before = LogLeaf.objects.count()
+    body = {"releases": [{"prepared": p["prepared"], "signature": sign_prepared(p, stranger)} for p in prepared]}
+    r = post_json(client, "/api/v1/releases/bulk/submit", body, **bearer(label_token))
+    assert r.status_code == 200 and r.json()["logged"] == 0, r.content
+    assert r.json()["results"][0]["error"]["code"] == "invalid"
+    assert LogLeaf.objects.count() == before
