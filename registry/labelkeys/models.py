@@ -121,8 +121,8 @@ class LabelPolicyEvent(models.Model):
 class KeyRequest(models.Model):
     """An owner's request for the label's first key (made in the browser), waiting for staff to attest it (§14.1)."""
 
-    PENDING, ATTESTED = "pending", "attested"
-    STATUS_CHOICES = [(PENDING, "Waiting for staff"), (ATTESTED, "Attested")]
+    PENDING, ATTESTED, DECLINED = "pending", "attested", "declined"
+    STATUS_CHOICES = [(PENDING, "Waiting for staff"), (ATTESTED, "Attested"), (DECLINED, "Declined by staff")]
 
     label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="key_requests")
     kid = models.CharField("key id (RFC 7638 thumbprint)", max_length=43)

@@ -46,6 +46,10 @@ from registry.labelkeys.models import KeyRequest, LabelKey, LabelKeyEvent, Label
 from registry.labelkeys.selectors import policy
 
 PREPARED_TTL = timedelta(minutes=15)  # how long a label has to sign a prepared statement
+# Keys requested in the browser for staff to attest (docs/labels.md §3): waiting per label, and per account a day.
+KEY_REQUESTS_PENDING_MAX = 3
+KEY_REQUESTS_PER_USER = 5
+KEY_REQUESTS_WINDOW = timedelta(days=1)
 # Open (unexpired, unsubmitted) prepared statements a label may hold: ten full bulk prepares waiting for signatures.
 PREPARED_OPEN_MAX = 1000
 # A DSSE signature as a label submits it: keyid (an RFC 7638 thumbprint, 43 characters) and sig (base64
@@ -291,6 +295,7 @@ def key_request(*, label: Label, public_key: bytes, actor: Any) -> KeyRequest:
         kid = labelkeys.label_key_jwk(public_key)["kid"]
         if LabelKey.objects.filter(kid=kid).exists() or KeyRequest.objects.filter(label=label, kid=kid).exists():
             raise Conflict(f"key {kid} is registered or requested already")
+        _refuse_too_many_requests(label, actor)
         row = KeyRequest.objects.create(label=label, kid=kid, public_key=public_key, requested_by=actor)
     body = (
         f"{actor.get_username()} asked the registry's staff to register a first signing key for {label.name}: "
@@ -302,12 +307,51 @@ def key_request(*, label: Label, public_key: bytes, actor: Any) -> KeyRequest:
     return row
 
 
+def _refuse_too_many_requests(label: Label, actor: Any) -> None:
+    """429 beyond ``KEY_REQUESTS_PENDING_MAX`` waiting for staff per label, or ``KEY_REQUESTS_PER_USER`` a day per user.
+
+    Each request emails every owner and waits in the staff's queue: these bound both, whoever
+    asks (an owner's session, stolen or not). Counted under the label's row lock, so they hold exactly
+    per label; per user, across labels, two concurrent requests may both pass once.
+    """
+    pending = KeyRequest.objects.filter(label=label, status=KeyRequest.PENDING).count()
+    if pending >= KEY_REQUESTS_PENDING_MAX:
+        raise RateLimited(
+            f"{label.name} has {pending} key requests waiting for the registry's staff, the most a label may have: "
+            "wait until staff attest or decline one",
+            wait=KEY_REQUESTS_WINDOW.total_seconds(),
+        )
+    since = timezone.now() - KEY_REQUESTS_WINDOW
+    recent = list(
+        KeyRequest.objects.filter(requested_by=actor, created_at__gt=since)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+    )
+    if len(recent) >= KEY_REQUESTS_PER_USER:
+        raise RateLimited(
+            f"you asked for {len(recent)} keys in the last {KEY_REQUESTS_WINDOW.days * 24} hours, the most one "
+            "account may: try again later",
+            wait=(recent[0] - since).total_seconds(),
+        )
+
+
+@transaction.atomic
+def key_request_decline(*, request: KeyRequest, actor: Any) -> KeyRequest:
+    """Staff decline a pending request (not who they expected, or a label's queue filled by mistake): nothing is logged."""
+    request = KeyRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status != KeyRequest.PENDING:
+        raise Conflict(f"this key request was {request.status} already")
+    request.status = KeyRequest.DECLINED
+    request.save(update_fields=["status"])
+    return request
+
+
 @transaction.atomic
 def key_request_attest(*, request: KeyRequest, actor: Any, reason: str = "") -> LabelKeyEvent:
     """Staff attest a pending request: the key becomes the label's first (or, after losing every key, a recovery)."""
     request = KeyRequest.objects.select_for_update().select_related("label", "requested_by").get(pk=request.pk)
     if request.status != KeyRequest.PENDING:
-        raise Conflict("this key request was attested already")
+        raise Conflict(f"this key request was {request.status} already")
     recovery = LabelKeyEvent.objects.filter(label=request.label).exists()
     if recovery and LabelKey.objects.filter(label=request.label, status=LabelKey.ACTIVE).exists():
         raise Conflict("the label has an active key: a later key is signed by it, not attested by staff")

@@ -12,6 +12,7 @@ from provenance.encoding import b64decode
 from provenance.issue.keys import generate_private_key, public_bytes
 from provenance.issue.sign import sign_pae
 from provenance.labelkeys import KEY_PAYLOAD_TYPE, label_key_jwk
+from registry.errors import Conflict
 from registry.labelkeys import services
 from registry.labelkeys.models import KeyRequest, LabelKey, LabelKeyEvent
 from registry.transparency.models import LogLeaf
@@ -126,3 +127,49 @@ def test_an_owner_turns_the_co_sign_only_policy_on_with_a_label_key_signature(
     assert ok.status_code == 302
     assert services.jwks(label)["cosign_only"] is True
     assert "requires co-signature" in owner_client.get(url(label)).content.decode()
+
+
+def _request_key(client: Any, label: Any) -> Any:
+    return client.post(url(label), {"key": x_of(generate_private_key()), "reason": ""})
+
+
+def _decline(staff: Any, *requests: Any) -> None:
+    response = signed_in(staff).post(
+        "/admin/labelkeys/keyrequest/",
+        {"action": "decline", "_selected_action": [r.pk for r in requests]},
+        follow=True,
+    )
+    assert response.status_code == 200
+
+
+def test_a_label_has_at_most_three_key_requests_waiting_and_a_fourth_is_refused_with_429(
+    owner_client, keys, label, staff, django_capture_on_commit_callbacks
+):
+    for _ in range(services.KEY_REQUESTS_PENDING_MAX):
+        assert _request_key(owner_client, label).status_code == 302
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _request_key(owner_client, label)
+    assert response.status_code == 429
+    assert "3 key requests waiting for the registry" in response.content.decode()
+    assert KeyRequest.objects.count() == 3 and not mail.outbox  # nothing queued, no owner emailed
+
+    # Staff decline one (nothing is logged); the label may ask again.
+    declined = KeyRequest.objects.order_by("pk").first()
+    _decline(staff, declined)
+    declined.refresh_from_db()
+    assert declined.status == KeyRequest.DECLINED and not LabelKeyEvent.objects.exists()
+    assert _request_key(owner_client, label).status_code == 302
+    # A declined request cannot be attested afterwards.
+    with pytest.raises(Conflict, match="declined already"):
+        services.key_request_attest(request=declined, actor=staff)
+
+
+def test_one_account_may_request_five_keys_a_day_whatever_staff_decline(owner_client, keys, label, owner, staff):
+    for _ in range(services.KEY_REQUESTS_PER_USER):
+        assert _request_key(owner_client, label).status_code == 302
+        _decline(staff, *KeyRequest.objects.filter(status=KeyRequest.PENDING))
+    response = _request_key(owner_client, label)
+    assert response.status_code == 429
+    assert "you asked for 5 keys in the last 24 hours" in response.content.decode()
+    assert KeyRequest.objects.filter(requested_by=owner).count() == 5
