@@ -234,7 +234,8 @@ def _notify(label: Label, row: LabelKeyEvent) -> None:
     )
     owners = _owners(label)
     if owners:
-        transaction.on_commit(lambda: send_mail(f"Key {row.event}ed for {label.name}", body, None, owners))
+        done = "registered" if row.event == LabelKeyEvent.REGISTER else "revoked"
+        transaction.on_commit(lambda: send_mail(f"Key {done} for {label.name}", body, None, owners))
 
 
 def key_attest(
