@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -514,12 +515,11 @@ def sign_and_log_many(
     return _record(signed, key, actor, via)
 
 
-def prepared_too_early(st: Mapping[str, Any]) -> bool:
-    """Whether a statement prepared (dated) earlier predates the active statement key (read without its lock).
+def statement_key_not_before() -> datetime | None:
+    """The active statement key's first whole second (as the JWKS publishes it), read without its lock; None if none.
 
-    For a clear per-item refusal before a batch; ``sign_and_log_many`` checks again under the lock.
+    A statement prepared (dated) before it cannot be signed by it: for a clear per-item refusal
+    before a batch; ``sign_and_log_many`` checks again under the lock.
     """
-    key = SigningKey.objects.filter(purpose=SigningKey.STATEMENT, status=SigningKey.ACTIVE).first()
-    return key is not None and statement.parse_timestamp(st["declaration"]["declared_at"]) < key.not_before.replace(
-        microsecond=0
-    )
+    key = SigningKey.objects.filter(purpose=SigningKey.STATEMENT, status=SigningKey.ACTIVE).only("not_before").first()
+    return key.not_before.replace(microsecond=0) if key is not None else None

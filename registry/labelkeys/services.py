@@ -686,6 +686,7 @@ def declarations_submit_many(
         )
         label = _locked_label(label)
         events = history(label)
+        not_before = signing.statement_key_not_before()
         items: list[BatchItem] = []
         positions: list[int] = []
         seen: set[int] = set()
@@ -702,7 +703,8 @@ def declarations_submit_many(
                     )
                 seen.add(prepared.pk)
                 cosign = _cosign(prepared, label, sub.signature, events)
-                if signing.prepared_too_early(prepared.statement):
+                declared_at = statement.parse_timestamp(prepared.statement["declaration"]["declared_at"])
+                if not_before is not None and declared_at < not_before:
                     raise Conflict(
                         "the registry's statement key changed since this statement was prepared: prepare it again"
                     )
