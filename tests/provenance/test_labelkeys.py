@@ -306,3 +306,22 @@ def test_sign_key_event_signs_only_key_events_and_says_which_key_it_adds_or_revo
     assert main(["sign-key-event", "--key", str(tmp_path / "label.key"), str(tmp_path / "prepared.json")]) == 1
     assert "refusing to sign" in capsys.readouterr().err
     assert main(["sign", "--key", str(tmp_path / "label.key"), str(tmp_path / "event.json")]) == 1
+
+
+def test_sign_key_event_signs_a_platforms_key_event_too(tmp_path: Any, capsys: Any) -> None:
+    from provenance.labelkeys import PLATFORM, PLATFORM_KEY_PAYLOAD_TYPE
+
+    key, new = generate_private_key(), generate_private_key()
+    (tmp_path / "platform.key").write_bytes(private_key_to_pem(key, None))
+    event = build_key_event(
+        registry="registry.example.org/log", label={"id": "3", "name": "Streamly"}, sequence=2, previous="ab" * 32,
+        event="register", public_key=public_bytes(new), attestation="platform", reason=None, party=PLATFORM,
+    )  # fmt: skip
+    payload = jcs.canonicalize(event)
+    (tmp_path / "event.json").write_text(
+        json.dumps({"payload": b64encode(payload), "payloadType": PLATFORM_KEY_PAYLOAD_TYPE})
+    )
+    assert main(["sign-key-event", "--key", str(tmp_path / "platform.key"), str(tmp_path / "event.json")]) == 0
+    out = capsys.readouterr()
+    assert f"REGISTER key {thumbprint(public_bytes(new))} of Streamly" in out.err
+    assert json.loads(out.out) == sign_pae(payload, key, payload_type=PLATFORM_KEY_PAYLOAD_TYPE)
