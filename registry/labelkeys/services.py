@@ -557,10 +557,10 @@ def prepared_expire(*, label: Label | None = None, now: Any = None, limit: int =
     Returns (prepared statements deleted, releases deleted). Run by ``manage.py expire_prepared``
     (docs/operations.md), and for one label by a prepare that finds the label at its cap. A
     release a first-version prepare created goes when every prepared statement of it has
-    expired, it is still undeclared (``catalog.services.release_delete``), and no prepare is
-    open on it; each such release in a transaction of its own, locking as submit does (the
-    release's prepared statements, then the release), so a concurrent prepare or submit of it
-    either finds it gone (404) or keeps it.
+    expired, it is still undeclared (``catalog.services.release_delete``), no prepare is
+    open on it and no member keeps a web draft of it; each such release in a transaction of
+    its own, locking as submit does (the release's prepared statements, then the release), so
+    a concurrent prepare or submit of it either finds it gone (404) or keeps it.
     """
     now = now or timezone.now()
     expired = PreparedDeclaration.objects.filter(expires_at__lte=now)
@@ -578,6 +578,7 @@ def prepared_expire(*, label: Label | None = None, now: Any = None, limit: int =
                 or any(p.used or p.expires_at > now for p in mine)
                 or PreparedDeclaration.objects.filter(release_id=release_id, expires_at__gt=now).exists()
                 or Declaration.objects.filter(release_id=release_id).exists()
+                or _worked_on(release)
             ):
                 continue
             PreparedDeclaration.objects.filter(pk__in=[p.pk for p in mine]).delete()
@@ -585,6 +586,14 @@ def prepared_expire(*, label: Label | None = None, now: Any = None, limit: int =
             releases += 1
     deleted, _ = PreparedDeclaration.objects.filter(pk__in=[pk for pk, _, _ in rows]).delete()
     return deleted, releases
+
+
+def _worked_on(release: Release) -> bool:
+    """Whether a member keeps a draft of the release's next version on the web: then it is theirs, not a leftover."""
+    from registry.labels.drafts import session_key  # the labels app builds on this one
+    from registry.labels.models import Draft
+
+    return Draft.objects.filter(label_id=release.label_id, key=session_key(release)).exists()
 
 
 def prepared_answer(prepared: PreparedDeclaration) -> dict[str, Any]:

@@ -137,3 +137,18 @@ def test_expire_prepared_refuses_a_negative_interval():
 
     with pytest.raises(CommandError):
         call_command("expire_prepared", "--interval", "-1")
+
+
+def test_a_created_release_a_member_keeps_a_web_draft_of_is_kept_when_its_prepare_expires(
+    client, keys, label, owner, label_token, label_key
+):
+    from registry.labels.drafts import session_key
+    from registry.labels.models import Draft
+
+    body, prepared = _prepare_new(client, label_token)
+    release = Release.objects.get(label=label, upc=body["upc"])
+    Draft.objects.create(label=label, user=owner, key=session_key(release), data={"artwork": "none", "ai": {}})
+    _expire(prepared["prepared"])
+    call_command("expire_prepared")
+    assert Release.objects.filter(pk=release.pk).exists()  # the member's work on the web
+    assert not PreparedDeclaration.objects.exists()  # the expired statement itself goes
