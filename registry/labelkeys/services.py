@@ -19,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from provenance import jcs, labelkeys, statement
@@ -26,7 +27,7 @@ from provenance.dsse import PAYLOAD_TYPE, pae
 from provenance.encoding import b64decode, b64encode, b64url_decode
 from provenance.errors import ProvenanceError
 from provenance.keys import PublicKey, parse_jwk
-from registry.catalog.models import Label, Membership, Release
+from registry.catalog.models import Artist, Label, Membership, Release, ReleaseArtist, Track
 from registry.catalog.services import release_create, release_delete
 from registry.declarations import signing
 from registry.declarations.batch import BATCH_MAX, BatchItem, ItemResult, versions_sign_many
@@ -582,10 +583,26 @@ def prepared_expire(*, label: Label | None = None, now: Any = None, limit: int =
             ):
                 continue
             PreparedDeclaration.objects.filter(pk__in=[p.pk for p in mine]).delete()
+            artists = _artists_of(release)
             release_delete(release=release)
+            # The artists its prepare created and nothing else names go with it (release_delete keeps a
+            # label's artists: on the web they are its roster); older artists are the label's own.
+            created = min(p.created_at for p in mine) - timedelta(seconds=1)
+            try:
+                Artist.objects.filter(
+                    pk__in=artists, created_at__gte=created, releases__isnull=True, tracks__isnull=True
+                ).delete()
+            except ProtectedError:  # named by a row of another kind: kept
+                pass
             releases += 1
     deleted, _ = PreparedDeclaration.objects.filter(pk__in=[pk for pk, _, _ in rows]).delete()
     return deleted, releases
+
+
+def _artists_of(release: Release) -> set[int]:
+    on_release = ReleaseArtist.objects.filter(release=release).values_list("artist_id", flat=True)
+    on_tracks = Track.artists.through.objects.filter(track__release=release).values_list("artist_id", flat=True)
+    return set(on_release) | set(on_tracks)
 
 
 def _worked_on(release: Release) -> bool:

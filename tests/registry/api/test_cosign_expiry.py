@@ -152,3 +152,24 @@ def test_a_created_release_a_member_keeps_a_web_draft_of_is_kept_when_its_prepar
     call_command("expire_prepared")
     assert Release.objects.filter(pk=release.pk).exists()  # the member's work on the web
     assert not PreparedDeclaration.objects.exists()  # the expired statement itself goes
+
+
+def test_the_artists_an_expired_prepare_created_go_with_its_release_and_the_labels_own_stay(
+    client, keys, label, declared, label_token, label_key
+):
+    from registry.catalog.models import Artist
+
+    roster = set(Artist.objects.filter(label=label).values_list("name", flat=True))
+    assert roster  # the declared release's artists
+    body = release_payload(tracks=1)
+    body["artists"] = [
+        {"name": "Spam Artist 1", "isni": None, "persona": "human"},
+        {"name": sorted(roster)[0], "isni": None, "persona": "human"},  # one the label has already
+    ]
+    r = post_json(client, "/api/v1/releases/prepare", body, **bearer(label_token))
+    assert r.status_code == 201, r.content
+    assert Artist.objects.filter(label=label, name="Spam Artist 1").exists()
+    _expire(r.json()["prepared"])
+    call_command("expire_prepared")
+    assert not Release.objects.filter(label=label, upc=body["upc"]).exists()
+    assert set(Artist.objects.filter(label=label).values_list("name", flat=True)) == roster
