@@ -73,5 +73,7 @@ def table(rows: list[dict]) -> str:
             runs += f"; {r['baseline_spread']}"
         if "paired_ratios" in r:
             runs += f"; paired ratios {min(r['paired_ratios'])}–{max(r['paired_ratios'])}"
+        if "note" in r:  # a row that states its own spread (row 7c: quartiles of many paired passes)
+            runs = r["note"]
         lines.append("| " + " | ".join([*cells, runs]) + " |")
     return "\n".join(lines)

@@ -18,7 +18,7 @@ from provenance.checkpoint import (
     verifier_key,
     verify_checkpoint,
 )
-from provenance.dsse import PAYLOAD_TYPE, check_envelope_shape, verify_envelope
+from provenance.dsse import PAYLOAD_TYPE, check_envelope_shape, verify_envelope_message
 from provenance.encoding import b64decode
 from provenance.errors import ProvenanceError
 from provenance.keys import KeySet, PublicKey
@@ -420,7 +420,7 @@ class Verifier:
 
         # 2. signature over the exact bytes, before anything is parsed
         try:
-            payload, key = verify_envelope(envelope, self.keys, purpose="statement")
+            payload, message, key = verify_envelope_message(envelope, self.keys, purpose="statement")
         except ProvenanceError as exc:
             add(Check("statement_signature", False, str(exc)))
             return
@@ -523,7 +523,7 @@ class Verifier:
             add(Check(LABEL_SIGNATURE, False, f"{REGISTRY_ONLY}: the bundle carries no label key history"))
             return
         try:
-            result.label_key = self._label_signature(envelope, payload, statement, index, size, cp, history)
+            result.label_key = self._label_signature(envelope, message, statement, index, size, cp, history)
         except ProvenanceError as exc:
             add(Check(LABEL_SIGNATURE, False, str(exc)))
             return
@@ -538,7 +538,7 @@ class Verifier:
     def _label_signature(
         self,
         envelope: dict[str, Any],
-        payload: bytes,
+        message: bytes,
         statement: dict[str, Any],
         index: int,
         size: int,
@@ -565,7 +565,7 @@ class Verifier:
             if len(self._histories) > 10_000:
                 self._histories.clear()
             self._histories[cache_key] = replayed
-        return labelkeys.check_label_signature(envelope, statement, index, replayed, payload=payload)
+        return labelkeys.check_label_signature(envelope, statement, index, replayed, message=message)
 
     def _event_leaf(self, envelope: dict[str, Any]) -> bytes:
         """A key event's leaf hash, computed once per distinct event: every bundle of a label carries the same ones.

@@ -43,6 +43,18 @@ def verify_envelope(envelope: Any, keys: KeySet, *, purpose: str = "statement") 
     The payloadType is *not* checked here: docs/protocol.md §3 orders the checks
     signature first, then type, so callers check it next.
     """
+    payload, _, key = verify_envelope_message(envelope, keys, purpose=purpose)
+    return payload, key
+
+
+def verify_envelope_message(
+    envelope: Any, keys: KeySet, *, purpose: str = "statement"
+) -> tuple[bytes, bytes, PublicKey]:
+    """:func:`verify_envelope`, also returning the PAE message it verified: (payload, message, key).
+
+    A co-signed envelope's other signatures are over the same message (docs/protocol.md §14),
+    so the bundle verifier checks the label's on these bytes instead of building them again.
+    """
     check_envelope_shape(envelope)
     payload = b64decode(envelope["payload"], "envelope payload")
     message = pae(envelope["payloadType"], payload)
@@ -67,7 +79,7 @@ def verify_envelope(envelope: Any, keys: KeySet, *, purpose: str = "statement") 
                 problems.append(f"key {key.kid} is revoked")
                 continue
             if key.verify(signature, message):
-                return payload, key
+                return payload, message, key
             problems.append(f"signature does not verify with key {key.kid}")
     if not problems:
         problems.append(f"no {purpose} key in the JWKS")

@@ -235,11 +235,13 @@ def check_label_signature(
     history: KeyHistory,
     *,
     payload: bytes | None = None,
+    message: bytes | None = None,
 ) -> LabelKeyState:
     """The label key whose signature over the envelope's PAE counts for a statement at log ``index``.
 
-    ``payload``: the envelope's payload bytes when the caller decoded them already (the bundle
-    verifier did, to check the registry's signature), so a co-signed bundle decodes them once.
+    ``payload``, ``message``: the envelope's payload bytes and its PAE when the caller has them
+    already (the bundle verifier does, from checking the registry's signature over the same
+    message), so a co-signed bundle decodes and encodes them once.
 
     The statement must name the history's label and head (``label.id``, ``label.key_head``):
     both are covered by the label's signature, so a registry that hides a later revocation
@@ -254,9 +256,10 @@ def check_label_signature(
         )
     if label["key_head"] != history.head:
         raise VerificationError("the key history does not end at the statement's label.key_head")
-    if payload is None:
-        payload = b64decode(envelope["payload"], "envelope payload")
-    message = pae(envelope["payloadType"], payload)
+    if message is None:
+        if payload is None:
+            payload = b64decode(envelope["payload"], "envelope payload")
+        message = pae(envelope["payloadType"], payload)
     problems = []
     for sig in envelope["signatures"]:
         state = history.keys.get(sig.get("keyid") or "")

@@ -108,6 +108,50 @@ def cmd_sign(args: argparse.Namespace) -> int:
     return 0
 
 
+def sign_key_event(prepared: dict[str, Any], key: Any) -> tuple[dict[str, str], dict[str, Any]]:
+    """A signature over a label's or a platform's key event (docs/protocol.md §14.1, §16.1), and the event
+    (to show what is signed).
+
+    Apart from ``sign_prepared`` on purpose: a key event adds or revokes a key, so it is never
+    signed by the command a label runs on every declaration; only ``provenance sign-key-event``.
+    """
+    from provenance import jcs
+    from provenance.encoding import b64decode
+    from provenance.issue.sign import sign_pae
+    from provenance.labelkeys import LABEL, PLATFORM, validate_key_event
+
+    party = {LABEL.payload_type: LABEL, PLATFORM.payload_type: PLATFORM}.get(str(prepared.get("payloadType")))
+    if party is None:
+        raise ValueError(
+            f"refusing to sign payloadType {prepared.get('payloadType')!r}: expected {LABEL.payload_type} "
+            f"or {PLATFORM.payload_type}"
+        )
+    payload = b64decode(prepared.get("payload"), "payload")
+    event = validate_key_event(jcs.loads(payload), party)
+    return sign_pae(payload, key, payload_type=party.payload_type), event
+
+
+def cmd_sign_key_event(args: argparse.Namespace) -> int:
+    from provenance import jcs
+    from provenance.errors import ProvenanceError
+    from provenance.issue.keys import load_private_key
+
+    try:
+        key = load_private_key(Path(args.key).read_bytes(), _passphrase(args.passphrase_file))
+        prepared = jcs.loads(Path(args.file).read_bytes() if args.file != "-" else sys.stdin.buffer.read())
+        if not isinstance(prepared, dict):
+            raise ProvenanceError("the event file must be a JSON object with payload and payloadType")
+        signature, event = sign_key_event(prepared, key)
+    except (OSError, ValueError, ProvenanceError) as exc:
+        print(f"ERROR {exc}", file=sys.stderr)
+        return 1
+    what = "REGISTER" if event["event"] == "register" else "REVOKE"
+    owner = event["label"] if "label" in event else event["platform"]
+    print(f"signing: {what} key {event['key']['kid']} of {owner['name']}", file=sys.stderr)
+    print(json.dumps(signature))
+    return 0
+
+
 def cmd_sign_observation(args: argparse.Namespace) -> int:
     from provenance import jcs
     from provenance.errors import ProvenanceError
@@ -144,6 +188,17 @@ def add_label_parsers(sub: Any) -> None:
     o.add_argument("--key", required=True, help="the platform's private key (from keygen)")
     o.add_argument("--passphrase-file", help="the key's passphrase file (or LABEL_KEY_PASSPHRASE)")
     o.set_defaults(func=cmd_sign_observation)
+    e = sub.add_parser(
+        "sign-key-event", help="sign a label's or platform's key event (register or revoke, §14.1, §16.1) with its key"
+    )
+    e.add_argument("file", help="the key event (JSON with payload and payloadType), or - for stdin")
+    e.add_argument(
+        "--key",
+        required=True,
+        help="an active private key of the label or platform (for a register event, not the new one)",
+    )
+    e.add_argument("--passphrase-file", help="the key's passphrase file (or LABEL_KEY_PASSPHRASE)")
+    e.set_defaults(func=cmd_sign_key_event)
     j = sub.add_parser("key-jwk", help="print a label key as a private JWK (to sign in the browser)")
     j.add_argument("--key", required=True, help="the label's private key (from keygen)")
     j.add_argument("--passphrase-file", help="the key's passphrase file (or LABEL_KEY_PASSPHRASE)")

@@ -8,6 +8,7 @@ which then stops them in order):
   encrypted with ``var/witness_passphrase``);
 - ``manage.py witness_rounds --interval 1``;
 - ``manage.py db_worker`` (the background worker of batch imports and signing);
+- ``manage.py expire_prepared --interval 60`` (deletes expired co-signing prepares, docs/operations.md);
 - gunicorn (``PORT``/``BIND`` as registry/gunicorn.conf.py reads them).
 
 The registry's witness policy (``var/witnesses/policy``: both witnesses,
@@ -106,6 +107,7 @@ def main() -> int:
     ]
     commands.append([PY, "manage.py", "witness_rounds", "--interval", "1"])
     commands.append([PY, "manage.py", "db_worker", "--no-reload"])
+    commands.append([PY, "manage.py", "expire_prepared", "--interval", "60"])
     commands.append(
         [str(Path(PY).parent / "gunicorn"), "registry.wsgi:application", "--config", "registry/gunicorn.conf.py"]
     )
@@ -126,7 +128,8 @@ def main() -> int:
             children.append(subprocess.Popen(cmd, cwd=BASE, env=env, start_new_session=True))  # noqa: S603 - our argv
             time.sleep(0.2)
         print(
-            "make run: witnesses on :8101 and :8102, witness rounds every second, the task worker, gunicorn; "
+            "make run: witnesses on :8101 and :8102, witness rounds every second, the task worker, "
+            "expired prepares deleted every minute, gunicorn; "
             "Ctrl-C stops all"
         )
         while not stopping and all(c.poll() is None for c in children):

@@ -49,7 +49,9 @@ from registry.declarations import signing
 from registry.declarations.models import Declaration
 from registry.declarations.services import (
     EITHER,
+    CoSign,
     NextVersion,
+    _as_prepared,
     _next_statement,
     _withdrawal_statement,
     new_release_statement,
@@ -76,16 +78,23 @@ class BatchItem:
     release is created in the item's savepoint, so a refused item leaves no release behind.
     ``kind``: ``services.FIRST``, ``AMEND``, ``EITHER``, or ``WITHDRAW`` (``change.reason``
     and ``change.expected_version`` are the withdrawal's).
+    ``cosign``: a statement prepared earlier and signed by the label (docs/protocol.md §14.2),
+    whose signature the caller checked (``labelkeys.services.declarations_submit_many``): the
+    item is built as ``version_sign`` builds it with ``cosign``, and refused (409) unless it
+    comes out exactly as prepared. Only for an existing release.
     """
 
     release: Release | None = None
     create: Mapping[str, Any] | None = None
     change: NextVersion = field(default_factory=NextVersion)
     kind: str = EITHER
+    cosign: CoSign | None = None
 
     def __post_init__(self) -> None:
         if (self.release is None) == (self.create is None):
             raise ValueError("a batch item names an existing release or the release to create, not both")
+        if self.cosign is not None and self.release is None:
+            raise ValueError("a co-signed item's release was created when it was prepared")
 
 
 @dataclass
@@ -130,8 +139,12 @@ def _build_one(item: BatchItem) -> tuple[Release, dict[str, Any]]:
         release, st = _withdrawal_statement(
             release, reason=item.change.reason, expected_version=item.change.expected_version
         )
+        if item.cosign is not None:
+            st = _as_prepared(st, item.cosign)  # as declaration_withdraw with cosign
     else:
         release, st = _next_statement(release, item.change, kind=item.kind)
+        if item.cosign is not None:
+            st = _as_prepared(st, item.cosign)  # as version_sign with cosign: a version in between is a 409
         refuse_unchanged(release, item.change, st)  # this item alone, as version_sign refuses it
     # Another label's committed claim: this item alone fails (a take-over is for the single path only).
     signing.refuse_held(release, st, take_over=False)
@@ -166,7 +179,7 @@ def _refuse_uncosigned(items: Sequence[BatchItem], refused: dict[int, DomainErro
     A batch signs for the registry alone; ``signing.sign_and_log_many`` checks again under the key's lock.
     """
     labels = {i: it.release.label_id if it.release is not None else getattr((it.create or {}).get("label"), "pk", None)
-              for i, it in enumerate(items) if i not in refused}  # fmt: skip
+              for i, it in enumerate(items) if i not in refused and it.cosign is None}  # fmt: skip
     required = signing.cosign_only(label_id for label_id in labels.values() if label_id is not None)
     for i, label_id in labels.items():
         if label_id in required:
@@ -272,7 +285,10 @@ def versions_sign_many(*, items: Sequence[BatchItem], actor: Any = None, via: st
             for position, exc in lost.items():
                 refused[built[position][0]] = exc
         declarations = signing.sign_and_log_many(
-            entries=[(release, st) for _, release, st in built], actor=actor, via=via
+            entries=[(release, st) for _, release, st in built],
+            actor=actor,
+            via=via,
+            cosigned=[c.signature if (c := items[i].cosign) is not None else None for i, _, _ in built],
         )
     results = [ItemResult(index=i, error=refused.get(i)) for i in range(len(items))]
     for (i, release, _), declaration in zip(built, declarations, strict=True):

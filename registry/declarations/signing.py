@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -333,6 +334,15 @@ def _label_keys(history: Sequence[int], tree_size: int) -> list[tuple[int, dict[
     return [(i, json.loads(data[i]), log.inclusion_proof(i, tree_size)) for i in history]
 
 
+def _history(
+    seen: dict[tuple[int, ...], Any], history: Sequence[int], tree_size: int
+) -> list[tuple[int, dict[str, Any], list[bytes]]]:
+    key = (tree_size, *history)
+    if key not in seen:
+        seen[key] = _label_keys(history, tree_size)
+    return seen[key]
+
+
 _DECLARATION_COLUMNS = [f.attname for f in Declaration._meta.concrete_fields if not f.primary_key]
 
 
@@ -353,6 +363,7 @@ def _insert_declarations(declarations: list[Declaration]) -> None:
 def _record(signed: list[_Signed], key: SigningKey, actor: Any, via: str) -> list[Declaration]:
     """Append the signed leaves (one log lock, one checkpoint) and store their declarations, in bulk."""
     appended = log.append([s.leaf_data for s in signed])
+    histories: dict[tuple[int, ...], Any] = {}  # one batch, one tree size: a label's key history is proven once
     declared_by = actor if getattr(actor, "is_authenticated", False) else None
     declarations = []
     for s, a in zip(signed, appended, strict=True):
@@ -363,7 +374,7 @@ def _record(signed: list[_Signed], key: SigningKey, actor: Any, via: str) -> lis
             tree_size=a.tree_size,
             proof=a.inclusion_proof,
             checkpoint=a.checkpoint,
-            label_keys=_label_keys(s.history, a.tree_size) if s.history is not None else None,
+            label_keys=_history(histories, s.history, a.tree_size) if s.history is not None else None,
         )
         decl = s.st["declaration"]
         declarations.append(
@@ -501,18 +512,43 @@ def _sign_entry(
     return log.append([leaf_data])[0], envelope
 
 
-def sign_and_log_many(*, entries: Sequence[tuple[Release, dict[str, Any]]], actor: Any, via: str) -> list[Declaration]:
+def sign_and_log_many(
+    *,
+    entries: Sequence[tuple[Release, dict[str, Any]]],
+    actor: Any,
+    via: str,
+    cosigned: Sequence[LabelSignature | None] | None = None,
+) -> list[Declaration]:
     """Sign statements whose identifiers the caller has claimed (``claim_many``) and append them as one batch.
 
     Inside the caller's transaction: one statement-key lock, one log lock, one checkpoint
     for all of them, and they commit together or not at all. Every release must be locked
     by the caller, and appear once. Each entry's size was checked before (``refuse_oversized``
     on the unsigned statement is exact), so a refusal here is a bug and fails the whole batch.
+    ``cosigned``: per entry, the label's signature of a prepared statement (dated at prepare)
+    or None (registry only, dated now). A statement key rotated since an entry was prepared
+    refuses the whole batch (Conflict): rare, and the caller checked it per item before.
     """
     if not entries:
         return []
+    label_sigs = list(cosigned) if cosigned is not None else [None] * len(entries)
     key, private = _statement_key()
-    refuse_uncosigned([release.label_id for release, _ in entries])  # the batch's items were checked as built
+    # The batch's registry-only items were checked as built; again here, under the key's lock.
+    refuse_uncosigned([release.label_id for (release, _), c in zip(entries, label_sigs, strict=True) if c is None])
+    not_before = key.not_before.replace(microsecond=0)
+    for (_, st), c in zip(entries, label_sigs, strict=True):
+        if c is not None and statement.parse_timestamp(st["declaration"]["declared_at"]) < not_before:
+            raise Conflict("the registry's statement key changed since this statement was prepared: prepare it again")
     declared_at = statement.format_timestamp(timezone.now())  # under the key's lock, as in sign_and_log
-    signed = [_sign(release, st, private, declared_at) for release, st in entries]
+    signed = [_sign(release, st, private, declared_at, c) for (release, st), c in zip(entries, label_sigs, strict=True)]
     return _record(signed, key, actor, via)
+
+
+def statement_key_not_before() -> datetime | None:
+    """The active statement key's first whole second (as the JWKS publishes it), read without its lock; None if none.
+
+    A statement prepared (dated) before it cannot be signed by it: for a clear per-item refusal
+    before a batch; ``sign_and_log_many`` checks again under the lock.
+    """
+    key = SigningKey.objects.filter(purpose=SigningKey.STATEMENT, status=SigningKey.ACTIVE).only("not_before").first()
+    return key.not_before.replace(microsecond=0) if key is not None else None

@@ -19,7 +19,7 @@ class KeyRequestAdmin(ReadOnlyAdmin):
     list_display = ["label", "kid", "requested_by", "status", "created_at"]
     list_filter = ["status"]
     list_select_related = ["label", "requested_by"]
-    actions = ["attest"]
+    actions = ["attest", "decline"]
 
     @admin.action(description="Attest: register the key for its label (check first who asked: the log says staff did)")
     def attest(self, request: HttpRequest, queryset: QuerySet[KeyRequest]) -> Any:
@@ -30,3 +30,13 @@ class KeyRequestAdmin(ReadOnlyAdmin):
                 self.message_user(request, f"{row.kid}: {exc.message}", messages.ERROR)
             else:
                 self.message_user(request, f"{row.kid}: registered for {row.label}, log index {event.leaf_id}")
+
+    @admin.action(description="Decline: register nothing (the owner may ask again)")
+    def decline(self, request: HttpRequest, queryset: QuerySet[KeyRequest]) -> Any:
+        for row in queryset:
+            try:
+                services.key_request_decline(request=row, actor=request.user)
+            except DomainError as exc:
+                self.message_user(request, f"{row.kid}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{row.kid}: declined")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
+from django.db import DatabaseError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -22,14 +24,17 @@ from registry.api.errors import error_body, flatten_errors
 from registry.api.serializers import AmendIn, ReleaseCreateIn, TrackAIIn, WithdrawIn
 from registry.api.throttles import charge
 from registry.api.views.base import LabelView
-from registry.api.views.bulk import _action, _Forms, _items, _their_releases, _upc
+from registry.api.views.bulk import _action, _Forms, _items, _not_logged, _their_releases, _upc
 from registry.api.views.label import TAG, WRITE_ERRORS, _release_of, ai_by_isrc, amend_change, create_arguments
 from registry.catalog.models import Label, Release
+from registry.declarations.batch import ItemResult
 from registry.declarations.models import Declaration
 from registry.declarations.services import NextVersion
 from registry.errors import DomainError, NotFound, ValidationFailed
 from registry.labelkeys import services
 from registry.labelkeys.models import LabelKeyEvent, PreparedDeclaration
+
+logger = logging.getLogger(__name__)
 
 
 class SignatureIn(serializers.Serializer):
@@ -128,8 +133,8 @@ def _prepare_new(label: Label, raw: dict[str, Any], forms: _Forms) -> PreparedDe
     )
 
 
-def _submit(label: Label, data: dict[str, Any], release: Release | None = None) -> Declaration:
-    """Submit one validated ``SubmitIn``: the prepared statement's version, signed by the label and the registry."""
+def _submission(label: Label, data: dict[str, Any], release: Release | None = None) -> services.Submission:
+    """One validated ``SubmitIn`` as the submit services take it: the prepared row, its version as asked, the signature."""
     found = PreparedDeclaration.objects.filter(pk=data["prepared"], label=label)
     prepared = (found.filter(release=release) if release is not None else found).select_related("release").first()
     if prepared is None:
@@ -143,16 +148,23 @@ def _submit(label: Label, data: dict[str, Any], release: Release | None = None) 
             fields={"prepared": ["Prepared on the web."]},
         )
     data_then = _Forms().valid(FORMS[action], stored)  # valid at prepare; a ValidationFailed if the rules changed
-    decl = services.declaration_submit(
+    return services.Submission(
         prepared=prepared, change=change_of(prepared.kind, data_then), signature=dict(data["signature"])
     )
+
+
+def _submit(label: Label, data: dict[str, Any], release: Release | None = None) -> Declaration:
+    """Submit one validated ``SubmitIn``: the prepared statement's version, signed by the label and the registry."""
+    sub = _submission(label, data, release)
+    decl = services.declaration_submit(prepared=sub.prepared, change=sub.change, signature=sub.signature)
     return Declaration.objects.select_related("release").get(pk=decl.pk)
 
 
 PREPARE_BODY = (
     " The body is the single endpoint's with an `action`: `amend` (default; the body of `/amend`), `withdraw` "
     '(the body of `/withdraw`) or `declare` (`{"ai": {ISRC: facts}}`: version 1 of a release in your catalog '
-    "that was never declared, e.g. one a `POST /api/v1/releases/prepare` created and nobody submitted)."
+    "that was never declared, e.g. one a `POST /api/v1/releases/prepare` created and nobody submitted yet: "
+    "once its prepares expire, it is deleted)."
 )
 
 
@@ -253,37 +265,61 @@ class BulkPrepareView(LabelView):
 class BulkSubmitView(LabelView):
     @extend_schema(
         tags=TAG,
-        summary="Submit the label's signatures of up to 100 prepared versions: a result per item",
-        description=COSIGN + ' `{"releases": [{"prepared", "signature"}, …]}`. Each item is checked and logged '
-        "on its own, by the single submit's service (its own transaction and checkpoint): a bad, foreign or "
-        "revoked signature, an expired or stale statement refuses that item only. 200 with a result per item: "
-        "`created`, `amended` or `withdrawn` with the declaration (bundle v2), or `error`.",
+        summary="Submit the label's signatures of up to 100 prepared versions, logged as one batch",
+        description=COSIGN + ' `{"releases": [{"prepared", "signature"}, …]}`. The items are checked one by one '
+        "and logged together, as POST /api/v1/releases/bulk logs its items: one transaction, one checkpoint. "
+        "A bad, foreign or revoked signature, an expired, used or stale statement (a version that landed since "
+        "prepare) refuses that item only. 200 with a result per item, in order: `created`, `amended` or "
+        "`withdrawn` with the declaration (bundle v2), or `error`. If the batch cannot be committed, nothing "
+        "was logged: 503 with every item `not_logged`.",
         request=OpenApiTypes.OBJECT,
-        responses={200: OpenApiTypes.OBJECT, **{k: v for k, v in WRITE_ERRORS.items() if k != 409}},
+        responses={
+            200: OpenApiTypes.OBJECT,
+            503: s.error("The batch could not be committed: nothing was logged; retry"),
+            **{k: v for k, v in WRITE_ERRORS.items() if k != 409},
+        },
     )
     def post(self, request: Request) -> HttpResponse:
         label = request.auth.label
         items = _items(request.data)
         charge(request, len(items), what="releases")
-        results, logged = [], 0
+        outcomes: dict[int, ItemResult | DomainError] = {}
+        subs: list[services.Submission] = []
+        positions: list[int] = []
         for i, raw in enumerate(items):
             form = SubmitIn(data=raw if isinstance(raw, dict) else {})
-            prepared_id = (
-                raw.get("prepared") if isinstance(raw, dict) and isinstance(raw.get("prepared"), int) else None
-            )
             try:
                 if not form.is_valid():
                     fields = flatten_errors(form.errors)
                     raise ValidationFailed("each item must be {prepared, signature: {keyid, sig}}", fields=fields)
-                decl = _submit(label, form.validated_data)
+                subs.append(_submission(label, form.validated_data))
+                positions.append(i)
             except DomainError as exc:
-                results.append(_item_error(i, exc, prepared=prepared_id))
-                continue
-            logged += 1
-            done = {"active": "amended" if decl.version > 1 else "created", "withdrawn": "withdrawn"}[decl.status]
-            head = answers.dumps({"index": i, "prepared": prepared_id, "upc": decl.release.upc, "status": done})
-            results.append(f'{head[:-1]},"declaration":{answers.write_body(decl)}}}')
-        body = f'{{"logged":{logged},"refused":{len(items) - logged},"results":{answers.json_list(results)}}}'
+                outcomes[i] = exc
+        try:
+            results = services.declarations_submit_many(label=label, submissions=subs)
+        except DatabaseError:
+            logger.exception("co-signed bulk batch of %d items not committed", len(items))
+            return _not_logged(items)
+        for position, result in zip(positions, results, strict=True):
+            outcomes[position] = result
+        logged, rendered = 0, []
+        for i, raw in enumerate(items):
+            prepared_id = (
+                raw.get("prepared") if isinstance(raw, dict) and isinstance(raw.get("prepared"), int) else None
+            )
+            outcome = outcomes[i]
+            if isinstance(outcome, ItemResult) and outcome.declaration is not None:
+                decl = outcome.declaration
+                logged += 1
+                done = {"active": "amended" if decl.version > 1 else "created", "withdrawn": "withdrawn"}[decl.status]
+                head = answers.dumps({"index": i, "prepared": prepared_id, "upc": decl.release.upc, "status": done})
+                rendered.append(f'{head[:-1]},"declaration":{answers.write_body(decl)}}}')
+            else:
+                error = outcome if isinstance(outcome, DomainError) else outcome.error
+                assert error is not None
+                rendered.append(_item_error(i, error, prepared=prepared_id))
+        body = f'{{"logged":{logged},"refused":{len(items) - logged},"results":{answers.json_list(rendered)}}}'
         return HttpResponse(body, status=200, content_type=answers.JSON)
 
 

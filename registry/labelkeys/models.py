@@ -84,7 +84,13 @@ class PreparedDeclaration(models.Model):
     kind = models.CharField(max_length=8, choices=KIND_CHOICES, default=AMEND)
     expires_at = models.DateTimeField()
     used = models.BooleanField(default=False)
+    # The prepare created the release (a first version of a new release): once every prepared statement of
+    # it has expired and none was submitted, ``services.prepared_expire`` deletes the release as well.
+    created_release = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["label", "expires_at"], name="prepared_label_expiry")]
 
     def __str__(self) -> str:
         return f"prepared declaration {self.pk} of release {self.release_id}"
@@ -115,8 +121,8 @@ class LabelPolicyEvent(models.Model):
 class KeyRequest(models.Model):
     """An owner's request for the label's first key (made in the browser), waiting for staff to attest it (§14.1)."""
 
-    PENDING, ATTESTED = "pending", "attested"
-    STATUS_CHOICES = [(PENDING, "Waiting for staff"), (ATTESTED, "Attested")]
+    PENDING, ATTESTED, DECLINED = "pending", "attested", "declined"
+    STATUS_CHOICES = [(PENDING, "Waiting for staff"), (ATTESTED, "Attested"), (DECLINED, "Declined by staff")]
 
     label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="key_requests")
     kid = models.CharField("key id (RFC 7638 thumbprint)", max_length=43)

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from provenance import jcs, labelkeys, statement
@@ -25,9 +27,10 @@ from provenance.dsse import PAYLOAD_TYPE, pae
 from provenance.encoding import b64decode, b64encode, b64url_decode
 from provenance.errors import ProvenanceError
 from provenance.keys import PublicKey, parse_jwk
-from registry.catalog.models import Label, Membership, Release
-from registry.catalog.services import release_create
+from registry.catalog.models import Artist, Label, Membership, Release, ReleaseArtist, Track
+from registry.catalog.services import release_create, release_delete
 from registry.declarations import signing
+from registry.declarations.batch import BATCH_MAX, BatchItem, ItemResult, versions_sign_many
 from registry.declarations.models import Declaration
 from registry.declarations.services import (
     AMEND,
@@ -39,11 +42,17 @@ from registry.declarations.services import (
     version_sign,
     withdrawal_preview,
 )
-from registry.errors import Conflict, PermissionDenied, ValidationFailed
+from registry.errors import Conflict, DomainError, NotFound, PermissionDenied, RateLimited, ValidationFailed
 from registry.labelkeys.models import KeyRequest, LabelKey, LabelKeyEvent, LabelPolicyEvent, PreparedDeclaration
 from registry.labelkeys.selectors import policy
 
 PREPARED_TTL = timedelta(minutes=15)  # how long a label has to sign a prepared statement
+# Keys requested in the browser for staff to attest (docs/labels.md §3): waiting per label, and per account a day.
+KEY_REQUESTS_PENDING_MAX = 3
+KEY_REQUESTS_PER_USER = 5
+KEY_REQUESTS_WINDOW = timedelta(days=1)
+# Open (unexpired, unsubmitted) prepared statements a label may hold: ten full bulk prepares waiting for signatures.
+PREPARED_OPEN_MAX = 1000
 # A DSSE signature as a label submits it: keyid (an RFC 7638 thumbprint, 43 characters) and sig (base64
 # of 64 bytes, 88 characters), with room to spare; the API serializer and the web form read these.
 KEYID_MAX = 64
@@ -229,7 +238,8 @@ def _notify(label: Label, row: LabelKeyEvent) -> None:
     )
     owners = _owners(label)
     if owners:
-        transaction.on_commit(lambda: send_mail(f"Key {row.event}ed for {label.name}", body, None, owners))
+        done = "registered" if row.event == LabelKeyEvent.REGISTER else "revoked"
+        transaction.on_commit(lambda: send_mail(f"Key {done} for {label.name}", body, None, owners))
 
 
 def key_attest(
@@ -290,6 +300,7 @@ def key_request(*, label: Label, public_key: bytes, actor: Any) -> KeyRequest:
         kid = labelkeys.label_key_jwk(public_key)["kid"]
         if LabelKey.objects.filter(kid=kid).exists() or KeyRequest.objects.filter(label=label, kid=kid).exists():
             raise Conflict(f"key {kid} is registered or requested already")
+        _refuse_too_many_requests(label, actor)
         row = KeyRequest.objects.create(label=label, kid=kid, public_key=public_key, requested_by=actor)
     body = (
         f"{actor.get_username()} asked the registry's staff to register a first signing key for {label.name}: "
@@ -301,12 +312,51 @@ def key_request(*, label: Label, public_key: bytes, actor: Any) -> KeyRequest:
     return row
 
 
+def _refuse_too_many_requests(label: Label, actor: Any) -> None:
+    """429 beyond ``KEY_REQUESTS_PENDING_MAX`` waiting for staff per label, or ``KEY_REQUESTS_PER_USER`` a day per user.
+
+    Each request emails every owner and waits in the staff's queue: these bound both, whoever
+    asks (an owner's session, stolen or not). Counted under the label's row lock, so they hold exactly
+    per label; per user, across labels, two concurrent requests may both pass once.
+    """
+    pending = KeyRequest.objects.filter(label=label, status=KeyRequest.PENDING).count()
+    if pending >= KEY_REQUESTS_PENDING_MAX:
+        raise RateLimited(
+            f"{label.name} has {pending} key requests waiting for the registry's staff, the most a label may have: "
+            "wait until staff attest or decline one",
+            wait=KEY_REQUESTS_WINDOW.total_seconds(),
+        )
+    since = timezone.now() - KEY_REQUESTS_WINDOW
+    recent = list(
+        KeyRequest.objects.filter(requested_by=actor, created_at__gt=since)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+    )
+    if len(recent) >= KEY_REQUESTS_PER_USER:
+        raise RateLimited(
+            f"you asked for {len(recent)} keys in the last {KEY_REQUESTS_WINDOW.days * 24} hours, the most one "
+            "account may: try again later",
+            wait=(recent[0] - since).total_seconds(),
+        )
+
+
+@transaction.atomic
+def key_request_decline(*, request: KeyRequest, actor: Any) -> KeyRequest:
+    """Staff decline a pending request (not who they expected, or a label's queue filled by mistake): nothing is logged."""
+    request = KeyRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status != KeyRequest.PENDING:
+        raise Conflict(f"this key request was {request.status} already")
+    request.status = KeyRequest.DECLINED
+    request.save(update_fields=["status"])
+    return request
+
+
 @transaction.atomic
 def key_request_attest(*, request: KeyRequest, actor: Any, reason: str = "") -> LabelKeyEvent:
     """Staff attest a pending request: the key becomes the label's first (or, after losing every key, a recovery)."""
     request = KeyRequest.objects.select_for_update().select_related("label", "requested_by").get(pk=request.pk)
     if request.status != KeyRequest.PENDING:
-        raise Conflict("this key request was attested already")
+        raise Conflict(f"this key request was {request.status} already")
     recovery = LabelKeyEvent.objects.filter(label=request.label).exists()
     if recovery and LabelKey.objects.filter(label=request.label, status=LabelKey.ACTIVE).exists():
         raise Conflict("the label has an active key: a later key is signed by it, not attested by staff")
@@ -407,14 +457,21 @@ KINDS = (PreparedDeclaration.FIRST, PreparedDeclaration.AMEND, PreparedDeclarati
 
 
 def declaration_prepare(
-    *, release: Release, change: NextVersion, request: Mapping[str, Any], kind: str = AMEND
+    *,
+    release: Release,
+    change: NextVersion,
+    request: Mapping[str, Any],
+    kind: str = AMEND,
+    created_release: bool = False,
 ) -> PreparedDeclaration:
     """Fix the next version's statement for the label to sign (prepare → sign → submit), dated now.
 
     ``kind``: a first version, an amendment or a withdrawal (``change.reason`` and
     ``change.expected_version`` are the withdrawal's). The statement is built by the
     signing service in dry-run mode; ``declaration_submit`` builds it again and signs it
-    only if it comes out byte for byte the same.
+    only if it comes out byte for byte the same. A label holds at most ``PREPARED_OPEN_MAX``
+    open (unexpired, unsubmitted) prepared statements: 429 beyond, so that a token spamming
+    prepare cannot grow the database without bound (``prepared_expire`` deletes expired ones).
     """
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}")
@@ -430,30 +487,133 @@ def declaration_prepare(
             refuse_unchanged(release, change, st)  # submit would refuse it: say so before the label signs
     st["label"] = {**st["label"], "id": str(label.pk), "key_head": key_head(events)}
     statement.validate_statement(st)
-    return PreparedDeclaration.objects.create(
-        label=label,
-        release=release,
-        kind=kind,
-        statement=st,
-        payload=b64encode(statement.statement_bytes(st)),
-        request=json.loads(json.dumps(request, default=str)),
-        expires_at=timezone.now() + PREPARED_TTL,
-    )
+    now = timezone.now()
+    if _held(label) >= PREPARED_OPEN_MAX and not created_release:
+        prepared_expire(label=label, now=now)  # the label's own expired ones first (outside our locks)
+    with transaction.atomic():
+        # Lock order: the release (as every version does), then the label (as key events do). The release
+        # lock orders this insert against prepared_expire deleting an undeclared release.
+        if Release.objects.select_for_update().filter(pk=release.pk).values_list("pk", flat=True).first() is None:
+            raise NotFound("no such release in your catalog", fields={"upc": ["Not in your catalog."]})
+        label = _locked_label(label)
+        open_now = _open_prepared(label, now)
+        if open_now >= PREPARED_OPEN_MAX:
+            oldest = (
+                PreparedDeclaration.objects.filter(label=label, used=False, expires_at__gt=now)
+                .order_by("expires_at")
+                .values_list("expires_at", flat=True)
+                .first()
+            )
+            wait = (oldest - now).total_seconds() if oldest is not None else PREPARED_TTL.total_seconds()
+            raise RateLimited(
+                f"{label.name} has {open_now:,} prepared statements waiting for a signature, the most a label may "
+                f"hold: submit or let them expire ({int(PREPARED_TTL.total_seconds() // 60)} minutes after "
+                "prepare), then prepare again",
+                wait=wait,
+            )
+        return PreparedDeclaration.objects.create(
+            label=label,
+            release=release,
+            kind=kind,
+            statement=st,
+            payload=b64encode(statement.statement_bytes(st)),
+            request=json.loads(json.dumps(request, default=str)),
+            expires_at=now + PREPARED_TTL,
+            created_release=created_release,
+        )
 
 
-@transaction.atomic
+def _open_prepared(label: Label, now: Any) -> int:
+    return PreparedDeclaration.objects.filter(label=label, used=False, expires_at__gt=now).count()
+
+
+def _held(label: Label) -> int:
+    """The label's prepared rows, expired and submitted ones included. At the cap, a prepare deletes the expired
+    ones first, so whether or not ``manage.py expire_prepared`` runs, a label holds at most ``PREPARED_OPEN_MAX``
+    rows plus those it submitted in the last ``PREPARED_TTL`` (each a logged declaration)."""
+    return PreparedDeclaration.objects.filter(label=label).count()
+
+
 def release_create_prepare(
     *, create: Mapping[str, Any], change: NextVersion, request: Mapping[str, Any]
 ) -> PreparedDeclaration:
     """A new release for the label to co-sign: created in its catalog (unsigned, private), version 1 prepared.
 
-    Both or neither: a refused prepare (no active key, an identifier another label holds)
-    leaves no release behind. A prepared release that is never submitted stays in the
-    label's catalog, undeclared (docs/architecture.md, decision 1), and is prepared again
-    by ``POST /api/v1/releases/{upc}/prepare`` with ``"action": "declare"``.
+    Both or neither: a refused prepare (no active key, an identifier another label holds, too
+    many open prepared statements) leaves no release behind. Until the prepared statement
+    expires, it can be prepared again by ``POST /api/v1/releases/{upc}/prepare`` with
+    ``"action": "declare"``; once every prepared statement of it has expired unsubmitted,
+    ``prepared_expire`` deletes the release, still undeclared.
     """
-    release = release_create(**create)
-    return declaration_prepare(release=release, change=change, request=request, kind=PreparedDeclaration.FIRST)
+    label = create["label"]
+    if _held(label) >= PREPARED_OPEN_MAX:
+        prepared_expire(label=label)  # the label's own expired ones first, outside the transaction below
+    with transaction.atomic():
+        release = release_create(**create)
+        return declaration_prepare(
+            release=release, change=change, request=request, kind=PreparedDeclaration.FIRST, created_release=True
+        )
+
+
+def prepared_expire(*, label: Label | None = None, now: Any = None, limit: int = 10_000) -> tuple[int, int]:
+    """Delete expired prepared statements (at most ``limit``), and the releases prepares created that nobody declared.
+
+    Returns (prepared statements deleted, releases deleted). Run by ``manage.py expire_prepared``
+    (docs/operations.md), and for one label by a prepare that finds the label at its cap. A
+    release a first-version prepare created goes when every prepared statement of it has
+    expired, it is still undeclared (``catalog.services.release_delete``), no prepare is
+    open on it and no member keeps a web draft of it; each such release in a transaction of
+    its own, locking as submit does (the release's prepared statements, then the release), so
+    a concurrent prepare or submit of it either finds it gone (404) or keeps it.
+    """
+    now = now or timezone.now()
+    expired = PreparedDeclaration.objects.filter(expires_at__lte=now)
+    if label is not None:
+        expired = expired.filter(label=label)
+    rows = list(expired.order_by("pk").values_list("pk", "release_id", "created_release")[:limit])
+    releases = 0
+    for release_id in sorted({release_id for _, release_id, created in rows if created}):
+        with transaction.atomic():
+            mine = list(PreparedDeclaration.objects.select_for_update().filter(release_id=release_id).order_by("pk"))
+            release = Release.objects.select_for_update().filter(pk=release_id).first()
+            if (
+                release is None
+                or release.current_declaration_id is not None
+                or any(p.used or p.expires_at > now for p in mine)
+                or PreparedDeclaration.objects.filter(release_id=release_id, expires_at__gt=now).exists()
+                or Declaration.objects.filter(release_id=release_id).exists()
+                or _worked_on(release)
+            ):
+                continue
+            PreparedDeclaration.objects.filter(pk__in=[p.pk for p in mine]).delete()
+            artists = _artists_of(release)
+            release_delete(release=release)
+            # The artists its prepare created and nothing else names go with it (release_delete keeps a
+            # label's artists: on the web they are its roster); older artists are the label's own.
+            created = min(p.created_at for p in mine) - timedelta(seconds=1)
+            try:
+                Artist.objects.filter(
+                    pk__in=artists, created_at__gte=created, releases__isnull=True, tracks__isnull=True
+                ).delete()
+            except ProtectedError:  # named by a row of another kind: kept
+                pass
+            releases += 1
+    deleted, _ = PreparedDeclaration.objects.filter(pk__in=[pk for pk, _, _ in rows]).delete()
+    return deleted, releases
+
+
+def _artists_of(release: Release) -> set[int]:
+    on_release = ReleaseArtist.objects.filter(release=release).values_list("artist_id", flat=True)
+    on_tracks = Track.artists.through.objects.filter(track__release=release).values_list("artist_id", flat=True)
+    return set(on_release) | set(on_tracks)
+
+
+def _worked_on(release: Release) -> bool:
+    """Whether a member keeps a draft of the release's next version on the web: then it is theirs, not a leftover."""
+    from registry.labels.drafts import session_key  # the labels app builds on this one
+    from registry.labels.models import Draft
+
+    return Draft.objects.filter(label_id=release.label_id, key=session_key(release)).exists()
 
 
 def prepared_answer(prepared: PreparedDeclaration) -> dict[str, Any]:
@@ -466,30 +626,38 @@ def prepared_answer(prepared: PreparedDeclaration) -> dict[str, Any]:
     }
 
 
+def _cosign(prepared: PreparedDeclaration, label: Label, signature: Any, events: Sequence[LabelKeyEvent]) -> CoSign:
+    """What every submit checks, the prepared row, the release and the label locked: the label's signature.
+
+    Refused: a statement submitted already or expired, a signature that is not by an active
+    key of the label (400), keys that changed since prepare (409).
+    """
+    if prepared.used:
+        raise Conflict("this prepared statement was submitted already")
+    if prepared.expires_at <= timezone.now():
+        raise ValidationFailed("the prepared statement expired: prepare it again", fields={"prepared": ["Expired."]})
+    payload = b64decode(prepared.payload, "payload")
+    key = _check_signature(label, PAYLOAD_TYPE, payload, signature)
+    if key_head(events) != prepared.statement["label"]["key_head"]:
+        raise Conflict("the label's keys changed since this statement was prepared: prepare and sign it again")
+    return CoSign(
+        prepared=prepared.statement,
+        signature=signing.LabelSignature(
+            signature={"keyid": key.kid, "sig": signature["sig"]}, history=[e.leaf_id for e in events]
+        ),
+    )
+
+
 @transaction.atomic
 def declaration_submit(
     *, prepared: PreparedDeclaration, change: NextVersion, signature: Any, actor: Any = None, via: str = "api"
 ) -> Declaration:
     """Log a prepared statement with the label's signature and the registry's; 400 for a bad signature, 409 if stale."""
     prepared = PreparedDeclaration.objects.select_for_update().get(pk=prepared.pk)
-    if prepared.used:
-        raise Conflict("this prepared statement was submitted already")
-    if prepared.expires_at <= timezone.now():
-        raise ValidationFailed("the prepared statement expired: prepare it again", fields={"prepared": ["Expired."]})
-    # Lock order: the release first (as every version does), then the label (as key events do).
+    # Lock order: the prepared row, the release (as every version does), then the label (as key events do).
     Release.objects.select_for_update().filter(pk=prepared.release_id).first()
     label = _locked_label(prepared.label)
-    payload = b64decode(prepared.payload, "payload")
-    key = _check_signature(label, PAYLOAD_TYPE, payload, signature)
-    events = history(label)
-    if key_head(events) != prepared.statement["label"]["key_head"]:
-        raise Conflict("the label's keys changed since this statement was prepared: prepare and sign it again")
-    cosign = CoSign(
-        prepared=prepared.statement,
-        signature=signing.LabelSignature(
-            signature={"keyid": key.kid, "sig": signature["sig"]}, history=[e.leaf_id for e in events]
-        ),
-    )
+    cosign = _cosign(prepared, label, signature, history(label))
     if prepared.kind == PreparedDeclaration.WITHDRAW:
         decl = declaration_withdraw(
             release=prepared.release,
@@ -506,3 +674,78 @@ def declaration_submit(
     prepared.used = True
     prepared.save(update_fields=["used"])
     return decl
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One item of a bulk submit: a prepared statement of the label, the version it asked for, the label's signature."""
+
+    prepared: PreparedDeclaration
+    change: NextVersion
+    signature: Any
+
+
+def declarations_submit_many(
+    *, label: Label, submissions: Sequence[Submission], actor: Any = None, via: str = "api"
+) -> list[ItemResult]:
+    """Log many prepared statements with the label's signatures as one batch: one transaction, one checkpoint.
+
+    Each item is checked as ``declaration_submit`` checks it (``_cosign``) and built by the
+    batch path (``declarations.batch.versions_sign_many`` with ``BatchItem.cosign``), so a
+    bad signature, an expired or used statement, or a version that landed since prepare
+    (409) refuses that item alone; a result per item, in order. Locks as the single submit
+    takes them, each kind in primary-key order: prepared rows, releases, the label.
+    """
+    if len(submissions) > BATCH_MAX:
+        raise ValueError(f"at most {BATCH_MAX} items per batch")
+    refused: dict[int, DomainError] = {}
+    with transaction.atomic():
+        wanted = {sub.prepared.pk for sub in submissions if sub.prepared.label_id == label.pk}
+        rows = {
+            p.pk: p
+            for p in PreparedDeclaration.objects.select_for_update(of=("self",))
+            .filter(pk__in=wanted)
+            .select_related("release")
+            .order_by("pk")
+        }
+        list(
+            Release.objects.select_for_update(of=("self",))
+            .filter(pk__in={p.release_id for p in rows.values()})
+            .order_by("pk")
+        )
+        label = _locked_label(label)
+        events = history(label)
+        not_before = signing.statement_key_not_before()
+        items: list[BatchItem] = []
+        positions: list[int] = []
+        seen: set[int] = set()
+        for i, sub in enumerate(submissions):
+            prepared = rows.get(sub.prepared.pk)
+            try:
+                if prepared is None:
+                    raise ValidationFailed(
+                        "no such prepared statement for your label", fields={"prepared": ["Unknown."]}
+                    )
+                if prepared.pk in seen:
+                    raise ValidationFailed(
+                        "this prepared statement is named twice in this request", fields={"prepared": ["Named twice."]}
+                    )
+                seen.add(prepared.pk)
+                cosign = _cosign(prepared, label, sub.signature, events)
+                declared_at = statement.parse_timestamp(prepared.statement["declaration"]["declared_at"])
+                if not_before is not None and declared_at < not_before:
+                    raise Conflict(
+                        "the registry's statement key changed since this statement was prepared: prepare it again"
+                    )
+            except DomainError as exc:
+                refused[i] = exc
+                continue
+            items.append(BatchItem(release=prepared.release, change=sub.change, kind=prepared.kind, cosign=cosign))
+            positions.append(i)
+        results = [ItemResult(index=i, error=refused.get(i)) for i in range(len(submissions))]
+        for position, result in zip(positions, versions_sign_many(items=items, actor=actor, via=via), strict=True):
+            result.index = position
+            results[position] = result
+        done = [submissions[r.index].prepared.pk for r in results if r.ok]
+        PreparedDeclaration.objects.filter(pk__in=done).update(used=True)
+    return results

@@ -580,6 +580,17 @@ class PublicKeyForm(AccessibleErrorsMixin, forms.Form):
         return self.cleaned_data["key"]
 
 
+class KeyRevokeForm(AccessibleErrorsMixin, forms.Form):
+    """Which active key of the label to revoke, and why (logged): the revocation event is then signed by the label."""
+
+    kid = forms.ChoiceField(label="Key to revoke", choices=())
+    reason = forms.CharField(label="Why (optional, logged)", required=False, max_length=200)
+
+    def __init__(self, *args: Any, active: Sequence[str] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kid"].choices = [(kid, kid) for kid in active]
+
+
 class KeyRegisterForm(CoSignForm):
     """A later key's registration event, signed in the browser by a key of the label it holds."""
 

@@ -114,3 +114,95 @@ def test_an_owner_makes_a_first_key_staff_attest_it_and_the_browser_signs_the_se
     page.go(f"/labels/{label.pk}/")
     assert "This label requires co-signature" in _main_text(page)
     screenshot("keys-07-public-label-page-requires-co-signature")
+
+
+def test_an_owner_revokes_a_lost_key_signed_in_the_browser_by_another_key_it_holds(
+    page, screenshot, keys, label, owner, staff, tmp_path
+):
+    import contextlib
+    import io
+
+    from selenium.webdriver.support.ui import Select
+
+    from provenance import cli
+    from provenance.encoding import b64decode
+    from provenance.issue.keys import generate_private_key, private_key_to_pem, public_bytes
+    from provenance.issue.sign import sign_pae
+
+    # The label's first key was made on a laptop (`provenance keygen`) and attested by staff.
+    laptop = generate_private_key()
+    services.key_attest(label=label, public_key=public_bytes(laptop), actor=staff, reason="first", holder=None)
+    laptop_kid = labelkeys.label_key_jwk(public_bytes(laptop))["kid"]
+    login(page, "olivia", "correct horse battery")
+    wait_for(page, f"/label/{label.pk}/")
+
+    # A second key made in this browser; the browser holds no active key yet, so the laptop signs offline.
+    page.go(f"/label/{label.pk}/keys/")
+    form = page.find_element(By.ID, "key-add")
+    WebDriverWait(page, 5).until(lambda d: form.is_displayed())
+    click(page, "#key-generate")
+    WebDriverWait(page, 10, ignored_exceptions=[StaleElementReferenceException]).until(
+        lambda d: d.find_elements(By.ID, "key-register")
+    )
+    WebDriverWait(page, 5).until(lambda d: "holds no other active key" in d.find_element(By.ID, "key-sign-status").text)
+    browser_kid = page.find_element(By.ID, "key-register").get_attribute("data-new-kid")
+    click(page, "#key-event-file summary")  # the event as a file, signed on the laptop with the CLI
+    event_file = tmp_path / "event.json"
+    event_file.write_text(page.find_element(By.CSS_SELECTOR, "#key-event-file pre").text)
+    laptop_file = tmp_path / "laptop.key"
+    laptop_file.write_bytes(private_key_to_pem(laptop, None))
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(io.StringIO()):
+        assert cli.main(["sign-key-event", "--key", str(laptop_file), str(event_file)]) == 0
+    offline = json.loads(printed.getvalue())
+    payload = b64decode(page.find_element(By.ID, "key-register").get_attribute("data-payload"))
+    assert offline == sign_pae(payload, laptop, payload_type=labelkeys.KEY_PAYLOAD_TYPE)
+    screenshot("keys-revoke-00-second-key-signed-elsewhere")
+    fill(page, "id_signature", printed.getvalue().strip())
+    click(page, "#key-register button[name=register]")
+    WebDriverWait(page, 10, ignored_exceptions=[StaleElementReferenceException]).until(
+        lambda d: f"Key {browser_kid} is registered" in _main_text(d)
+    )
+    row = page.find_element(By.CSS_SELECTOR, f'#label-keys tr[data-kid="{browser_kid}"]')
+    WebDriverWait(page, 5).until(lambda d: row.find_element(By.CSS_SELECTOR, ".in-browser").text == "Yes")
+    screenshot("keys-revoke-01-two-keys-one-held-here")
+
+    # The laptop is stolen: revoke its key; the browser signs the revocation with the key it holds.
+    Select(page.find_element(By.ID, "id_revoke-kid")).select_by_value(laptop_kid)
+    fill(page, "id_revoke-reason", "Laptop stolen")
+    click(page, "#key-revoke button[name=revoke]")
+    WebDriverWait(page, 10, ignored_exceptions=[StaleElementReferenceException]).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#key-register[data-revoke-kid]")
+    )
+    WebDriverWait(page, 5).until(lambda d: d.find_element(By.ID, "id_signature").get_attribute("value"))
+    signature = json.loads(page.find_element(By.ID, "id_signature").get_attribute("value"))
+    assert signature["keyid"] == browser_kid  # another active key, held here; never the one revoked
+    assert f"Revoke key {laptop_kid}" in _main_text(page)
+    screenshot("keys-revoke-02-revocation-signed-in-the-browser")
+    click(page, "#key-register button[name=register]")
+    WebDriverWait(page, 10, ignored_exceptions=[StaleElementReferenceException]).until(
+        lambda d: f"Key {laptop_kid} is revoked" in _main_text(d)
+    )
+    revoked_row = page.find_element(By.CSS_SELECTOR, f'#label-keys tr[data-kid="{laptop_kid}"]')
+    assert revoked_row.get_attribute("data-status") == "revoked"
+    screenshot("keys-revoke-03-laptop-key-revoked")
+
+    events = list(LabelKeyEvent.objects.filter(label=label).select_related("leaf").order_by("sequence"))
+    assert [(e.event, e.attestation) for e in events] == [
+        ("register", "staff"),
+        ("register", "label"),
+        ("revoke", "label"),
+    ]
+    assert events[-1].reason == "Laptop stolen"
+    history = labelkeys.replay([(e.leaf_id, json.loads(e.leaf.data)) for e in events], KeySet.from_jwks(keys))
+    assert [k.kid for k in history.active()] == [browser_kid]
+
+    # The browser's own key is its label's last: revoking it needs a signature from elsewhere (or staff).
+    Select(page.find_element(By.ID, "id_revoke-kid")).select_by_value(browser_kid)
+    click(page, "#key-revoke button[name=revoke]")
+    WebDriverWait(page, 10, ignored_exceptions=[StaleElementReferenceException]).until(
+        lambda d: "holds no other active key" in d.find_element(By.ID, "key-sign-status").text
+    )
+    assert not page.find_element(By.ID, "id_signature").get_attribute("value")
+    screenshot("keys-revoke-04-last-key-needs-a-signature-from-elsewhere")
+    assert LabelKey.objects.get(kid=browser_kid).status == "active"

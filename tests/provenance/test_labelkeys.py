@@ -281,3 +281,47 @@ def test_key_jwk_prints_the_private_jwk_a_browser_signs_with(tmp_path: Any, caps
     again = Ed25519PrivateKey.from_private_bytes(b64url_decode(jwk["d"], "d"))
     assert again.public_key().public_bytes_raw() == public_bytes(key)
     assert main(["key-jwk", "--key", str(tmp_path / "missing.key")]) == 1
+
+
+def test_sign_key_event_signs_only_key_events_and_says_which_key_it_adds_or_revokes(
+    setup: Any, tmp_path: Any, capsys: Any
+) -> None:
+    lab, k1 = setup
+    (tmp_path / "label.key").write_bytes(private_key_to_pem(k1, None))
+    revoked = generate_private_key()
+    event = build_key_event(
+        registry=lab.reg.origin, label=LABEL, sequence=2, previous=lab.head, event="revoke",
+        public_key=public_bytes(revoked), attestation="label", reason="Laptop stolen",
+    )  # fmt: skip
+    payload = jcs.canonicalize(event)
+    (tmp_path / "event.json").write_text(json.dumps({"payload": b64encode(payload), "payloadType": KEY_PAYLOAD_TYPE}))
+    assert main(["sign-key-event", "--key", str(tmp_path / "label.key"), str(tmp_path / "event.json")]) == 0
+    out = capsys.readouterr()
+    assert f"REVOKE key {thumbprint(public_bytes(revoked))}" in out.err
+    signature = json.loads(out.out)
+    assert signature == sign_pae(payload, k1, payload_type=KEY_PAYLOAD_TYPE)
+    # A declaration is not a key event: refused, and `sign` still refuses key events.
+    st = {"payload": b64encode(statement_bytes(statement())), "payloadType": PAYLOAD_TYPE}
+    (tmp_path / "prepared.json").write_text(json.dumps(st))
+    assert main(["sign-key-event", "--key", str(tmp_path / "label.key"), str(tmp_path / "prepared.json")]) == 1
+    assert "refusing to sign" in capsys.readouterr().err
+    assert main(["sign", "--key", str(tmp_path / "label.key"), str(tmp_path / "event.json")]) == 1
+
+
+def test_sign_key_event_signs_a_platforms_key_event_too(tmp_path: Any, capsys: Any) -> None:
+    from provenance.labelkeys import PLATFORM, PLATFORM_KEY_PAYLOAD_TYPE
+
+    key, new = generate_private_key(), generate_private_key()
+    (tmp_path / "platform.key").write_bytes(private_key_to_pem(key, None))
+    event = build_key_event(
+        registry="registry.example.org/log", label={"id": "3", "name": "Streamly"}, sequence=2, previous="ab" * 32,
+        event="register", public_key=public_bytes(new), attestation="platform", reason=None, party=PLATFORM,
+    )  # fmt: skip
+    payload = jcs.canonicalize(event)
+    (tmp_path / "event.json").write_text(
+        json.dumps({"payload": b64encode(payload), "payloadType": PLATFORM_KEY_PAYLOAD_TYPE})
+    )
+    assert main(["sign-key-event", "--key", str(tmp_path / "platform.key"), str(tmp_path / "event.json")]) == 0
+    out = capsys.readouterr()
+    assert f"REGISTER key {thumbprint(public_bytes(new))} of Streamly" in out.err
+    assert json.loads(out.out) == sign_pae(payload, key, payload_type=PLATFORM_KEY_PAYLOAD_TYPE)

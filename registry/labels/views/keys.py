@@ -1,9 +1,10 @@
-"""The label's signing keys on the web (owners): see them, make a key in the browser, register it (docs/labels.md §3).
+"""The label's signing keys on the web (owners): see them, make a key in the browser, register or revoke one (docs/labels.md §3).
 
 The browser makes the key (WebCrypto Ed25519, ``static/labels/keys.js``) and keeps its private
 half non-extractable in IndexedDB; only the public key is posted. The label's first key waits
-for staff (``services.key_request``); a later key's registration is a key event the page
-signs with a key of the label this browser holds (``services.key_event_log``).
+for staff (``services.key_request``); a later key's registration, and a key's revocation, is a
+key event the page signs with (another) key of the label this browser holds, or whose signature
+the owner pastes (``services.key_event_log``).
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from provenance import labelkeys
 from provenance.encoding import b64decode, b64encode
 from provenance.errors import ProvenanceError
 from registry.catalog.models import Label
-from registry.errors import DomainError
+from registry.errors import DomainError, ValidationFailed
 from registry.labelkeys import services
 from registry.labelkeys.models import KeyRequest, LabelKey, LabelKeyEvent
-from registry.labels.forms import KeyRegisterForm, PublicKeyForm
+from registry.labels.forms import KeyRegisterForm, KeyRevokeForm, PublicKeyForm
 from registry.labels.views.access import label_view
 
 
@@ -30,16 +31,30 @@ from registry.labels.views.access import label_view
 @require_http_methods(["GET", "POST"])
 def keys(request: HttpRequest, label: Label) -> HttpResponse:
     add, register = PublicKeyForm(), KeyRegisterForm()
+    active = list(LabelKey.objects.filter(label=label, status=LabelKey.ACTIVE).values_list("kid", flat=True))
+    revoke = KeyRevokeForm(active=active, prefix="revoke")
     to_sign = policy_to_sign = None
     status = 200
     if request.method == "POST" and ("policy" in request.POST or "policy_submit" in request.POST):
         policy_to_sign, register, status = _policy(request, label)
         if policy_to_sign is None:
             return redirect("labels:keys", label_id=label.pk)
+    elif request.method == "POST" and "revoke" in request.POST:
+        revoke = KeyRevokeForm(request.POST, active=active, prefix="revoke")
+        if revoke.is_valid():
+            try:
+                to_sign = _revocation(label, revoke.cleaned_data["kid"], revoke.cleaned_data["reason"] or None)
+            except DomainError as exc:
+                revoke.add_error(None, exc.message)
+                status = exc.status
+            else:
+                register = KeyRegisterForm(initial={"payload": to_sign["payload"]})
+        else:
+            status = 400
     elif request.method == "POST" and "register" in request.POST:
         register = KeyRegisterForm(request.POST)
         posted = request.POST.get("payload", "")
-        to_sign = {"payloadType": labelkeys.KEY_PAYLOAD_TYPE, "payload": posted[:8000], "kid": _kid_of(posted)}
+        to_sign = {"payloadType": labelkeys.KEY_PAYLOAD_TYPE, "payload": posted[:8000], **_event_of(posted)}
         if register.is_valid():
             try:
                 payload = b64decode(register.cleaned_data["payload"], "payload")
@@ -51,12 +66,12 @@ def keys(request: HttpRequest, label: Label) -> HttpResponse:
                     holder=request.user,
                 )
             except (DomainError, ProvenanceError) as exc:
-                register.add_error(None, f"Nothing was registered: {getattr(exc, 'message', str(exc))}.")
+                undone = "revoked" if to_sign["event"] == LabelKeyEvent.REVOKE else "registered"
+                register.add_error(None, f"Nothing was {undone}: {getattr(exc, 'message', str(exc))}.")
                 status = getattr(exc, "status", 400)
             else:
-                messages.success(
-                    request, f"Key {row.kid} is registered (log index {row.leaf_id}), signed by your label."
-                )
+                done = "registered" if row.event == LabelKeyEvent.REGISTER else "revoked"
+                messages.success(request, f"Key {row.kid} is {done} (log index {row.leaf_id}), signed by your label.")
                 return redirect("labels:keys", label_id=label.pk)
         else:
             status = 400
@@ -74,6 +89,7 @@ def keys(request: HttpRequest, label: Label) -> HttpResponse:
                         "payloadType": labelkeys.KEY_PAYLOAD_TYPE,
                         "payload": b64encode(payload),
                         "kid": labelkeys.label_key_jwk(public_key)["kid"],
+                        "event": LabelKeyEvent.REGISTER,
                     }
                     register = KeyRegisterForm(initial={"payload": to_sign["payload"]})
                 else:
@@ -94,6 +110,7 @@ def keys(request: HttpRequest, label: Label) -> HttpResponse:
         "keys": services.jwks(label),
         "requests": KeyRequest.objects.filter(label=label, status=KeyRequest.PENDING),
         "add": add,
+        "revoke": revoke,
         "register": register,
         "to_sign": to_sign,
         "policy_to_sign": policy_to_sign,
@@ -101,12 +118,34 @@ def keys(request: HttpRequest, label: Label) -> HttpResponse:
     return render(request, "labels/keys.html", context, status=status)
 
 
-def _kid_of(payload: str) -> str:
-    """The key id a posted key event names, to show it again with its error ("" when it is not one)."""
+def _event_of(payload: str) -> dict[str, str]:
+    """The key id and event a posted key event names, to show it again with its error (empty when it is not one)."""
     try:
-        return str(labelkeys.validate_key_event(json.loads(b64decode(payload, "payload")))["key"]["kid"])
+        event = labelkeys.validate_key_event(json.loads(b64decode(payload, "payload")))
     except (ProvenanceError, ValueError, TypeError):
-        return ""
+        return {"kid": "", "event": LabelKeyEvent.REGISTER}
+    return {"kid": str(event["key"]["kid"]), "event": str(event["event"])}
+
+
+def _revocation(label: Label, kid: str, reason: str | None) -> dict[str, str]:
+    """The revocation event of the label's active key ``kid``, for a key of the label to sign (docs/protocol.md §14.1).
+
+    The page signs it with another active key this browser holds, or takes a pasted signature;
+    ``services.key_event_log`` checks it as the API's ``POST /api/v1/label/keys`` does.
+    """
+    key = LabelKey.objects.filter(label=label, kid=kid, status=LabelKey.ACTIVE).first()
+    if key is None:  # revoked since the page was shown
+        raise ValidationFailed(f"key {kid} is not an active key of {label.name}")
+    payload = services.key_event_payload(
+        label, event=LabelKeyEvent.REVOKE, public_key=bytes(key.public_key), attestation=LabelKeyEvent.LABEL,
+        reason=reason,
+    )  # fmt: skip
+    return {
+        "payloadType": labelkeys.KEY_PAYLOAD_TYPE,
+        "payload": b64encode(payload),
+        "kid": kid,
+        "event": LabelKeyEvent.REVOKE,
+    }
 
 
 def _policy(request: HttpRequest, label: Label) -> tuple[dict | None, KeyRegisterForm, int]:

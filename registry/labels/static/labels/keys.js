@@ -124,12 +124,14 @@
     document.querySelectorAll("#label-keys tr[data-status=active]").forEach(function (row) {
       active.push(row.getAttribute("data-kid"));
     });
-    var newKid = form.getAttribute("data-new-kid");
+    // Never the key the event is about: a new key does not vouch for itself, and a revoked one is signed away
+    // by another key of the label (for a revocation the server would also take the key's own: docs/labels.md §3).
+    var subject = form.getAttribute("data-new-kid") || form.getAttribute("data-revoke-kid");
     var message = pae(form.getAttribute("data-payload-type"), b64ToBytes(form.getAttribute("data-payload")));
     allKeys().then(function (held) {
-      var signer = held.filter(function (k) { return k.kid !== newKid && active.indexOf(k.kid) >= 0; })[0];
+      var signer = held.filter(function (k) { return k.kid !== subject && active.indexOf(k.kid) >= 0; })[0];
       if (!signer) {
-        say(ids[1], "This browser holds no active key of your label: sign the event elsewhere and paste the signature.", true);
+        say(ids[1], "This browser holds no other active key of your label: sign the event elsewhere and paste the signature.", true);
         return null;
       }
       return crypto.subtle.sign({ name: "Ed25519" }, signer.privateKey, message).then(function (sig) {
