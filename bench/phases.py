@@ -667,7 +667,8 @@ def witnessing(policy_out: str, count: int = 40) -> None:
     rng = random.Random(9)
     for n in range(count):
         time.sleep(rng.random())
-        size = _declare(_release(label, n, 4, base=5_000_000)).leaf_id + 1
+        # UPCs from 7M: row 4b's HTTP writers, earlier on the same database, take 5M–5.4M.
+        size = _declare(_release(label, n, 4, base=7_000_000)).leaf_id + 1
         t0 = time.perf_counter()
         while (row := latest_cosigned()) is None or row.tree_size < size:
             time.sleep(0.005)
