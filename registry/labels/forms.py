@@ -532,7 +532,7 @@ class CoSignForm(AccessibleErrorsMixin, forms.Form):
         required=False,
         max_length=2 * (labelkey_services.KEYID_MAX + labelkey_services.SIG_MAX),
         widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "autocomplete": "off"}),
-        help_text='Paste the whole line, like {"keyid": "…", "sig": "…"}. Or open “Enter the key id and signature separately” below.',
+        help_text='Paste the whole line, like {"keyid": "…", "sig": "…"}, or give the key id and signature separately (below).',
     )
     keyid = forms.CharField(label="Key id (keyid)", required=False, max_length=labelkey_services.KEYID_MAX)
     sig = forms.CharField(label="Signature (sig, base64)", required=False, max_length=labelkey_services.SIG_MAX)
