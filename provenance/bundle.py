@@ -293,21 +293,7 @@ class Verifier:
             cp, detail = result.proven_by
         else:
             try:
-                if not isinstance(witnessed, dict) or not isinstance(witnessed.get("checkpoint"), str):
-                    raise ProvenanceError("witnessed must be an object with a checkpoint note")
-                hashes = witnessed.get("consistency_proof")
-                if not isinstance(hashes, list) or len(hashes) > 64:
-                    raise ProvenanceError("witnessed.consistency_proof must be a list of at most 64 hashes")
-                proof = [b64decode(h, "consistency proof hash") for h in hashes]
-                found, detail = self._checkpoint(witnessed["checkpoint"])
-                if found is None:
-                    raise ProvenanceError(f"the witnessed checkpoint: {detail}")
-                cp = found
-                if cp.origin != result.checkpoint.origin:
-                    raise ProvenanceError(
-                        f"the witnessed checkpoint is of {cp.origin!r}, not {result.checkpoint.origin!r}"
-                    )
-                merkle.verify_consistency(result.checkpoint.size, cp.size, result.checkpoint.root, cp.root, proof)
+                cp, detail = self._witnessed_proof(witnessed, result.checkpoint)
             except ProvenanceError as exc:
                 return Check(WITNESSED, False, str(exc))
         result.witnessed, result.witnessed_note = cp, witnessed["checkpoint"]
@@ -347,6 +333,23 @@ class Verifier:
         ages = ", ".join(f"{name} {max(0, now - t)} s ago" for name, t in sorted(ev.cosigned.items()))
         return Check(WITNESS_QUORUM, True, f"{which}: quorum {self.policy.quorum!r} met ({ages or 'none needed'})")
 
+    def _witnessed_proof(self, witnessed: Any, cp: Checkpoint) -> tuple[Checkpoint, str]:
+        """The witnessed checkpoint (and its signature's detail) if it is the log's and a consistency proof leads
+        to it from ``cp``; ProvenanceError saying what does not hold. Checks 6 and ``witnessed`` both ask this."""
+        if not isinstance(witnessed, dict) or not isinstance(witnessed.get("checkpoint"), str):
+            raise ProvenanceError("witnessed must be an object with a checkpoint note")
+        hashes = witnessed.get("consistency_proof")
+        if not isinstance(hashes, list) or len(hashes) > 64:
+            raise ProvenanceError("witnessed.consistency_proof must be a list of at most 64 hashes")
+        proof = [b64decode(h, "consistency proof hash") for h in hashes]
+        w, detail = self._checkpoint(witnessed["checkpoint"])
+        if w is None:
+            raise ProvenanceError(f"the witnessed checkpoint: {detail}")
+        if w.origin != cp.origin:
+            raise ProvenanceError(f"the witnessed checkpoint is of {w.origin!r}, not {cp.origin!r}")
+        merkle.verify_consistency(cp.size, w.size, cp.root, w.root, proof)
+        return w, detail
+
     def _proven_by_witnessed(
         self, cp_text: str, origin: str, size: int, witnessed: Any, result: Result
     ) -> tuple[Checkpoint, str] | None:
@@ -361,18 +364,10 @@ class Verifier:
         bundle's checkpoint signature as usual, and ``witnessed`` reports why.
         """
         try:
-            note = witnessed["checkpoint"]
-            hashes = witnessed["consistency_proof"]
-            if not isinstance(note, str) or not isinstance(hashes, list) or len(hashes) > 64:
-                return None
-            w, detail = self._checkpoint(note)
-            if w is None or w.origin != origin:
-                return None
             cp = parse_checkpoint(cp_text)
             if cp.origin != origin or cp.size != size:
                 return None
-            proof = [b64decode(h, "consistency proof hash") for h in hashes]
-            merkle.verify_consistency(cp.size, w.size, cp.root, w.root, proof)
+            w, detail = self._witnessed_proof(witnessed, cp)
         except (ProvenanceError, KeyError, TypeError):
             return None
         result.proven_by = w, detail
