@@ -234,14 +234,13 @@ def check_label_signature(
     index: int,
     history: KeyHistory,
     *,
-    payload: bytes | None = None,
     message: bytes | None = None,
 ) -> LabelKeyState:
     """The label key whose signature over the envelope's PAE counts for a statement at log ``index``.
 
-    ``payload``, ``message``: the envelope's payload bytes and its PAE when the caller has them
-    already (the bundle verifier does, from checking the registry's signature over the same
-    message), so a co-signed bundle decodes and encodes them once.
+    ``message``: the envelope's PAE when the caller has it already (the bundle verifier does,
+    from checking the registry's signature over the same message), so a co-signed bundle
+    decodes and encodes it once.
 
     The statement must name the history's label and head (``label.id``, ``label.key_head``):
     both are covered by the label's signature, so a registry that hides a later revocation
@@ -257,9 +256,7 @@ def check_label_signature(
     if label["key_head"] != history.head:
         raise VerificationError("the key history does not end at the statement's label.key_head")
     if message is None:
-        if payload is None:
-            payload = b64decode(envelope["payload"], "envelope payload")
-        message = pae(envelope["payloadType"], payload)
+        message = pae(envelope["payloadType"], b64decode(envelope["payload"], "envelope payload"))
     problems = []
     for sig in envelope["signatures"]:
         state = history.keys.get(sig.get("keyid") or "")
