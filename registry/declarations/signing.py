@@ -446,10 +446,8 @@ def sign_and_log(
     key, private = _statement_key()
     if cosigned is None:
         refuse_uncosigned([release.label_id])  # under the key's lock: ordered against policy events
-    not_before = key.not_before.replace(microsecond=0)  # the JWKS publishes whole seconds
-    if cosigned is not None and statement.parse_timestamp(st["declaration"]["declared_at"]) < not_before:
-        # The statement key rotated since prepare: it may not vouch for an earlier date (protocol §4).
-        raise Conflict("the registry's statement key changed since this statement was prepared: prepare it again")
+    if cosigned is not None:
+        refuse_prepared_before(st, _key_start(key))
     # Dated now, under the key's lock: inside the key's validity window however long we waited for it.
     signed = _sign(release, st, private, statement.format_timestamp(timezone.now()), cosigned)
     declaration = _record([signed], key, actor, via)[0]
@@ -535,10 +533,9 @@ def sign_and_log_many(
     key, private = _statement_key()
     # The batch's registry-only items were checked as built; again here, under the key's lock.
     refuse_uncosigned([release.label_id for (release, _), c in zip(entries, label_sigs, strict=True) if c is None])
-    not_before = key.not_before.replace(microsecond=0)
     for (_, st), c in zip(entries, label_sigs, strict=True):
-        if c is not None and statement.parse_timestamp(st["declaration"]["declared_at"]) < not_before:
-            raise Conflict("the registry's statement key changed since this statement was prepared: prepare it again")
+        if c is not None:
+            refuse_prepared_before(st, _key_start(key))
     declared_at = statement.format_timestamp(timezone.now())  # under the key's lock, as in sign_and_log
     signed = [_sign(release, st, private, declared_at, c) for (release, st), c in zip(entries, label_sigs, strict=True)]
     return _record(signed, key, actor, via)
@@ -551,4 +548,15 @@ def statement_key_not_before() -> datetime | None:
     before a batch; ``sign_and_log_many`` checks again under the lock.
     """
     key = SigningKey.objects.filter(purpose=SigningKey.STATEMENT, status=SigningKey.ACTIVE).only("not_before").first()
-    return key.not_before.replace(microsecond=0) if key is not None else None
+    return _key_start(key) if key is not None else None
+
+
+def _key_start(key: SigningKey) -> datetime:
+    return key.not_before.replace(microsecond=0)  # the JWKS publishes whole seconds
+
+
+def refuse_prepared_before(st: Mapping[str, Any], not_before: datetime | None) -> None:
+    """409 for a statement prepared (dated) before the statement key's first second: the key rotated since
+    prepare, and it may not vouch for an earlier date (docs/protocol.md §4)."""
+    if not_before is not None and statement.parse_timestamp(st["declaration"]["declared_at"]) < not_before:
+        raise Conflict("the registry's statement key changed since this statement was prepared: prepare it again")

@@ -732,11 +732,7 @@ def declarations_submit_many(
                     )
                 seen.add(prepared.pk)
                 cosign = _cosign(prepared, label, sub.signature, events)
-                declared_at = statement.parse_timestamp(prepared.statement["declaration"]["declared_at"])
-                if not_before is not None and declared_at < not_before:
-                    raise Conflict(
-                        "the registry's statement key changed since this statement was prepared: prepare it again"
-                    )
+                signing.refuse_prepared_before(prepared.statement, not_before)
             except DomainError as exc:
                 refused[i] = exc
                 continue
