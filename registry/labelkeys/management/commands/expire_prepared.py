@@ -6,14 +6,12 @@ One pass by default (cron); with ``--interval`` a loop, as ``make run`` runs it.
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError, close_old_connections
 
 from registry.labelkeys.services import prepared_expire
+from registry.periodic import run_every
 
 logger = logging.getLogger(__name__)
 
@@ -34,21 +32,14 @@ class Command(BaseCommand):
         if not interval:
             self.stdout.write(self._pass())
             return
-        stop = threading.Event()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
         self.stdout.write(f"expiring prepared statements every {interval:g} s")
-        while not stop.is_set():
-            close_old_connections()
-            try:
-                done = self._pass()
-            except DatabaseError as exc:  # the database is down: keep trying, the web keeps serving
-                done = f"pass failed: {exc}"
-                logger.warning("expire_prepared pass failed: %s", exc)
+
+        def report(done: str) -> None:
             if not done.startswith("deleted 0 "):
                 self.stdout.write(done)
                 self.stdout.flush()
-            stop.wait(interval)
+
+        run_every(interval, self._pass, report, failed="pass", logger=logger)
 
     def _pass(self) -> str:
         total_prepared = total_releases = 0

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 from typing import Any
 
 from django.core.management.base import BaseCommand
-from django.db import DatabaseError, close_old_connections
 
+from registry.periodic import run_every
 from registry.witnessing.rounds import witness_round
 
 logger = logging.getLogger(__name__)
@@ -28,20 +26,20 @@ class Command(BaseCommand):
         if options["once"]:
             self.stdout.write(witness_round(force=True).summary())
             return
-        stop = threading.Event()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
         self.stdout.write(f"witness rounds every {options['interval']} s")
         last = ""
-        while not stop.is_set():
-            close_old_connections()
-            try:
-                summary = witness_round().summary()
-            except DatabaseError as exc:  # the database is down: keep trying, the web keeps serving
-                summary = f"round failed: {exc}"
-                logger.warning("witness round failed: %s", exc)
+
+        def report(summary: str) -> None:
+            nonlocal last
             if summary != last:  # one line per change, not one per second
                 self.stdout.write(summary)
                 self.stdout.flush()
                 last = summary
-            stop.wait(options["interval"])
+
+        run_every(
+            options["interval"],
+            lambda: witness_round().summary(),
+            report,
+            failed="round",
+            logger=logger,
+        )
