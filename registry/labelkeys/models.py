@@ -18,6 +18,7 @@ class LabelKeyEvent(models.Model):
 
     REGISTER, REVOKE = "register", "revoke"
     EVENT_CHOICES = [(REGISTER, "Register"), (REVOKE, "Revoke")]
+    DONE = {REGISTER: "registered", REVOKE: "revoked"}  # what an event did, for messages and emails
     STAFF, LABEL, RECOVERY = "staff", "label", "recovery"
     ATTESTATION_CHOICES = [(STAFF, "Staff"), (LABEL, "The label"), (RECOVERY, "Staff recovery")]
 

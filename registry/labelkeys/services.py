@@ -238,7 +238,7 @@ def _notify(label: Label, row: LabelKeyEvent) -> None:
     )
     owners = _owners(label)
     if owners:
-        done = "registered" if row.event == LabelKeyEvent.REGISTER else "revoked"
+        done = LabelKeyEvent.DONE[row.event]
         transaction.on_commit(lambda: send_mail(f"Key {done} for {label.name}", body, None, owners))
 
 

@@ -66,12 +66,14 @@ def keys(request: HttpRequest, label: Label) -> HttpResponse:
                     holder=request.user,
                 )
             except (DomainError, ProvenanceError) as exc:
-                undone = "revoked" if to_sign["event"] == LabelKeyEvent.REVOKE else "registered"
+                undone = LabelKeyEvent.DONE.get(to_sign["event"], LabelKeyEvent.DONE[LabelKeyEvent.REGISTER])
                 register.add_error(None, f"Nothing was {undone}: {getattr(exc, 'message', str(exc))}.")
                 status = getattr(exc, "status", 400)
             else:
-                done = "registered" if row.event == LabelKeyEvent.REGISTER else "revoked"
-                messages.success(request, f"Key {row.kid} is {done} (log index {row.leaf_id}), signed by your label.")
+                messages.success(
+                    request,
+                    f"Key {row.kid} is {LabelKeyEvent.DONE[row.event]} (log index {row.leaf_id}), signed by your label.",
+                )
                 return redirect("labels:keys", label_id=label.pk)
         else:
             status = 400
