@@ -170,7 +170,25 @@ def declare(count: int = 150, tracks: int = 20) -> None:
     )
 
 
-def _writer(n: int, per_writer: int, tracks: int, base: int, barrier: Any, out: Any, create_timed: int = 0) -> None:
+def _forked(target: Callable[..., None], args: list[tuple[Any, ...]], timeout: float, what: str) -> list[Any]:
+    """``target(*a, barrier, out)`` in a forked process per ``a`` of ``args``, released together by the barrier;
+    the report each puts on ``out``. Exits if any fails. The loaded keys are inherited; no connection is."""
+    keys.active_key(SigningKey.STATEMENT), keys.active_key(SigningKey.CHECKPOINT)  # children inherit loaded keys
+    connections.close_all()
+    ctx = multiprocessing.get_context("fork")
+    barrier, out = ctx.Barrier(len(args)), ctx.Queue()
+    procs = [ctx.Process(target=target, args=(*a, barrier, out)) for a in args]
+    for p in procs:
+        p.start()
+    reports = [out.get(timeout=timeout) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+    if any(p.exitcode != 0 for p in procs):
+        raise SystemExit(f"a {what} failed")
+    return reports
+
+
+def _writer(n: int, per_writer: int, tracks: int, base: int, create_timed: int, barrier: Any, out: Any) -> None:
     connections.close_all()  # never share the parent's socket
     label = _label(f"Bench Writer {n}")
     base += n * 10_000
@@ -194,21 +212,7 @@ def concurrent(
     ``create_timed``: 0 creates each writer's releases before the clock starts (row 4), 1 creates each one
     just before declaring it, on the clock (row 9's baseline: the bulk path creates its releases too).
     """
-    keys.active_key(SigningKey.STATEMENT), keys.active_key(SigningKey.CHECKPOINT)  # children inherit loaded keys
-    connections.close_all()
-    ctx = multiprocessing.get_context("fork")
-    barrier, out = ctx.Barrier(writers), ctx.Queue()
-    procs = [
-        ctx.Process(target=_writer, args=(n, per_writer, tracks, base, barrier, out, create_timed))
-        for n in range(writers)
-    ]
-    for p in procs:
-        p.start()
-    reports = [out.get(timeout=600) for _ in procs]
-    for p in procs:
-        p.join(timeout=60)
-    if any(p.exitcode != 0 for p in procs):
-        raise SystemExit("a writer failed")
+    reports = _forked(_writer, [(n, per_writer, tracks, base, create_timed) for n in range(writers)], 600, "writer")
     start = min(r[0] for r in reports)
     end = max(r[1] for r in reports)
     latencies = [x for r in reports for x in r[2]]
@@ -527,25 +531,9 @@ def batch(
     """
     label = _label("Bench Batch Records")
     token = label_token_create(label=label, name="bench")[1]
-    keys.active_key(SigningKey.STATEMENT), keys.active_key(SigningKey.CHECKPOINT)  # children inherit loaded keys
-    connections.close_all()
     requests = -(-releases // per_request)
-    ctx = multiprocessing.get_context("fork")
-    barrier, out = ctx.Barrier(senders), ctx.Queue()
-    procs = [
-        ctx.Process(
-            target=_sender,
-            args=(k, senders, requests, releases, tracks, per_request, base, token, barrier, out),
-        )
-        for k in range(senders)
-    ]
-    for p in procs:
-        p.start()
-    reports = [out.get(timeout=3600) for _ in procs]
-    for p in procs:
-        p.join(timeout=60)
-    if any(p.exitcode != 0 for p in procs):
-        raise SystemExit("a sender failed")
+    args = [(k, senders, requests, releases, tracks, per_request, base, token) for k in range(senders)]
+    reports = _forked(_sender, args, 3600, "sender")
     start = min(r["start"] for r in reports)
     seconds = max(r["end"] for r in reports) - start
     count = sum(r["count"] for r in reports)
