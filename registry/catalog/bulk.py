@@ -23,7 +23,7 @@ tests/registry/catalog/test_bulk.py and tests/registry/declarations/test_batch_c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -253,11 +253,7 @@ def _recordings(wanted: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
 
     Read as values, not model objects: a batch of 100 new releases names 1,200 recordings.
     """
-    labels, isrcs = {label for label, _ in wanted}, {isrc for _, isrc in wanted}
-    ids = Recording.objects.filter(AnyOf(F("isrc"), sorted(isrcs)), label_id__in=labels).values_list(
-        "label_id", "isrc", "pk"
-    )
-    rows = {(label, isrc): pk for label, isrc, pk in ids}
+    rows = _recording_ids(wanted)
     missing = sorted(wanted - rows.keys())
     if missing:
         # ON CONFLICT DO NOTHING: a concurrent edit may add the same ISRC; it is read back below.
@@ -271,6 +267,13 @@ def _recordings(wanted: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
         rows |= {(label, isrc): pk for label, isrc, pk in inserted or ()}
         left = [m for m in missing if m not in rows]
         if left:
-            again = Recording.objects.filter(label_id__in={lb for lb, _ in left}, isrc__in={i for _, i in left})
-            rows |= {(label, isrc): pk for label, isrc, pk in again.values_list("label_id", "isrc", "pk")}
+            rows |= _recording_ids(left)
     return rows
+
+
+def _recording_ids(pairs: Iterable[tuple[int, str]]) -> dict[tuple[int, str], int]:
+    """The ids of the recordings among the labels × ISRCs of ``pairs`` (one query, the ISRCs as one array)."""
+    pairs = list(pairs)
+    labels, isrcs = {label for label, _ in pairs}, {isrc for _, isrc in pairs}
+    ids = Recording.objects.filter(AnyOf(F("isrc"), sorted(isrcs)), label_id__in=labels)
+    return {(label, isrc): pk for label, isrc, pk in ids.values_list("label_id", "isrc", "pk")}
