@@ -80,9 +80,20 @@ def screenshot(browser: Any) -> Callable[[str], Path]:
 
 
 def login(page: Any, username: str, password: str) -> None:
+    """Sign in through the form, and return once signed in (the answer has left the login page).
+
+    The click only starts the form's POST: a test that navigated straight on could abort it
+    and carry on signed out (the dispute walk did, now and then).
+    """
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     page.go("/accounts/login/")
     page.find_element(By.ID, "id_username").send_keys(username)
     page.find_element(By.ID, "id_password").send_keys(password)
     page.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+    try:
+        WebDriverWait(page, 10).until(lambda d: "/accounts/login/" not in d.current_url)
+    except TimeoutException:
+        raise AssertionError(f"{username} was not signed in: {page.find_element(By.TAG_NAME, 'main').text}") from None
