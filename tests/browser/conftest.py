@@ -79,17 +79,18 @@ def screenshot(browser: Any) -> Callable[[str], Path]:
     return take
 
 
-def login(page: Any, username: str, password: str) -> None:
+def login(page: Any, username: str, password: str, base_url: str | None = None) -> None:
     """Sign in through the form, and return once signed in (the answer has left the login page).
 
     The click only starts the form's POST: a test that navigated straight on could abort it
-    and carry on signed out (the dispute walk did, now and then).
+    and carry on signed out (the dispute walk did, now and then, and the prefixes page test).
+    ``base_url`` is the live server's, for a test that drives the bare session browser.
     """
     from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    page.go("/accounts/login/")
+    page.get((base_url or page.base_url) + "/accounts/login/")
     page.find_element(By.ID, "id_username").send_keys(username)
     page.find_element(By.ID, "id_password").send_keys(password)
     page.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from tests.browser.conftest import login
+
 pytestmark = pytest.mark.browser
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
@@ -178,10 +180,8 @@ def test_label_prefixes_page(browser, site):
 
     user = get_user_model().objects.get(username="demo")
     label = site["releases"]["Quiet Hours"].label
-    visit(browser, site["url"] + "/accounts/login/")
-    browser.find_element("id", "id_username").send_keys(user.username)
-    browser.find_element("id", "id_password").send_keys("demo-registry-2026")
-    browser.find_element("css selector", "form button[type=submit], form input[type=submit]").click()
+    browser.set_window_size(*DESKTOP)
+    login(browser, user.username, "demo-registry-2026", base_url=site["url"])
     page = visit(browser, f"{site['url']}/label/{label.pk}/prefixes/")
     assert "QZ-AFR" in page and "0990000" in page and "Verified" in page
     shoot(browser, "label-prefixes", DESKTOP)
