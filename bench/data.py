@@ -231,6 +231,8 @@ def catalog_tables(
     complete subtree follows (``transparency_lognode``), so that the log's tree,
     tiles and feed are those of a real log (the bundles' proofs stay filler).
     """
+    from registry.declarations.models import pack_track_summaries  # the registry's own layout (Django is set up here)
+
     swap = _Retarget(per_release)
     first = _template(per_release)  # release 0: its identifiers are those _Retarget swaps
     statement_json = json.dumps(first, separators=(",", ":"))
@@ -287,21 +289,25 @@ def catalog_tables(
                 leaf = hashlib.sha256(r.to_bytes(8, "big")).digest()
             yield f"{r}\t\\\\x{leaf.hex()}\t{data}\t{now}\n"
 
+    def track_summaries(r: int) -> tuple[str, dict[str, tuple[int, int]]]:
+        return pack_track_summaries({isrc(r * 100 + t): swap(text, r) for t, text in enumerate(track_summaries0, 1)})
+
     def declarations() -> Iterator[str]:
         for r in range(releases):
             text = _copy_escape(bundle(r, envelope(r)))
             yield (
                 f"{r + 1}\t{uuid.UUID(int=r + 1)}\t{r + 1}\t1\tactive\t\t\\N\t{now}\tapi\t{first['release']['contains_ai']}"
                 f"\t{_copy_escape(swap(statement_json, r))}\t{r}\t{key_id}\t{text}\t{now}"
-                f"\t{_copy_escape(swap(release_summary0, r))}\n"
+                f"\t{_copy_escape(swap(release_summary0, r))}\t{_copy_escape(track_summaries(r)[0])}\n"
             )
 
     def declared() -> Iterator[str]:
         for r in range(releases):
             base = r * per_release
+            places = track_summaries(r)[1]
             for t in range(1, per_release + 1):
-                summary = _copy_escape(swap(track_summaries0[t - 1], r))
-                yield f"{base + t}\t{r + 1}\t{isrc(r * 100 + t)}\t{t}\t{contains[t - 1]}\t{summary}\n"
+                at, length = places[isrc(r * 100 + t)]
+                yield f"{base + t}\t{r + 1}\t{isrc(r * 100 + t)}\t{t}\t{contains[t - 1]}\t{at}\t{length}\n"
 
     yield (
         "catalog_release",
@@ -314,9 +320,13 @@ def catalog_tables(
     yield "transparency_logleaf", "index, leaf_hash, data, created_at", leaves()
     yield (
         "declarations_declaration",
-        "id, uid, release_id, version, status, reason, supersedes, declared_at, via, contains_ai, statement, leaf_id, key_id, bundle, created_at, summary",
+        "id, uid, release_id, version, status, reason, supersedes, declared_at, via, contains_ai, statement, leaf_id, key_id, bundle, created_at, summary, track_summaries",
         declarations(),
     )
-    yield "declarations_declaredrecording", "id, declaration_id, isrc, position, contains_ai, summary", declared()
+    yield (
+        "declarations_declaredrecording",
+        "id, declaration_id, isrc, position, contains_ai, summary_at, summary_length",
+        declared(),
+    )
     if with_nodes:
         yield "transparency_lognode", "id, hash", iter(nodes)  # filled as the leaves were written

@@ -57,8 +57,10 @@ def audit_declarations(report: AuditReport, keys: KeySet, using: str) -> None:
         if set(indexed) != {t["isrc"] for t in signed["tracks"]}:
             raise AuditFailure(f"{where}: the ISRC index differs from the signed tracks")
         for isrc, rec in indexed.items():
-            if rec.summary != summary_text(signed, isrc):
+            if rec.summary_in(decl.track_summaries) != summary_text(signed, isrc):
                 raise AuditFailure(f"{where}: the stored summary of {isrc} differs from the signed statement")
+        if len(decl.track_summaries) != sum(rec.summary_length for rec in indexed.values()):
+            raise AuditFailure(f"{where}: the stored track summaries hold text no ISRC names")
         prev = previous.get(decl.release_id)
         if decl.version != (prev[0] + 1 if prev else 1):
             raise AuditFailure(f"{where}: the version chain has a gap")

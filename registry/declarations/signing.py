@@ -38,7 +38,7 @@ from provenance.limits import ENTRY_MAX
 from registry.bulk_insert import insert_missing, insert_rows, update_column
 from registry.catalog.models import Release
 from registry.declarations import cache as lookup_cache
-from registry.declarations.models import Declaration, DeclaredRecording, IdentifierClaim
+from registry.declarations.models import Declaration, DeclaredRecording, IdentifierClaim, pack_track_summaries
 from registry.errors import Conflict, PermissionDenied, ValidationFailed
 from registry.ownership.selectors import takeovers
 from registry.transparency import log
@@ -292,7 +292,7 @@ class _Signed:
     leaf_data: str
     envelope: dict[str, Any]
     summary: str
-    track_summaries: dict[str, str]
+    track_summaries: tuple[str, dict[str, tuple[int, int]]]  # Declaration.track_summaries, each ISRC's place in it
     history: Sequence[int] | None = None
 
 
@@ -312,14 +312,14 @@ def _sign(
     refuse_oversized(st, len(leaf_data))  # before the log lock: a refusal costs no leaf
     # Everything derived from the statement is computed before the log lock is taken:
     # appends are serialized, so work under the lock caps the registry's write rate.
-    summary, track_summaries = summary_texts(st)  # summary_text's, each byte for byte (audit_log compares)
+    summary, texts = summary_texts(st)  # summary_text's, each byte for byte (audit_log compares)
     return _Signed(
         release=release,
         st=st,
         leaf_data=leaf_data,
         envelope=envelope,
         summary=summary,
-        track_summaries=track_summaries,
+        track_summaries=pack_track_summaries(texts),
         history=cosigned.history if cosigned is not None else None,
     )
 
@@ -394,6 +394,7 @@ def _record(signed: list[_Signed], key: SigningKey, actor: Any, via: str) -> lis
                 key=key,
                 bundle=jcs.canonicalize(bundle).decode("utf-8"),
                 summary=s.summary,
+                track_summaries=s.track_summaries[0],
             )
         )
     if len(declarations) == 1:
@@ -402,9 +403,9 @@ def _record(signed: list[_Signed], key: SigningKey, actor: Any, via: str) -> lis
         _insert_declarations(declarations)
     insert_rows(
         DeclaredRecording,
-        ("declaration_id", "isrc", "position", "contains_ai", "summary"),
+        ("declaration_id", "isrc", "position", "contains_ai", "summary_at", "summary_length"),
         (
-            (declaration.pk, t["isrc"], t["position"], t["contains_ai"], s.track_summaries[t["isrc"]])
+            (declaration.pk, t["isrc"], t["position"], t["contains_ai"], *s.track_summaries[1][t["isrc"]])
             for s, declaration in zip(signed, declarations, strict=True)
             for t in s.st["tracks"]
         ),

@@ -4,8 +4,10 @@ Everything that makes a lookup fast lives here, with the invariants it relies on
 
 - **Stored texts are derived from the signed statement.** ``Declaration.bundle`` is
   the bundle as issued when the leaf was logged (canonical JSON); ``Declaration.summary``
-  and ``DeclaredRecording.summary`` are ``provenance.disclosure.summary_text`` of the
-  signed statement, written in the signing transaction (``declarations.signing``).
+  and each track's text in ``Declaration.track_summaries`` (the one a ``DeclaredRecording``
+  names by ``summary_at``/``summary_length``, cut out by ``substr`` in the query) are
+  ``provenance.disclosure.summary_text`` of the signed statement, written in the signing
+  transaction (``declarations.signing``).
   ``audit_log`` (``declarations.audit``) recomputes every one of them and fails on any
   difference, so splicing them is serving what was signed.
 - **Identifiers are ``[A-Z0-9]``.** ISRCs and UPCs are normalized by
@@ -117,7 +119,8 @@ def recording_answers(isrcs: Iterable[str]) -> dict[str, StoredAnswer]:
     where, params = _in_clause(DeclaredRecording, "dr.isrc", wanted)
     rows = _rows(
         DeclaredRecording,
-        f"SELECT dr.isrc, d.leaf_id, r.upc, d.id, dr.summary, d.bundle, r.public_disputes, r.label_id, "  # noqa: S608 - table names from models, values bound
+        f"SELECT dr.isrc, d.leaf_id, r.upc, d.id, substr(d.track_summaries, dr.summary_at + 1, dr.summary_length), "  # noqa: S608 - table names from models, values bound
+        f"d.bundle, r.public_disputes, r.label_id, "
         f"r.public_observations "
         f"FROM {dr} dr JOIN {d} d ON d.id = dr.declaration_id JOIN {r} r ON r.current_declaration_id = d.id "
         f"WHERE {where}",

@@ -1,17 +1,43 @@
-"""Migration 0005: rows logged before stored summaries existed get them derived, so lookups need no fallback."""
+"""The migrations that derive stored summaries: 0005 (rows logged before they existed), 0006 (DDEX roles
+renamed) and 0008 (each track's text moved from its ISRC index row to its declaration's ``track_summaries``).
+
+0005 and 0006 ran on the schema before 0008, so their tests migrate back to 0007 first (which 0008's
+reverse derives again) and forward afterwards, all inside the test's transaction."""
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from django.apps import apps
+from django.core.cache import cache
+from django.core.management import call_command
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 from provenance.disclosure import summary_text
 from registry.declarations.models import Declaration, DeclaredRecording
 from registry.transparency.audit import audit_log
 from tests import factories
+
+BEFORE_0008 = ("declarations", "0007_bundle_insert_as_values")
+
+
+@contextmanager
+def schema_before_0008() -> Iterator[Any]:
+    """The declarations app migrated back to 0007 (0008's reverse derives the per-row summaries), its apps
+    as they were then; migrated forward again on the way out."""
+    with connection.cursor() as cursor:  # ALTER TABLE refuses the test's pending (deferred) foreign key checks
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    call_command("migrate", *BEFORE_0008, verbosity=0)
+    try:
+        yield MigrationExecutor(connection).loader.project_state(BEFORE_0008).apps
+    finally:
+        call_command("migrate", "declarations", verbosity=0)
+
 
 backfill = importlib.import_module("registry.declarations.migrations.0005_backfill_summaries").backfill
 
@@ -24,6 +50,7 @@ def _blank_summaries() -> None:
             cursor.execute("ALTER TABLE declarations_declaration DISABLE TRIGGER USER")
             cursor.execute("ALTER TABLE declarations_declaredrecording DISABLE TRIGGER USER")
         cursor.execute("UPDATE declarations_declaration SET summary = ''")
+        # Run against the schema before 0008 (schema_before_0008), where each index row had its summary.
         cursor.execute("UPDATE declarations_declaredrecording SET summary = ''")
         if connection.vendor == "postgresql":
             cursor.execute("ALTER TABLE declarations_declaration ENABLE TRIGGER USER")
@@ -34,14 +61,20 @@ def _blank_summaries() -> None:
 def test_the_backfill_derives_every_missing_summary_from_the_signed_statement(keys, label, client):
     release = factories.make_release(label, tracks=2)
     decl = factories.declare(release, "partly")
-    _blank_summaries()
     isrc = release.tracks.first().recording.isrc
-    with connection.schema_editor() as editor:
-        backfill(apps, editor)
+    with schema_before_0008() as old:
+        assert {r.summary for r in old.get_model("declarations", "DeclaredRecording").objects.all()} == {
+            summary_text(decl.statement, t.recording.isrc) for t in release.tracks.all()
+        }  # 0008's reverse derived them
+        _blank_summaries()
+        with connection.schema_editor() as editor:
+            backfill(old, editor)
+        for rec in old.get_model("declarations", "DeclaredRecording").objects.all():
+            assert rec.summary == summary_text(decl.statement, rec.isrc)
     decl.refresh_from_db()
     assert decl.summary == summary_text(decl.statement)
     for rec in DeclaredRecording.objects.filter(declaration=decl):
-        assert rec.summary == summary_text(decl.statement, rec.isrc)
+        assert rec.summary_in(decl.track_summaries) == summary_text(decl.statement, rec.isrc)
     assert client.get(f"/api/v1/recordings/{isrc}").json()["disclosure"]["status"] == "active"
     assert audit_log().declarations == Declaration.objects.count()
 
@@ -54,21 +87,23 @@ def test_summaries_written_with_the_old_ddex_roles_are_derived_again_and_audit_c
     release = factories.make_release(label, tracks=2)
     decl = factories.declare(release, "partly")
     isrc = release.tracks.first().recording.isrc
-    with connection.cursor() as cursor:  # the text as the registry stored it before 2026-12
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        for table in ("declarations_declaration", "declarations_declaredrecording"):
-            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-            cursor.execute(
-                f"UPDATE {table} SET summary = "
-                "replace(replace(summary, '\"StudioProducer\"', '\"Producer\"'), '\"Musician\"', '\"Instrumentalist\"')"
-            )
-            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
-    decl.refresh_from_db()
-    assert '"Producer"' in decl.summary
-    with pytest.raises(Exception, match="stored disclosure summary differs"):
-        audit_log()
-    with connection.schema_editor() as editor:
-        rederive(apps, editor)
+    with schema_before_0008() as old:
+        with connection.cursor() as cursor:  # the text as the registry stored it before 2026-12
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            for table in ("declarations_declaration", "declarations_declaredrecording"):
+                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+                cursor.execute(
+                    f"UPDATE {table} SET summary = "
+                    "replace(replace(summary, '\"StudioProducer\"', '\"Producer\"'), '\"Musician\"', '\"Instrumentalist\"')"
+                )
+                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+        assert '"Producer"' in old.get_model("declarations", "DeclaredRecording").objects.first().summary
+        decl.refresh_from_db(fields=["summary"])  # the columns this schema has
+        assert '"Producer"' in decl.summary
+        with connection.schema_editor() as editor:
+            rederive(old, editor)
+        for rec in old.get_model("declarations", "DeclaredRecording").objects.all():
+            assert rec.summary == summary_text(decl.statement, rec.isrc)
     decl.refresh_from_db()
     assert decl.summary == summary_text(decl.statement)
     roles = {
@@ -77,3 +112,32 @@ def test_summaries_written_with_the_old_ddex_roles_are_derived_again_and_audit_c
     }
     assert roles == {"Composer", "Lyricist", "Vocalist", "Musician", "StudioProducer"}
     assert audit_log().declarations == Declaration.objects.count()
+
+
+derive = importlib.import_module("registry.declarations.migrations.0008_track_summaries_per_declaration").derive
+
+
+@pytest.mark.postgres  # as above: it switches PostgreSQL's append-only triggers off for its pass
+def test_0008_derives_every_tracks_summary_and_place_from_the_signed_statement(keys, label, client):
+    releases = [factories.make_release(label, tracks=n) for n in (1, 3)]
+    for release, level in zip(releases, ("partly", "all"), strict=True):
+        factories.declare(release, level)
+    before = {r.isrc: client.get(f"/api/v1/recordings/{r.isrc}").content for r in DeclaredRecording.objects.all()}
+    with connection.cursor() as cursor:  # as a row written before 0008 looks once its columns are added
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for table in ("declarations_declaration", "declarations_declaredrecording"):
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+        cursor.execute("UPDATE declarations_declaration SET track_summaries = ''")
+        cursor.execute("UPDATE declarations_declaredrecording SET summary_at = 0, summary_length = 0")
+        for table in ("declarations_declaration", "declarations_declaredrecording"):
+            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+    with pytest.raises(Exception, match="stored summary of .* differs"):
+        audit_log()
+    with connection.schema_editor() as editor:
+        derive(apps, editor)
+    for decl in Declaration.objects.all():
+        for rec in decl.recordings.all():
+            assert rec.summary_in(decl.track_summaries) == summary_text(decl.statement, rec.isrc)
+    assert audit_log().declarations == Declaration.objects.count()
+    cache.clear()  # the answers must come from the derived rows, not from the lookup cache
+    assert {isrc: client.get(f"/api/v1/recordings/{isrc}").content for isrc in before} == before

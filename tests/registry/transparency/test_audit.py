@@ -143,10 +143,33 @@ def test_it_catches_a_declared_release_that_answers_nothing(history):
 def test_it_catches_an_edited_lookup_summary(history):
     # Lookups splice the stored summary text: editing it would change what platforms read.
     _raw(
-        'UPDATE declarations_declaredrecording SET summary = replace(summary, \'"contains_ai":"none"\', \'"contains_ai":"all"\') '
-        "WHERE id = (SELECT MIN(id) FROM declarations_declaredrecording)"
+        "UPDATE declarations_declaration SET track_summaries = "
+        'replace(track_summaries, \'"contains_ai":"none"\', \'"contains_ai":"al"\') '
+        "WHERE id = (SELECT MIN(id) FROM declarations_declaration)"
     )
     with pytest.raises(AuditFailure, match="stored summary of .* differs from the signed statement"):
+        audit_log()
+
+
+def test_it_catches_an_isrc_pointed_at_another_tracks_summary(history):
+    first = history[0]
+    rows = list(first.recordings.order_by("position"))
+    assert len(rows) >= 2
+    _raw(
+        "UPDATE declarations_declaredrecording SET summary_at = %s, summary_length = %s WHERE id = %s",
+        [rows[1].summary_at, rows[1].summary_length, rows[0].pk],
+    )
+    with pytest.raises(AuditFailure, match=f"stored summary of {rows[0].isrc} differs"):
+        audit_log()
+
+
+def test_it_catches_track_summaries_text_that_no_isrc_names(history):
+    # Nothing serves it today, but stored text that the signed statement does not account for is a defect.
+    _raw(
+        "UPDATE declarations_declaration SET track_summaries = track_summaries || '{\"unsigned\":true}' "
+        "WHERE id = (SELECT MIN(id) FROM declarations_declaration)"
+    )
+    with pytest.raises(AuditFailure, match="hold text no ISRC names"):
         audit_log()
 
 
