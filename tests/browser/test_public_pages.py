@@ -59,6 +59,18 @@ def no_horizontal_overflow(driver: Any) -> bool:
     )
 
 
+def wait_for_text(driver: Any, text: str) -> str:
+    """The page's visible text once it shows ``text`` (after a form submit), or an AssertionError with it."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    try:
+        WebDriverWait(driver, 10).until(lambda d: text in visible_text(d))
+    except TimeoutException:
+        raise AssertionError(f"{text!r} not on the page: {visible_text(driver)[:500]}") from None
+    return visible_text(driver)
+
+
 def visit(driver: Any, url: str, size: tuple[int, int] = DESKTOP) -> str:
     driver.set_window_size(*size)
     driver.get(url)
@@ -74,8 +86,8 @@ def test_home_and_search(browser, site):
     box = browser.find_element("id", "q")
     box.send_keys("cobalt")
     box.submit()
-    page = visible_text(browser)
-    assert "Results for “cobalt”" in page and "The Cobalt Choir" in page
+    page = wait_for_text(browser, "Results for “cobalt”")  # the submit only starts the request
+    assert "The Cobalt Choir" in page
     shoot(browser, "search", DESKTOP)
     visit(browser, site["url"] + "/", PHONE)
     assert no_horizontal_overflow(browser)

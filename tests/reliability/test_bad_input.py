@@ -114,7 +114,7 @@ def test_hostile_xml_uploads_are_a_clear_form_error_and_create_nothing(owner_cli
     response = owner_client.post(
         f"/label/{label.pk}/releases/import/", {"file": SimpleUploadedFile("release.xml", content, "text/xml")}
     )
-    assert response.status_code == 200, response.status_code
+    assert response.status_code == 400, response.status_code
     text = response.content.decode()
     assert message in text, text[text.find("errorlist") - 200 : text.find("errorlist") + 600]
     assert "root:" not in text  # nothing of /etc/passwd, ever
@@ -124,10 +124,11 @@ def test_hostile_xml_uploads_are_a_clear_form_error_and_create_nothing(owner_cli
 
 def test_the_import_form_without_a_file_is_a_form_error(owner_client, label):
     response = owner_client.post(f"/label/{label.pk}/releases/import/", {"upload": "1"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "errorlist" in response.content.decode()
-    # A completely empty POST just shows the form again (the form is unbound), nothing else.
-    assert owner_client.post(f"/label/{label.pk}/releases/import/", {}).status_code == 200
+    # A completely empty POST is bound too (the view binds every POST): the missing file is reported.
+    empty = owner_client.post(f"/label/{label.pk}/releases/import/", {})
+    assert empty.status_code == 400 and "errorlist" in empty.content.decode()
 
 
 # --- JSON bodies ------------------------------------------------------------------------------------
@@ -370,8 +371,8 @@ def test_odd_names_through_the_label_form_are_saved_exactly_or_are_a_form_error(
     }
     before = snapshot()
     response = post_form(owner_client, f"/label/{label.pk}/releases/new/", data)
-    assert response.status_code in (200, 302), response.status_code
-    if response.status_code == 200:
+    assert response.status_code in (400, 302), response.status_code
+    if response.status_code == 400:
         assert 'id="error-summary"' in response.content.decode()
         assert snapshot() == before
         return

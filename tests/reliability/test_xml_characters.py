@@ -134,7 +134,7 @@ def _release_form(**overrides: str) -> dict[str, str]:
 def test_the_release_form_refuses_a_forbidden_character_with_a_form_error(owner_client, label, field, char):
     before = snapshot()
     response = owner_client.post(f"/label/{label.pk}/releases/new/", _release_form(**{field: f"A{FORBIDDEN[char]}B"}))
-    assert response.status_code == 200
+    assert response.status_code == 400
     text = response.content.decode()
     assert 'id="error-summary"' in text and f"U+{ord(FORBIDDEN[char]):04X}" in text
     assert snapshot() == before
@@ -147,7 +147,7 @@ def test_the_declare_form_refuses_a_forbidden_character_in_a_tool_name(owner_cli
         data.update({f"t{i}_{part}": "none" for part in ("instrumentation", "production")})
     data["t0_tools"] = "Suno v4, Bad\uffffTool"
     response = owner_client.post(f"/label/{label.pk}/releases/{release.upc}/declare/", data)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "U+FFFF" in response.content.decode()
     assert not any(k.startswith("labels:draft") for k in owner_client.session.keys())
 
@@ -178,7 +178,7 @@ def test_the_ern_import_refuses_a_c1_control_in_a_title_naming_where(owner_clien
     response = owner_client.post(
         f"/label/{label.pk}/releases/import/", {"file": SimpleUploadedFile("r.xml", xml, "text/xml")}
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     text = response.content.decode()
     assert "The title of sound recording QZTST2600301: Contains U+009B (a control character)" in text
     assert not any(k.startswith("labels:import") for k in owner_client.session.keys())

@@ -119,6 +119,7 @@ def declare(request: HttpRequest, label: Label, upc: str) -> HttpResponse:
             "levels": [(lv, vocabulary.LEVEL_LABELS[lv]) for lv in vocabulary.LEVELS],
             "notice": notice,
         },
+        status=400 if form.errors else 200,  # a refused declaration, as every other form page answers it
     )
 
 

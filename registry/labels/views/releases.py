@@ -199,8 +199,11 @@ def release_new(request: HttpRequest, label: Label) -> HttpResponse:
                         return redirect("labels:review", label_id=label.pk, upc=release.upc)
                     messages.success(request, f"“{release.title}” is in your catalog. Now declare its AI involvement.")
                     return redirect("labels:declare", label_id=label.pk, upc=release.upc)
-        return render(
-            request, "labels/release_form.html", form_context(label, form, artists, tracks, imported=imported)
+        return render(  # refused: the form with its errors, as every form page answers a refusal
+            request,
+            "labels/release_form.html",
+            form_context(label, form, artists, tracks, imported=imported),
+            status=400,
         )
     if imported:
         release_initial, new_initial, track_initial = _import_initial(imported, label)
@@ -259,7 +262,7 @@ def release_import(request: HttpRequest, label: Label) -> HttpResponse:
                 "Check the details, then save.",
             )
             return redirect(f"{request.path.rsplit('/import/', 1)[0]}/new/?import=1")
-    return render(request, "labels/import.html", {"label": label, "form": form})
+    return render(request, "labels/import.html", {"label": label, "form": form}, status=400 if form.errors else 200)
 
 
 def _already_in_catalog(label: Label, upc: str | None) -> Release | None:

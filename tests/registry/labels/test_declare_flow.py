@@ -51,7 +51,7 @@ def test_missing_levels_are_form_errors_that_keep_the_answers(owner_client, labe
     data["t2_tools"] = "Suno v4"
     response = owner_client.post(url(label, release, "declare"), data)
     html = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused, with the reasons on the page
     assert 'role="alert"' in html
     assert "Choose a level for vocals." in html
     assert "Suno v4" in html
@@ -60,7 +60,7 @@ def test_missing_levels_are_form_errors_that_keep_the_answers(owner_client, labe
 
 def test_consent_is_required_when_the_voice_imitates_a_real_person(owner_client, label, release):
     response = owner_client.post(url(label, release, "declare"), matrix(3, t0_imitates="on"))
-    assert "Give the consent reference" in response.content.decode()
+    assert response.status_code == 400 and "Give the consent reference" in response.content.decode()
 
 
 def test_no_ai_shortcut_fills_every_level_without_javascript(owner_client, label, release):

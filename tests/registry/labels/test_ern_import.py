@@ -81,7 +81,7 @@ def answers(html: str, n: int) -> dict[str, str]:
 
 def test_an_import_without_a_file_says_so(owner_client, label):
     r = owner_client.post(f"/label/{label.pk}/releases/import/", {})
-    assert r.status_code == 200 and "This field is required" in r.content.decode()
+    assert r.status_code == 400 and "This field is required" in r.content.decode()
 
 
 def test_an_imported_message_is_a_server_side_draft_not_session_data(owner, label):
@@ -122,7 +122,7 @@ def test_parts_the_file_does_not_state_are_flagged_unanswered_and_must_be_answer
     # A submission without them is refused, part by part.
     data = answers(html, 3)
     response = owner_client.post(declare_url(label, release), data)
-    assert response.status_code == 200 and "Choose a level for composition." in response.content.decode()
+    assert response.status_code == 400 and "Choose a level for composition." in response.content.decode()
     # Answered here: the draft says which answers came from the file and which from the label.
     data.update({"t0_composition": "none", "t0_lyrics": "none", "t0_production": "partly"})
     data.update({"t1_vocals": "none", "t1_instrumentation": "none", "t1_production": "partly"})
@@ -201,7 +201,7 @@ def test_refused_files_say_why_on_the_form(owner_client, label):
     for name, message in cases.items():
         response = upload(owner_client, label, name)
         html = response.content.decode()
-        assert response.status_code == 200 and message in html and 'role="alert"' in html, name
+        assert response.status_code == 400 and message in html and 'role="alert"' in html, name
 
 
 def test_a_redelivery_of_a_declared_release_is_an_amendment_showing_what_changes(owner_client, label, keys):

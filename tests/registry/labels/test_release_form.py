@@ -85,7 +85,7 @@ def test_the_genre_is_kept_and_signed_with_the_release(owner_client, label, keys
 def test_a_new_release_needs_a_genre_and_every_tracks_duration(owner_client, label):
     data = form_data(2, genre="", **{"tracks-1-duration": ""})
     response = owner_client.post(new_url(label), data)
-    assert response.status_code == 200
+    assert response.status_code == 400
     html = response.content.decode()
     assert '<ul class="errorlist" id="id_genre_error"><li>This field is required.</li>' in html
     assert '<ul class="errorlist" id="id_tracks-1-duration_error"><li>This field is required.</li>' in html
@@ -97,7 +97,7 @@ def test_identifier_errors_say_exactly_what_is_wrong_and_keep_the_input(owner_cl
     data = form_data(2, upc="036000291453", **{"tracks-1-isrc": "QZ-TST-26-1234", "tracks-0-duration": "3:75"})
     response = owner_client.post(new_url(label), data)
     html = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "UPC/EAN check digit should be 2, not 3" in html
     assert "ISRC must have 12 characters (CC-XXX-YY-NNNNN), got 11" in html
     assert "Seconds and minutes after a colon must be below 60." in html
@@ -189,7 +189,7 @@ def test_a_typed_hash_must_be_hex(owner_client, label):
 
 def test_garbage_management_form_is_an_error_not_a_500(owner_client, label):
     response = owner_client.post(new_url(label), {"upc": "1", "tracks-TOTAL_FORMS": "x"})
-    assert response.status_code == 200
+    assert response.status_code == 400
 
 
 def test_importing_an_ern_file_prefills_the_forms_and_the_declaration(owner_client, label, keys):
@@ -248,7 +248,7 @@ def test_hostile_ern_files_are_refused_with_a_clear_error(owner_client, label, n
     upload = SimpleUploadedFile(name, (ERN / name).read_bytes(), content_type="text/xml")
     response = owner_client.post(f"/label/{label.pk}/releases/import/", {"file": upload})
     html = response.content.decode()
-    assert response.status_code == 200 and message in html and 'role="alert"' in html
+    assert response.status_code == 400 and message in html and 'role="alert"' in html
     assert "root:" not in html
 
 
@@ -256,7 +256,7 @@ def test_a_non_ern_file_is_a_form_error(owner_client, label):
     for body in (b"not xml at all", b"<html/>", b'<NewReleaseMessage xmlns="http://ddex.net/xml/ern/382"/>'):
         upload = SimpleUploadedFile("x.xml", body)
         response = owner_client.post(f"/label/{label.pk}/releases/import/", {"file": upload})
-        assert response.status_code == 200 and "error-summary" in response.content.decode()
+        assert response.status_code == 400 and "error-summary" in response.content.decode()
 
 
 def test_pressing_enter_in_the_release_form_saves_rather_than_adding_a_row(client, owner, label):
@@ -290,7 +290,7 @@ def test_an_ern_file_over_the_track_cap_is_refused_before_the_page_is_built(owne
     upload = SimpleUploadedFile("big.xml", ern_with_recordings(n), content_type="text/xml")
     response = owner_client.post(f"/label/{label.pk}/releases/import/", {"file": upload})
     html = response.content.decode()
-    assert response.status_code == 200 and "error-summary" in html
+    assert response.status_code == 400 and "error-summary" in html
     assert f"The message has {n} sound recordings; a release has at most {RELEASE_MAX_TRACKS} tracks." in html
     assert len(response.content) < 100_000  # the import form with its error, not thousands of track rows
     assert not any(k.startswith("labels:import") for k in owner_client.session.keys())
@@ -308,6 +308,6 @@ def test_a_huge_total_forms_builds_at_most_the_track_cap_of_rows(owner_client, l
     data["tracks-TOTAL_FORMS"] = "99999999999999999999"
     response = owner_client.post(new_url(label), data)
     html = response.content.decode()
-    assert response.status_code == 200 and f"At most {RELEASE_MAX_TRACKS} tracks." in html
+    assert response.status_code == 400 and f"At most {RELEASE_MAX_TRACKS} tracks." in html
     assert f'name="tracks-{RELEASE_MAX_TRACKS}-isrc"' not in html
     assert Release.objects.count() == 0
