@@ -45,12 +45,16 @@ run: migrate
 	@# gunicorn on PORT; Ctrl-C stops them all (registry/supervisor.py).
 	PORT=$(PORT) $(PY) -m registry.supervisor
 
+# Two pytest-xdist workers, each with its own test database: the suite takes ~8 minutes on two cores
+# instead of ~14 serially. TEST_WORKERS=0 runs it in one process (e.g. with a debugger).
+TEST_WORKERS ?= 2
+
 test: install
-	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+	$(PY) -m pytest -p no:cacheprovider -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # For the edit-test loop: everything but the slow and browser runs (CI runs `make test`).
 test-quick: install
-	$(PY) -m pytest -p no:cacheprovider -m "not slow and not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest -p no:cacheprovider -n $(TEST_WORKERS) -m "not slow and not browser" $(PYTEST_ARGS)
 
 lint: install
 	.venv/bin/ruff check $(CODE)

@@ -95,6 +95,10 @@ def login(page: Any, username: str, password: str, base_url: str | None = None) 
     page.find_element(By.ID, "id_password").send_keys(password)
     page.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
     try:
-        WebDriverWait(page, 10).until(lambda d: "/accounts/login/" not in d.current_url)
+        WebDriverWait(page, 20).until(
+            lambda d: (
+                "/accounts/login/" not in d.current_url and d.execute_script("return document.readyState") == "complete"
+            )
+        )
     except TimeoutException:
         raise AssertionError(f"{username} was not signed in: {page.find_element(By.TAG_NAME, 'main').text}") from None

@@ -6,6 +6,7 @@ Screenshots: tests/artifacts/screenshots/dispute-NN-<step>.png.
 from __future__ import annotations
 
 import pytest
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -101,7 +102,9 @@ def test_an_artist_s_dispute_is_answered_by_an_amendment_and_upheld_by_staff(
     fill(page, "id_text", "The label amended the declaration (version 2).")
     screenshot("dispute-06-staff-uphold")
     click(page, "input[name=apply]")
-    WebDriverWait(page, 10).until(lambda d: "upheld, signed and logged" in d.find_element(By.TAG_NAME, "body").text)
+    WebDriverWait(page, 20, ignored_exceptions=[WebDriverException]).until(
+        lambda d: "upheld, signed and logged" in d.find_element(By.TAG_NAME, "body").text
+    )
     screenshot("dispute-07-staff-done")
     dispute.refresh_from_db()
     assert dispute.status == "upheld"

@@ -28,9 +28,12 @@ def click(page: Any, selector: str) -> None:
 
 
 def wait_for(page: Any, fragment: str) -> None:
-    """Wait until the browser has navigated to a URL containing ``fragment`` (form posts are asynchronous)."""
+    """Wait until the browser has navigated to a URL containing ``fragment`` and loaded it (form posts are
+    asynchronous; 20 s, as the suite's two workers may keep the live server busy)."""
     try:
-        WebDriverWait(page, 10).until(lambda d: fragment in d.current_url)
+        WebDriverWait(page, 20).until(
+            lambda d: fragment in d.current_url and d.execute_script("return document.readyState") == "complete"
+        )
     except TimeoutException:
         raise AssertionError(
             f"expected {fragment} in {page.current_url}: {page.find_element(By.TAG_NAME, 'main').text}"

@@ -61,11 +61,11 @@ def no_horizontal_overflow(driver: Any) -> bool:
 
 def wait_for_text(driver: Any, text: str) -> str:
     """The page's visible text once it shows ``text`` (after a form submit), or an AssertionError with it."""
-    from selenium.common.exceptions import TimeoutException
+    from selenium.common.exceptions import TimeoutException, WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
     try:
-        WebDriverWait(driver, 10).until(lambda d: text in visible_text(d))
+        WebDriverWait(driver, 20, ignored_exceptions=[WebDriverException]).until(lambda d: text in visible_text(d))
     except TimeoutException:
         raise AssertionError(f"{text!r} not on the page: {visible_text(driver)[:500]}") from None
     return visible_text(driver)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 
 from registry.declarations.models import Declaration
@@ -62,7 +63,9 @@ def status(page: Any) -> str:
     try:
         from selenium.webdriver.support.ui import WebDriverWait
 
-        WebDriverWait(page, 3).until(lambda d: d.find_element(By.ID, "row-status").text.strip())
+        WebDriverWait(page, 20, ignored_exceptions=[WebDriverException]).until(
+            lambda d: d.find_element(By.ID, "row-status").text.strip()
+        )
     finally:
         page.implicitly_wait(2)
     return page.find_element(By.ID, "row-status").text

@@ -52,12 +52,15 @@ def derive(apps, schema_editor):
     def work():
         for decl in Declaration.objects.only("pk", "statement").iterator(chunk_size=CHUNK):
             _, texts = summary_texts(_statement(decl.statement))
-            packed, places = registry.declarations.models.pack_track_summaries(texts)
-            Declaration.objects.filter(pk=decl.pk).update(track_summaries=packed)
-            for isrc, (at, length) in places.items():
+            # The layout of Declaration.track_summaries (models.pack_track_summaries, written out here so
+            # that this migration stays as it ran): the texts one after another, in the tracks' order.
+            at = 0
+            for isrc, text in texts.items():
                 DeclaredRecording.objects.filter(declaration_id=decl.pk, isrc=isrc).update(
-                    summary_at=at, summary_length=length
+                    summary_at=at, summary_length=len(text)
                 )
+                at += len(text)
+            Declaration.objects.filter(pk=decl.pk).update(track_summaries="".join(texts.values()))
 
     _unguarded(schema_editor, work)
 
