@@ -140,14 +140,14 @@ def small_log_tables(size: int, key_id: int) -> Iterator[tuple[str, str, Iterato
             text = _copy_escape(bundle(r))
             yield (
                 f"{r + 1}\t{uuid.UUID(int=r + 1)}\t{r + 1}\t1\tactive\t\t\\N\t{now}\tapi\tnone"
-                f"\t{{}}\t{r}\t{key_id}\t{text}\t{now}\t\n"
+                f"\t{{}}\t{r}\t{key_id}\t{text}\t{now}\t\t\n"
             )
 
     yield "transparency_logleaf", "index, leaf_hash, data, created_at", leaves()
     yield "transparency_lognode", "id, hash", iter(nodes)  # filled as the leaves were written
     yield (
         "declarations_declaration",
-        "id, uid, release_id, version, status, reason, supersedes, declared_at, via, contains_ai, statement, leaf_id, key_id, bundle, created_at, summary",
+        "id, uid, release_id, version, status, reason, supersedes, declared_at, via, contains_ai, statement, leaf_id, key_id, bundle, created_at, summary, track_summaries",
         declarations(),
     )
 

@@ -56,10 +56,11 @@ def derive(apps, schema_editor):
             # that this migration stays as it ran): the texts one after another, in the tracks' order.
             at = 0
             for isrc, text in texts.items():
+                size = len(text.encode())  # UTF-8 bytes, as the lookup's query cuts
                 DeclaredRecording.objects.filter(declaration_id=decl.pk, isrc=isrc).update(
-                    summary_at=at, summary_length=len(text)
+                    summary_at=at, summary_length=size
                 )
-                at += len(text)
+                at += size
             Declaration.objects.filter(pk=decl.pk).update(track_summaries="".join(texts.values()))
 
     _unguarded(schema_editor, work)

@@ -267,3 +267,27 @@ def test_the_largest_release_the_registry_accepts_is_loggable_as_one_tile_entry(
     assert entry.status_code == 200
     size = int.from_bytes(entry.content[:2], "big")
     assert 0.5 * ENTRY_MAX < size <= 0.9 * ENTRY_MAX  # a real box set, with a margin below the limit
+
+
+def test_each_tracks_summary_is_cut_from_the_declarations_text_at_its_utf8_byte_offset(keys, label, client):
+    """Track summaries sit one after another in Declaration.track_summaries (migration 0008), placed by UTF-8
+    bytes; a title with characters of 2, 3 and 4 bytes would shift a character-counted cut (SQLite, PostgreSQL)."""
+    from provenance.disclosure import summary_text
+    from registry.transparency.audit import audit_log
+
+    titles = ["Sjöns ljus", "東京の夜 🎵", "Ça va — déjà"]
+    release = factories.make_release(
+        label,
+        title="Åsa & 🎧 Nørd",
+        track_list=[{"isrc": factories.isrc(), "title": t, "position": i + 1} for i, t in enumerate(titles)],
+    )
+    decl = factories.declare(release, "partly")
+    rows = list(decl.recordings.order_by("position"))
+    assert [r.summary_at for r in rows] == sorted(r.summary_at for r in rows) and rows[0].summary_at == 0
+    for rec in rows:
+        answer = client.get(f"/api/v1/recordings/{rec.isrc}")
+        assert answer.status_code == 200
+        text = summary_text(decl.statement, rec.isrc)
+        assert text.encode() in answer.content  # spliced byte for byte
+        assert answer.json()["disclosure"] == json.loads(text)
+    assert audit_log().declarations == 1
