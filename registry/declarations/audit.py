@@ -56,10 +56,11 @@ def audit_declarations(report: AuditReport, keys: KeySet, using: str) -> None:
         indexed = {rec.isrc: rec for rec in decl.recordings.all()}
         if set(indexed) != {t["isrc"] for t in signed["tracks"]}:
             raise AuditFailure(f"{where}: the ISRC index differs from the signed tracks")
+        packed = decl.track_summaries.encode()
         for isrc, rec in indexed.items():
-            if rec.summary_in(decl.track_summaries) != summary_text(signed, isrc):
+            if rec.summary_in(packed) != summary_text(signed, isrc):
                 raise AuditFailure(f"{where}: the stored summary of {isrc} differs from the signed statement")
-        if len(decl.track_summaries.encode()) != sum(rec.summary_length for rec in indexed.values()):
+        if len(packed) != sum(rec.summary_length for rec in indexed.values()):
             raise AuditFailure(f"{where}: the stored track summaries hold text no ISRC names")
         prev = previous.get(decl.release_id)
         if decl.version != (prev[0] + 1 if prev else 1):

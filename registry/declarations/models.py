@@ -101,9 +101,10 @@ class DeclaredRecording(models.Model):
     def __str__(self) -> str:
         return f"{self.isrc} in declaration {self.declaration_id}"
 
-    def summary_in(self, track_summaries: str) -> str:
-        """The recording's disclosure summary, cut from its declaration's ``track_summaries``."""
-        return track_summaries.encode()[self.summary_at : self.summary_at + self.summary_length].decode()
+    def summary_in(self, track_summaries: bytes) -> str:
+        """The recording's disclosure summary, cut from its declaration's ``track_summaries`` as UTF-8 bytes
+        (encoded once by a caller that reads all the declaration's recordings)."""
+        return track_summaries[self.summary_at : self.summary_at + self.summary_length].decode()
 
 
 def pack_track_summaries(track_summaries: dict[str, str]) -> tuple[str, dict[str, tuple[int, int]]]:

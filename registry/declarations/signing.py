@@ -292,7 +292,8 @@ class _Signed:
     leaf_data: str
     envelope: dict[str, Any]
     summary: str
-    track_summaries: tuple[str, dict[str, tuple[int, int]]]  # Declaration.track_summaries, each ISRC's place in it
+    track_summaries: str  # Declaration.track_summaries
+    track_places: dict[str, tuple[int, int]]  # each ISRC's (summary_at, summary_length) in it
     history: Sequence[int] | None = None
 
 
@@ -313,13 +314,15 @@ def _sign(
     # Everything derived from the statement is computed before the log lock is taken:
     # appends are serialized, so work under the lock caps the registry's write rate.
     summary, texts = summary_texts(st)  # summary_text's, each byte for byte (audit_log compares)
+    track_summaries, track_places = pack_track_summaries(texts)
     return _Signed(
         release=release,
         st=st,
         leaf_data=leaf_data,
         envelope=envelope,
         summary=summary,
-        track_summaries=pack_track_summaries(texts),
+        track_summaries=track_summaries,
+        track_places=track_places,
         history=cosigned.history if cosigned is not None else None,
     )
 
@@ -394,7 +397,7 @@ def _record(signed: list[_Signed], key: SigningKey, actor: Any, via: str) -> lis
                 key=key,
                 bundle=jcs.canonicalize(bundle).decode("utf-8"),
                 summary=s.summary,
-                track_summaries=s.track_summaries[0],
+                track_summaries=s.track_summaries,
             )
         )
     if len(declarations) == 1:
@@ -405,7 +408,7 @@ def _record(signed: list[_Signed], key: SigningKey, actor: Any, via: str) -> lis
         DeclaredRecording,
         ("declaration_id", "isrc", "position", "contains_ai", "summary_at", "summary_length"),
         (
-            (declaration.pk, t["isrc"], t["position"], t["contains_ai"], *s.track_summaries[1][t["isrc"]])
+            (declaration.pk, t["isrc"], t["position"], t["contains_ai"], *s.track_places[t["isrc"]])
             for s, declaration in zip(signed, declarations, strict=True)
             for t in s.st["tracks"]
         ),
@@ -534,9 +537,10 @@ def sign_and_log_many(
     key, private = _statement_key()
     # The batch's registry-only items were checked as built; again here, under the key's lock.
     refuse_uncosigned([release.label_id for (release, _), c in zip(entries, label_sigs, strict=True) if c is None])
+    not_before = _key_start(key)
     for (_, st), c in zip(entries, label_sigs, strict=True):
         if c is not None:
-            refuse_prepared_before(st, _key_start(key))
+            refuse_prepared_before(st, not_before)
     declared_at = statement.format_timestamp(timezone.now())  # under the key's lock, as in sign_and_log
     signed = [_sign(release, st, private, declared_at, c) for (release, st), c in zip(entries, label_sigs, strict=True)]
     return _record(signed, key, actor, via)

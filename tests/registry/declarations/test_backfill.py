@@ -74,7 +74,7 @@ def test_the_backfill_derives_every_missing_summary_from_the_signed_statement(ke
     decl.refresh_from_db()
     assert decl.summary == summary_text(decl.statement)
     for rec in DeclaredRecording.objects.filter(declaration=decl):
-        assert rec.summary_in(decl.track_summaries) == summary_text(decl.statement, rec.isrc)
+        assert rec.summary_in(decl.track_summaries.encode()) == summary_text(decl.statement, rec.isrc)
     assert client.get(f"/api/v1/recordings/{isrc}").json()["disclosure"]["status"] == "active"
     assert audit_log().declarations == Declaration.objects.count()
 
@@ -138,7 +138,7 @@ def test_0008_derives_every_tracks_summary_and_place_from_the_signed_statement(k
         m0008.derive(apps, editor)
     for decl in Declaration.objects.all():
         for rec in decl.recordings.all():
-            assert rec.summary_in(decl.track_summaries) == summary_text(decl.statement, rec.isrc)
+            assert rec.summary_in(decl.track_summaries.encode()) == summary_text(decl.statement, rec.isrc)
     assert audit_log().declarations == Declaration.objects.count()
     cache.clear()  # the answers must come from the derived rows, not from the lookup cache
     assert {isrc: client.get(f"/api/v1/recordings/{isrc}").content for isrc in before} == before
