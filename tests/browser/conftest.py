@@ -79,6 +79,16 @@ def screenshot(browser: Any) -> Callable[[str], Path]:
     return take
 
 
+def until(driver: Any, condition: Callable[[Any], Any], timeout: float = 20) -> Any:
+    """``condition(driver)`` once truthy, polled up to ``timeout`` s (the suite's two workers may keep the live
+    server busy). WebDriver errors while polling are retried: a node read as its page is replaced goes stale,
+    or Chromium answers "Node with given id does not belong to the document"."""
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout, ignored_exceptions=[WebDriverException]).until(condition)
+
+
 def login(page: Any, username: str, password: str, base_url: str | None = None) -> None:
     """Sign in through the form, and return once signed in (the answer has left the login page).
 
@@ -88,17 +98,17 @@ def login(page: Any, username: str, password: str, base_url: str | None = None) 
     """
     from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     page.get((base_url or page.base_url) + "/accounts/login/")
     page.find_element(By.ID, "id_username").send_keys(username)
     page.find_element(By.ID, "id_password").send_keys(password)
     page.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
     try:
-        WebDriverWait(page, 20).until(
+        until(
+            page,
             lambda d: (
                 "/accounts/login/" not in d.current_url and d.execute_script("return document.readyState") == "complete"
-            )
+            ),
         )
     except TimeoutException:
         raise AssertionError(f"{username} was not signed in: {page.find_element(By.TAG_NAME, 'main').text}") from None

@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 from registry.catalog.models import Release
-from tests.browser.conftest import login
+from tests.browser.conftest import login, until
 from tests.browser.test_label_flow import click, wait_for
 
 pytestmark = pytest.mark.browser
@@ -35,7 +34,7 @@ def test_an_owner_uploads_a_catalog_spreadsheet_reviews_and_signs_it(page, scree
     wait_for(page, "/batches/spreadsheet/")
     page.find_element(By.ID, "id_file").send_keys(str(CATALOG / "with-errors.csv"))
     click(page, "main form button[type=submit]")
-    WebDriverWait(page, 20, ignored_exceptions=[WebDriverException]).until(lambda d: d.find_elements(By.ID, "report"))
+    until(page, lambda d: d.find_elements(By.ID, "report"))
     report = page.find_element(By.ID, "report").text
     assert "consent_reference" in report and "is not a level" in report
     screenshot("catalog-batch-02-report")
@@ -44,9 +43,7 @@ def test_an_owner_uploads_a_catalog_spreadsheet_reviews_and_signs_it(page, scree
     downloads.mkdir()
     page.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
     click(page, "#report-download")
-    WebDriverWait(page, 20, ignored_exceptions=[WebDriverException]).until(
-        lambda d: [p for p in downloads.iterdir() if p.suffix == ".csv"]
-    )
+    until(page, lambda d: [p for p in downloads.iterdir() if p.suffix == ".csv"])
     saved = next(p for p in downloads.iterdir() if p.suffix == ".csv")
     assert saved.name == "problems-with-errorscsv.csv"
     rows = list(csv.reader(saved.read_text(encoding="utf-8").splitlines()))
@@ -61,24 +58,18 @@ def test_an_owner_uploads_a_catalog_spreadsheet_reviews_and_signs_it(page, scree
     screenshot("catalog-batch-03-review")
 
     click(page, "#sign-all")
-    WebDriverWait(page, 20, ignored_exceptions=[WebDriverException]).until(
-        lambda d: d.find_elements(By.ID, "error-summary")
-    )
+    until(page, lambda d: d.find_elements(By.ID, "error-summary"))
     assert "Still to answer before signing" in page.find_element(By.ID, "error-summary").text
     screenshot("catalog-batch-04-unanswered")
 
     Select(page.find_element(By.ID, "p-5036012999037-QZCAT2600301-instrumentation")).select_by_value("partly")
     click(page, "#sign-all")
     wait_for(page, "/batches/")
-    WebDriverWait(page, 20, ignored_exceptions=[WebDriverException]).until(
-        lambda d: "refresh" in d.find_element(By.TAG_NAME, "main").text.lower()
-    )
+    until(page, lambda d: "refresh" in d.find_element(By.TAG_NAME, "main").text.lower())
     screenshot("catalog-batch-05-queued")
 
     call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
-    WebDriverWait(page, 20, ignored_exceptions=[WebDriverException]).until(
-        lambda d: "3 succeeded" in d.find_element(By.TAG_NAME, "main").text
-    )
+    until(page, lambda d: "3 succeeded" in d.find_element(By.TAG_NAME, "main").text)
     assert page.find_element(By.TAG_NAME, "main").text.count("Signed version 1") == 3
     assert "Signing 3 releases" in page.find_element(By.TAG_NAME, "h1").text
     screenshot("catalog-batch-06-signed")

@@ -8,9 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from selenium.common.exceptions import WebDriverException  # stale nodes, and a node of a page being replaced
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
 from provenance.bundle import MEDIA_TYPE_COSIGNED, Verifier
 from provenance.issue.keys import generate_private_key, public_bytes
@@ -19,7 +17,7 @@ from provenance.labelkeys import label_key_jwk
 from provenance.labelsign import private_jwk
 from registry.declarations.models import Declaration
 from registry.labelkeys import services
-from tests.browser.conftest import login
+from tests.browser.conftest import login, until
 from tests.browser.test_label_flow import click, fill, wait_for
 
 pytestmark = pytest.mark.browser
@@ -42,17 +40,13 @@ def test_an_owner_co_signs_an_amendment_in_the_browser(page, screenshot, keys, l
 
     wait_for(page, "/cosign/")
     section = page.find_element(By.ID, "browser-sign")
-    WebDriverWait(page, 20, ignored_exceptions=[WebDriverException]).until(
-        lambda d: section.is_displayed()
-    )  # this Chromium has Ed25519 in WebCrypto
+    until(page, lambda d: section.is_displayed())  # this Chromium has Ed25519 in WebCrypto
     assert "provenance sign --key LABEL_KEY prepared.json" in page.find_element(By.TAG_NAME, "main").text
     jwk_field = page.find_element(By.ID, "browser-jwk")
     assert jwk_field.get_attribute("name") in (None, "")  # a field no form submits
     page.execute_script("arguments[0].value = arguments[1];", jwk_field, json.dumps(private_jwk(key)))
     click(page, "#browser-sign-button")
-    WebDriverWait(page, 20, ignored_exceptions=[WebDriverException]).until(
-        lambda d: d.find_element(By.ID, "id_signature").get_attribute("value")
-    )
+    until(page, lambda d: d.find_element(By.ID, "id_signature").get_attribute("value"))
     signature = json.loads(page.find_element(By.ID, "id_signature").get_attribute("value"))
     assert signature["keyid"] == kid
     assert jwk_field.get_attribute("value") == ""  # the page forgot the key
@@ -88,15 +82,14 @@ def test_a_signature_by_a_key_the_label_never_registered_is_refused(page, keys, 
     click(page, "button[name=cosign]")
     wait_for(page, "/cosign/")
     jwk_field = page.find_element(By.ID, "browser-jwk")
-    WebDriverWait(page, 20, ignored_exceptions=[WebDriverException]).until(lambda d: jwk_field.is_displayed())
+    until(page, lambda d: jwk_field.is_displayed())
     page.execute_script("arguments[0].value = arguments[1];", jwk_field, json.dumps(private_jwk(stranger)))
     click(page, "#browser-sign-button")
-    WebDriverWait(page, 20, ignored_exceptions=[WebDriverException]).until(
-        lambda d: "not an active key" in d.find_element(By.ID, "browser-sign-status").text
-    )
+    until(page, lambda d: "not an active key" in d.find_element(By.ID, "browser-sign-status").text)
     click(page, "form.panel button[type=submit]")
-    WebDriverWait(page, 20, ignored_exceptions=[WebDriverException]).until(  # the page reloads
-        lambda d: "Nothing was signed" in d.find_element(By.TAG_NAME, "main").text
+    until(
+        page,  # the page reloads
+        lambda d: "Nothing was signed" in d.find_element(By.TAG_NAME, "main").text,
     )
     assert "is not a key of Northern Lights Records" in page.find_element(By.TAG_NAME, "main").text
     assert not Declaration.objects.filter(release=declared.release, version=2).exists()

@@ -6,9 +6,8 @@ Screenshots: tests/artifacts/screenshots/dispute-NN-<step>.png.
 from __future__ import annotations
 
 import pytest
-from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 from provenance import verify_dispute_bundle
 from provenance.bundle import Verifier
@@ -16,7 +15,7 @@ from provenance.keys import KeySet
 from registry.declarations.models import Declaration
 from registry.disputes.models import Dispute
 from registry.transparency.audit import audit_log
-from tests.browser.conftest import login
+from tests.browser.conftest import login, until
 from tests.browser.test_label_flow import click, fill, wait_for
 
 pytestmark = pytest.mark.browser
@@ -102,9 +101,7 @@ def test_an_artist_s_dispute_is_answered_by_an_amendment_and_upheld_by_staff(
     fill(page, "id_text", "The label amended the declaration (version 2).")
     screenshot("dispute-06-staff-uphold")
     click(page, "input[name=apply]")
-    WebDriverWait(page, 20, ignored_exceptions=[WebDriverException]).until(
-        lambda d: "upheld, signed and logged" in d.find_element(By.TAG_NAME, "body").text
-    )
+    until(page, lambda d: "upheld, signed and logged" in d.find_element(By.TAG_NAME, "body").text)
     screenshot("dispute-07-staff-done")
     dispute.refresh_from_db()
     assert dispute.status == "upheld"

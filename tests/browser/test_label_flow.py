@@ -12,11 +12,10 @@ from typing import Any
 import pytest
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
 from registry.declarations.models import Declaration
 from tests import factories
-from tests.browser.conftest import login
+from tests.browser.conftest import login, until
 
 pytestmark = pytest.mark.browser
 
@@ -31,8 +30,8 @@ def wait_for(page: Any, fragment: str) -> None:
     """Wait until the browser has navigated to a URL containing ``fragment`` and loaded it (form posts are
     asynchronous; 20 s, as the suite's two workers may keep the live server busy)."""
     try:
-        WebDriverWait(page, 20).until(
-            lambda d: fragment in d.current_url and d.execute_script("return document.readyState") == "complete"
+        until(
+            page, lambda d: fragment in d.current_url and d.execute_script("return document.readyState") == "complete"
         )
     except TimeoutException:
         raise AssertionError(

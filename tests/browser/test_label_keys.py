@@ -9,9 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from selenium.common.exceptions import WebDriverException  # stale nodes, and a node of a page being replaced
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
 from provenance import labelkeys
 from provenance.bundle import Verifier
@@ -19,7 +17,7 @@ from provenance.keys import KeySet
 from registry.declarations.models import Declaration
 from registry.labelkeys import services
 from registry.labelkeys.models import KeyRequest, LabelKey, LabelKeyEvent
-from tests.browser.conftest import login
+from tests.browser.conftest import login, until
 from tests.browser.test_label_flow import click, fill, wait_for
 
 pytestmark = pytest.mark.browser
@@ -36,12 +34,10 @@ def test_an_owner_makes_a_first_key_staff_attest_it_and_the_browser_signs_the_se
     wait_for(page, f"/label/{label.pk}/")
     page.go(f"/label/{label.pk}/keys/")
     form = page.find_element(By.ID, "key-add")
-    WebDriverWait(page, 20, ignored_exceptions=[WebDriverException]).until(
-        lambda d: form.is_displayed()
-    )  # this Chromium has Ed25519 in WebCrypto
+    until(page, lambda d: form.is_displayed())  # this Chromium has Ed25519 in WebCrypto
     fill(page, "id_reason", "Olivia's laptop")
     click(page, "#key-generate")
-    WebDriverWait(page, 20, ignored_exceptions=[WebDriverException]).until(lambda d: "is requested" in _main_text(d))
+    until(page, lambda d: "is requested" in _main_text(d))
     request = KeyRequest.objects.get(label=label)
     assert request.status == KeyRequest.PENDING and not LabelKey.objects.exists()
     assert request.kid in _main_text(page)
@@ -50,24 +46,18 @@ def test_an_owner_makes_a_first_key_staff_attest_it_and_the_browser_signs_the_se
     services.key_request_attest(request=request, actor=staff)  # staff checked who asked
     page.go(f"/label/{label.pk}/keys/")
     row = page.find_element(By.CSS_SELECTOR, f'#label-keys tr[data-kid="{request.kid}"]')
-    WebDriverWait(page, 20, ignored_exceptions=[WebDriverException]).until(
-        lambda d: row.find_element(By.CSS_SELECTOR, ".in-browser").text == "Yes"
-    )
+    until(page, lambda d: row.find_element(By.CSS_SELECTOR, ".in-browser").text == "Yes")
     screenshot("keys-02-first-key-active-and-held-here")
 
     click(page, "#key-generate")
-    WebDriverWait(page, 20, ignored_exceptions=[WebDriverException]).until(
-        lambda d: d.find_elements(By.ID, "key-register")
-    )
-    WebDriverWait(page, 20, ignored_exceptions=[WebDriverException]).until(
-        lambda d: d.find_element(By.ID, "id_signature").get_attribute("value")
-    )
+    until(page, lambda d: d.find_elements(By.ID, "key-register"))
+    until(page, lambda d: d.find_element(By.ID, "id_signature").get_attribute("value"))
     signature = json.loads(page.find_element(By.ID, "id_signature").get_attribute("value"))
     assert signature["keyid"] == request.kid  # signed by the first key, which this browser holds
     assert f"Signed with key {request.kid}" in page.find_element(By.ID, "key-sign-status").text
     screenshot("keys-03-second-key-signed-by-the-first")
     click(page, "#key-register button[name=register]")
-    WebDriverWait(page, 20, ignored_exceptions=[WebDriverException]).until(lambda d: "is registered" in _main_text(d))
+    until(page, lambda d: "is registered" in _main_text(d))
     screenshot("keys-04-two-keys")
 
     events = list(LabelKeyEvent.objects.filter(label=label).select_related("leaf").order_by("sequence"))
@@ -86,11 +76,9 @@ def test_an_owner_makes_a_first_key_staff_attest_it_and_the_browser_signs_the_se
     click(page, "button[name=cosign]")
     wait_for(page, "/cosign/")
     held = page.find_element(By.ID, "held-sign")
-    WebDriverWait(page, 20, ignored_exceptions=[WebDriverException]).until(lambda d: held.is_displayed())
+    until(page, lambda d: held.is_displayed())
     click(page, "#held-sign-button")
-    WebDriverWait(page, 20, ignored_exceptions=[WebDriverException]).until(
-        lambda d: d.find_element(By.ID, "id_signature").get_attribute("value")
-    )
+    until(page, lambda d: d.find_element(By.ID, "id_signature").get_attribute("value"))
     signed = json.loads(page.find_element(By.ID, "id_signature").get_attribute("value"))
     assert signed["keyid"] in {e.kid for e in events}
     screenshot("keys-05-co-sign-with-the-key-held-in-the-browser")
@@ -103,17 +91,13 @@ def test_an_owner_makes_a_first_key_staff_attest_it_and_the_browser_signs_the_se
     # The owner makes the label require co-signature, signed in the browser with a key it holds.
     page.go(f"/label/{label.pk}/keys/")
     click(page, "#cosign-policy button[name=policy]")
-    WebDriverWait(page, 20, ignored_exceptions=[WebDriverException]).until(
-        lambda d: d.find_elements(By.ID, "policy-sign")
-    )
-    WebDriverWait(page, 20, ignored_exceptions=[WebDriverException]).until(
-        lambda d: d.find_element(By.CSS_SELECTOR, "#policy-sign textarea[name=signature]").get_attribute("value")
+    until(page, lambda d: d.find_elements(By.ID, "policy-sign"))
+    until(
+        page, lambda d: d.find_element(By.CSS_SELECTOR, "#policy-sign textarea[name=signature]").get_attribute("value")
     )
     screenshot("keys-06-require-co-signature-signed-in-the-browser")
     click(page, "#policy-sign button[name=policy_submit]")
-    WebDriverWait(page, 20, ignored_exceptions=[WebDriverException]).until(
-        lambda d: "requires co-signature (log index" in _main_text(d)
-    )
+    until(page, lambda d: "requires co-signature (log index" in _main_text(d))
     assert services.jwks(label)["cosign_only"] is True
     page.go(f"/labels/{label.pk}/")
     assert "This label requires co-signature" in _main_text(page)
@@ -143,14 +127,10 @@ def test_an_owner_revokes_a_lost_key_signed_in_the_browser_by_another_key_it_hol
     # A second key made in this browser; the browser holds no active key yet, so the laptop signs offline.
     page.go(f"/label/{label.pk}/keys/")
     form = page.find_element(By.ID, "key-add")
-    WebDriverWait(page, 20, ignored_exceptions=[WebDriverException]).until(lambda d: form.is_displayed())
+    until(page, lambda d: form.is_displayed())
     click(page, "#key-generate")
-    WebDriverWait(page, 20, ignored_exceptions=[WebDriverException]).until(
-        lambda d: d.find_elements(By.ID, "key-register")
-    )
-    WebDriverWait(page, 20, ignored_exceptions=[WebDriverException]).until(
-        lambda d: "holds no other active key" in d.find_element(By.ID, "key-sign-status").text
-    )
+    until(page, lambda d: d.find_elements(By.ID, "key-register"))
+    until(page, lambda d: "holds no other active key" in d.find_element(By.ID, "key-sign-status").text)
     browser_kid = page.find_element(By.ID, "key-register").get_attribute("data-new-kid")
     click(page, "#key-event-file summary")  # the event as a file, signed on the laptop with the CLI
     event_file = tmp_path / "event.json"
@@ -166,33 +146,23 @@ def test_an_owner_revokes_a_lost_key_signed_in_the_browser_by_another_key_it_hol
     screenshot("keys-revoke-00-second-key-signed-elsewhere")
     fill(page, "id_signature", printed.getvalue().strip())
     click(page, "#key-register button[name=register]")
-    WebDriverWait(page, 20, ignored_exceptions=[WebDriverException]).until(
-        lambda d: f"Key {browser_kid} is registered" in _main_text(d)
-    )
+    until(page, lambda d: f"Key {browser_kid} is registered" in _main_text(d))
     row = page.find_element(By.CSS_SELECTOR, f'#label-keys tr[data-kid="{browser_kid}"]')
-    WebDriverWait(page, 20, ignored_exceptions=[WebDriverException]).until(
-        lambda d: row.find_element(By.CSS_SELECTOR, ".in-browser").text == "Yes"
-    )
+    until(page, lambda d: row.find_element(By.CSS_SELECTOR, ".in-browser").text == "Yes")
     screenshot("keys-revoke-01-two-keys-one-held-here")
 
     # The laptop is stolen: revoke its key; the browser signs the revocation with the key it holds.
     Select(page.find_element(By.ID, "id_revoke-kid")).select_by_value(laptop_kid)
     fill(page, "id_revoke-reason", "Laptop stolen")
     click(page, "#key-revoke button[name=revoke]")
-    WebDriverWait(page, 20, ignored_exceptions=[WebDriverException]).until(
-        lambda d: d.find_elements(By.CSS_SELECTOR, "#key-register[data-revoke-kid]")
-    )
-    WebDriverWait(page, 20, ignored_exceptions=[WebDriverException]).until(
-        lambda d: d.find_element(By.ID, "id_signature").get_attribute("value")
-    )
+    until(page, lambda d: d.find_elements(By.CSS_SELECTOR, "#key-register[data-revoke-kid]"))
+    until(page, lambda d: d.find_element(By.ID, "id_signature").get_attribute("value"))
     signature = json.loads(page.find_element(By.ID, "id_signature").get_attribute("value"))
     assert signature["keyid"] == browser_kid  # another active key, held here; never the one revoked
     assert f"Revoke key {laptop_kid}" in _main_text(page)
     screenshot("keys-revoke-02-revocation-signed-in-the-browser")
     click(page, "#key-register button[name=register]")
-    WebDriverWait(page, 20, ignored_exceptions=[WebDriverException]).until(
-        lambda d: f"Key {laptop_kid} is revoked" in _main_text(d)
-    )
+    until(page, lambda d: f"Key {laptop_kid} is revoked" in _main_text(d))
     revoked_row = page.find_element(By.CSS_SELECTOR, f'#label-keys tr[data-kid="{laptop_kid}"]')
     assert revoked_row.get_attribute("data-status") == "revoked"
     screenshot("keys-revoke-03-laptop-key-revoked")
@@ -210,9 +180,7 @@ def test_an_owner_revokes_a_lost_key_signed_in_the_browser_by_another_key_it_hol
     # The browser's own key is its label's last: revoking it needs a signature from elsewhere (or staff).
     Select(page.find_element(By.ID, "id_revoke-kid")).select_by_value(browser_kid)
     click(page, "#key-revoke button[name=revoke]")
-    WebDriverWait(page, 20, ignored_exceptions=[WebDriverException]).until(
-        lambda d: "holds no other active key" in d.find_element(By.ID, "key-sign-status").text
-    )
+    until(page, lambda d: "holds no other active key" in d.find_element(By.ID, "key-sign-status").text)
     assert not page.find_element(By.ID, "id_signature").get_attribute("value")
     screenshot("keys-revoke-04-last-key-needs-a-signature-from-elsewhere")
     assert LabelKey.objects.get(kid=browser_kid).status == "active"

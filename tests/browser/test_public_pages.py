@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import login
+from tests.browser.conftest import login, until
 
 pytestmark = pytest.mark.browser
 
@@ -61,11 +61,10 @@ def no_horizontal_overflow(driver: Any) -> bool:
 
 def wait_for_text(driver: Any, text: str) -> str:
     """The page's visible text once it shows ``text`` (after a form submit), or an AssertionError with it."""
-    from selenium.common.exceptions import TimeoutException, WebDriverException
-    from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.common.exceptions import TimeoutException
 
     try:
-        WebDriverWait(driver, 20, ignored_exceptions=[WebDriverException]).until(lambda d: text in visible_text(d))
+        until(driver, lambda d: text in visible_text(d))
     except TimeoutException:
         raise AssertionError(f"{text!r} not on the page: {visible_text(driver)[:500]}") from None
     return visible_text(driver)

@@ -10,12 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 
 from registry.declarations.models import Declaration
 from tests import factories
-from tests.browser.conftest import login
+from tests.browser.conftest import login, until
 from tests.browser.test_label_flow import click, fill, wait_for
 
 pytestmark = pytest.mark.browser
@@ -61,11 +60,7 @@ def column(page: Any, field: str) -> list[str]:
 def status(page: Any) -> str:
     page.implicitly_wait(0)
     try:
-        from selenium.webdriver.support.ui import WebDriverWait
-
-        WebDriverWait(page, 20, ignored_exceptions=[WebDriverException]).until(
-            lambda d: d.find_element(By.ID, "row-status").text.strip()
-        )
+        until(page, lambda d: d.find_element(By.ID, "row-status").text.strip())
     finally:
         page.implicitly_wait(2)
     return page.find_element(By.ID, "row-status").text
